@@ -1,0 +1,368 @@
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "http_parse.h"
+
+typedef struct option_s option_t;
+
+struct option_s {
+  const char *name;
+  int takes_value;
+  int (*apply)(cp_config_t *cfg, const char *value, char *err, size_t len);
+};
+
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+
+static int fail(char *err, size_t len, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+  return CP_EINVAL;
+}
+
+
+int cp_config_parse_listen(const char *s, char *host, size_t hostlen,
+                           uint16_t *port) {
+  cp_http_target_t t;
+  int rc;
+
+  rc = cp_http_parse_authority(s, strlen(s), 0, &t);
+  if (rc != 0) {
+    return rc;
+  }
+  if (t.host_kind == CP_HOST_NAME) {
+    /* Listeners bind to addresses; only "localhost" is accepted as a name
+     * because it is unambiguous and stays on loopback. */
+    if (strcmp(t.host, "localhost") != 0) {
+      return CP_EINVAL;
+    }
+    snprintf(t.host, sizeof(t.host), "127.0.0.1");
+  }
+  if (strlen(t.host) >= hostlen) {
+    return CP_EINVAL;
+  }
+  snprintf(host, hostlen, "%s", t.host);
+  *port = t.port;
+  return 0;
+}
+
+
+/* Seconds, possibly fractional ("0.5"), into milliseconds. */
+static int parse_seconds(const char *s, uint64_t *ms) {
+  char *end = NULL;
+  double v;
+
+  errno = 0;
+  v = strtod(s, &end);
+  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
+      v > 86400.0 * 365) {
+    return CP_EINVAL;
+  }
+  *ms = (uint64_t)(v * 1000.0 + 0.5);
+  return *ms == 0 ? CP_EINVAL : 0;
+}
+
+
+static int parse_uint(const char *s, unsigned long long max,
+                      unsigned long long *out) {
+  char *end = NULL;
+  unsigned long long v;
+
+  if (*s < '0' || *s > '9') {
+    return CP_EINVAL;
+  }
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0' || v == 0 || v > max) {
+    return CP_EINVAL;
+  }
+  *out = v;
+  return 0;
+}
+
+
+static int opt_listen(cp_config_t *cfg, const char *v, char *err,
+                      size_t len) {
+  if (cp_config_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host),
+                             &cfg->listen_port) != 0) {
+    return fail(err, len,
+                "--listen: '%s' is not HOST:PORT with an IP address "
+                "(e.g. 127.0.0.1:8080 or [::1]:8080)", v);
+  }
+  return 0;
+}
+
+
+static int opt_events(cp_config_t *cfg, const char *v, char *err,
+                      size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--events: needs a file name or '-'");
+  }
+  cfg->events_path = v;
+  return 0;
+}
+
+
+static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err,
+                      size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--ca-dir: needs a directory");
+  }
+  cfg->ca_dir = v;
+  return 0;
+}
+
+
+static int opt_upstream_ca(cp_config_t *cfg, const char *v, char *err,
+                           size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--upstream-ca: needs a PEM file");
+  }
+  cfg->upstream_ca = v;
+  return 0;
+}
+
+
+static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
+                                size_t len) {
+  if (strcmp(v, "block") == 0) {
+    cfg->upstream_failure = CP_FAIL_BLOCK;
+  } else if (strcmp(v, "ignore") == 0) {
+    cfg->upstream_failure = CP_FAIL_IGNORE;
+  } else {
+    return fail(err, len,
+                "--upstream-failure: '%s' is not one of block, ignore", v);
+  }
+  return 0;
+}
+
+
+static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
+                           size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--passthrough: needs a host glob");
+  }
+  if (cfg->npassthrough == CP_MAX_PASSTHROUGH) {
+    return fail(err, len, "--passthrough: at most %d patterns",
+                CP_MAX_PASSTHROUGH);
+  }
+  cfg->passthrough[cfg->npassthrough++] = v;
+  return 0;
+}
+
+
+static int seconds_opt(uint64_t *field, const char *flag, const char *v,
+                       char *err, size_t len) {
+  if (parse_seconds(v, field) != 0) {
+    return fail(err, len, "%s: '%s' is not a positive number of seconds",
+                flag, v);
+  }
+  return 0;
+}
+
+
+static int opt_connect_timeout(cp_config_t *cfg, const char *v, char *err,
+                               size_t len) {
+  return seconds_opt(&cfg->connect_timeout_ms, "--connect-timeout", v, err,
+                     len);
+}
+
+
+static int opt_idle_timeout(cp_config_t *cfg, const char *v, char *err,
+                            size_t len) {
+  return seconds_opt(&cfg->idle_timeout_ms, "--idle-timeout", v, err, len);
+}
+
+
+static int opt_tunnel_idle(cp_config_t *cfg, const char *v, char *err,
+                           size_t len) {
+  return seconds_opt(&cfg->tunnel_idle_timeout_ms, "--tunnel-idle-timeout",
+                     v, err, len);
+}
+
+
+static int opt_grace(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  return seconds_opt(&cfg->grace_ms, "--grace", v, err, len);
+}
+
+
+static int opt_max_header(cp_config_t *cfg, const char *v, char *err,
+                          size_t len) {
+  unsigned long long n;
+
+  if (parse_uint(v, 1024 * 1024, &n) != 0 || n < 1024) {
+    return fail(err, len,
+                "--max-header-bytes: '%s' is not a number from 1024 to "
+                "1048576", v);
+  }
+  cfg->max_header_bytes = (size_t)n;
+  return 0;
+}
+
+
+static int opt_max_conns(cp_config_t *cfg, const char *v, char *err,
+                         size_t len) {
+  unsigned long long n;
+
+  if (parse_uint(v, 1000000, &n) != 0) {
+    return fail(err, len,
+                "--max-conns: '%s' is not a number from 1 to 1000000", v);
+  }
+  cfg->max_conns = (unsigned)n;
+  return 0;
+}
+
+
+static int opt_verbose(cp_config_t *cfg, const char *v, char *err,
+                       size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->verbose++;
+  return 0;
+}
+
+
+static int opt_help(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->show_help = 1;
+  return 0;
+}
+
+
+static int opt_version(cp_config_t *cfg, const char *v, char *err,
+                       size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->show_version = 1;
+  return 0;
+}
+
+
+static const option_t options[] = {
+    {"--listen", 1, opt_listen},
+    {"--events", 1, opt_events},
+    {"--ca-dir", 1, opt_ca_dir},
+    {"--upstream-ca", 1, opt_upstream_ca},
+    {"--upstream-failure", 1, opt_upstream_failure},
+    {"--passthrough", 1, opt_passthrough},
+    {"--connect-timeout", 1, opt_connect_timeout},
+    {"--idle-timeout", 1, opt_idle_timeout},
+    {"--tunnel-idle-timeout", 1, opt_tunnel_idle},
+    {"--grace", 1, opt_grace},
+    {"--max-header-bytes", 1, opt_max_header},
+    {"--max-conns", 1, opt_max_conns},
+    {"--verbose", 0, opt_verbose},
+    {"-v", 0, opt_verbose},
+    {"--help", 0, opt_help},
+    {"-h", 0, opt_help},
+    {"--version", 0, opt_version},
+};
+
+
+void cp_config_defaults(cp_config_t *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+  cfg->listen_port = 8080;
+  cfg->upstream_failure = CP_FAIL_BLOCK;
+  cfg->connect_timeout_ms = 10000;
+  cfg->idle_timeout_ms = 60000;
+  cfg->tunnel_idle_timeout_ms = 300000;
+  cfg->grace_ms = 10000;
+  cfg->max_header_bytes = 64 * 1024;
+  cfg->max_conns = 4096;
+}
+
+
+int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
+                    size_t errlen) {
+  int i;
+  size_t k;
+
+  for (i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq && arg[0] == '-' && arg[1] == '-'
+                          ? (size_t)(eq - arg) : strlen(arg);
+    const option_t *opt = NULL;
+    const char *value = NULL;
+    int rc;
+
+    for (k = 0; k < CP_ARRAY_SIZE(options); k++) {
+      if (strlen(options[k].name) == name_len &&
+          strncmp(options[k].name, arg, name_len) == 0) {
+        opt = &options[k];
+        break;
+      }
+    }
+    if (opt == NULL) {
+      return fail(err, errlen, "unknown option '%s' (see --help)", arg);
+    }
+    if (opt->takes_value) {
+      if (arg[name_len] == '=') {
+        value = arg + name_len + 1;
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return fail(err, errlen, "%s needs a value (see --help)", opt->name);
+      }
+    } else if (arg[name_len] == '=') {
+      return fail(err, errlen, "%s takes no value", opt->name);
+    }
+    rc = opt->apply(cfg, value, err, errlen);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+
+const char *cp_config_usage(void) {
+  return "usage: chainproxy [options]\n"
+         "       chainproxy ca [--ca-dir DIR]\n"
+         "\n"
+         "A TLS-intercepting diagnostic forward proxy. Point clients at it "
+         "with\n"
+         "HTTPS_PROXY=http://127.0.0.1:8080 and HTTP_PROXY=... .\n"
+         "\n"
+         "  --listen HOST:PORT        proxy listener (default "
+         "127.0.0.1:8080)\n"
+         "  --events FILE             JSON Lines event log, '-' = stdout\n"
+         "  --ca-dir DIR              CA state (default $CHAINPROXY_HOME, "
+         "else ~/.chainproxy)\n"
+         "  --upstream-ca FILE        trust store for upstream (default: "
+         "the system store)\n"
+         "  --upstream-failure MODE   block | ignore (default block)\n"
+         "  --passthrough HOSTGLOB    do not intercept matching hosts "
+         "(repeatable)\n"
+         "  --connect-timeout SEC     upstream connect timeout (default "
+         "10)\n"
+         "  --idle-timeout SEC        wait for a request or a response "
+         "(default 60)\n"
+         "  --tunnel-idle-timeout SEC idle tunnel lifetime (default 300)\n"
+         "  --grace SEC               shutdown grace for in-flight "
+         "connections (default 10)\n"
+         "  --max-header-bytes N      request/response head limit "
+         "(default 65536)\n"
+         "  --max-conns N             concurrent client connections "
+         "(default 4096)\n"
+         "  -v, --verbose             more operator log (twice: debug)\n"
+         "  -h, --help                this text\n"
+         "  --version                 print the version\n";
+}

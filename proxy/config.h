@@ -1,0 +1,52 @@
+/* Command line -> cp_config_t. The config is filled once at startup and is
+ * read-only afterwards; string fields point into argv (borrowed) or at
+ * static defaults. cp_config_parse() never exits and never prints: it
+ * returns an error and a one-line message, so tests and fuzzers can drive
+ * it. */
+#ifndef CP_CONFIG_H
+#define CP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_VERSION "0.1.0"
+#define CP_MAX_PASSTHROUGH 64
+
+typedef struct cp_config_s cp_config_t;
+
+typedef enum cp_failure_mode_e {
+  CP_FAIL_BLOCK,
+  CP_FAIL_MIRROR,
+  CP_FAIL_IGNORE
+} cp_failure_mode_e;
+
+struct cp_config_s {
+  char listen_host[64];       /* IP literal */
+  uint16_t listen_port;
+  const char *events_path;    /* borrowed; NULL: no event log */
+  const char *ca_dir;         /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
+  const char *upstream_ca;    /* borrowed; NULL: system store */
+  cp_failure_mode_e upstream_failure;
+  const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
+  size_t npassthrough;
+  uint64_t connect_timeout_ms;
+  uint64_t idle_timeout_ms;   /* waiting for a request or a response */
+  uint64_t tunnel_idle_timeout_ms;
+  uint64_t grace_ms;          /* shutdown: in-flight connections' grace */
+  size_t max_header_bytes;
+  unsigned max_conns;
+  int verbose;                /* 0 warn, 1 info, 2 debug */
+  int show_help;
+  int show_version;
+};
+
+void cp_config_defaults(cp_config_t *cfg);
+/* argv[0] is skipped. Returns 0, or CP_EINVAL with a message in err. */
+int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
+                    size_t errlen);
+/* "HOST:PORT" for listeners: an IP literal (or localhost) and a port. */
+int cp_config_parse_listen(const char *s, char *host, size_t hostlen,
+                           uint16_t *port);
+const char *cp_config_usage(void);
+
+#endif

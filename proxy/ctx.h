@@ -1,0 +1,38 @@
+/* cp_ctx_t: everything one event loop needs. There is no global mutable
+ * state: each connection reaches configuration, the event log, the listener
+ * and (later) TLS state through its ctx. The ctx is owned by main (on its
+ * stack) and outlives every connection of its loop. */
+#ifndef CP_CTX_H
+#define CP_CTX_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "event.h"
+#include "log.h"
+
+typedef struct cp_ctx_s cp_ctx_t;
+typedef struct cp_conn_s cp_conn_t;
+
+struct cp_ctx_s {
+  uv_loop_t *loop;          /* borrowed */
+  const cp_config_t *cfg;   /* borrowed, read-only */
+  cp_log_t log;
+  cp_events_t events;       /* owned */
+  uv_tcp_t listener;        /* embedded */
+  uv_signal_t sigint;       /* embedded */
+  uv_signal_t sigterm;      /* embedded */
+  uv_timer_t grace;         /* embedded: shutdown deadline */
+  cp_conn_t *conns;         /* borrowed list head; conns free themselves */
+  unsigned nconns;
+  uint64_t next_conn_id;
+  uint64_t accepted;
+  uint64_t refused;         /* over --max-conns */
+  int open_handles;         /* the ctx's own handles */
+  int listening;
+  int shutting_down;
+};
+
+#endif

@@ -1,0 +1,33 @@
+#include "err.h"
+
+#include <uv.h>
+
+
+const char *cp_err_name(int err) {
+  switch (err) {
+  case 0:
+    return "OK";
+#define CP_ERR_NAME(name, val, text)                                         \
+  case CP_##name:                                                            \
+    return #name;
+    CP_ERR_MAP(CP_ERR_NAME)
+#undef CP_ERR_NAME
+  default:
+    return uv_err_name(err);
+  }
+}
+
+
+const char *cp_strerror(int err) {
+  switch (err) {
+  case 0:
+    return "success";
+#define CP_ERR_TEXT(name, val, text)                                         \
+  case CP_##name:                                                            \
+    return text;
+    CP_ERR_MAP(CP_ERR_TEXT)
+#undef CP_ERR_TEXT
+  default:
+    return uv_strerror(err);
+  }
+}

@@ -1,0 +1,33 @@
+/* Error codes: 0 or negative. libuv's negative errnos pass through unchanged;
+ * chainproxy's own codes start at -5000 so the two sets never collide. */
+#ifndef CP_ERR_H
+#define CP_ERR_H
+
+#define CP_ERR_MAP(X)                                                        \
+  X(EINVAL, -5000, "invalid argument")                                       \
+  X(ENOMEM, -5001, "out of memory")                                          \
+  X(ETLS, -5002, "TLS library error")                                        \
+  X(EHTTP, -5003, "malformed HTTP message")                                  \
+  X(EHDRSIZE, -5004, "request header fields too large")                      \
+  X(ETARGET, -5005, "bad request target")                                    \
+  X(ETIMEDOUT, -5006, "timed out")                                           \
+  X(EUPCLOSED, -5007, "upstream closed the connection early")                \
+  X(EIO, -5008, "input/output error")                                        \
+  X(ECONFIG, -5009, "configuration error")                                   \
+  X(EVERIFY, -5010, "upstream certificate verification failed")              \
+  X(EPERM, -5011, "permission error")                                        \
+  X(EBUSY, -5012, "too many connections")
+
+enum cp_err_e {
+#define CP_ERR_ENUM(name, val, text) CP_##name = (val),
+  CP_ERR_MAP(CP_ERR_ENUM)
+#undef CP_ERR_ENUM
+};
+
+/* Names and messages for both chainproxy and libuv codes. */
+const char *cp_err_name(int err);
+const char *cp_strerror(int err);
+
+#define CP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

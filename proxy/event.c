@@ -1,0 +1,187 @@
+#include "event.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "log.h"
+
+
+int cp_events_open(cp_events_t *ev, const char *path) {
+  memset(ev, 0, sizeof(*ev));
+  ev->next_id = 1;
+  if (path == NULL) {
+    return 0;
+  }
+  if (strcmp(path, "-") == 0) {
+    ev->fp = stdout;
+    return 0;
+  }
+  ev->fp = fopen(path, "a");
+  if (ev->fp == NULL) {
+    return -errno;
+  }
+  return 0;
+}
+
+
+int cp_events_close(cp_events_t *ev) {
+  int rc = 0;
+
+  if (ev->fp != NULL) {
+    if (fflush(ev->fp) != 0) {
+      rc = CP_EIO;
+    }
+    if (ev->fp != stdout && fclose(ev->fp) != 0) {
+      rc = CP_EIO;
+    }
+    ev->fp = NULL;
+  }
+  if (ev->write_failed) {
+    rc = CP_EIO;
+  }
+  return rc;
+}
+
+
+static json_t *str_or_null(const char *s) {
+  json_t *j;
+
+  if (s == NULL) {
+    return json_null();
+  }
+  /* Peer text may not be UTF-8; jansson refuses that, so fall back to a
+   * marker rather than losing the whole event. */
+  j = json_string(s);
+  return j != NULL ? j : json_string("(invalid UTF-8)");
+}
+
+
+static json_t *event_new(cp_events_t *ev, const char *kind,
+                         const cp_event_base_t *b) {
+  char ts[40];
+  json_t *o;
+
+  if (ev->fp == NULL) {
+    return NULL;
+  }
+  o = json_object();
+  if (o == NULL) {
+    return NULL;
+  }
+  cp_log_timestamp(ts, sizeof(ts));
+  json_object_set_new(o, "ts", json_string(ts));
+  json_object_set_new(o, "id", json_integer((json_int_t)ev->next_id++));
+  json_object_set_new(o, "event", json_string(kind));
+  json_object_set_new(o, "conn", json_integer((json_int_t)b->conn));
+  json_object_set_new(o, "host", str_or_null(b->host));
+  json_object_set_new(o, "port", b->port ? json_integer(b->port)
+                                         : json_null());
+  return o;
+}
+
+
+static void event_emit(cp_events_t *ev, json_t *o) {
+  char *line;
+  size_t len;
+
+  if (o == NULL) {
+    return;
+  }
+  line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(o);
+  if (line == NULL) {
+    ev->write_failed = 1;
+    return;
+  }
+  len = strlen(line);
+  line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
+  if (fwrite(line, 1, len + 1, ev->fp) != len + 1 || fflush(ev->fp) != 0) {
+    ev->write_failed = 1;
+  } else {
+    ev->written++;
+  }
+  free(line);
+}
+
+
+void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
+                      const char *client, const char *method,
+                      const char *mode) {
+  json_t *o = event_new(ev, "connect", b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "client", str_or_null(client));
+  json_object_set_new(o, "method", str_or_null(method));
+  json_object_set_new(o, "mode", str_or_null(mode));
+  event_emit(ev, o);
+}
+
+
+void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
+                    const cp_event_close_t *c) {
+  json_t *o = event_new(ev, "close", b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "reason", str_or_null(c->reason));
+  json_object_set_new(o, "bytes_from_client",
+                      json_integer((json_int_t)c->bytes_from_client));
+  json_object_set_new(o, "bytes_to_client",
+                      json_integer((json_int_t)c->bytes_to_client));
+  json_object_set_new(o, "bytes_from_upstream",
+                      json_integer((json_int_t)c->bytes_from_upstream));
+  json_object_set_new(o, "bytes_to_upstream",
+                      json_integer((json_int_t)c->bytes_to_upstream));
+  json_object_set_new(o, "duration_ms",
+                      json_integer((json_int_t)c->duration_ms));
+  json_object_set_new(o, "requests", json_integer(c->requests));
+  event_emit(ev, o);
+}
+
+
+void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
+                    const char *error, const char *message,
+                    const char *action, int status) {
+  json_t *o = event_new(ev, "error", b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "error", str_or_null(error));
+  json_object_set_new(o, "message", str_or_null(message));
+  json_object_set_new(o, "action", str_or_null(action));
+  json_object_set_new(o, "status", status ? json_integer(status)
+                                          : json_null());
+  event_emit(ev, o);
+}
+
+
+void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
+                      const cp_event_request_t *r) {
+  json_t *o = event_new(ev, "request", b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "method", str_or_null(r->method));
+  json_object_set_new(o, "url", str_or_null(r->url));
+  json_object_set_new(o, "path", str_or_null(r->path));
+  json_object_set_new(o, "status", r->status ? json_integer(r->status)
+                                             : json_null());
+  json_object_set_new(o, "http_version",
+                      json_string(r->http_minor ? "1.1" : "1.0"));
+  json_object_set_new(o, "bytes_from_client",
+                      json_integer((json_int_t)r->bytes_from_client));
+  json_object_set_new(o, "bytes_to_client",
+                      json_integer((json_int_t)r->bytes_to_client));
+  json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
+  json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
+  json_object_set_new(o, "outcome", str_or_null(r->outcome));
+  event_emit(ev, o);
+}

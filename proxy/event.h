@@ -1,0 +1,64 @@
+/* The event log: JSON Lines built with jansson, one object per line, each
+ * written whole. This is the only module that builds JSON events. The
+ * cp_events_t owns its FILE (unless it is stdout) and is flushed and closed
+ * by cp_events_close(). Field names are documented in docs/events.md. */
+#ifndef CP_EVENT_H
+#define CP_EVENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct cp_events_s cp_events_t;
+typedef struct cp_event_base_s cp_event_base_t;
+typedef struct cp_event_close_s cp_event_close_t;
+typedef struct cp_event_request_s cp_event_request_t;
+
+struct cp_events_s {
+  FILE *fp;         /* owned unless it is stdout; NULL: no event log */
+  uint64_t next_id; /* id of the next event, starting at 1 */
+  uint64_t written; /* events written */
+  int write_failed; /* set once a write failed; reported at close */
+};
+
+/* Fields every event has besides ts, id and event. */
+struct cp_event_base_s {
+  uint64_t conn;
+  const char *host; /* NULL is written as null */
+  int port;         /* 0 is written as null */
+};
+
+struct cp_event_close_s {
+  const char *reason;
+  uint64_t bytes_from_client, bytes_to_client;
+  uint64_t bytes_from_upstream, bytes_to_upstream;
+  uint64_t duration_ms;
+  unsigned requests;
+};
+
+struct cp_event_request_s {
+  const char *method;
+  const char *url;        /* as the client sent it */
+  const char *path;       /* origin-form */
+  int status;             /* 0: no response */
+  int http_minor;         /* client's HTTP/1.x */
+  uint64_t bytes_from_client, bytes_to_client; /* body bytes */
+  uint64_t ttfb_ms, total_ms;
+  const char *outcome;    /* "ok", or why the exchange ended early */
+};
+
+/* path: file to append to, "-" for stdout, NULL for none. */
+int cp_events_open(cp_events_t *ev, const char *path);
+int cp_events_close(cp_events_t *ev);
+
+void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
+                      const char *client, const char *method,
+                      const char *mode);
+void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
+                    const cp_event_close_t *c);
+void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
+                    const char *error, const char *message,
+                    const char *action, int status);
+void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
+                      const cp_event_request_t *r);
+
+#endif

@@ -1,0 +1,122 @@
+/* HTTP/1.x parsing for the proxy, on http-parser. No sockets: bytes go in,
+ * the rewritten message (what is forwarded to the other side) comes out in a
+ * caller-owned cp_buf_t. A cp_http_msg_t owns its head storage and is freed
+ * with cp_http_msg_free(). This is the only file that includes
+ * http_parser.h, so a parser change touches only it. */
+#ifndef CP_HTTP_PARSE_H
+#define CP_HTTP_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <http_parser.h>
+
+#include "buf.h"
+
+#define CP_HTTP_MAX_FIELDS 200
+#define CP_HOST_MAX 255
+
+typedef enum cp_http_kind_e {
+  CP_HTTP_REQUEST,
+  CP_HTTP_RESPONSE
+} cp_http_kind_e;
+
+typedef enum cp_host_kind_e {
+  CP_HOST_NAME,
+  CP_HOST_IPV4,
+  CP_HOST_IPV6
+} cp_host_kind_e;
+
+typedef enum cp_target_form_e {
+  CP_TARGET_NONE,      /* not parsed yet */
+  CP_TARGET_ORIGIN,    /* "/path?query" */
+  CP_TARGET_ABSOLUTE,  /* "http://host:port/path" */
+  CP_TARGET_AUTHORITY, /* "host:port" (CONNECT) */
+  CP_TARGET_ASTERISK   /* "*" (OPTIONS) */
+} cp_target_form_e;
+
+typedef struct cp_http_target_s cp_http_target_t;
+typedef struct cp_http_field_s cp_http_field_t;
+typedef struct cp_http_msg_s cp_http_msg_t;
+
+struct cp_http_target_s {
+  cp_target_form_e form;
+  cp_host_kind_e host_kind;
+  char host[CP_HOST_MAX + 1]; /* without IPv6 brackets, NUL-terminated */
+  uint16_t port;
+};
+
+struct cp_http_field_s {
+  uint32_t name_off;
+  uint32_t name_len;
+  uint32_t value_off;
+  uint32_t value_len;
+};
+
+struct cp_http_msg_s {
+  http_parser parser;
+  http_parser_settings settings;
+  cp_http_kind_e kind;
+
+  /* Set by the owner before feeding. */
+  size_t head_limit;         /* bytes of request/status line + fields */
+  int req_method;            /* responses: the request's method (HEAD) */
+  unsigned peer_http11 : 1;  /* responses: client may receive chunked */
+  unsigned want_keepalive : 1; /* responses: proxy would keep the client */
+  unsigned keep_target : 1;  /* requests: forward the target unchanged */
+
+  /* Parsed head, valid once head_complete is set. */
+  cp_buf_t head;             /* owned: URL or reason, field names/values */
+  cp_http_field_t fields[CP_HTTP_MAX_FIELDS];
+  size_t nfields;
+  size_t url_off, url_len;   /* request target, or response reason */
+  int last_cb;               /* which head callback ran last */
+  int method;
+  int status;
+  unsigned http_major, http_minor;
+  cp_http_target_t target;   /* requests */
+  size_t origin_off, origin_len; /* requests: origin-form target in head */
+
+  unsigned head_complete : 1;
+  unsigned msg_complete : 1;
+  unsigned keepalive_in : 1;  /* sender allows reuse (http_should_keep_alive) */
+  unsigned keepalive_out : 1; /* responses: what we told the client */
+  unsigned chunk_out : 1;     /* body is re-encoded as chunked */
+  unsigned interim : 1;       /* responses: last message was 1xx */
+  unsigned is_connect : 1;
+  unsigned is_upgrade : 1;
+
+  uint64_t body_bytes;        /* decoded body bytes of this message */
+  int err;                    /* first error, a CP_E* code */
+  const char *err_text;       /* static text for err */
+  cp_buf_t *out;              /* borrowed during cp_http_msg_feed */
+};
+
+/* Result codes of cp_http_msg_feed besides negative errors. */
+#define CP_HTTP_MORE 0 /* all input consumed, message not complete */
+#define CP_HTTP_DONE 1 /* message complete; *consumed tells where it ended */
+
+void cp_http_msg_init(cp_http_msg_t *m, cp_http_kind_e kind, size_t head_limit);
+/* Prepares for the next message on the same connection. */
+void cp_http_msg_reset(cp_http_msg_t *m);
+void cp_http_msg_free(cp_http_msg_t *m);
+/* Parses up to len bytes, appending the forwarded form of what was parsed to
+ * out. len == 0 signals end of input (EOF). Returns CP_HTTP_MORE,
+ * CP_HTTP_DONE or a negative CP_E* (CP_EHDRSIZE for oversized heads,
+ * CP_ETARGET for a bad request target, CP_EHTTP otherwise). */
+int cp_http_msg_feed(cp_http_msg_t *m, const char *data, size_t len,
+                     size_t *consumed, cp_buf_t *out);
+/* Value of the first field with that name, or NULL; *len receives its length. */
+const char *cp_http_msg_field(const cp_http_msg_t *m, const char *name,
+                              size_t *len);
+const char *cp_http_msg_method_name(const cp_http_msg_t *m);
+/* The request target as received (NUL is not guaranteed: use url_len). */
+const char *cp_http_msg_url(const cp_http_msg_t *m);
+
+/* "host:port", "[v6]:port"; port required when default_port is 0. */
+int cp_http_parse_authority(const char *s, size_t len, uint16_t default_port,
+                            cp_http_target_t *out);
+/* 1 if s is a syntactically valid DNS name or IP literal. */
+int cp_host_is_valid(const char *s);
+
+#endif

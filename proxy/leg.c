@@ -1,0 +1,279 @@
+#include "leg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+typedef struct cp_wreq_s cp_wreq_t;
+
+/* A write request owns its bytes; on_write frees it on every status. */
+struct cp_wreq_s {
+  uv_write_t req;
+  size_t len;
+  char data[];
+};
+
+
+static void leg_update_read(cp_leg_t *leg);
+
+
+size_t cp_leg_queued(const cp_leg_t *leg) {
+  if (!leg->open) {
+    return 0;
+  }
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&leg->tcp);
+}
+
+
+int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
+                void *owner, cp_leg_t *peer) {
+  int rc;
+  char *rbuf = leg->rbuf; /* survives re-initialisation for a new upstream */
+
+  memset(leg, 0, sizeof(*leg));
+  leg->rbuf = rbuf;
+  leg->cb = cb;
+  leg->owner = owner;
+  leg->peer = peer;
+  rc = uv_tcp_init(loop, &leg->tcp);
+  if (rc != 0) {
+    return rc;
+  }
+  leg->tcp.data = leg;
+  leg->open = 1;
+  return 0;
+}
+
+
+int cp_leg_accept(cp_leg_t *leg, uv_stream_t *server) {
+  int rc = uv_accept(server, (uv_stream_t *)&leg->tcp);
+
+  if (rc == 0) {
+    leg->connected = 1;
+    uv_tcp_nodelay(&leg->tcp, 1);
+  }
+  return rc;
+}
+
+
+static void on_connect(uv_connect_t *req, int status) {
+  cp_leg_t *leg = req->handle->data;
+
+  if (status == 0) {
+    leg->connected = 1;
+    uv_tcp_nodelay(&leg->tcp, 1);
+    leg_update_read(leg);
+  }
+  leg->cb->on_connect(leg, status);
+}
+
+
+int cp_leg_connect(cp_leg_t *leg, const struct sockaddr *addr) {
+  return uv_tcp_connect(&leg->connect_req, &leg->tcp, addr, on_connect);
+}
+
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  cp_leg_t *leg = h->data;
+
+  (void)hint;
+  if (leg->rbuf == NULL) {
+    leg->rbuf = malloc(CP_LEG_RBUF);
+  }
+  /* A NULL base makes libuv report UV_ENOBUFS to on_read. */
+  *buf = uv_buf_init(leg->rbuf, leg->rbuf ? CP_LEG_RBUF : 0);
+}
+
+
+static void report_error(cp_leg_t *leg, int err) {
+  if (leg->failed) {
+    return;
+  }
+  leg->failed = 1;
+  leg->cb->on_error(leg, err);
+}
+
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  cp_leg_t *leg = s->data;
+
+  (void)buf;
+  if (nread > 0) {
+    leg->bytes_in += (uint64_t)nread;
+    leg->cb->on_data(leg, leg->rbuf, (size_t)nread);
+    return;
+  }
+  if (nread == 0) {
+    return; /* EAGAIN */
+  }
+  /* libuv stops reading by itself after EOF and errors. */
+  uv_read_stop(s);
+  leg->reading = 0;
+  if (nread == UV_EOF) {
+    leg->eof = 1;
+    leg->cb->on_eof(leg);
+  } else {
+    report_error(leg, (int)nread);
+  }
+}
+
+
+static void leg_update_read(cp_leg_t *leg) {
+  int should = leg->open && !leg->closing && leg->connected &&
+               leg->want_read && !leg->throttled && !leg->eof &&
+               !leg->failed;
+
+  if (should && !leg->reading) {
+    if (uv_read_start((uv_stream_t *)&leg->tcp, on_alloc, on_read) == 0) {
+      leg->reading = 1;
+    }
+  } else if (!should && leg->reading) {
+    uv_read_stop((uv_stream_t *)&leg->tcp);
+    leg->reading = 0;
+  }
+}
+
+
+void cp_leg_want_read(cp_leg_t *leg, int want) {
+  leg->want_read = want ? 1 : 0;
+  leg_update_read(leg);
+}
+
+
+static void throttle_peer(cp_leg_t *leg) {
+  cp_leg_t *peer = leg->peer;
+  size_t queued = cp_leg_queued(leg);
+
+  if (peer == NULL) {
+    return;
+  }
+  if (!peer->throttled && queued > CP_WQ_HIGH) {
+    peer->throttled = 1;
+    leg_update_read(peer);
+  } else if (peer->throttled && queued <= CP_WQ_LOW) {
+    peer->throttled = 0;
+    leg_update_read(peer);
+  }
+}
+
+
+static void on_write(uv_write_t *req, int status) {
+  cp_wreq_t *w = (cp_wreq_t *)req;
+  cp_leg_t *leg = req->handle->data;
+
+  leg->writes_pending--;
+  if (status == 0) {
+    leg->bytes_out += w->len;
+  }
+  free(w);
+  if (status == UV_ECANCELED) {
+    return; /* the handle is closing */
+  }
+  if (status < 0) {
+    report_error(leg, status);
+    return;
+  }
+  throttle_peer(leg);
+  if (leg->writes_pending == 0 && leg->cb->on_drained != NULL) {
+    leg->cb->on_drained(leg);
+  }
+}
+
+
+int cp_leg_write(cp_leg_t *leg, const char *data, size_t len) {
+  cp_wreq_t *w;
+  uv_buf_t b;
+  int rc;
+
+  if (!leg->open || leg->closing || !leg->connected || leg->shut ||
+      leg->failed) {
+    return UV_EPIPE;
+  }
+  if (len == 0) {
+    return 0;
+  }
+  /* Most writes fit the socket buffer: try without copying first, but only
+   * when nothing is queued, so bytes never overtake each other. */
+  if (leg->writes_pending == 0) {
+    b = uv_buf_init((char *)data, (unsigned)len);
+    rc = uv_try_write((uv_stream_t *)&leg->tcp, &b, 1);
+    if (rc > 0) {
+      leg->bytes_out += (uint64_t)rc;
+      data += rc;
+      len -= (size_t)rc;
+      if (len == 0) {
+        return 0;
+      }
+    } else if (rc != UV_EAGAIN) {
+      return rc;
+    }
+  }
+  w = malloc(sizeof(*w) + len);
+  if (w == NULL) {
+    return CP_ENOMEM;
+  }
+  w->len = len;
+  memcpy(w->data, data, len);
+  b = uv_buf_init(w->data, (unsigned)len);
+  rc = uv_write(&w->req, (uv_stream_t *)&leg->tcp, &b, 1, on_write);
+  if (rc != 0) {
+    free(w);
+    return rc;
+  }
+  leg->writes_pending++;
+  throttle_peer(leg);
+  return 0;
+}
+
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  cp_leg_t *leg = req->handle->data;
+
+  if (status < 0 && status != UV_ECANCELED && status != UV_ENOTCONN) {
+    report_error(leg, status);
+  }
+}
+
+
+void cp_leg_shutdown(cp_leg_t *leg) {
+  if (!leg->open || leg->closing || !leg->connected || leg->shut) {
+    return;
+  }
+  leg->shut = 1;
+  if (uv_shutdown(&leg->shutdown_req, (uv_stream_t *)&leg->tcp,
+                  on_shutdown) != 0) {
+    leg->shut = 0;
+  }
+}
+
+
+static void on_closed(uv_handle_t *h) {
+  cp_leg_t *leg = h->data;
+
+  leg->open = 0;
+  leg->closing = 0;
+  leg->connected = 0;
+  leg->reading = 0;
+  leg->cb->on_closed(leg);
+}
+
+
+void cp_leg_close(cp_leg_t *leg) {
+  if (!leg->open || leg->closing) {
+    return;
+  }
+  leg->closing = 1;
+  /* The peer may be waiting on this leg's queue; closing frees it. */
+  if (leg->peer != NULL && leg->peer->throttled) {
+    leg->peer->throttled = 0;
+    leg_update_read(leg->peer);
+  }
+  uv_close((uv_handle_t *)&leg->tcp, on_closed);
+}
+
+
+void cp_leg_free(cp_leg_t *leg) {
+  free(leg->rbuf);
+  leg->rbuf = NULL;
+}

@@ -1,0 +1,70 @@
+/* cp_leg_t: one TCP side of a connection (client or upstream). The leg
+ * embeds its uv_tcp_t (handle.data points back at the leg), owns its read
+ * buffer and every queued write, and tells its owner what happened through a
+ * const callback table. Closing is asynchronous: cb->on_closed runs when the
+ * handle is closed, and only then may the owner free the leg's memory.
+ *
+ * Backpressure: when this leg's unsent bytes pass CP_WQ_HIGH, reading on
+ * the peer leg stops; it resumes when they drop to CP_WQ_LOW. */
+#ifndef CP_LEG_H
+#define CP_LEG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#define CP_LEG_RBUF (64 * 1024)
+#define CP_WQ_HIGH (256 * 1024)
+#define CP_WQ_LOW (64 * 1024)
+
+typedef struct cp_leg_s cp_leg_t;
+typedef struct cp_leg_cbs_s cp_leg_cbs_t;
+
+struct cp_leg_cbs_s {
+  void (*on_data)(cp_leg_t *leg, const char *data, size_t len);
+  void (*on_eof)(cp_leg_t *leg);
+  void (*on_error)(cp_leg_t *leg, int err);
+  void (*on_connect)(cp_leg_t *leg, int status);
+  void (*on_drained)(cp_leg_t *leg); /* no write pending any more */
+  void (*on_closed)(cp_leg_t *leg);
+};
+
+struct cp_leg_s {
+  uv_tcp_t tcp;                /* embedded; tcp.data = this leg */
+  uv_connect_t connect_req;    /* embedded; one connect at a time */
+  uv_shutdown_t shutdown_req;  /* embedded; one shutdown per socket */
+  const cp_leg_cbs_t *cb;      /* borrowed, static */
+  void *owner;                 /* borrowed: the conn */
+  cp_leg_t *peer;              /* borrowed: the other leg of the conn */
+  char *rbuf;                  /* owned: CP_LEG_RBUF bytes, made on first read */
+  uint64_t bytes_in;           /* wire bytes read */
+  uint64_t bytes_out;          /* wire bytes written */
+  size_t writes_pending;       /* uv_write requests in flight */
+  unsigned open : 1;           /* handle initialised and not closed */
+  unsigned closing : 1;        /* uv_close called */
+  unsigned connected : 1;      /* usable for reads and writes */
+  unsigned want_read : 1;      /* owner wants bytes */
+  unsigned throttled : 1;      /* peer's write queue is full */
+  unsigned reading : 1;        /* uv_read_start is in effect */
+  unsigned eof : 1;            /* peer sent FIN */
+  unsigned shut : 1;           /* we sent FIN (or asked to) */
+  unsigned failed : 1;         /* a read or write error was reported */
+};
+
+/* Initialises the handle. Accepted sockets are connected already; pass 1. */
+int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
+                void *owner, cp_leg_t *peer);
+int cp_leg_accept(cp_leg_t *leg, uv_stream_t *server);
+int cp_leg_connect(cp_leg_t *leg, const struct sockaddr *addr);
+void cp_leg_want_read(cp_leg_t *leg, int want);
+/* Sends bytes; the leg copies what the socket does not take at once. */
+int cp_leg_write(cp_leg_t *leg, const char *data, size_t len);
+/* Sends FIN once queued writes are out. */
+void cp_leg_shutdown(cp_leg_t *leg);
+void cp_leg_close(cp_leg_t *leg);
+/* Releases memory; the handle must be closed (cb->on_closed ran). */
+void cp_leg_free(cp_leg_t *leg);
+size_t cp_leg_queued(const cp_leg_t *leg);
+
+#endif

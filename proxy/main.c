@@ -1,0 +1,53 @@
+/* argv -> cp_config_t, one loop, run. No logic lives here. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "server.h"
+
+
+int main(int argc, char **argv) {
+  cp_config_t cfg;
+  cp_ctx_t ctx;
+  uv_loop_t loop;
+  char err[512];
+  int rc;
+  int exit_code = 0;
+
+  cp_config_defaults(&cfg);
+  if (cp_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return 2;
+  }
+  if (cfg.show_help) {
+    fputs(cp_config_usage(), stdout);
+    return 0;
+  }
+  if (cfg.show_version) {
+    printf("chainproxy %s\n", CP_VERSION);
+    return 0;
+  }
+  /* Writes to a closed peer are reported as EPIPE by libuv instead. */
+  signal(SIGPIPE, SIG_IGN);
+  if (uv_loop_init(&loop) != 0) {
+    fprintf(stderr, "chainproxy: cannot create the event loop\n");
+    return 1;
+  }
+  rc = cp_server_init(&ctx, &loop, &cfg);
+  if (rc == 0) {
+    cp_server_run(&ctx);
+  } else {
+    exit_code = 1;
+  }
+  if (cp_server_close(&ctx) != 0) {
+    exit_code = 1;
+  }
+  if (uv_loop_close(&loop) != 0) {
+    fprintf(stderr, "chainproxy: internal error: handles left open\n");
+    exit_code = 1;
+  }
+  return exit_code;
+}

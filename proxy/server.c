@@ -1,0 +1,169 @@
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "err.h"
+#include "listener.h"
+
+
+static void on_ctx_handle_closed(uv_handle_t *h) {
+  cp_ctx_t *ctx = h->data;
+
+  ctx->open_handles--;
+}
+
+
+static void close_ctx_handle(cp_ctx_t *ctx, uv_handle_t *h) {
+  if (h->data == ctx && !uv_is_closing(h)) {
+    uv_close(h, on_ctx_handle_closed);
+  }
+}
+
+
+/* Once no conn is left, the loop only needs to close the ctx's own
+ * handles, and uv_run() returns. */
+static void server_finish(cp_ctx_t *ctx) {
+  cp_listener_stop(ctx, on_ctx_handle_closed);
+  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigint);
+  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigterm);
+  close_ctx_handle(ctx, (uv_handle_t *)&ctx->grace);
+}
+
+
+void cp_server_conns_drained(cp_ctx_t *ctx) {
+  server_finish(ctx);
+}
+
+
+static void on_grace_over(uv_timer_t *t) {
+  cp_ctx_t *ctx = t->data;
+  cp_conn_t *c;
+  cp_conn_t *next;
+
+  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, "shutting down",
+         "grace period over, closing %u connection(s)", ctx->nconns);
+  for (c = ctx->conns; c != NULL; c = next) {
+    next = c->next;
+    cp_conn_abort(c, "shutdown");
+  }
+}
+
+
+void cp_server_shutdown(cp_ctx_t *ctx) {
+  cp_conn_t *c;
+  cp_conn_t *next;
+
+  if (ctx->shutting_down) {
+    return;
+  }
+  ctx->shutting_down = 1;
+  cp_listener_stop(ctx, on_ctx_handle_closed);
+  cp_log(&ctx->log, CP_LOG_INFO, 0, NULL, "shutting down",
+         "stopped accepting; %u connection(s) in flight", ctx->nconns);
+  if (ctx->nconns == 0) {
+    server_finish(ctx);
+    return;
+  }
+  uv_timer_start(&ctx->grace, on_grace_over, ctx->cfg->grace_ms, 0);
+  for (c = ctx->conns; c != NULL; c = next) {
+    next = c->next;
+    cp_conn_shutdown(c);
+  }
+}
+
+
+static void on_signal(uv_signal_t *s, int signum) {
+  cp_ctx_t *ctx = s->data;
+
+  cp_log(&ctx->log, CP_LOG_INFO, 0, NULL, NULL, "received %s",
+         signum == SIGINT ? "SIGINT" : "SIGTERM");
+  cp_server_shutdown(ctx);
+}
+
+
+static int start_signal(cp_ctx_t *ctx, uv_signal_t *s, int signum) {
+  int rc = uv_signal_init(ctx->loop, s);
+
+  if (rc != 0) {
+    return rc;
+  }
+  s->data = ctx;
+  ctx->open_handles++;
+  return uv_signal_start(s, on_signal, signum);
+}
+
+
+int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
+  int rc;
+
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->loop = loop;
+  ctx->cfg = cfg;
+  ctx->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
+                   : cfg->verbose == 1 ? CP_LOG_INFO
+                                       : CP_LOG_WARN;
+  rc = cp_events_open(&ctx->events, cfg->events_path);
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: cannot open event log %s: %s\n",
+            cfg->events_path, uv_strerror(rc));
+    return rc;
+  }
+  rc = uv_timer_init(loop, &ctx->grace);
+  if (rc != 0) {
+    return rc;
+  }
+  ctx->grace.data = ctx;
+  ctx->open_handles++;
+  rc = start_signal(ctx, &ctx->sigint, SIGINT);
+  if (rc == 0) {
+    rc = start_signal(ctx, &ctx->sigterm, SIGTERM);
+  }
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: cannot install signal handlers: %s\n",
+            uv_strerror(rc));
+    return rc;
+  }
+  rc = cp_listener_start(ctx, cfg->listen_host, cfg->listen_port);
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: cannot listen on %s%s%s:%u: %s\n",
+            strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+            strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
+            uv_strerror(rc));
+    return rc;
+  }
+  return 0;
+}
+
+
+int cp_server_run(cp_ctx_t *ctx) {
+  const cp_config_t *cfg = ctx->cfg;
+
+  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+         "chainproxy %s listening on %s%s%s:%u", CP_VERSION,
+         strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+         strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port);
+  return uv_run(ctx->loop, UV_RUN_DEFAULT);
+}
+
+
+int cp_server_close(cp_ctx_t *ctx) {
+  cp_conn_t *c;
+  cp_conn_t *next;
+  int rc;
+
+  for (c = ctx->conns; c != NULL; c = next) {
+    next = c->next;
+    cp_conn_abort(c, "shutdown");
+  }
+  server_finish(ctx);
+  uv_run(ctx->loop, UV_RUN_DEFAULT);
+  rc = cp_events_close(&ctx->events);
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: writing the event log failed\n");
+  }
+  return rc;
+}

@@ -1,0 +1,213 @@
+# Shared helpers for chainproxy's integration tests. Each it_*.sh sources
+# this file first. Tests re-run themselves inside a private network
+# namespace (loopback only) when the machine allows it, so no test can
+# reach any address but 127.0.0.1/::1 — not even a DNS server.
+set -u
+
+CP_SRC=${CP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CP_BUILD=${CP_BUILD:-$CP_SRC/build}
+CP_BIN=${CP_BIN:-$CP_BUILD/chainproxy}
+CP_IT=$CP_SRC/tests/integration
+CP_TEST_NAME=$(basename "$0" .sh)
+CP_PIDS=()
+
+if [ -z "${CP_IN_NETNS:-}" ]; then
+  if command -v unshare >/dev/null 2>&1 &&
+     unshare -n true 2>/dev/null; then
+    export CP_IN_NETNS=1
+    exec unshare -n bash -c 'ip link set lo up && exec bash "$0" "$@"' \
+      "$0" "$@"
+  fi
+  export CP_IN_NETNS=0
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cp-$CP_TEST_NAME.XXXXXX")
+
+cleanup() {
+  local pid
+  for pid in "${CP_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${CP_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  if [ "${CP_KEEP:-0}" = 1 ]; then
+    echo "kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+say() { printf '%s: %s\n' "$CP_TEST_NAME" "$*"; }
+
+fail() {
+  say "FAIL: $*" >&2
+  if [ -n "${PROXY_LOG:-}" ] && [ -f "$PROXY_LOG" ]; then
+    echo "--- proxy log (last 30 lines)" >&2
+    tail -n 30 "$PROXY_LOG" >&2
+  fi
+  exit 1
+}
+
+skip() {
+  say "SKIP: $*"
+  exit 77
+}
+
+# A client the README's test command installs. Missing on a developer's
+# machine: skip; missing in CI: fail.
+need() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      [ "${CI:-}" = true ] && fail "$tool is not installed"
+      skip "$tool is not installed"
+    fi
+  done
+}
+
+need_netns() {
+  [ "$CP_IN_NETNS" = 1 ] || skip "needs a private network namespace (unshare -n)"
+}
+
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+# wait_port PORT [HOST]: until something accepts, at most ~10 s.
+wait_port() {
+  local port=$1 host=${2:-127.0.0.1} i
+  for i in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  fail "nothing listens on $host:$port"
+}
+
+# make_origin_pki: a test CA and a server certificate for 127.0.0.1, ::1
+# and localhost, made with the openssl command line (not the code under
+# test). Sets ORIGIN_CA, ORIGIN_CERT, ORIGIN_KEY.
+make_origin_pki() {
+  local d=$WORK/origin-pki
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 -subj "/CN=cp test origin CA" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
+    fail "openssl could not make the origin CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" \
+    2>/dev/null || fail "openssl could not make the origin key"
+  printf '%s\n' "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" > "$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 30 -extfile "$d/ext.cnf" -out "$d/server.pem" \
+    2>/dev/null || fail "openssl could not sign the origin certificate"
+  ORIGIN_CA=$d/ca.pem
+  ORIGIN_CERT=$d/server.pem
+  ORIGIN_KEY=$d/server.key
+}
+
+# start_origin [--tls] [--host H] [--root DIR]: sets ORIGIN_PORT.
+start_origin() {
+  local tls=0 host=127.0.0.1 root=$WORK args=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --tls) tls=1 ;;
+      --host) host=$2; shift ;;
+      --root) root=$2; shift ;;
+    esac
+    shift
+  done
+  args=(--host "$host" --root "$root")
+  if [ $tls = 1 ]; then
+    [ -n "${ORIGIN_CERT:-}" ] || make_origin_pki
+    args+=(--cert "$ORIGIN_CERT" --key "$ORIGIN_KEY")
+  fi
+  local out=$WORK/origin.$RANDOM
+  python3 "$CP_IT/origin.py" "${args[@]}" > "$out" 2>&1 &
+  CP_PIDS+=($!)
+  local i
+  for i in $(seq 1 200); do
+    if grep -q '^ready ' "$out" 2>/dev/null; then
+      ORIGIN_PORT=$(awk '/^ready /{print $2}' "$out")
+      return 0
+    fi
+    sleep 0.05
+  done
+  cat "$out" >&2
+  fail "origin did not start"
+}
+
+# start_proxy [chainproxy options...]: sets PROXY_PORT, PROXY_PID,
+# PROXY_URL, EVENTS, PROXY_LOG.
+start_proxy() {
+  PROXY_PORT=$(free_port)
+  EVENTS=$WORK/events.jsonl
+  PROXY_LOG=$WORK/proxy.log
+  "$CP_BIN" --listen "127.0.0.1:$PROXY_PORT" --events "$EVENTS" "$@" \
+    2>> "$PROXY_LOG" &
+  PROXY_PID=$!
+  CP_PIDS+=($PROXY_PID)
+  PROXY_URL=http://127.0.0.1:$PROXY_PORT
+  wait_port "$PROXY_PORT"
+}
+
+# stop_proxy: SIGTERM and wait; sets PROXY_EXIT.
+stop_proxy() {
+  kill -TERM "$PROXY_PID" 2>/dev/null
+  wait "$PROXY_PID"
+  PROXY_EXIT=$?
+}
+
+# expect_event JQ_FILTER [description]: some event matches the filter.
+expect_event() {
+  local filter=$1 what=${2:-$1} i
+  for i in $(seq 1 100); do
+    if jq -e -s "map(select($filter)) | length > 0" "$EVENTS" >/dev/null 2>&1
+    then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "--- events" >&2
+  cat "$EVENTS" >&2
+  fail "no event matches: $what"
+}
+
+# count_events JQ_FILTER
+count_events() {
+  jq -s "map(select($1)) | length" "$EVENTS"
+}
+
+# check_connect_close_pairs: every conn has exactly one connect and one
+# close event, and ids increase.
+check_connect_close_pairs() {
+  jq -e -s '
+    (group_by(.conn) | all(
+       (map(select(.event == "connect")) | length) == 1 and
+       (map(select(.event == "close")) | length) == 1))
+    and ([.[].id] == ([.[].id] | sort))
+    and ([.[].id] | unique | length) == length' "$EVENTS" >/dev/null ||
+    fail "events do not have one connect and one close per connection"
+}
+
+assert_eq() {
+  [ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+assert_contains() {
+  case $1 in
+    *"$2"*) ;;
+    *) fail "${3:-output} does not contain '$2': $1" ;;
+  esac
+}
