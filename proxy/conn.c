@@ -391,8 +391,9 @@ static void conn_request_error(cp_conn_t *c, int rc) {
   conn_emit_connect(c, NULL, NULL);
   if (rc == CP_EHDRSIZE) {
     conn_respond_error(c, 431, "headers_too_large",
-                       "request head over the limit of %zu bytes (%s)",
-                       c->ctx->cfg->max_header_bytes, why);
+                       "request head too large: %s (limits: %zu bytes, %d "
+                       "fields)", why, c->ctx->cfg->max_header_bytes,
+                       CP_HTTP_MAX_FIELDS);
   } else if (rc == CP_ETARGET) {
     conn_respond_error(c, 400, "bad_target",
                        "bad request target '%.*s': expected http://host/path "
