@@ -1,0 +1,424 @@
+#include "ca.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+
+/* File names in the CA directory; certificate and key of each element. */
+static const char *const ca_files[] = {
+    "root.pem",         "root.key",         "legacy-root.pem",
+    "legacy-root.key",  "cross.pem",        "intermediate.pem",
+    "intermediate.key",
+};
+
+
+static int ca_fail(char *err, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+
+static int ca_fail(char *err, size_t len, int rc, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+
+int cp_ca_default_dir(const char *dir, char *out, size_t len) {
+  const char *home;
+  struct passwd *pw;
+  int n;
+
+  if (dir == NULL) {
+    dir = getenv("CHAINPROXY_HOME");
+  }
+  if (dir != NULL && *dir != '\0') {
+    n = snprintf(out, len, "%s", dir);
+    return n > 0 && (size_t)n < len ? 0 : CP_EINVAL;
+  }
+  home = getenv("HOME");
+  if (home == NULL || *home == '\0') {
+    pw = getpwuid(getuid());
+    home = pw ? pw->pw_dir : NULL;
+  }
+  if (home == NULL) {
+    return CP_EINVAL;
+  }
+  n = snprintf(out, len, "%s/.chainproxy", home);
+  return n > 0 && (size_t)n < len ? 0 : CP_EINVAL;
+}
+
+
+void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len) {
+  snprintf(out, len, "%s/%s", ca->dir, name);
+}
+
+
+void cp_cert_sha256(X509 *x, int colons, char *out, size_t len) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  unsigned int i;
+  size_t off = 0;
+
+  out[0] = '\0';
+  if (X509_digest(x, EVP_sha256(), md, &n) != 1) {
+    return;
+  }
+  for (i = 0; i < n && off + 3 < len; i++) {
+    off += (size_t)snprintf(out + off, len - off, colons && i ? ":%02X" : "%02x",
+                            md[i]);
+  }
+  if (colons) {
+    /* Upper case throughout, as openssl x509 -fingerprint prints it. */
+    for (i = 0; out[i] != '\0'; i++) {
+      if (out[i] >= 'a' && out[i] <= 'f') {
+        out[i] = (char)(out[i] - 'a' + 'A');
+      }
+    }
+  }
+}
+
+
+static int set_random_serial(X509 *x) {
+  unsigned char raw[16];
+  BIGNUM *bn = NULL;
+  int ok = 0;
+
+  if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    return 0;
+  }
+  raw[0] &= 0x7f; /* positive, as RFC 5280 requires */
+  raw[0] |= 0x01; /* and never zero */
+  bn = BN_bin2bn(raw, sizeof(raw), NULL);
+  if (bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL) {
+    ok = 1;
+  }
+  BN_free(bn);
+  return ok;
+}
+
+
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
+  X509V3_CTX v3;
+  X509_EXTENSION *ext;
+  int ok;
+
+  X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+  if (ext == NULL) {
+    return 0;
+  }
+  ok = X509_add_ext(x, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok;
+}
+
+
+/* A CA certificate for key, named cn, issued by issuer (NULL: self). */
+static X509 *make_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+                          EVP_PKEY *issuer_key, time_t not_before,
+                          time_t not_after, int pathlen0) {
+  X509 *x = X509_new();
+  X509_NAME *name = NULL;
+
+  if (x == NULL) {
+    return NULL;
+  }
+  name = X509_get_subject_name(x);
+  if (X509_set_version(x, X509_VERSION_3) != 1 || !set_random_serial(x) ||
+      X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                                 (const unsigned char *)"chainproxy", -1, -1,
+                                 0) != 1 ||
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 (const unsigned char *)cn, -1, -1, 0) != 1 ||
+      X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
+                                     : name) != 1 ||
+      ASN1_TIME_set(X509_getm_notBefore(x), not_before) == NULL ||
+      ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL ||
+      X509_set_pubkey(x, key) != 1 ||
+      !add_ext(x, issuer ? issuer : x, NID_basic_constraints,
+               pathlen0 ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") ||
+      !add_ext(x, issuer ? issuer : x, NID_key_usage,
+               pathlen0 ? "critical,digitalSignature,keyCertSign,cRLSign"
+                        : "critical,keyCertSign,cRLSign") ||
+      !add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash") ||
+      (issuer != NULL &&
+       !add_ext(x, issuer, NID_authority_key_identifier, "keyid:always")) ||
+      X509_sign(x, issuer_key, EVP_sha256()) <= 0) {
+    X509_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+
+/* Writes a new file; never replaces one (O_EXCL). */
+static int write_new_file(const char *path, mode_t mode, X509 *cert,
+                          EVP_PKEY *key, char *err, size_t errlen) {
+  FILE *fp = NULL;
+  int fd;
+  int ok;
+
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return ca_fail(err, errlen, -errno, "%s: cannot create: %s", path,
+                   strerror(errno));
+  }
+  if (fchmod(fd, mode) != 0) { /* the umask must not widen or narrow it */
+    close(fd);
+    return ca_fail(err, errlen, -errno, "%s: chmod: %s", path,
+                   strerror(errno));
+  }
+  fp = fdopen(fd, "w");
+  if (fp == NULL) {
+    close(fd);
+    return ca_fail(err, errlen, CP_EIO, "%s: cannot write", path);
+  }
+  ok = cert ? PEM_write_X509(fp, cert)
+            : PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL);
+  if (fclose(fp) != 0 || ok != 1) {
+    return ca_fail(err, errlen, CP_EIO, "%s: write failed", path);
+  }
+  return 0;
+}
+
+
+static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
+  time_t now = time(NULL);
+  const time_t day = 86400;
+  char path[1200];
+  int rc;
+
+  ca->root_key = EVP_EC_gen("P-256");
+  ca->legacy_key = EVP_EC_gen("P-256");
+  ca->inter_key = EVP_EC_gen("P-256");
+  if (ca->root_key == NULL || ca->legacy_key == NULL ||
+      ca->inter_key == NULL) {
+    return ca_fail(err, errlen, CP_ETLS, "key generation failed");
+  }
+  ca->root = make_ca_cert("chainproxy Modern Root CA", ca->root_key, NULL,
+                          ca->root_key, now - day, now + 3650 * day, 0);
+  ca->legacy_root = make_ca_cert("chainproxy Legacy Root CA",
+                                 ca->legacy_key, NULL, ca->legacy_key,
+                                 CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER,
+                                 0);
+  if (ca->root == NULL || ca->legacy_root == NULL) {
+    return ca_fail(err, errlen, CP_ETLS, "root certificate creation failed");
+  }
+  /* The cross-sign carries the modern root's name and key, issued by the
+   * legacy root, and ends when the legacy root does: the shape of the
+   * AddTrust -> USERTrust and DST Root CA X3 -> ISRG Root X1 chains. */
+  ca->cross = make_ca_cert("chainproxy Modern Root CA", ca->root_key,
+                           ca->legacy_root, ca->legacy_key,
+                           CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER, 0);
+  ca->intermediate = make_ca_cert("chainproxy Intermediate CA",
+                                  ca->inter_key, ca->root, ca->root_key,
+                                  now - day, now + 1825 * day, 1);
+  if (ca->cross == NULL || ca->intermediate == NULL) {
+    return ca_fail(err, errlen, CP_ETLS, "CA certificate creation failed");
+  }
+  {
+    const struct {
+      const char *name;
+      X509 *cert;
+      EVP_PKEY *key;
+    } files[] = {
+        {"root.key", NULL, ca->root_key},
+        {"legacy-root.key", NULL, ca->legacy_key},
+        {"intermediate.key", NULL, ca->inter_key},
+        {"root.pem", ca->root, NULL},
+        {"legacy-root.pem", ca->legacy_root, NULL},
+        {"cross.pem", ca->cross, NULL},
+        {"intermediate.pem", ca->intermediate, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < CP_ARRAY_SIZE(files); i++) {
+      cp_ca_path(ca, files[i].name, path, sizeof(path));
+      rc = write_new_file(path, files[i].key ? 0600 : 0644, files[i].cert,
+                          files[i].key, err, errlen);
+      if (rc != 0) {
+        return rc;
+      }
+    }
+  }
+  ca->created = 1;
+  return 0;
+}
+
+
+static int load_cert(const cp_ca_t *ca, const char *name, X509 **out,
+                     char *err, size_t errlen) {
+  char path[1200];
+  FILE *fp;
+
+  cp_ca_path(ca, name, path, sizeof(path));
+  fp = fopen(path, "r");
+  if (fp == NULL) {
+    return ca_fail(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
+                   strerror(errno));
+  }
+  *out = PEM_read_X509(fp, NULL, NULL, NULL);
+  fclose(fp);
+  if (*out == NULL) {
+    ERR_clear_error();
+    return ca_fail(err, errlen, CP_ECONFIG,
+                   "%s: not a PEM certificate (corrupt?)", path);
+  }
+  return 0;
+}
+
+
+static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
+                    char *err, size_t errlen) {
+  char path[1200];
+  struct stat st;
+  FILE *fp;
+
+  cp_ca_path(ca, name, path, sizeof(path));
+  fp = fopen(path, "r");
+  if (fp == NULL) {
+    return ca_fail(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
+                   strerror(errno));
+  }
+  if (fstat(fileno(fp), &st) != 0 || (st.st_mode & 077) != 0) {
+    fclose(fp);
+    return ca_fail(err, errlen, CP_EPERM,
+                   "%s: private key is readable by group or others (mode "
+                   "%04o); fix it with: chmod 600 %s",
+                   path, (unsigned)(st.st_mode & 07777), path);
+  }
+  *out = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+  fclose(fp);
+  if (*out == NULL) {
+    ERR_clear_error();
+    return ca_fail(err, errlen, CP_ECONFIG,
+                   "%s: not a PEM private key (corrupt?)", path);
+  }
+  return 0;
+}
+
+
+static int check_pair(const cp_ca_t *ca, X509 *cert, EVP_PKEY *key,
+                      const char *cert_name, const char *key_name, char *err,
+                      size_t errlen) {
+  char path[1200];
+
+  if (X509_check_private_key(cert, key) != 1) {
+    ERR_clear_error();
+    cp_ca_path(ca, key_name, path, sizeof(path));
+    return ca_fail(err, errlen, CP_ECONFIG,
+                   "%s: does not match the certificate in %s", path,
+                   cert_name);
+  }
+  return 0;
+}
+
+
+static int ca_load(cp_ca_t *ca, char *err, size_t errlen) {
+  int rc;
+
+  if ((rc = load_key(ca, "root.key", &ca->root_key, err, errlen)) != 0 ||
+      (rc = load_key(ca, "legacy-root.key", &ca->legacy_key, err,
+                     errlen)) != 0 ||
+      (rc = load_key(ca, "intermediate.key", &ca->inter_key, err,
+                     errlen)) != 0 ||
+      (rc = load_cert(ca, "root.pem", &ca->root, err, errlen)) != 0 ||
+      (rc = load_cert(ca, "legacy-root.pem", &ca->legacy_root, err,
+                      errlen)) != 0 ||
+      (rc = load_cert(ca, "cross.pem", &ca->cross, err, errlen)) != 0 ||
+      (rc = load_cert(ca, "intermediate.pem", &ca->intermediate, err,
+                      errlen)) != 0) {
+    return rc;
+  }
+  if ((rc = check_pair(ca, ca->root, ca->root_key, "root.pem", "root.key",
+                       err, errlen)) != 0 ||
+      (rc = check_pair(ca, ca->legacy_root, ca->legacy_key,
+                       "legacy-root.pem", "legacy-root.key", err,
+                       errlen)) != 0 ||
+      (rc = check_pair(ca, ca->cross, ca->root_key, "cross.pem", "root.key",
+                       err, errlen)) != 0 ||
+      (rc = check_pair(ca, ca->intermediate, ca->inter_key,
+                       "intermediate.pem", "intermediate.key", err,
+                       errlen)) != 0) {
+    return rc;
+  }
+  return 0;
+}
+
+
+int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
+                         size_t errlen) {
+  char path[1200];
+  struct stat st;
+  size_t i;
+  size_t present = 0;
+  const char *missing = NULL;
+
+  memset(ca, 0, sizeof(*ca));
+  if (snprintf(ca->dir, sizeof(ca->dir), "%s", dir) >= (int)sizeof(ca->dir)) {
+    return ca_fail(err, errlen, CP_EINVAL, "%s: path too long", dir);
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    return ca_fail(err, errlen, -errno, "%s: cannot create directory: %s",
+                   dir, strerror(errno));
+  }
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return ca_fail(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
+  }
+  for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
+    cp_ca_path(ca, ca_files[i], path, sizeof(path));
+    if (lstat(path, &st) == 0) {
+      present++;
+    } else if (missing == NULL) {
+      missing = ca_files[i];
+    }
+  }
+  if (present == 0) {
+    return ca_create(ca, err, errlen);
+  }
+  if (missing != NULL) {
+    cp_ca_path(ca, missing, path, sizeof(path));
+    /* Never fill gaps: a new key next to old certificates would silently
+     * invalidate what users have installed. */
+    return ca_fail(err, errlen, CP_ECONFIG,
+                   "%s: missing while other CA files exist in %s; restore "
+                   "it, or move the directory away to start a new CA",
+                   path, dir);
+  }
+  return ca_load(ca, err, errlen);
+}
+
+
+void cp_ca_free(cp_ca_t *ca) {
+  X509_free(ca->root);
+  ca->root = NULL;
+  X509_free(ca->legacy_root);
+  ca->legacy_root = NULL;
+  X509_free(ca->cross);
+  ca->cross = NULL;
+  X509_free(ca->intermediate);
+  ca->intermediate = NULL;
+  EVP_PKEY_free(ca->root_key);
+  ca->root_key = NULL;
+  EVP_PKEY_free(ca->legacy_key);
+  ca->legacy_key = NULL;
+  EVP_PKEY_free(ca->inter_key);
+  ca->inter_key = NULL;
+}

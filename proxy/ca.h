@@ -1,0 +1,49 @@
+/* The CA state in --ca-dir: the modern root users install, the expired
+ * legacy root, the modern root cross-signed by the legacy root (expired at
+ * the same instant, as AddTrust's cross-sign of USERTrust was), and the
+ * intermediate that signs every minted leaf. A cp_ca_t owns one reference
+ * to each certificate and key; cp_ca_free() releases them. Creation uses
+ * OpenSSL's API only; key files are created 0600 with O_EXCL, so an
+ * existing key is never overwritten. */
+#ifndef CP_CA_H
+#define CP_CA_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+typedef struct cp_ca_s cp_ca_t;
+
+struct cp_ca_s {
+  char dir[1024];
+  X509 *root;              /* owned: modern root (root.pem) */
+  EVP_PKEY *root_key;      /* owned */
+  X509 *legacy_root;       /* owned: expired legacy root */
+  EVP_PKEY *legacy_key;    /* owned */
+  X509 *cross;             /* owned: modern root issued by the legacy root */
+  X509 *intermediate;      /* owned: signs leaves */
+  EVP_PKEY *inter_key;     /* owned */
+  int created;             /* this start created the hierarchy */
+};
+
+/* The end of the legacy root's (and cross-sign's) validity: the instant
+ * the AddTrust External CA Root expired, 2020-05-30 10:48:38 UTC. */
+#define CP_LEGACY_NOT_AFTER ((time_t)1590835718)
+#define CP_LEGACY_NOT_BEFORE ((time_t)959683718) /* 2000-05-30 10:48:38 */
+
+/* dir NULL: $CHAINPROXY_HOME, else ~/.chainproxy. */
+int cp_ca_default_dir(const char *dir, char *out, size_t len);
+/* Loads the hierarchy from dir, creating it when dir holds none of it.
+ * On failure err names the file and what is wrong with it. */
+int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
+                         size_t errlen);
+void cp_ca_free(cp_ca_t *ca);
+/* Path of a file in the CA directory. */
+void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len);
+/* SHA-256 of a certificate's DER as "AB:CD:..." (96 bytes) or plain hex
+ * (65 bytes). */
+void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
+
+#endif

@@ -1,0 +1,195 @@
+#include "mint.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+#include "http_parse.h"
+
+
+static X509_EXTENSION *conf_ext(X509 *issuer, X509 *subject, int nid,
+                                const char *value) {
+  X509V3_CTX v3;
+
+  X509V3_set_ctx(&v3, issuer, subject, NULL, NULL, 0);
+  return X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+}
+
+
+int cp_minter_init(cp_minter_t *m, X509 *issuer, EVP_PKEY *issuer_key) {
+  X509 *probe = NULL;
+  int rc = CP_ETLS;
+
+  memset(m, 0, sizeof(*m));
+  m->issuer = issuer;
+  m->issuer_key = issuer_key;
+  m->leaf_key = EVP_EC_gen("P-256");
+  probe = X509_new();
+  if (m->leaf_key == NULL || probe == NULL ||
+      X509_set_pubkey(probe, m->leaf_key) != 1) {
+    goto out;
+  }
+  /* Every leaf has the same key and issuer, so these are the same bytes
+   * for all of them: build them once. */
+  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_basic_constraints,
+                                 "critical,CA:FALSE");
+  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_key_usage,
+                                 "critical,digitalSignature");
+  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_ext_key_usage,
+                                 "serverAuth");
+  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_subject_key_identifier,
+                                 "hash");
+  m->exts[m->nexts++] = conf_ext(issuer, probe,
+                                 NID_authority_key_identifier, "keyid:always");
+  for (int i = 0; i < m->nexts; i++) {
+    if (m->exts[i] == NULL) {
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  X509_free(probe);
+  if (rc != 0) {
+    cp_minter_free(m);
+  }
+  return rc;
+}
+
+
+void cp_minter_free(cp_minter_t *m) {
+  int i;
+
+  for (i = 0; i < m->nexts; i++) {
+    X509_EXTENSION_free(m->exts[i]);
+    m->exts[i] = NULL;
+  }
+  m->nexts = 0;
+  EVP_PKEY_free(m->leaf_key);
+  m->leaf_key = NULL;
+}
+
+
+/* The SAN is built from the validated host with the GENERAL_NAME API,
+ * never through a config string, so no name can smuggle in another entry
+ * (haproxy's ssl_gencert checks names for the same reason). */
+static int add_san(X509 *x, const char *host) {
+  GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+  GENERAL_NAME *gen = NULL;
+  unsigned char ip[16];
+  int iplen = 0;
+  int ok = 0;
+
+  if (gens == NULL) {
+    return 0;
+  }
+  if (inet_pton(AF_INET, host, ip) == 1) {
+    iplen = 4;
+  } else if (inet_pton(AF_INET6, host, ip) == 1) {
+    iplen = 16;
+  }
+  gen = GENERAL_NAME_new();
+  if (gen == NULL) {
+    goto out;
+  }
+  if (iplen > 0) {
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+
+    if (os == NULL || ASN1_OCTET_STRING_set(os, ip, iplen) != 1) {
+      ASN1_OCTET_STRING_free(os);
+      goto out;
+    }
+    GENERAL_NAME_set0_value(gen, GEN_IPADD, os);
+  } else {
+    ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+
+    if (ia5 == NULL || ASN1_STRING_set(ia5, host, -1) != 1) {
+      ASN1_IA5STRING_free(ia5);
+      goto out;
+    }
+    GENERAL_NAME_set0_value(gen, GEN_DNS, ia5);
+  }
+  if (sk_GENERAL_NAME_push(gens, gen) == 0) {
+    goto out;
+  }
+  gen = NULL;
+  ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1;
+out:
+  GENERAL_NAME_free(gen);
+  GENERAL_NAMES_free(gens);
+  return ok;
+}
+
+
+static int set_serial(X509 *x) {
+  unsigned char raw[16];
+  BIGNUM *bn;
+  int ok;
+
+  if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    return 0;
+  }
+  raw[0] = (unsigned char)((raw[0] & 0x7f) | 0x01);
+  bn = BN_bin2bn(raw, sizeof(raw), NULL);
+  ok = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+  BN_free(bn);
+  return ok;
+}
+
+
+int cp_mint_leaf(const cp_minter_t *m, const char *host,
+                 const cp_mint_opts_t *opts, X509 **out) {
+  static const cp_mint_opts_t defaults = {CP_MINT_BACKDATE, CP_MINT_LIFETIME};
+  X509 *leaf = NULL;
+  X509_NAME *name;
+  time_t now = time(NULL);
+  int rc = CP_ETLS;
+  int i;
+
+  if (opts == NULL) {
+    opts = &defaults;
+  }
+  if (!cp_host_is_valid(host)) {
+    return CP_EINVAL;
+  }
+  leaf = X509_new();
+  if (leaf == NULL) {
+    goto out;
+  }
+  name = X509_get_subject_name(leaf);
+  if (X509_set_version(leaf, X509_VERSION_3) != 1 || !set_serial(leaf) ||
+      X509_set_issuer_name(leaf, X509_get_subject_name(m->issuer)) != 1 ||
+      X509_time_adj_ex(X509_getm_notBefore(leaf), 0, opts->not_before,
+                       &now) == NULL ||
+      X509_time_adj_ex(X509_getm_notAfter(leaf), 0, opts->not_after, &now) ==
+          NULL ||
+      X509_set_pubkey(leaf, m->leaf_key) != 1) {
+    goto out;
+  }
+  /* CN is limited to 64 characters (RFC 5280 ub-common-name); the SAN is
+   * what clients check anyway. */
+  if (strlen(host) <= 64 &&
+      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                 (const unsigned char *)host, -1, -1,
+                                 0) != 1) {
+    goto out;
+  }
+  for (i = 0; i < m->nexts; i++) {
+    if (X509_add_ext(leaf, m->exts[i], -1) != 1) {
+      goto out;
+    }
+  }
+  if (!add_san(leaf, host) || X509_sign(leaf, m->issuer_key,
+                                        EVP_sha256()) <= 0) {
+    goto out;
+  }
+  *out = leaf;
+  leaf = NULL;
+  rc = 0;
+out:
+  X509_free(leaf);
+  return rc;
+}
