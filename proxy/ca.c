@@ -80,7 +80,7 @@ void cp_cert_sha256(X509 *x, int colons, char *out, size_t len) {
   if (X509_digest(x, EVP_sha256(), md, &n) != 1) {
     return;
   }
-  for (i = 0; i < n && off + 3 < len; i++) {
+  for (i = 0; i < n && off + (colons ? 3 : 2) < len; i++) {
     off += (size_t)snprintf(out + off, len - off, colons && i ? ":%02X" : "%02x",
                             md[i]);
   }
@@ -421,4 +421,36 @@ void cp_ca_free(cp_ca_t *ca) {
   ca->legacy_key = NULL;
   EVP_PKEY_free(ca->inter_key);
   ca->inter_key = NULL;
+}
+
+
+void cp_ca_print_trust_help(const cp_ca_t *ca, FILE *out) {
+  char fp[100];
+  const char *d = ca->dir;
+
+  cp_cert_sha256(ca->root, 1, fp, sizeof(fp));
+  fprintf(out,
+          "chainproxy CA directory: %s%s\n"
+          "root certificate (install this one): %s/root.pem\n"
+          "SHA-256 fingerprint: %s\n"
+          "also there: legacy-root.pem (expired 2020-05-30), cross.pem, "
+          "intermediate.pem\n"
+          "\n"
+          "Trust it:\n"
+          "  curl:    curl --cacert %s/root.pem ...\n"
+          "  Python:  SSL_CERT_FILE=%s/root.pem "
+          "REQUESTS_CA_BUNDLE=%s/root.pem python3 app.py\n"
+          "  Node:    NODE_EXTRA_CA_CERTS=%s/root.pem node app.js\n"
+          "  Java:    keytool -importcert -noprompt -alias chainproxy "
+          "-file %s/root.pem -keystore chainproxy.jks -storepass changeit\n"
+          "           java -Djavax.net.ssl.trustStore=chainproxy.jks "
+          "-Djavax.net.ssl.trustStorePassword=changeit ...\n"
+          "  Debian:  cp %s/root.pem "
+          "/usr/local/share/ca-certificates/chainproxy.crt && "
+          "update-ca-certificates\n"
+          "\n"
+          "Then: HTTPS_PROXY=http://127.0.0.1:8080 curl --cacert "
+          "%s/root.pem https://example.test/\n",
+          d, ca->created ? " (just created)" : "", d, fp, d, d, d, d, d, d,
+          d);
 }

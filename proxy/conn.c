@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_int.h"
 #include "err.h"
 
 /* Bytes of a pipelined next request kept while the current one is answered;
@@ -15,10 +16,10 @@
 #define LINGER_MS 5000
 
 static const char *const state_names[] = {
-    "READ_REQUEST", "UPSTREAM_CONNECT", "TUNNEL", "FORWARD", "CLOSING",
+    "READ_REQUEST", "UPSTREAM_CONNECT", "CLIENT_HELLO", "UPSTREAM_TLS",
+    "CLIENT_TLS",   "TUNNEL",           "FORWARD",      "CLOSING",
 };
 
-static void conn_go_state(cp_conn_t *c, cp_conn_state_e st);
 static void conn_feed_request(cp_conn_t *c, const char *data, size_t len);
 static void on_leg_data(cp_leg_t *leg, const char *data, size_t len);
 static void on_leg_eof(cp_leg_t *leg);
@@ -28,16 +29,13 @@ static void on_leg_drained(cp_leg_t *leg);
 static void on_leg_closed(cp_leg_t *leg);
 
 static const cp_leg_cbs_t leg_cbs = {
-    on_leg_data, on_leg_eof,     on_leg_error,
+    on_leg_data,    on_leg_eof,    on_leg_error,
     on_leg_connect, on_leg_drained, on_leg_closed,
+    cp_intercept_on_handshake,
 };
 
 
-static void conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-
-static void conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt,
+void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt,
                      ...) {
   va_list ap;
 
@@ -48,7 +46,7 @@ static void conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt,
 }
 
 
-static cp_event_base_t conn_base(const cp_conn_t *c) {
+cp_event_base_t cp_conn_base(const cp_conn_t *c) {
   cp_event_base_t b;
 
   b.conn = c->id;
@@ -58,26 +56,26 @@ static cp_event_base_t conn_base(const cp_conn_t *c) {
 }
 
 
-static uint64_t conn_now(const cp_conn_t *c) {
+uint64_t cp_conn_now(const cp_conn_t *c) {
   return uv_now(c->ctx->loop);
 }
 
 
-static void conn_touch(cp_conn_t *c) {
-  c->last_activity = conn_now(c);
+void cp_conn_touch(cp_conn_t *c) {
+  c->last_activity = cp_conn_now(c);
 }
 
 
-static void conn_set_reason(cp_conn_t *c, const char *reason) {
+void cp_conn_set_reason(cp_conn_t *c, const char *reason) {
   if (c->close_reason == NULL) {
     c->close_reason = reason;
   }
 }
 
 
-static void conn_emit_connect(cp_conn_t *c, const char *method,
+void cp_conn_emit_connect(cp_conn_t *c, const char *method,
                               const char *mode) {
-  cp_event_base_t b = conn_base(c);
+  cp_event_base_t b = cp_conn_base(c);
 
   if (c->connect_emitted) {
     return;
@@ -94,18 +92,18 @@ static void conn_free(cp_conn_t *c) {
 
   /* Every connection gets exactly one connect and one close event, even
    * one that never sent a parsable request. */
-  conn_emit_connect(c, NULL, NULL);
-  b = conn_base(c);
+  cp_conn_emit_connect(c, NULL, NULL);
+  b = cp_conn_base(c);
   memset(&ev, 0, sizeof(ev));
   ev.reason = c->close_reason ? c->close_reason : "closed";
   ev.bytes_from_client = c->client.bytes_in;
   ev.bytes_to_client = c->client.bytes_out;
   ev.bytes_from_upstream = c->upstream.bytes_in;
   ev.bytes_to_upstream = c->upstream.bytes_out;
-  ev.duration_ms = conn_now(c) - c->t_start;
+  ev.duration_ms = cp_conn_now(c) - c->t_start;
   ev.requests = c->requests;
   cp_event_close(&ctx->events, &b, &ev);
-  conn_log(c, CP_LOG_DEBUG, "closed: %s", ev.reason);
+  cp_conn_log(c, CP_LOG_DEBUG, "closed: %s", ev.reason);
 
   if (c->prev != NULL) {
     c->prev->next = c->next;
@@ -118,6 +116,10 @@ static void conn_free(cp_conn_t *c) {
   ctx->nconns--;
   uv_freeaddrinfo(c->addrs);
   c->addrs = NULL;
+  free(c->verify);
+  c->verify = NULL;
+  free(c->block_detail);
+  c->block_detail = NULL;
   cp_http_msg_free(&c->req);
   cp_http_msg_free(&c->resp);
   cp_buf_free(&c->out);
@@ -161,6 +163,8 @@ static uint64_t state_timeout(const cp_conn_t *c) {
 
   switch (c->state) {
   case CP_CONN_UPSTREAM_CONNECT:
+  case CP_CONN_UPSTREAM_TLS:
+  case CP_CONN_CLIENT_TLS:
     return cfg->connect_timeout_ms;
   case CP_CONN_TUNNEL:
     return cfg->tunnel_idle_timeout_ms;
@@ -178,9 +182,9 @@ static void on_timer(uv_timer_t *t);
 /* Arms the timer for the current state, counted from the last activity.
  * Activity only updates a timestamp; the timer re-arms itself when it fires
  * early, so reads and writes never touch the timer heap. */
-static void conn_arm_timer(cp_conn_t *c) {
+void cp_conn_arm_timer(cp_conn_t *c) {
   uint64_t timeout = state_timeout(c);
-  uint64_t idle = conn_now(c) - c->last_activity;
+  uint64_t idle = cp_conn_now(c) - c->last_activity;
 
   if (uv_is_closing((uv_handle_t *)&c->timer)) {
     return;
@@ -188,13 +192,6 @@ static void conn_arm_timer(cp_conn_t *c) {
   uv_timer_start(&c->timer, on_timer, idle >= timeout ? 0 : timeout - idle,
                  0);
 }
-
-
-/* Sends a short readable error response and closes. The X-Chainproxy-Error
- * field carries the same stable code as the error event. */
-static void conn_respond_error(cp_conn_t *c, int status, const char *code,
-                               const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 
 static const char *status_text(int status) {
@@ -218,11 +215,11 @@ static const char *status_text(int status) {
 
 
 static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
-  cp_event_base_t b = conn_base(c);
+  cp_event_base_t b = cp_conn_base(c);
   cp_event_request_t r;
   char url[2048];
   char path[2048];
-  uint64_t now = conn_now(c);
+  uint64_t now = cp_conn_now(c);
 
   if (!c->head_seen || c->tunnel) {
     return;
@@ -246,33 +243,32 @@ static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   r.ttfb_ms = c->resp_started ? c->t_first_byte - c->t_req : 0;
   r.total_ms = now - c->t_req;
   r.outcome = outcome;
+  r.scheme = c->intercept ? "https" : "http";
   cp_event_request(&c->ctx->events, &b, &r);
 }
 
 
-static void conn_respond_error(cp_conn_t *c, int status, const char *code,
-                               const char *fmt, ...) {
-  cp_event_base_t b = conn_base(c);
-  char msg[512];
+void cp_conn_respond(cp_conn_t *c, int status, const char *code,
+                     const char *msg, const char *detail) {
+  cp_event_base_t b = cp_conn_base(c);
   cp_buf_t resp;
-  va_list ap;
+  size_t body_len;
 
   if (c->state == CP_CONN_CLOSING) {
     return;
   }
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
+  cp_conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
   cp_event_error(&c->ctx->events, &b, code, msg, c->action, status);
   conn_emit_request(c, status, code);
-  conn_set_reason(c, code);
+  cp_conn_set_reason(c, code);
   if (c->resp_sent) {
     /* Part of a response is out already: all we can do is cut it off. */
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   }
-  cp_buf_init(&resp, 4096);
+  body_len = strlen("chainproxy: \n") + strlen(msg) +
+             (detail ? strlen(detail) : 0);
+  cp_buf_init(&resp, body_len + 1024);
   if (cp_buf_appendf(&resp,
                      "HTTP/1.1 %d %s\r\n"
                      "Content-Type: text/plain; charset=utf-8\r\n"
@@ -281,30 +277,42 @@ static void conn_respond_error(cp_conn_t *c, int status, const char *code,
                      "X-Chainproxy-Error: %s\r\n"
                      "Via: 1.1 chainproxy\r\n"
                      "\r\n"
-                     "chainproxy: %s\n",
-                     status, status_text(status), strlen(msg) + 12, code,
-                     msg) == 0) {
+                     "chainproxy: %s\n%s",
+                     status, status_text(status), body_len, code, msg,
+                     detail ? detail : "") == 0) {
     c->resp_sent = 1;
     cp_leg_write(&c->client, resp.data, resp.len);
   }
   cp_buf_free(&resp);
-  conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}
+
+
+void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
+                           const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  cp_conn_respond(c, status, code, msg, NULL);
 }
 
 
 /* Asynchronous failures all end here: record, then close. */
-static void conn_fail(cp_conn_t *c, int err, const char *reason) {
-  cp_event_base_t b = conn_base(c);
+void cp_conn_fail(cp_conn_t *c, int err, const char *reason) {
+  cp_event_base_t b = cp_conn_base(c);
 
   if (c->state == CP_CONN_CLOSING) {
     return;
   }
-  conn_log(c, CP_LOG_INFO, "%s: %s", reason, cp_strerror(err));
+  cp_conn_log(c, CP_LOG_INFO, "%s: %s", reason, cp_strerror(err));
   cp_event_error(&c->ctx->events, &b, cp_err_name(err), cp_strerror(err),
                  c->action, 0);
-  conn_set_reason(c, reason);
+  cp_conn_set_reason(c, reason);
   c->abort = 1;
-  conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_go_state(c, CP_CONN_CLOSING);
 }
 
 
@@ -322,7 +330,7 @@ static int conn_flush(cp_conn_t *c, cp_leg_t *leg) {
 
 static void conn_stash(cp_conn_t *c, const char *data, size_t len) {
   if (cp_buf_append(&c->pending, data, len) != 0) {
-    conn_fail(c, CP_ENOMEM, "client_overrun");
+    cp_conn_fail(c, CP_ENOMEM, "client_overrun");
     return;
   }
   if (c->pending.len >= PENDING_MAX) {
@@ -342,22 +350,38 @@ static int conn_on_request_head(cp_conn_t *c) {
   cp_http_msg_t *req = &c->req;
 
   c->head_seen = 1;
-  c->t_req = conn_now(c);
+  c->t_req = cp_conn_now(c);
   if (req->is_connect) {
-    c->target = req->target;
-    conn_emit_connect(c, "CONNECT", "tunnel");
-    if (c->requests > 0 || c->upstream_ok) {
-      conn_respond_error(c, 400, "bad_request",
-                         "CONNECT must be the first request of a connection");
+    if (c->requests > 0 || c->upstream_ok || c->tunnel) {
+      cp_conn_respond_error(c, 400, "bad_request",
+                            "CONNECT must be the first request of a "
+                            "connection");
       return -1;
     }
+    c->target = req->target;
     c->tunnel = 1;
-    conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+    c->intercept = !cp_intercept_is_passthrough(c->ctx->cfg,
+                                                c->target.host);
+    cp_conn_emit_connect(c, "CONNECT", c->intercept ? "intercept" : "tunnel");
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+    return c->state == CP_CONN_CLOSING;
+  }
+  c->resp.req_method = req->method;
+  c->resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
+  c->resp.want_keepalive = req->keepalive_in && !c->ctx->shutting_down;
+  if (c->intercept) {
+    /* Decrypted requests go to the tunnel's origin, whatever they name. */
+    if (c->blocked) {
+      cp_conn_respond(c, 502, c->block_code, c->block_msg, c->block_detail);
+      return -1;
+    }
+    cp_conn_go_state(c, c->upstream_ok ? CP_CONN_FORWARD
+                                       : CP_CONN_UPSTREAM_CONNECT);
     return c->state == CP_CONN_CLOSING;
   }
   if (req->target.form != CP_TARGET_ABSOLUTE) {
-    conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
-    conn_respond_error(c, 400, "not_absolute_url",
+    cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
+    cp_conn_respond_error(c, 400, "not_absolute_url",
                        "this is a forward proxy: send absolute-form requests "
                        "(GET http://host/path) or use CONNECT for https, "
                        "e.g. HTTPS_PROXY=http://127.0.0.1:8080");
@@ -365,16 +389,13 @@ static int conn_on_request_head(cp_conn_t *c) {
   }
   if (!c->connect_emitted) {
     c->target = req->target;
-    conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
+    cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
   }
-  c->resp.req_method = req->method;
-  c->resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
-  c->resp.want_keepalive = req->keepalive_in && !c->ctx->shutting_down;
   if (c->upstream_ok && same_target(&c->target, &req->target)) {
-    conn_go_state(c, CP_CONN_FORWARD);
+    cp_conn_go_state(c, CP_CONN_FORWARD);
   } else {
     c->target = req->target;
-    conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
   }
   return c->state == CP_CONN_CLOSING;
 }
@@ -385,23 +406,23 @@ static void conn_request_error(cp_conn_t *c, int rc) {
 
   if (c->head_seen) {
     /* The head went upstream already; a broken body cannot be answered. */
-    conn_fail(c, rc, "bad_request_body");
+    cp_conn_fail(c, rc, "bad_request_body");
     return;
   }
-  conn_emit_connect(c, NULL, NULL);
+  cp_conn_emit_connect(c, NULL, NULL);
   if (rc == CP_EHDRSIZE) {
-    conn_respond_error(c, 431, "headers_too_large",
+    cp_conn_respond_error(c, 431, "headers_too_large",
                        "request head too large: %s (limits: %zu bytes, %d "
                        "fields)", why, c->ctx->cfg->max_header_bytes,
                        CP_HTTP_MAX_FIELDS);
   } else if (rc == CP_ETARGET) {
-    conn_respond_error(c, 400, "bad_target",
+    cp_conn_respond_error(c, 400, "bad_target",
                        "bad request target '%.*s': expected http://host/path "
                        "or, for CONNECT, host:port",
                        (int)(c->req.url_len > 200 ? 200 : c->req.url_len),
                        cp_http_msg_url(&c->req));
   } else {
-    conn_respond_error(c, 400, "bad_request", "malformed request: %s", why);
+    cp_conn_respond_error(c, 400, "bad_request", "malformed request: %s", why);
   }
 }
 
@@ -429,8 +450,17 @@ static void conn_feed_request(cp_conn_t *c, const char *data, size_t len) {
   }
   if (c->state == CP_CONN_FORWARD && c->upstream_ok &&
       conn_flush(c, &c->upstream) != 0) {
-    conn_fail(c, CP_EIO, "upstream_write_failed");
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
   }
+}
+
+
+void cp_conn_reset_exchange(cp_conn_t *c) {
+  cp_http_msg_reset(&c->req);
+  cp_http_msg_reset(&c->resp);
+  c->head_seen = c->req_done = c->resp_done = 0;
+  c->resp_started = c->resp_sent = 0;
+  c->req_bytes = 0;
 }
 
 
@@ -446,16 +476,12 @@ static void conn_exchange_end(cp_conn_t *c) {
   keep = c->resp.keepalive_out && c->req_done && !c->client.eof &&
          !c->ctx->shutting_down;
   if (!keep) {
-    conn_set_reason(c, c->ctx->shutting_down ? "shutdown" : "done");
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_set_reason(c, c->ctx->shutting_down ? "shutdown" : "done");
+    cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   }
-  cp_http_msg_reset(&c->req);
-  cp_http_msg_reset(&c->resp);
-  c->head_seen = c->req_done = c->resp_done = 0;
-  c->resp_started = c->resp_sent = 0;
-  c->req_bytes = 0;
-  conn_go_state(c, CP_CONN_READ_REQUEST);
+  cp_conn_reset_exchange(c);
+  cp_conn_go_state(c, CP_CONN_READ_REQUEST);
 }
 
 
@@ -465,22 +491,22 @@ static void conn_feed_response(cp_conn_t *c, const char *data, size_t len) {
 
   if (!c->resp_started) {
     c->resp_started = 1;
-    c->t_first_byte = conn_now(c);
+    c->t_first_byte = cp_conn_now(c);
   }
   rc = cp_http_msg_feed(&c->resp, data, len, &n, &c->out);
   c->resp_sent |= c->out.len > 0;
   if (conn_flush(c, &c->client) != 0) {
-    conn_fail(c, CP_EIO, "client_write_failed");
+    cp_conn_fail(c, CP_EIO, "client_write_failed");
     return;
   }
   if (rc < 0) {
     if (!c->resp_sent) {
       if (rc == CP_EUPCLOSED && c->resp.head.len == 0) {
-        conn_respond_error(c, 502, "upstream_closed",
+        cp_conn_respond_error(c, 502, "upstream_closed",
                            "%s:%u closed the connection without sending a "
                            "response", c->target.host, c->target.port);
       } else {
-        conn_respond_error(c, 502, "bad_upstream_response",
+        cp_conn_respond_error(c, 502, "bad_upstream_response",
                            "%s:%u sent a malformed response: %s",
                            c->target.host, c->target.port,
                            c->resp.err_text ? c->resp.err_text
@@ -489,7 +515,7 @@ static void conn_feed_response(cp_conn_t *c, const char *data, size_t len) {
       return;
     }
     conn_emit_request(c, c->resp.status, "upstream_truncated");
-    conn_fail(c, rc, "upstream_truncated");
+    cp_conn_fail(c, rc, "upstream_truncated");
     return;
   }
   if (rc == CP_HTTP_DONE) {
@@ -509,11 +535,11 @@ static void conn_connect_next(cp_conn_t *c);
 
 static void conn_connect_failed(cp_conn_t *c, int err) {
   if (err == UV_ECONNREFUSED) {
-    conn_respond_error(c, 502, "connection_refused",
+    cp_conn_respond_error(c, 502, "connection_refused",
                        "%s:%u refused the connection", c->target.host,
                        c->target.port);
   } else {
-    conn_respond_error(c, 502, "connect_failed",
+    cp_conn_respond_error(c, 502, "connect_failed",
                        "could not connect to %s:%u: %s", c->target.host,
                        c->target.port, uv_strerror(err));
   }
@@ -571,7 +597,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
   }
   if (status < 0) {
     uv_freeaddrinfo(res);
-    conn_respond_error(c, 502, "dns_failure",
+    cp_conn_respond_error(c, 502, "dns_failure",
                        "DNS lookup of %s failed: %s", c->target.host,
                        uv_strerror(status));
   } else {
@@ -610,7 +636,7 @@ static void conn_resolve(cp_conn_t *c) {
     rc = uv_getaddrinfo(c->ctx->loop, &c->gai, on_resolved, c->target.host,
                         port, &hints);
     if (rc != 0) {
-      conn_respond_error(c, 502, "dns_failure", "DNS lookup of %s failed: %s",
+      cp_conn_respond_error(c, 502, "dns_failure", "DNS lookup of %s failed: %s",
                          c->target.host, uv_strerror(rc));
       return;
     }
@@ -649,18 +675,27 @@ static void on_leg_connect(cp_leg_t *leg, int status) {
   uv_freeaddrinfo(c->addrs);
   c->addrs = NULL;
   c->next_addr = NULL;
-  c->upstream_ok = 1;
-  conn_touch(c);
+  cp_conn_touch(c);
+  if (c->intercept && c->client_tls_done) {
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS); /* a new upstream */
+    return;
+  }
   if (c->tunnel) {
     if (cp_leg_write(&c->client, established, sizeof(established) - 1) !=
         0) {
-      conn_fail(c, CP_EIO, "client_write_failed");
+      cp_conn_fail(c, CP_EIO, "client_write_failed");
       return;
     }
-    conn_go_state(c, CP_CONN_TUNNEL);
+    if (c->intercept) {
+      cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
+      return;
+    }
+    c->upstream_ok = 1;
+    cp_conn_go_state(c, CP_CONN_TUNNEL);
     return;
   }
-  conn_go_state(c, CP_CONN_FORWARD);
+  c->upstream_ok = 1;
+  cp_conn_go_state(c, CP_CONN_FORWARD);
 }
 
 
@@ -695,14 +730,14 @@ static void conn_replay_pending(cp_conn_t *c) {
 static void entry_read_request(cp_conn_t *c) {
   c->action = "reading the request";
   if (c->ctx->shutting_down && c->pending.len == 0) {
-    conn_set_reason(c, "shutdown");
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_set_reason(c, "shutdown");
+    cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   }
   cp_leg_want_read(&c->client, 1);
   /* An idle upstream is read too, so its close is noticed. */
   cp_leg_want_read(&c->upstream, c->upstream_ok);
-  conn_arm_timer(c);
+  cp_conn_arm_timer(c);
   conn_replay_pending(c);
 }
 
@@ -710,8 +745,8 @@ static void entry_read_request(cp_conn_t *c) {
 static void entry_upstream_connect(cp_conn_t *c) {
   c->action = "connecting to upstream";
   cp_leg_want_read(&c->client, 0);
-  conn_touch(c);
-  conn_arm_timer(c);
+  cp_conn_touch(c);
+  cp_conn_arm_timer(c);
   if (c->upstream.open) {
     /* Keep-alive to another origin: the old upstream goes first. */
     c->upstream_ok = 0;
@@ -727,10 +762,10 @@ static void entry_tunnel(cp_conn_t *c) {
   c->action = "relaying the tunnel";
   cp_leg_want_read(&c->client, 1);
   cp_leg_want_read(&c->upstream, 1);
-  conn_arm_timer(c);
+  cp_conn_arm_timer(c);
   if (c->pending.len > 0) {
     if (cp_leg_write(&c->upstream, c->pending.data, c->pending.len) != 0) {
-      conn_fail(c, CP_EIO, "upstream_write_failed");
+      cp_conn_fail(c, CP_EIO, "upstream_write_failed");
       return;
     }
     cp_buf_reset(&c->pending);
@@ -742,9 +777,9 @@ static void entry_forward(cp_conn_t *c) {
   c->action = "forwarding the request";
   cp_leg_want_read(&c->client, c->pending.len < PENDING_MAX);
   cp_leg_want_read(&c->upstream, 1);
-  conn_arm_timer(c);
+  cp_conn_arm_timer(c);
   if (conn_flush(c, &c->upstream) != 0) {
-    conn_fail(c, CP_EIO, "upstream_write_failed");
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
   }
 }
 
@@ -778,13 +813,13 @@ static void entry_closing(cp_conn_t *c) {
   cp_leg_shutdown(&c->client);
   /* Keep reading the client (and discarding) until it closes. */
   cp_leg_want_read(&c->client, 1);
-  conn_touch(c);
-  conn_arm_timer(c);
+  cp_conn_touch(c);
+  cp_conn_arm_timer(c);
   conn_try_close(c);
 }
 
 
-static void conn_go_state(cp_conn_t *c, cp_conn_state_e st) {
+void cp_conn_go_state(cp_conn_t *c, cp_conn_state_e st) {
   if (c->state == CP_CONN_CLOSING) {
     return; /* there is no way back from closing */
   }
@@ -797,6 +832,15 @@ static void conn_go_state(cp_conn_t *c, cp_conn_state_e st) {
     break;
   case CP_CONN_UPSTREAM_CONNECT:
     entry_upstream_connect(c);
+    break;
+  case CP_CONN_CLIENT_HELLO:
+    cp_intercept_entry_client_hello(c);
+    break;
+  case CP_CONN_UPSTREAM_TLS:
+    cp_intercept_entry_upstream_tls(c);
+    break;
+  case CP_CONN_CLIENT_TLS:
+    cp_intercept_entry_client_tls(c);
     break;
   case CP_CONN_TUNNEL:
     entry_tunnel(c);
@@ -816,41 +860,46 @@ static void on_timer(uv_timer_t *t) {
   uint64_t timeout = state_timeout(c);
   double secs = (double)timeout / 1000.0;
 
-  if (conn_now(c) - c->last_activity < timeout) {
-    conn_arm_timer(c);
+  if (cp_conn_now(c) - c->last_activity < timeout) {
+    cp_conn_arm_timer(c);
     return;
   }
   switch (c->state) {
   case CP_CONN_UPSTREAM_CONNECT:
-    conn_respond_error(c, 504, "connect_timeout",
+    cp_conn_respond_error(c, 504, "connect_timeout",
                        "connecting to %s:%u timed out after %.1f s",
                        c->target.host, c->target.port, secs);
     break;
   case CP_CONN_FORWARD:
     if (!c->resp_started) {
-      conn_respond_error(c, 504, "upstream_timeout",
+      cp_conn_respond_error(c, 504, "upstream_timeout",
                          "%s:%u sent no response within %.1f s",
                          c->target.host, c->target.port, secs);
       break;
     }
-    conn_set_reason(c, "idle_timeout");
+    cp_conn_set_reason(c, "idle_timeout");
     c->abort = 1;
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_go_state(c, CP_CONN_CLOSING);
     break;
   case CP_CONN_READ_REQUEST:
     if (c->req_bytes > 0) {
-      conn_emit_connect(c, NULL, NULL);
-      conn_respond_error(c, 408, "request_timeout",
+      cp_conn_emit_connect(c, NULL, NULL);
+      cp_conn_respond_error(c, 408, "request_timeout",
                          "no complete request head within %.1f s", secs);
       break;
     }
-    conn_set_reason(c, "idle_timeout");
-    conn_go_state(c, CP_CONN_CLOSING); /* an idle keep-alive conn */
+    cp_conn_set_reason(c, "idle_timeout");
+    cp_conn_go_state(c, CP_CONN_CLOSING); /* an idle keep-alive conn */
     break;
   case CP_CONN_TUNNEL:
-    conn_set_reason(c, "idle_timeout");
+    cp_conn_set_reason(c, "idle_timeout");
     c->abort = 1;
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_go_state(c, CP_CONN_CLOSING);
+    break;
+  case CP_CONN_CLIENT_HELLO:
+  case CP_CONN_CLIENT_TLS:
+  case CP_CONN_UPSTREAM_TLS:
+    cp_intercept_timeout(c, secs);
     break;
   case CP_CONN_CLOSING:
     c->abort = 1;
@@ -865,13 +914,13 @@ static void on_leg_data(cp_leg_t *leg, const char *data, size_t len) {
   int is_client = leg == &c->client;
 
   if (c->state != CP_CONN_CLOSING) {
-    conn_touch(c); /* a lingering close keeps its fixed deadline */
+    cp_conn_touch(c); /* a lingering close keeps its fixed deadline */
   }
   switch (c->state) {
   case CP_CONN_TUNNEL:
     if (cp_leg_write(is_client ? &c->upstream : &c->client, data, len) !=
         0) {
-      conn_fail(c, CP_EIO, is_client ? "upstream_write_failed"
+      cp_conn_fail(c, CP_EIO, is_client ? "upstream_write_failed"
                                      : "client_write_failed");
     }
     return;
@@ -884,8 +933,16 @@ static void on_leg_data(cp_leg_t *leg, const char *data, size_t len) {
       cp_leg_close(&c->upstream);
     }
     return;
+  case CP_CONN_CLIENT_HELLO:
+    if (is_client) {
+      cp_intercept_hello_bytes(c, data, len);
+    }
+    return;
+  case CP_CONN_CLIENT_TLS:
+    return; /* handshake bytes arrive through on_handshake */
   case CP_CONN_FORWARD:
   case CP_CONN_UPSTREAM_CONNECT:
+  case CP_CONN_UPSTREAM_TLS:
     if (!is_client) {
       conn_feed_response(c, data, len);
     } else if (!c->req_done) {
@@ -904,14 +961,14 @@ static void on_leg_eof(cp_leg_t *leg) {
   cp_conn_t *c = leg->owner;
   int is_client = leg == &c->client;
 
-  conn_touch(c);
+  cp_conn_touch(c);
   switch (c->state) {
   case CP_CONN_TUNNEL:
     /* Half-close: pass the FIN on and keep the other direction open. */
     cp_leg_shutdown(is_client ? &c->upstream : &c->client);
     if (c->client.eof && c->upstream.eof) {
-      conn_set_reason(c, "done");
-      conn_go_state(c, CP_CONN_CLOSING);
+      cp_conn_set_reason(c, "done");
+      cp_conn_go_state(c, CP_CONN_CLOSING);
     }
     return;
   case CP_CONN_FORWARD:
@@ -920,9 +977,9 @@ static void on_leg_eof(cp_leg_t *leg) {
       return;
     }
     if (!c->req_done) {
-      conn_set_reason(c, "client_closed");
+      cp_conn_set_reason(c, "client_closed");
       c->abort = 1;
-      conn_go_state(c, CP_CONN_CLOSING);
+      cp_conn_go_state(c, CP_CONN_CLOSING);
     }
     return; /* the response still goes out, then the conn closes */
   case CP_CONN_READ_REQUEST:
@@ -931,14 +988,19 @@ static void on_leg_eof(cp_leg_t *leg) {
       cp_leg_close(&c->upstream);
       return;
     }
-    conn_set_reason(c, c->req_bytes ? "client_closed_mid_request"
+    cp_conn_set_reason(c, c->req_bytes ? "client_closed_mid_request"
                                     : "client_closed");
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_go_state(c, CP_CONN_CLOSING);
+    return;
+  case CP_CONN_CLIENT_HELLO:
+  case CP_CONN_CLIENT_TLS:
+  case CP_CONN_UPSTREAM_TLS:
+    cp_intercept_eof(c, is_client);
     return;
   case CP_CONN_UPSTREAM_CONNECT:
-    conn_set_reason(c, "client_closed");
+    cp_conn_set_reason(c, "client_closed");
     c->abort = 1;
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   case CP_CONN_CLOSING:
     conn_try_close(c);
@@ -955,25 +1017,30 @@ static void on_leg_error(cp_leg_t *leg, int err) {
     conn_try_close(c);
     return;
   }
+  if (c->state == CP_CONN_CLIENT_HELLO || c->state == CP_CONN_CLIENT_TLS ||
+      c->state == CP_CONN_UPSTREAM_TLS) {
+    cp_intercept_eof(c, is_client);
+    return;
+  }
   if (!is_client && c->state == CP_CONN_READ_REQUEST) {
     c->upstream_ok = 0;
     cp_leg_close(&c->upstream);
     return;
   }
   if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started) {
-    conn_respond_error(c, 502, "upstream_error",
+    cp_conn_respond_error(c, 502, "upstream_error",
                        "connection to %s:%u failed: %s", c->target.host,
                        c->target.port, uv_strerror(err));
     return;
   }
-  conn_fail(c, err, is_client ? "client_error" : "upstream_error");
+  cp_conn_fail(c, err, is_client ? "client_error" : "upstream_error");
 }
 
 
 static void on_leg_drained(cp_leg_t *leg) {
   cp_conn_t *c = leg->owner;
 
-  conn_touch(c);
+  cp_conn_touch(c);
   if (c->state == CP_CONN_CLOSING) {
     conn_try_close(c);
   }
@@ -1021,7 +1088,7 @@ void cp_conn_accept(cp_ctx_t *ctx) {
 
   rc = cp_leg_accept(&c->client, (uv_stream_t *)&ctx->listener);
   if (rc != 0) {
-    conn_fail(c, rc, "accept_failed");
+    cp_conn_fail(c, rc, "accept_failed");
     return;
   }
   if (uv_tcp_getpeername(&c->client.tcp, (struct sockaddr *)&ss, &sslen) ==
@@ -1038,7 +1105,7 @@ void cp_conn_accept(cp_ctx_t *ctx) {
   }
   if (ctx->nconns > ctx->cfg->max_conns) {
     ctx->refused++;
-    conn_respond_error(c, 503, "too_many_connections",
+    cp_conn_respond_error(c, 503, "too_many_connections",
                        "over the limit of %u connections",
                        ctx->cfg->max_conns);
     return;
@@ -1050,18 +1117,18 @@ void cp_conn_accept(cp_ctx_t *ctx) {
 void cp_conn_shutdown(cp_conn_t *c) {
   if (c->state == CP_CONN_READ_REQUEST && c->req_bytes == 0 &&
       c->pending.len == 0) {
-    conn_set_reason(c, "shutdown");
-    conn_go_state(c, CP_CONN_CLOSING);
+    cp_conn_set_reason(c, "shutdown");
+    cp_conn_go_state(c, CP_CONN_CLOSING);
   }
 }
 
 
 void cp_conn_abort(cp_conn_t *c, const char *reason) {
-  conn_set_reason(c, reason);
+  cp_conn_set_reason(c, reason);
   c->abort = 1;
   if (c->state == CP_CONN_CLOSING) {
     conn_close_handles(c);
     return;
   }
-  conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_go_state(c, CP_CONN_CLOSING);
 }

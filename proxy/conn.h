@@ -18,10 +18,14 @@
 #include "ctx.h"
 #include "http_parse.h"
 #include "leg.h"
+#include "verify.h"
 
 typedef enum cp_conn_state_e {
   CP_CONN_READ_REQUEST,     /* waiting for a request head from the client */
   CP_CONN_UPSTREAM_CONNECT, /* resolving and connecting upstream */
+  CP_CONN_CLIENT_HELLO,     /* intercepting: waiting for the ClientHello */
+  CP_CONN_UPSTREAM_TLS,     /* TLS handshake with upstream, verification */
+  CP_CONN_CLIENT_TLS,       /* finishing the client handshake */
   CP_CONN_TUNNEL,           /* blind byte relay after CONNECT */
   CP_CONN_FORWARD,          /* one HTTP exchange in flight */
   CP_CONN_CLOSING           /* flushing, then closing every handle */
@@ -66,6 +70,14 @@ struct cp_conn_s {
   unsigned reconnect : 1;       /* resolve again once upstream closed */
   unsigned retry_next : 1;      /* try next address once upstream closed */
   unsigned abort : 1;           /* close without flushing */
+  unsigned intercept : 1;       /* CONNECT is terminated here (TLS MITM) */
+  unsigned client_tls_done : 1; /* client handshake complete */
+  unsigned blocked : 1;         /* answer every request with block_* */
+  char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
+  cp_verify_result_t *verify;   /* owned: last upstream verification */
+  const char *block_code;       /* static */
+  char block_msg[1024];
+  char *block_detail;           /* owned: the 502 body's explanation */
 };
 
 /* Accepts one pending connection from the ctx's listener. */

@@ -9,9 +9,13 @@
 
 #include <uv.h>
 
+#include "ca.h"
 #include "config.h"
 #include "event.h"
+#include "leaf_cache.h"
+#include "leg.h"
 #include "log.h"
+#include "mint.h"
 
 typedef struct cp_ctx_s cp_ctx_t;
 typedef struct cp_conn_s cp_conn_t;
@@ -31,6 +35,15 @@ struct cp_ctx_s {
   uint64_t accepted;
   uint64_t refused;         /* over --max-conns */
   int open_handles;         /* the ctx's own handles */
+  cp_ca_t ca;               /* owned */
+  cp_minter_t minter;       /* owned */
+  cp_leaf_cache_t leaves;   /* owned */
+  SSL_CTX *tls_server;      /* owned: client-facing */
+  SSL_CTX *tls_client;      /* owned: upstream */
+  STACK_OF(X509) *chain_modern; /* owned: intermediate */
+  uint64_t minted;          /* leaves minted */
+  uint64_t mint_ns;         /* time spent minting */
+  char plain[CP_LEG_RBUF];  /* TLS plaintext scratch, one loop thread */
   int listening;
   int shutting_down;
 };

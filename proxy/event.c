@@ -183,5 +183,93 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
   json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
   json_object_set_new(o, "outcome", str_or_null(r->outcome));
+  json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme
+                                                          : "http"));
+  event_emit(ev, o);
+}
+
+
+static json_t *cert_json(const cp_cert_info_t *c) {
+  json_t *o = json_object();
+
+  json_object_set_new(o, "depth", json_integer(c->depth));
+  json_object_set_new(o, "subject", str_or_null(c->subject));
+  json_object_set_new(o, "issuer", str_or_null(c->issuer));
+  json_object_set_new(o, "not_before", str_or_null(c->not_before));
+  json_object_set_new(o, "not_after", str_or_null(c->not_after));
+  json_object_set_new(o, "sha256", str_or_null(c->sha256));
+  json_object_set_new(o, "self_issued", json_boolean(c->self_issued));
+  return o;
+}
+
+
+void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
+                              const cp_verify_result_t *r, const char *sni,
+                              const char *tls_error) {
+  json_t *o = event_new(ev, "upstream_verify", b);
+  json_t *arr;
+  int i;
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "ok", json_boolean(r->ok && tls_error == NULL));
+  json_object_set_new(o, "sni", str_or_null(sni));
+  if (tls_error != NULL) {
+    json_object_set_new(o, "tls_error", str_or_null(tls_error));
+  }
+  if (!r->ok && tls_error == NULL) {
+    json_object_set_new(o, "error_depth", json_integer(r->error_depth));
+    json_object_set_new(o, "error_code", json_integer(r->error_code));
+    json_object_set_new(o, "error", str_or_null(r->error));
+    json_object_set_new(o, "subject", str_or_null(r->failing.subject));
+    json_object_set_new(o, "issuer", str_or_null(r->failing.issuer));
+    json_object_set_new(o, "not_before", str_or_null(r->failing.not_before));
+    json_object_set_new(o, "not_after", str_or_null(r->failing.not_after));
+    json_object_set_new(o, "sha256", str_or_null(r->failing.sha256));
+    arr = json_array();
+    for (i = 0; i < r->nerrors; i++) {
+      json_t *e = json_object();
+
+      json_object_set_new(e, "depth", json_integer(r->errors[i].depth));
+      json_object_set_new(e, "error_code", json_integer(r->errors[i].code));
+      json_object_set_new(e, "error", str_or_null(r->errors[i].error));
+      json_array_append_new(arr, e);
+    }
+    json_object_set_new(o, "errors", arr);
+  }
+  arr = json_array();
+  for (i = 0; i < r->nchain; i++) {
+    json_array_append_new(arr, cert_json(&r->chain[i]));
+  }
+  json_object_set_new(o, "chain", arr);
+  event_emit(ev, o);
+}
+
+
+void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
+                               const cp_event_handshake_t *h) {
+  json_t *o = event_new(ev, "client_handshake", b);
+  json_t *arr;
+  int i;
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "accepted", json_boolean(h->accepted));
+  json_object_set_new(o, "profile", str_or_null(h->profile));
+  json_object_set_new(o, "sni", str_or_null(h->sni));
+  arr = json_array();
+  for (i = 0; i < h->nserved; i++) {
+    json_array_append_new(arr, str_or_null(h->served[i]));
+  }
+  json_object_set_new(o, "served", arr);
+  if (!h->accepted) {
+    json_object_set_new(o, "alert", str_or_null(h->alert));
+    json_object_set_new(o, "error", str_or_null(h->error));
+  } else {
+    json_object_set_new(o, "version", str_or_null(h->version));
+    json_object_set_new(o, "alpn", str_or_null(h->alpn));
+  }
   event_emit(ev, o);
 }

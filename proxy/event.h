@@ -8,10 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "verify.h"
+
 typedef struct cp_events_s cp_events_t;
 typedef struct cp_event_base_s cp_event_base_t;
 typedef struct cp_event_close_s cp_event_close_t;
 typedef struct cp_event_request_s cp_event_request_t;
+typedef struct cp_event_handshake_s cp_event_handshake_t;
 
 struct cp_events_s {
   FILE *fp;         /* owned unless it is stdout; NULL: no event log */
@@ -44,6 +47,19 @@ struct cp_event_request_s {
   uint64_t bytes_from_client, bytes_to_client; /* body bytes */
   uint64_t ttfb_ms, total_ms;
   const char *outcome;    /* "ok", or why the exchange ended early */
+  const char *scheme;     /* "http" or "https" (intercepted) */
+};
+
+struct cp_event_handshake_s {
+  int accepted;
+  const char *profile;
+  const char *sni;              /* NULL: none sent */
+  const char *served[8];        /* sha256 of each certificate sent */
+  int nserved;
+  const char *alert;            /* what the client sent when it refused */
+  const char *error;            /* library text when it failed */
+  const char *version;          /* "TLSv1.3" */
+  const char *alpn;
 };
 
 /* path: file to append to, "-" for stdout, NULL for none. */
@@ -60,5 +76,11 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
                     const char *action, int status);
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r);
+/* tls_error: the handshake itself failed (no chain to judge), or NULL. */
+void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
+                              const cp_verify_result_t *r, const char *sni,
+                              const char *tls_error);
+void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
+                               const cp_event_handshake_t *h);
 
 #endif

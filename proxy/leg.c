@@ -16,6 +16,7 @@ struct cp_wreq_s {
 
 
 static void leg_update_read(cp_leg_t *leg);
+static void drain_tls(cp_leg_t *leg);
 
 
 size_t cp_leg_queued(const cp_leg_t *leg) {
@@ -31,6 +32,7 @@ int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
   int rc;
   char *rbuf = leg->rbuf; /* survives re-initialisation for a new upstream */
 
+  cp_tls_free(leg->tls);
   memset(leg, 0, sizeof(*leg));
   leg->rbuf = rbuf;
   leg->cb = cb;
@@ -101,7 +103,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   (void)buf;
   if (nread > 0) {
     leg->bytes_in += (uint64_t)nread;
-    leg->cb->on_data(leg, leg->rbuf, (size_t)nread);
+    if (leg->tls == NULL) {
+      leg->cb->on_data(leg, leg->rbuf, (size_t)nread);
+      return;
+    }
+    if (cp_tls_feed(leg->tls, leg->rbuf, (size_t)nread) != 0) {
+      report_error(leg, CP_ENOMEM);
+      return;
+    }
+    if (!leg->tls->done) {
+      leg->cb->on_handshake(leg);
+    }
+    if (leg->tls != NULL && leg->tls->done) {
+      drain_tls(leg);
+    }
     return;
   }
   if (nread == 0) {
@@ -181,7 +196,7 @@ static void on_write(uv_write_t *req, int status) {
 }
 
 
-int cp_leg_write(cp_leg_t *leg, const char *data, size_t len) {
+static int raw_send(cp_leg_t *leg, const char *data, size_t len) {
   cp_wreq_t *w;
   uv_buf_t b;
   int rc;
@@ -227,6 +242,105 @@ int cp_leg_write(cp_leg_t *leg, const char *data, size_t len) {
 }
 
 
+/* Sends what the TLS object produced. The bytes are read from the memory
+ * BIO in slices into this leg's read buffer (whose bytes were fed to the
+ * BIO before anything can flush), then handed to raw_send, which copies
+ * only what the socket does not take at once. The plaintext scratch is
+ * not used here: it may hold bytes the owner is still reading. */
+static int flush_tls(cp_leg_t *leg) {
+  size_t n;
+  int rc;
+
+  if (leg->rbuf == NULL && (leg->rbuf = malloc(CP_LEG_RBUF)) == NULL) {
+    return CP_ENOMEM;
+  }
+  while (cp_tls_pending(leg->tls) > 0) {
+    n = cp_tls_take(leg->tls, leg->rbuf, CP_LEG_RBUF);
+    if (n == 0) {
+      break;
+    }
+    rc = raw_send(leg, leg->rbuf, n);
+    if (rc != 0) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+
+int cp_leg_write(cp_leg_t *leg, const char *data, size_t len) {
+  int rc;
+
+  if (leg->tls == NULL) {
+    return raw_send(leg, data, len);
+  }
+  if (!leg->open || leg->closing || leg->shut || leg->failed) {
+    return UV_EPIPE;
+  }
+  if (len == 0) {
+    return 0;
+  }
+  rc = cp_tls_write(leg->tls, data, len);
+  if (rc != 0) {
+    return rc;
+  }
+  return flush_tls(leg);
+}
+
+
+void cp_leg_set0_tls(cp_leg_t *leg, cp_tls_t *tls, char *plain) {
+  cp_tls_free(leg->tls);
+  leg->tls = tls;
+  leg->plain = plain;
+}
+
+
+int cp_leg_handshake(cp_leg_t *leg) {
+  int rc = cp_tls_handshake(leg->tls);
+  int frc = flush_tls(leg);
+
+  if (frc != 0 && rc != CP_ETLS) {
+    return CP_ETLS;
+  }
+  return rc;
+}
+
+
+/* Plaintext goes to the owner in slices; the scratch buffer is reused
+ * for each, so owners copy what they keep (they do). */
+static void drain_tls(cp_leg_t *leg) {
+  size_t n;
+  int rc;
+
+  while (leg->open && !leg->closing && !leg->failed && !leg->eof) {
+    rc = cp_tls_read(leg->tls, leg->plain, CP_LEG_RBUF, &n);
+    if (flush_tls(leg) != 0) {
+      report_error(leg, UV_EPIPE);
+      return;
+    }
+    if (rc == CP_TLS_DONE) {
+      leg->cb->on_data(leg, leg->plain, n);
+    } else if (rc == CP_TLS_EOF) {
+      leg->eof = 1;
+      leg->cb->on_eof(leg);
+      return;
+    } else if (rc == CP_TLS_WANT) {
+      return;
+    } else {
+      report_error(leg, CP_ETLS);
+      return;
+    }
+  }
+}
+
+
+void cp_leg_pump(cp_leg_t *leg) {
+  if (leg->tls != NULL && leg->tls->done) {
+    drain_tls(leg);
+  }
+}
+
+
 static void on_shutdown(uv_shutdown_t *req, int status) {
   cp_leg_t *leg = req->handle->data;
 
@@ -239,6 +353,10 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 void cp_leg_shutdown(cp_leg_t *leg) {
   if (!leg->open || leg->closing || !leg->connected || leg->shut) {
     return;
+  }
+  if (leg->tls != NULL && leg->tls->done && !leg->failed) {
+    cp_tls_close_notify(leg->tls);
+    flush_tls(leg);
   }
   leg->shut = 1;
   if (uv_shutdown(&leg->shutdown_req, (uv_stream_t *)&leg->tcp,
@@ -276,4 +394,6 @@ void cp_leg_close(cp_leg_t *leg) {
 void cp_leg_free(cp_leg_t *leg) {
   free(leg->rbuf);
   leg->rbuf = NULL;
+  cp_tls_free(leg->tls);
+  leg->tls = NULL;
 }

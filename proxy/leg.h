@@ -14,6 +14,8 @@
 
 #include <uv.h>
 
+#include "tls_io.h"
+
 #define CP_LEG_RBUF (64 * 1024)
 #define CP_WQ_HIGH (256 * 1024)
 #define CP_WQ_LOW (64 * 1024)
@@ -28,6 +30,7 @@ struct cp_leg_cbs_s {
   void (*on_connect)(cp_leg_t *leg, int status);
   void (*on_drained)(cp_leg_t *leg); /* no write pending any more */
   void (*on_closed)(cp_leg_t *leg);
+  void (*on_handshake)(cp_leg_t *leg); /* TLS bytes arrived mid-handshake */
 };
 
 struct cp_leg_s {
@@ -38,6 +41,8 @@ struct cp_leg_s {
   void *owner;                 /* borrowed: the conn */
   cp_leg_t *peer;              /* borrowed: the other leg of the conn */
   char *rbuf;                  /* owned: CP_LEG_RBUF bytes, made on first read */
+  char *plain;                 /* borrowed: the ctx's plaintext scratch */
+  cp_tls_t *tls;               /* owned; NULL for plain TCP */
   uint64_t bytes_in;           /* wire bytes read */
   uint64_t bytes_out;          /* wire bytes written */
   size_t writes_pending;       /* uv_write requests in flight */
@@ -60,7 +65,15 @@ int cp_leg_connect(cp_leg_t *leg, const struct sockaddr *addr);
 void cp_leg_want_read(cp_leg_t *leg, int want);
 /* Sends bytes; the leg copies what the socket does not take at once. */
 int cp_leg_write(cp_leg_t *leg, const char *data, size_t len);
-/* Sends FIN once queued writes are out. */
+/* Takes over tls (set0): from now on reads are decrypted and writes
+ * encrypted. plain is a CP_LEG_RBUF scratch buffer the leg may borrow. */
+void cp_leg_set0_tls(cp_leg_t *leg, cp_tls_t *tls, char *plain);
+/* Drives the handshake and sends what it produced: CP_TLS_WANT,
+ * CP_TLS_DONE, CP_TLS_HELLO or CP_ETLS. */
+int cp_leg_handshake(cp_leg_t *leg);
+/* Delivers plaintext already buffered inside the TLS object. */
+void cp_leg_pump(cp_leg_t *leg);
+/* Sends close_notify (TLS legs), then FIN once queued writes are out. */
 void cp_leg_shutdown(cp_leg_t *leg);
 void cp_leg_close(cp_leg_t *leg);
 /* Releases memory; the handle must be closed (cb->on_closed ran). */

@@ -8,6 +8,8 @@
 #include "conn.h"
 #include "err.h"
 #include "listener.h"
+#include "tls_client.h"
+#include "tls_server.h"
 
 
 static void on_ctx_handle_closed(uv_handle_t *h) {
@@ -97,6 +99,55 @@ static int start_signal(cp_ctx_t *ctx, uv_signal_t *s, int signum) {
 }
 
 
+/* CA, minter, leaf cache and both SSL_CTXs. Every failure names what is
+ * wrong on one stderr line. */
+static int server_tls_init(cp_ctx_t *ctx) {
+  const cp_config_t *cfg = ctx->cfg;
+  char dir[1024];
+  char err[1400];
+  int rc;
+
+  if (cp_ca_default_dir(cfg->ca_dir, dir, sizeof(dir)) != 0) {
+    fprintf(stderr, "chainproxy: no CA directory: set --ca-dir, "
+                    "CHAINPROXY_HOME or HOME\n");
+    return CP_ECONFIG;
+  }
+  rc = cp_ca_load_or_create(&ctx->ca, dir, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: CA: %s\n", err);
+    return rc;
+  }
+  if (ctx->ca.created) {
+    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+           "created a new CA in %s; clients must trust %s/root.pem "
+           "(see: chainproxy ca)", dir, dir);
+  }
+  if (cp_minter_init(&ctx->minter, ctx->ca.intermediate,
+                     ctx->ca.inter_key) != 0 ||
+      cp_leaf_cache_init(&ctx->leaves, 1024) != 0) {
+    fprintf(stderr, "chainproxy: cannot set up leaf minting\n");
+    return CP_ETLS;
+  }
+  ctx->chain_modern = sk_X509_new_null();
+  if (ctx->chain_modern == NULL ||
+      !sk_X509_push(ctx->chain_modern, ctx->ca.intermediate)) {
+    return CP_ENOMEM;
+  }
+  X509_up_ref(ctx->ca.intermediate);
+  ctx->tls_server = cp_tls_server_ctx_new();
+  if (ctx->tls_server == NULL) {
+    fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
+    return CP_ETLS;
+  }
+  ctx->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err, sizeof(err));
+  if (ctx->tls_client == NULL) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  return 0;
+}
+
+
 int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
   int rc;
 
@@ -125,6 +176,10 @@ int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
   if (rc != 0) {
     fprintf(stderr, "chainproxy: cannot install signal handlers: %s\n",
             uv_strerror(rc));
+    return rc;
+  }
+  rc = server_tls_init(ctx);
+  if (rc != 0) {
     return rc;
   }
   rc = cp_listener_start(ctx, cfg->listen_host, cfg->listen_port);
@@ -161,6 +216,15 @@ int cp_server_close(cp_ctx_t *ctx) {
   }
   server_finish(ctx);
   uv_run(ctx->loop, UV_RUN_DEFAULT);
+  SSL_CTX_free(ctx->tls_server);
+  ctx->tls_server = NULL;
+  SSL_CTX_free(ctx->tls_client);
+  ctx->tls_client = NULL;
+  sk_X509_pop_free(ctx->chain_modern, X509_free);
+  ctx->chain_modern = NULL;
+  cp_leaf_cache_free(&ctx->leaves);
+  cp_minter_free(&ctx->minter);
+  cp_ca_free(&ctx->ca);
   rc = cp_events_close(&ctx->events);
   if (rc != 0) {
     fprintf(stderr, "chainproxy: writing the event log failed\n");

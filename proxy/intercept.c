@@ -1,0 +1,380 @@
+/* The intercepting half of the state machine: after CONNECT is answered,
+ * read the ClientHello (pausing the handshake), handshake with the upstream
+ * using the client's SNI and record its verification, then mint a leaf and
+ * finish the client handshake. The decision (block or relay) is taken here,
+ * after the upstream handshake, from the verification record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "conn_int.h"
+#include "err.h"
+#include "tls_client.h"
+
+
+int cp_intercept_is_passthrough(const cp_config_t *cfg, const char *host) {
+  size_t i;
+
+  for (i = 0; i < cfg->npassthrough; i++) {
+    if (cp_glob_match(cfg->passthrough[i], host)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+static void emit_client_handshake(cp_conn_t *c, int accepted) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_event_handshake_t h;
+  cp_tls_t *t = c->client.tls;
+  char sums[8][65];
+  const unsigned char *alpn = NULL;
+  unsigned alpn_len = 0;
+  char alpn_str[32] = "";
+  int i;
+
+  memset(&h, 0, sizeof(h));
+  h.accepted = accepted;
+  h.profile = "modern";
+  h.sni = t && t->sni[0] ? t->sni : NULL;
+  if (t != NULL && t->leaf != NULL) {
+    cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
+    h.served[h.nserved++] = sums[0];
+    for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8;
+         i++) {
+      cp_cert_sha256(sk_X509_value(t->chain, i), 0, sums[h.nserved],
+                     sizeof(sums[0]));
+      h.served[h.nserved] = sums[h.nserved];
+      h.nserved++;
+    }
+  }
+  if (accepted) {
+    h.version = SSL_get_version(t->ssl);
+    SSL_get0_alpn_selected(t->ssl, &alpn, &alpn_len);
+    if (alpn_len > 0 && alpn_len < sizeof(alpn_str)) {
+      memcpy(alpn_str, alpn, alpn_len);
+      alpn_str[alpn_len] = '\0';
+      h.alpn = alpn_str;
+    }
+  } else if (t != NULL) {
+    h.alert = cp_tls_alert_name(t->alert_in);
+    h.error = t->err[0] ? t->err : "the client closed the connection";
+  }
+  cp_event_client_handshake(&c->ctx->events, &b, &h);
+}
+
+
+static void client_refused(cp_conn_t *c) {
+  cp_tls_t *t = c->client.tls;
+  const char *alert = t ? cp_tls_alert_name(t->alert_in) : NULL;
+
+  emit_client_handshake(c, 0);
+  cp_conn_log(c, CP_LOG_WARN, "client refused the certificate%s%s",
+              alert ? ": alert " : " (no alert)", alert ? alert : "");
+  cp_conn_set_reason(c, "client_rejected");
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}
+
+
+static void client_handshake_step(cp_conn_t *c) {
+  cp_tls_t *t = c->client.tls;
+  int rc = cp_leg_handshake(&c->client);
+
+  if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
+    snprintf(c->tls_name, sizeof(c->tls_name), "%s",
+             t->sni[0] ? t->sni : c->target.host);
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
+  } else if (rc == CP_TLS_DONE) {
+    c->client_tls_done = 1;
+    emit_client_handshake(c, 1);
+    cp_conn_reset_exchange(c); /* the CONNECT is done with */
+    cp_conn_go_state(c, CP_CONN_READ_REQUEST);
+  } else if (rc == CP_ETLS) {
+    client_refused(c);
+  }
+}
+
+
+void cp_intercept_entry_client_hello(cp_conn_t *c) {
+  c->action = "reading the ClientHello";
+  cp_leg_want_read(&c->client, 1);
+  cp_conn_arm_timer(c);
+  if (c->pending.len > 0) {
+    cp_buf_t tmp = c->pending;
+
+    cp_buf_init(&c->pending, c->pending.limit);
+    cp_intercept_hello_bytes(c, tmp.data, tmp.len);
+    cp_buf_free(&tmp);
+  }
+}
+
+
+void cp_intercept_hello_bytes(cp_conn_t *c, const char *data, size_t len) {
+  cp_tls_t *t = NULL;
+  int rc;
+
+  if (c->client.tls != NULL) {
+    return; /* later bytes go through the TLS pump */
+  }
+  if ((unsigned char)data[0] != 0x16) {
+    /* Not a TLS handshake record: relay it untouched, as a tunnel. */
+    cp_conn_log(c, CP_LOG_INFO, "client does not speak TLS; relaying");
+    c->intercept = 0;
+    c->upstream_ok = 1;
+    cp_conn_go_state(c, CP_CONN_TUNNEL);
+    if (cp_leg_write(&c->upstream, data, len) != 0) {
+      cp_conn_fail(c, CP_EIO, "upstream_write_failed");
+    }
+    return;
+  }
+  rc = cp_tls_new(&t, c->ctx->tls_server, 1);
+  if (rc != 0) {
+    cp_conn_fail(c, rc, "tls_setup_failed");
+    return;
+  }
+  cp_leg_set0_tls(&c->client, t, c->ctx->plain);
+  if (cp_tls_feed(t, data, len) != 0) {
+    cp_conn_fail(c, CP_ENOMEM, "tls_setup_failed");
+    return;
+  }
+  client_handshake_step(c);
+}
+
+
+/* The 502 body of block mode: the chain as presented, the failing element
+ * marked, and OpenSSL's own words. */
+static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
+  cp_buf_t b;
+  int i;
+
+  cp_buf_init(&b, 64 * 1024);
+  cp_buf_appendf(&b, "\nupstream %s:%u (SNI %s), certificate chain as "
+                     "presented:\n", c->target.host, c->target.port,
+                 c->tls_name);
+  for (i = 0; i < r->nchain; i++) {
+    const cp_cert_info_t *ci = &r->chain[i];
+    int bad = 0;
+    int k;
+
+    for (k = 0; k < r->nerrors; k++) {
+      bad |= r->errors[k].depth == i;
+    }
+    cp_buf_appendf(&b, "%s depth %d: %s\n%*sissuer: %s\n%*svalid: %s .. %s\n",
+                   bad ? "  X" : "   ", i, ci->subject, 13, "", ci->issuer,
+                   13, "", ci->not_before, ci->not_after);
+  }
+  cp_buf_append_str(&b, "errors:\n");
+  for (i = 0; i < r->nerrors; i++) {
+    cp_buf_appendf(&b, "  depth %d: %s (X509_V_ERR %d)\n",
+                   r->errors[i].depth, r->errors[i].error,
+                   r->errors[i].code);
+  }
+  cp_buf_append(&b, "", 1);
+  free(c->block_detail);
+  c->block_detail = b.data; /* takes over the bytes */
+}
+
+
+static void set_blocked(cp_conn_t *c, const char *code) {
+  c->blocked = 1;
+  c->block_code = code;
+}
+
+
+static int mint_for_client(cp_conn_t *c) {
+  cp_ctx_t *ctx = c->ctx;
+  cp_tls_t *t = c->client.tls;
+  time_t now = time(NULL);
+  X509 *leaf = cp_leaf_cache_get1(&ctx->leaves, "modern", c->tls_name, now);
+  uint64_t t0;
+  int rc;
+
+  if (leaf == NULL) {
+    t0 = uv_hrtime();
+    rc = cp_mint_leaf(&ctx->minter, c->tls_name, NULL, &leaf);
+    if (rc != 0) {
+      return rc;
+    }
+    ctx->mint_ns += uv_hrtime() - t0;
+    ctx->minted++;
+    /* Refresh a day before the leaf expires. */
+    cp_leaf_cache_put(&ctx->leaves, "modern", c->tls_name, leaf,
+                      now + CP_MINT_LIFETIME - 86400);
+  }
+  X509_free(t->leaf);
+  t->leaf = leaf;
+  t->key = ctx->minter.leaf_key;
+  t->chain = ctx->chain_modern;
+  t->hello_ready = 1;
+  return 0;
+}
+
+
+/* Upstream is settled (verified, failed, or blocked): go on with the
+ * client. */
+static void upstream_settled(cp_conn_t *c) {
+  if (c->blocked) {
+    cp_leg_close(&c->upstream);
+    c->upstream_ok = 0;
+  }
+  if (c->client_tls_done) {
+    /* A reconnect for a request that is waiting. */
+    if (c->blocked) {
+      cp_conn_respond(c, 502, c->block_code, c->block_msg, c->block_detail);
+      return;
+    }
+    cp_conn_go_state(c, CP_CONN_FORWARD);
+    return;
+  }
+  if (mint_for_client(c) != 0) {
+    cp_conn_fail(c, CP_ETLS, "mint_failed");
+    return;
+  }
+  cp_conn_go_state(c, CP_CONN_CLIENT_TLS);
+}
+
+
+static void upstream_tls_failed(cp_conn_t *c, const char *why) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_verify_result_t empty;
+
+  memset(&empty, 0, sizeof(empty));
+  cp_event_upstream_verify(&c->ctx->events, &b, &empty, c->tls_name, why);
+  cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
+  snprintf(c->block_msg, sizeof(c->block_msg),
+           "TLS handshake with %s:%u failed: %s", c->target.host,
+           c->target.port, why);
+  free(c->block_detail);
+  c->block_detail = NULL;
+  set_blocked(c, "upstream_tls_failed");
+  upstream_settled(c);
+}
+
+
+static void upstream_verified(cp_conn_t *c) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_tls_t *t = c->upstream.tls;
+  cp_verify_result_t *r = c->verify;
+
+  if (r == NULL) {
+    r = c->verify = malloc(sizeof(*r));
+    if (r == NULL) {
+      cp_conn_fail(c, CP_ENOMEM, "out_of_memory");
+      return;
+    }
+  }
+  cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  cp_event_upstream_verify(&c->ctx->events, &b, r, c->tls_name, NULL);
+  if (r->ok) {
+    c->upstream_ok = 1;
+    upstream_settled(c);
+    return;
+  }
+  cp_conn_log(c, CP_LOG_WARN,
+              "upstream certificate verification failed at depth %d: %s "
+              "(subject %s)", r->error_depth, r->error, r->failing.subject);
+  if (c->ctx->cfg->upstream_failure == CP_FAIL_IGNORE) {
+    c->upstream_ok = 1; /* recorded; relayed anyway */
+    upstream_settled(c);
+    return;
+  }
+  snprintf(c->block_msg, sizeof(c->block_msg),
+           "upstream certificate verification failed for %s:%u at depth "
+           "%d (%s): %s", c->target.host, c->target.port, r->error_depth,
+           r->failing.subject[0] ? r->failing.subject : "no certificate",
+           r->error);
+  build_block_detail(c, r);
+  set_blocked(c, "upstream_verify_failed");
+  upstream_settled(c);
+}
+
+
+static void upstream_handshake_step(cp_conn_t *c) {
+  int rc = cp_leg_handshake(&c->upstream);
+
+  if (rc == CP_TLS_DONE) {
+    upstream_verified(c);
+  } else if (rc == CP_ETLS) {
+    upstream_tls_failed(c, c->upstream.tls->err);
+  }
+}
+
+
+void cp_intercept_entry_upstream_tls(cp_conn_t *c) {
+  cp_tls_t *t = NULL;
+  int rc;
+
+  c->action = "TLS handshake with upstream";
+  cp_leg_want_read(&c->client, c->client_tls_done);
+  cp_conn_touch(c);
+  cp_conn_arm_timer(c);
+  c->blocked = 0;
+  rc = cp_tls_new(&t, c->ctx->tls_client, 0);
+  if (rc == 0) {
+    rc = cp_tls_client_prepare(t, c->tls_name);
+  }
+  if (rc != 0) {
+    cp_tls_free(t);
+    cp_conn_fail(c, rc, "tls_setup_failed");
+    return;
+  }
+  cp_leg_set0_tls(&c->upstream, t, c->ctx->plain);
+  cp_leg_want_read(&c->upstream, 1);
+  upstream_handshake_step(c);
+}
+
+
+void cp_intercept_entry_client_tls(cp_conn_t *c) {
+  c->action = "TLS handshake with client";
+  cp_leg_want_read(&c->client, 1);
+  cp_conn_touch(c);
+  cp_conn_arm_timer(c);
+  client_handshake_step(c);
+}
+
+
+void cp_intercept_on_handshake(cp_leg_t *leg) {
+  cp_conn_t *c = leg->owner;
+
+  cp_conn_touch(c);
+  if (leg == &c->client && (c->state == CP_CONN_CLIENT_HELLO ||
+                            c->state == CP_CONN_CLIENT_TLS)) {
+    client_handshake_step(c);
+  } else if (leg == &c->upstream && c->state == CP_CONN_UPSTREAM_TLS) {
+    upstream_handshake_step(c);
+  }
+}
+
+
+void cp_intercept_eof(cp_conn_t *c, int is_client) {
+  if (!is_client && c->state == CP_CONN_UPSTREAM_TLS) {
+    upstream_tls_failed(c, "the upstream closed the connection during the "
+                           "TLS handshake");
+    return;
+  }
+  if (is_client && c->state == CP_CONN_CLIENT_TLS) {
+    client_refused(c);
+    return;
+  }
+  cp_conn_set_reason(c, "client_closed");
+  c->abort = 1;
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}
+
+
+void cp_intercept_timeout(cp_conn_t *c, double secs) {
+  if (c->state == CP_CONN_UPSTREAM_TLS) {
+    char why[128];
+
+    snprintf(why, sizeof(why), "no handshake progress within %.1f s", secs);
+    upstream_tls_failed(c, why);
+    return;
+  }
+  cp_conn_log(c, CP_LOG_INFO, "client TLS handshake timed out");
+  cp_conn_set_reason(c, "client_tls_timeout");
+  c->abort = 1;
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}

@@ -1,0 +1,89 @@
+#include "tls_client.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+
+
+static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
+  SSL *ssl = X509_STORE_CTX_get_ex_data(sctx,
+                                        SSL_get_ex_data_X509_STORE_CTX_idx());
+  cp_tls_t *t = ssl ? SSL_get_app_data(ssl) : NULL;
+  int ok;
+
+  (void)arg;
+  if (t == NULL) {
+    return X509_verify_cert(sctx);
+  }
+  cp_verify_rec_clear(&t->verify);
+  X509_STORE_CTX_set_app_data(sctx, &t->verify);
+  X509_STORE_CTX_set_verify_cb(sctx, cp_verify_record_cb);
+  ok = X509_verify_cert(sctx);
+  t->verify.ran = 1;
+  if (ok <= 0 && t->verify.nerrs == 0) {
+    /* Failed without telling the callback (internal error): record it. */
+    t->verify.errs[0].depth = X509_STORE_CTX_get_error_depth(sctx);
+    t->verify.errs[0].code = X509_STORE_CTX_get_error(sctx);
+    t->verify.errs[0].cert = NULL;
+    t->verify.nerrs = 1;
+  }
+  ERR_clear_error();
+  return 1; /* complete the handshake; the conn decides from the record */
+}
+
+
+SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err,
+                               size_t errlen) {
+  static const unsigned char h1[] = "\x08http/1.1";
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+  if (ctx == NULL) {
+    snprintf(err, errlen, "cannot create the upstream TLS context");
+    return NULL;
+  }
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (ca_file != NULL) {
+    if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+      snprintf(err, errlen,
+               "--upstream-ca %s: cannot load certificates from it", ca_file);
+      ERR_clear_error();
+      SSL_CTX_free(ctx);
+      return NULL;
+    }
+  } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    snprintf(err, errlen, "cannot load the system trust store");
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  SSL_CTX_set_cert_verify_callback(ctx, on_verify_chain, NULL);
+  SSL_CTX_set_alpn_protos(ctx, h1, sizeof(h1) - 1);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  return ctx;
+}
+
+
+int cp_tls_client_prepare(cp_tls_t *t, const char *name) {
+  unsigned char addr[16];
+  int is_ip = inet_pton(AF_INET, name, addr) == 1 ||
+              inet_pton(AF_INET6, name, addr) == 1;
+
+  if (is_ip) {
+    /* RFC 6066 forbids IP literals in SNI; check the IP SAN instead. */
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) != 1) {
+      return CP_ETLS;
+    }
+    return 0;
+  }
+  if (SSL_set_tlsext_host_name(t->ssl, name) != 1 ||
+      SSL_set1_host(t->ssl, name) != 1) {
+    return CP_ETLS;
+  }
+  return 0;
+}

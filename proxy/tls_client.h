@@ -1,0 +1,18 @@
+/* The upstream SSL_CTX: TLS 1.2+, trust from --upstream-ca or the system
+ * store, ALPN http/1.1, and a certificate verify callback that runs
+ * X509_verify_cert with cp_verify_record_cb, so every error is recorded and
+ * the handshake completes; conn.c decides (block/ignore) afterwards from
+ * the record. */
+#ifndef CP_TLS_CLIENT_H
+#define CP_TLS_CLIENT_H
+
+#include <openssl/ssl.h>
+
+#include "tls_io.h"
+
+/* ca_file NULL: the system default store. err gets a one-line reason. */
+SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen);
+/* Sets SNI (names only) and the name or IP the certificate must match. */
+int cp_tls_client_prepare(cp_tls_t *t, const char *name);
+
+#endif

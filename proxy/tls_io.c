@@ -1,0 +1,209 @@
+#include "tls_io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "err.h"
+
+
+static void on_msg(int write_p, int version, int content_type,
+                   const void *buf, size_t len, SSL *ssl, void *arg) {
+  cp_tls_t *t = SSL_get_app_data(ssl);
+  const unsigned char *p = buf;
+
+  (void)version;
+  (void)arg;
+  if (t == NULL || content_type != SSL3_RT_ALERT || len < 2) {
+    return;
+  }
+  if (write_p) {
+    t->alert_out = p[1];
+  } else {
+    t->alert_in = p[1];
+  }
+}
+
+
+int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server) {
+  cp_tls_t *t = calloc(1, sizeof(*t));
+
+  if (t == NULL) {
+    return CP_ENOMEM;
+  }
+  t->server = server;
+  t->alert_in = t->alert_out = -1;
+  t->ssl = SSL_new(ctx);
+  t->rbio = BIO_new(BIO_s_mem());
+  t->wbio = BIO_new(BIO_s_mem());
+  if (t->ssl == NULL || t->rbio == NULL || t->wbio == NULL) {
+    BIO_free(t->rbio);
+    BIO_free(t->wbio);
+    SSL_free(t->ssl);
+    free(t);
+    ERR_clear_error();
+    return CP_ETLS;
+  }
+  /* An empty read BIO means "try again", not EOF. */
+  BIO_set_mem_eof_return(t->rbio, -1);
+  SSL_set_bio(t->ssl, t->rbio, t->wbio);
+  SSL_set_app_data(t->ssl, t);
+  SSL_set_msg_callback(t->ssl, on_msg);
+  if (server) {
+    SSL_set_accept_state(t->ssl);
+  } else {
+    SSL_set_connect_state(t->ssl);
+  }
+  *out = t;
+  return 0;
+}
+
+
+void cp_tls_free(cp_tls_t *t) {
+  if (t == NULL) {
+    return;
+  }
+  cp_verify_rec_clear(&t->verify);
+  X509_free(t->leaf);
+  SSL_free(t->ssl);
+  free(t);
+}
+
+
+/* Drains this connection's errors into t->err so they never show up in
+ * another connection's log. */
+static void drain_errors(cp_tls_t *t) {
+  unsigned long e;
+  int first = 1;
+
+  while ((e = ERR_get_error()) != 0) {
+    if (first) {
+      ERR_error_string_n(e, t->err, sizeof(t->err));
+      first = 0;
+    }
+  }
+}
+
+
+int cp_tls_feed(cp_tls_t *t, const char *data, size_t len) {
+  return BIO_write(t->rbio, data, (int)len) == (int)len ? 0 : CP_ENOMEM;
+}
+
+
+int cp_tls_handshake(cp_tls_t *t) {
+  int rc;
+
+  ERR_clear_error();
+  rc = SSL_do_handshake(t->ssl);
+  if (rc == 1) {
+    t->done = 1;
+    return CP_TLS_DONE;
+  }
+  switch (SSL_get_error(t->ssl, rc)) {
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    return CP_TLS_WANT;
+  case SSL_ERROR_WANT_CLIENT_HELLO_CB:
+    return CP_TLS_HELLO;
+  default:
+    drain_errors(t);
+    if (t->err[0] == '\0') {
+      snprintf(t->err, sizeof(t->err), "the peer closed the connection");
+    }
+    return CP_ETLS;
+  }
+}
+
+
+int cp_tls_read(cp_tls_t *t, char *buf, size_t cap, size_t *n) {
+  int rc;
+
+  *n = 0;
+  ERR_clear_error();
+  rc = SSL_read_ex(t->ssl, buf, cap, n);
+  if (rc == 1) {
+    return CP_TLS_DONE;
+  }
+  switch (SSL_get_error(t->ssl, rc)) {
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    return CP_TLS_WANT;
+  case SSL_ERROR_ZERO_RETURN:
+    return CP_TLS_EOF;
+  default:
+    drain_errors(t);
+    return CP_ETLS;
+  }
+}
+
+
+int cp_tls_write(cp_tls_t *t, const char *data, size_t len) {
+  size_t n = 0;
+
+  ERR_clear_error();
+  /* Memory BIOs grow, so a write never blocks; backpressure is applied
+   * on the socket side by the leg. */
+  if (SSL_write_ex(t->ssl, data, len, &n) != 1 || n != len) {
+    drain_errors(t);
+    return CP_ETLS;
+  }
+  return 0;
+}
+
+
+void cp_tls_close_notify(cp_tls_t *t) {
+  if (t->done && !t->shut) {
+    t->shut = 1;
+    ERR_clear_error();
+    SSL_shutdown(t->ssl);
+    ERR_clear_error();
+  }
+}
+
+
+size_t cp_tls_pending(const cp_tls_t *t) {
+  return BIO_ctrl_pending(t->wbio);
+}
+
+
+size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap) {
+  int n = BIO_read(t->wbio, out, (int)cap);
+
+  return n > 0 ? (size_t)n : 0;
+}
+
+
+const char *cp_tls_alert_name(int code) {
+  static const struct {
+    int code;
+    const char *name;
+  } names[] = {
+      {0, "close_notify"},           {10, "unexpected_message"},
+      {20, "bad_record_mac"},        {22, "record_overflow"},
+      {40, "handshake_failure"},     {42, "bad_certificate"},
+      {43, "unsupported_certificate"}, {44, "certificate_revoked"},
+      {45, "certificate_expired"},   {46, "certificate_unknown"},
+      {47, "illegal_parameter"},     {48, "unknown_ca"},
+      {49, "access_denied"},         {50, "decode_error"},
+      {51, "decrypt_error"},         {70, "protocol_version"},
+      {71, "insufficient_security"}, {80, "internal_error"},
+      {86, "inappropriate_fallback"}, {90, "user_canceled"},
+      {109, "missing_extension"},    {110, "unsupported_extension"},
+      {112, "unrecognized_name"},    {113, "bad_certificate_status_response"},
+      {115, "unknown_psk_identity"}, {116, "certificate_required"},
+      {120, "no_application_protocol"},
+  };
+  size_t i;
+
+  if (code < 0) {
+    return NULL;
+  }
+  for (i = 0; i < CP_ARRAY_SIZE(names); i++) {
+    if (names[i].code == code) {
+      return names[i].name;
+    }
+  }
+  return "unknown_alert";
+}

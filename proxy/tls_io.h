@@ -1,0 +1,56 @@
+/* cp_tls_t: one SSL object behind two memory BIOs, pumped by a leg. Wire
+ * bytes go in with cp_tls_feed(); what OpenSSL wants to send comes out with
+ * cp_tls_take(). The cp_tls_t owns its SSL (which owns the BIOs), its
+ * verification record and one reference to the leaf it serves. The SSL's
+ * app data points back at the cp_tls_t, so OpenSSL callbacks find it
+ * without a global index. */
+#ifndef CP_TLS_IO_H
+#define CP_TLS_IO_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "verify.h"
+
+#define CP_TLS_WANT 0   /* needs more bytes from the peer */
+#define CP_TLS_DONE 1   /* handshake complete / data returned */
+#define CP_TLS_HELLO 2  /* server paused after the ClientHello */
+#define CP_TLS_EOF 3    /* peer sent close_notify */
+
+typedef struct cp_tls_s cp_tls_t;
+
+struct cp_tls_s {
+  SSL *ssl;                  /* owned */
+  BIO *rbio;                 /* owned by ssl */
+  BIO *wbio;                 /* owned by ssl */
+  int server;
+  unsigned done : 1;         /* handshake complete */
+  unsigned hello_seen : 1;   /* ClientHello parsed, handshake paused */
+  unsigned hello_ready : 1;  /* certificate chosen; resume */
+  unsigned shut : 1;         /* close_notify sent */
+  char sni[256];             /* server: the client's SNI, "" if none */
+  int alert_in;              /* last alert received, -1 if none */
+  int alert_out;             /* last alert sent, -1 if none */
+  X509 *leaf;                /* owned ref: served certificate */
+  EVP_PKEY *key;             /* borrowed: the minter's key */
+  STACK_OF(X509) *chain;     /* borrowed: the profile's chain */
+  cp_verify_rec_t verify;    /* client: what the verifier recorded */
+  char err[256];             /* last library error, drained from ERR */
+};
+
+int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server);
+void cp_tls_free(cp_tls_t *t);
+int cp_tls_feed(cp_tls_t *t, const char *data, size_t len);
+/* CP_TLS_WANT, CP_TLS_DONE, CP_TLS_HELLO, or CP_ETLS (t->err says why). */
+int cp_tls_handshake(cp_tls_t *t);
+/* CP_TLS_DONE with *n > 0, CP_TLS_WANT, CP_TLS_EOF, or CP_ETLS. */
+int cp_tls_read(cp_tls_t *t, char *buf, size_t cap, size_t *n);
+int cp_tls_write(cp_tls_t *t, const char *data, size_t len);
+void cp_tls_close_notify(cp_tls_t *t);
+size_t cp_tls_pending(const cp_tls_t *t);
+size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap);
+/* TLS alert name as in the RFC ("unknown_ca"), or NULL for -1. */
+const char *cp_tls_alert_name(int code);
+
+#endif

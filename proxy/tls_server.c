@@ -1,0 +1,116 @@
+#include "tls_server.h"
+
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "err.h"
+#include "http_parse.h"
+#include "tls_io.h"
+
+
+int cp_tls_parse_sni(const unsigned char *ext, size_t len, char *out,
+                     size_t outlen) {
+  size_t list_len;
+  size_t off = 2;
+
+  out[0] = '\0';
+  if (len < 2) {
+    return CP_EINVAL;
+  }
+  list_len = ((size_t)ext[0] << 8) | ext[1];
+  if (list_len + 2 != len) {
+    return CP_EINVAL;
+  }
+  while (off + 3 <= len) {
+    unsigned type = ext[off];
+    size_t name_len = ((size_t)ext[off + 1] << 8) | ext[off + 2];
+
+    off += 3;
+    if (off + name_len > len) {
+      return CP_EINVAL;
+    }
+    if (type == 0) { /* host_name */
+      if (name_len == 0 || name_len >= outlen ||
+          memchr(ext + off, '\0', name_len) != NULL) {
+        return CP_EINVAL;
+      }
+      memcpy(out, ext + off, name_len);
+      out[name_len] = '\0';
+      /* RFC 6066: no trailing dot, and never an IP literal. */
+      if (!cp_host_is_valid(out) || strchr(out, ':') != NULL) {
+        out[0] = '\0';
+        return CP_EINVAL;
+      }
+      return 0;
+    }
+    off += name_len;
+  }
+  return off == len ? 0 : CP_EINVAL;
+}
+
+
+static int on_client_hello(SSL *ssl, int *alert, void *arg) {
+  cp_tls_t *t = SSL_get_app_data(ssl);
+  const unsigned char *ext = NULL;
+  size_t len = 0;
+
+  (void)arg;
+  if (t == NULL) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (!t->hello_ready) {
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext,
+                                  &len) == 1 &&
+        cp_tls_parse_sni(ext, len, t->sni, sizeof(t->sni)) != 0) {
+      *alert = SSL_AD_DECODE_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    t->hello_seen = 1;
+    return SSL_CLIENT_HELLO_RETRY; /* the conn verifies upstream first */
+  }
+  if (SSL_use_cert_and_key(ssl, t->leaf, t->key, t->chain, 1) != 1) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+
+static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                   const unsigned char *in, unsigned int inlen, void *arg) {
+  static const unsigned char h1[] = "\x08http/1.1";
+  unsigned char *sel = NULL;
+
+  (void)ssl;
+  (void)arg;
+  /* HTTP/2 is not relayed yet: pick http/1.1 when offered; clients that
+   * offered h2 and http/1.1 fall back. */
+  if (SSL_select_next_proto(&sel, outlen, h1, sizeof(h1) - 1, in, inlen) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+
+SSL_CTX *cp_tls_server_ctx_new(void) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+  if (ctx == NULL) {
+    return NULL;
+  }
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    SSL_CTX_free(ctx);
+    return NULL;
+  }
+  SSL_CTX_set_client_hello_cb(ctx, on_client_hello, NULL);
+  SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
+  /* Each conn talks to one client once; no session cache to grow. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  return ctx;
+}
