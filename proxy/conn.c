@@ -221,7 +221,7 @@ static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   char path[2048];
   uint64_t now = cp_conn_now(c);
 
-  if (!c->head_seen || c->tunnel) {
+  if (!c->head_seen || (c->tunnel && !c->intercept)) {
     return;
   }
   memset(&r, 0, sizeof(r));
