@@ -225,8 +225,22 @@ static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
     return;
   }
   memset(&r, 0, sizeof(r));
-  snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
-           cp_http_msg_url(&c->req));
+  if (c->intercept) {
+    /* The client sent origin-form inside the tunnel: the event names the
+     * full URL it asked for. */
+    int v6 = strchr(c->target.host, ':') != NULL;
+    char port[8] = "";
+
+    if (c->target.port != 443) {
+      snprintf(port, sizeof(port), ":%u", (unsigned)c->target.port);
+    }
+    snprintf(url, sizeof(url), "https://%s%s%s%s%.*s", v6 ? "[" : "",
+             c->target.host, v6 ? "]" : "", port, (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
+  } else {
+    snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
+  }
   if (c->req.origin_len == 0) {
     snprintf(path, sizeof(path), "/");
   } else {

@@ -181,6 +181,13 @@ const char *cp_http_msg_url(const cp_http_msg_t *m) {
 }
 
 
+int cp_host_is_ip(const char *s) {
+  unsigned char a[16];
+
+  return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+
 int cp_host_is_valid(const char *s) {
   size_t len = strlen(s);
   size_t label = 0;

@@ -118,5 +118,7 @@ int cp_http_parse_authority(const char *s, size_t len, uint16_t default_port,
                             cp_http_target_t *out);
 /* 1 if s is a syntactically valid DNS name or IP literal. */
 int cp_host_is_valid(const char *s);
+/* 1 when s is an IPv4 or IPv6 literal (no brackets). */
+int cp_host_is_ip(const char *s);
 
 #endif

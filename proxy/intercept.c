@@ -237,12 +237,18 @@ static void upstream_settled(cp_conn_t *c) {
 }
 
 
+/* The SNI sent upstream: none for an IP literal (RFC 6066). */
+static const char *sent_sni(const cp_conn_t *c) {
+  return cp_host_is_ip(c->tls_name) ? NULL : c->tls_name;
+}
+
+
 static void upstream_tls_failed(cp_conn_t *c, const char *why) {
   cp_event_base_t b = cp_conn_base(c);
   cp_verify_result_t empty;
 
   memset(&empty, 0, sizeof(empty));
-  cp_event_upstream_verify(&c->ctx->events, &b, &empty, c->tls_name, why);
+  cp_event_upstream_verify(&c->ctx->events, &b, &empty, sent_sni(c), why);
   cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
   snprintf(c->block_msg, sizeof(c->block_msg),
            "TLS handshake with %s:%u failed: %s", c->target.host,
@@ -267,7 +273,7 @@ static void upstream_verified(cp_conn_t *c) {
     }
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
-  cp_event_upstream_verify(&c->ctx->events, &b, r, c->tls_name, NULL);
+  cp_event_upstream_verify(&c->ctx->events, &b, r, sent_sni(c), NULL);
   if (r->ok) {
     c->upstream_ok = 1;
     upstream_settled(c);

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "err.h"
+#include "http_parse.h"
 
 
 static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
@@ -70,11 +71,7 @@ SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err,
 
 
 int cp_tls_client_prepare(cp_tls_t *t, const char *name) {
-  unsigned char addr[16];
-  int is_ip = inet_pton(AF_INET, name, addr) == 1 ||
-              inet_pton(AF_INET6, name, addr) == 1;
-
-  if (is_ip) {
+  if (cp_host_is_ip(name)) {
     /* RFC 6066 forbids IP literals in SNI; check the IP SAN instead. */
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) != 1) {
       return CP_ETLS;

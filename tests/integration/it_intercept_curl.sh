@@ -50,7 +50,8 @@ expect_event '.event == "client_handshake" and .accepted == true and
 expect_event '.event == "upstream_verify" and .ok == true and
   (.chain | length) >= 1'
 expect_event '.event == "request" and .scheme == "https" and
-  .path == "/hello" and .status == 200'
+  .path == "/hello" and .status == 200 and
+  .url == "https://localhost:'"$P"'/hello"'
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
