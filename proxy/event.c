@@ -198,21 +198,26 @@ static json_t *cert_json(const cp_cert_info_t *c) {
   json_object_set_new(o, "not_before", str_or_null(c->not_before));
   json_object_set_new(o, "not_after", str_or_null(c->not_after));
   json_object_set_new(o, "sha256", str_or_null(c->sha256));
+  json_object_set_new(o, "key_type", str_or_null(c->key_type));
+  json_object_set_new(o, "key_bits", json_integer(c->key_bits));
+  json_object_set_new(o, "signature", str_or_null(c->sig_alg));
   json_object_set_new(o, "self_issued", json_boolean(c->self_issued));
+  json_object_set_new(o, "is_ca", json_boolean(c->is_ca));
+  if (c->names[0]) {
+    json_object_set_new(o, "names", json_string(c->names));
+  }
+  if (c->twin_root) {
+    json_object_set_new(o, "cross_sign_of_trusted_root", json_true());
+  }
   return o;
 }
 
 
-void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
-                              const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error) {
-  json_t *o = event_new(ev, "upstream_verify", b);
+void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
+                              const char *tls_error, json_t *o) {
   json_t *arr;
   int i;
 
-  if (o == NULL) {
-    return;
-  }
   json_object_set_new(o, "ok", json_boolean(r->ok && tls_error == NULL));
   json_object_set_new(o, "sni", str_or_null(sni));
   if (tls_error != NULL) {
@@ -227,6 +232,8 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
     json_object_set_new(o, "not_before", str_or_null(r->failing.not_before));
     json_object_set_new(o, "not_after", str_or_null(r->failing.not_after));
     json_object_set_new(o, "sha256", str_or_null(r->failing.sha256));
+    json_object_set_new(o, "cause", str_or_null(r->cause));
+    json_object_set_new(o, "hint", str_or_null(r->hint));
     arr = json_array();
     for (i = 0; i < r->nerrors; i++) {
       json_t *e = json_object();
@@ -238,11 +245,49 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
     }
     json_object_set_new(o, "errors", arr);
   }
+  if (r->warning != NULL) {
+    json_object_set_new(o, "warning", json_string(r->warning));
+    json_object_set_new(o, "warning_hint", json_string(r->warning_hint));
+  }
+  if (r->expires_first >= 0) {
+    json_t *e = json_object();
+
+    json_object_set_new(e, "depth", json_integer(r->expires_first));
+    json_object_set_new(e, "subject",
+                        json_string(r->chain[r->expires_first].subject));
+    json_object_set_new(e, "not_after",
+                        json_string(r->chain[r->expires_first].not_after));
+    json_object_set_new(e, "days", json_integer(r->expires_days));
+    json_object_set_new(o, "expires_first", e);
+  }
   arr = json_array();
   for (i = 0; i < r->nchain; i++) {
     json_array_append_new(arr, cert_json(&r->chain[i]));
   }
   json_object_set_new(o, "chain", arr);
+  arr = json_array();
+  for (i = 0; i < r->nbuilt; i++) {
+    json_t *b = json_object();
+
+    json_object_set_new(b, "depth", json_integer(i));
+    json_object_set_new(b, "subject", json_string(r->built[i].subject));
+    json_object_set_new(b, "sha256", json_string(r->built[i].sha256));
+    json_object_set_new(b, "in_store", json_boolean(r->built[i].in_store));
+    json_array_append_new(arr, b);
+  }
+  json_object_set_new(o, "built_chain", arr);
+}
+
+
+void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
+                              const cp_verify_result_t *r, const char *sni,
+                              const char *tls_error) {
+  json_t *o = event_new(ev, "upstream_verify", b);
+
+  if (o == NULL) {
+    return;
+  }
+  cp_verify_result_to_json(r, sni, tls_error, o);
   event_emit(ev, o);
 }
 

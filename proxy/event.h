@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "verify.h"
 
 typedef struct cp_events_s cp_events_t;
@@ -77,6 +79,10 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r);
 /* tls_error: the handshake itself failed (no chain to judge), or NULL. */
+/* The fields of an upstream_verify event, added to o (also the output of
+ * `chainproxy verify --json`). */
+void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
+                              const char *tls_error, json_t *o);
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
                               const char *tls_error);

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "conn_int.h"
+#include "diag.h"
 #include "err.h"
 #include "tls_client.h"
 
@@ -144,34 +145,22 @@ void cp_intercept_hello_bytes(cp_conn_t *c, const char *data, size_t len) {
 }
 
 
-/* The 502 body of block mode: the chain as presented, the failing element
- * marked, and OpenSSL's own words. */
+/* The SNI sent upstream: none for an IP literal (RFC 6066). */
+static const char *sent_sni(const cp_conn_t *c) {
+  return cp_host_is_ip(c->tls_name) ? NULL : c->tls_name;
+}
+
+
+/* The 502 body of block mode: the same diagnosis `chainproxy verify`
+ * prints, with the chain as a tree and the failing element marked. */
 static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
+  char target[300];
   cp_buf_t b;
-  int i;
 
   cp_buf_init(&b, 64 * 1024);
-  cp_buf_appendf(&b, "\nupstream %s:%u (SNI %s), certificate chain as "
-                     "presented:\n", c->target.host, c->target.port,
-                 c->tls_name);
-  for (i = 0; i < r->nchain; i++) {
-    const cp_cert_info_t *ci = &r->chain[i];
-    int bad = 0;
-    int k;
-
-    for (k = 0; k < r->nerrors; k++) {
-      bad |= r->errors[k].depth == i;
-    }
-    cp_buf_appendf(&b, "%s depth %d: %s\n%*sissuer: %s\n%*svalid: %s .. %s\n",
-                   bad ? "  X" : "   ", i, ci->subject, 13, "", ci->issuer,
-                   13, "", ci->not_before, ci->not_after);
-  }
-  cp_buf_append_str(&b, "errors:\n");
-  for (i = 0; i < r->nerrors; i++) {
-    cp_buf_appendf(&b, "  depth %d: %s (X509_V_ERR %d)\n",
-                   r->errors[i].depth, r->errors[i].error,
-                   r->errors[i].code);
-  }
+  snprintf(target, sizeof(target), "\nupstream %s:%u", c->target.host,
+           (unsigned)c->target.port);
+  cp_verify_format(r, target, sent_sni(c), &b);
   cp_buf_append(&b, "", 1);
   free(c->block_detail);
   c->block_detail = b.data; /* takes over the bytes */
@@ -237,10 +226,6 @@ static void upstream_settled(cp_conn_t *c) {
 }
 
 
-/* The SNI sent upstream: none for an IP literal (RFC 6066). */
-static const char *sent_sni(const cp_conn_t *c) {
-  return cp_host_is_ip(c->tls_name) ? NULL : c->tls_name;
-}
 
 
 static void upstream_tls_failed(cp_conn_t *c, const char *why) {
@@ -273,6 +258,7 @@ static void upstream_verified(cp_conn_t *c) {
     }
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_event_upstream_verify(&c->ctx->events, &b, r, sent_sni(c), NULL);
   if (r->ok) {
     c->upstream_ok = 1;
@@ -281,7 +267,8 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_conn_log(c, CP_LOG_WARN,
               "upstream certificate verification failed at depth %d: %s "
-              "(subject %s)", r->error_depth, r->error, r->failing.subject);
+              "(subject %s): %s", r->error_depth, r->error,
+              r->failing.subject, r->cause);
   if (c->ctx->cfg->upstream_failure == CP_FAIL_IGNORE) {
     c->upstream_ok = 1; /* recorded; relayed anyway */
     upstream_settled(c);
@@ -289,9 +276,10 @@ static void upstream_verified(cp_conn_t *c) {
   }
   snprintf(c->block_msg, sizeof(c->block_msg),
            "upstream certificate verification failed for %s:%u at depth "
-           "%d (%s): %s", c->target.host, c->target.port, r->error_depth,
+           "%d (%s): %s [%s]", c->target.host, c->target.port,
+           r->error_depth,
            r->failing.subject[0] ? r->failing.subject : "no certificate",
-           r->error);
+           r->error, r->cause);
   build_block_detail(c, r);
   set_blocked(c, "upstream_verify_failed");
   upstream_settled(c);

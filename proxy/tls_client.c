@@ -15,26 +15,14 @@ static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
   SSL *ssl = X509_STORE_CTX_get_ex_data(sctx,
                                         SSL_get_ex_data_X509_STORE_CTX_idx());
   cp_tls_t *t = ssl ? SSL_get_app_data(ssl) : NULL;
-  int ok;
 
   (void)arg;
   if (t == NULL) {
     return X509_verify_cert(sctx);
   }
-  cp_verify_rec_clear(&t->verify);
-  X509_STORE_CTX_set_app_data(sctx, &t->verify);
-  X509_STORE_CTX_set_verify_cb(sctx, cp_verify_record_cb);
-  ok = X509_verify_cert(sctx);
-  t->verify.ran = 1;
-  if (ok <= 0 && t->verify.nerrs == 0) {
-    /* Failed without telling the callback (internal error): record it. */
-    t->verify.errs[0].depth = X509_STORE_CTX_get_error_depth(sctx);
-    t->verify.errs[0].code = X509_STORE_CTX_get_error(sctx);
-    t->verify.errs[0].cert = NULL;
-    t->verify.nerrs = 1;
-  }
+  cp_verify_run(sctx, &t->verify);
   ERR_clear_error();
-  return 1; /* complete the handshake; the conn decides from the record */
+  return 1; /* complete the handshake; the caller decides from the record */
 }
 
 

@@ -4,7 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include "ca.h"
@@ -20,6 +24,40 @@ void cp_verify_rec_clear(cp_verify_rec_t *r) {
   r->nerrs = 0;
   r->dropped = 0;
   r->ran = 0;
+  sk_X509_pop_free(r->built, X509_free);
+  r->built = NULL;
+  X509_STORE_free(r->store);
+  r->store = NULL;
+  r->at = 0;
+}
+
+
+int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
+  X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(sctx);
+  X509_STORE *store = X509_STORE_CTX_get0_store(sctx);
+  int ok;
+
+  cp_verify_rec_clear(rec);
+  X509_STORE_CTX_set_app_data(sctx, rec);
+  X509_STORE_CTX_set_verify_cb(sctx, cp_verify_record_cb);
+  ok = X509_verify_cert(sctx);
+  rec->ran = 1;
+  if (ok <= 0 && rec->nerrs == 0) {
+    /* Failed without telling the callback (internal error): record it. */
+    rec->errs[0].depth = X509_STORE_CTX_get_error_depth(sctx);
+    rec->errs[0].code = X509_STORE_CTX_get_error(sctx);
+    rec->errs[0].cert = NULL;
+    rec->nerrs = 1;
+  }
+  rec->built = X509_STORE_CTX_get1_chain(sctx);
+  if (store != NULL && X509_STORE_up_ref(store) == 1) {
+    rec->store = store;
+  }
+  if (X509_VERIFY_PARAM_get_flags(vp) & X509_V_FLAG_USE_CHECK_TIME) {
+    rec->at = X509_VERIFY_PARAM_get_time(vp);
+  }
+  X509_STORE_CTX_set_app_data(sctx, NULL);
+  return rec->nerrs == 0;
 }
 
 
@@ -79,6 +117,81 @@ static void time_str(const ASN1_TIME *t, char *out, size_t len) {
 }
 
 
+/* Key type and size, signature algorithm and whether its digest is weak. */
+static void key_sig_info(X509 *x, cp_cert_info_t *out) {
+  EVP_PKEY *pk = X509_get0_pubkey(x);
+  int sig = X509_get_signature_nid(x);
+  int md = NID_undef, pkn = NID_undef;
+  const char *ln;
+
+  if (pk != NULL) {
+    const char *t = OBJ_nid2sn(EVP_PKEY_get_base_id(pk));
+
+    if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA) {
+      t = "RSA";
+    } else if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
+      t = "EC";
+    }
+    snprintf(out->key_type, sizeof(out->key_type), "%s", t ? t : "unknown");
+    out->key_bits = EVP_PKEY_get_bits(pk);
+  }
+  ln = OBJ_nid2ln(sig);
+  snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", ln ? ln : "unknown");
+  if (OBJ_find_sigid_algs(sig, &md, &pkn) == 1) {
+    out->weak_sig = md == NID_sha1 || md == NID_md5 || md == NID_md4 ||
+                    md == NID_md5_sha1;
+  }
+}
+
+
+/* The leaf's SAN entries as "DNS:a.test, IP:127.0.0.1". */
+static void san_str(X509 *x, char *out, size_t len) {
+  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+                                         NULL);
+  size_t used = 0;
+  int i;
+
+  out[0] = '\0';
+  for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+    const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+    char ip[64] = "";
+    int n = 0;
+
+    if (g->type == GEN_DNS) {
+      n = snprintf(out + used, len - used, "%sDNS:%.*s", used ? ", " : "",
+                   ASN1_STRING_length(g->d.dNSName),
+                   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+    } else if (g->type == GEN_IPADD) {
+      const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
+      int alen = ASN1_STRING_length(g->d.iPAddress);
+
+      if (alen == 4) {
+        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+      } else if (alen == 16) {
+        inet_ntop(AF_INET6, a, ip, sizeof(ip));
+      }
+      n = snprintf(out + used, len - used, "%sIP:%s", used ? ", " : "", ip);
+    }
+    if (n < 0 || (size_t)n >= len - used) {
+      out[used] = '\0';
+      break;
+    }
+    used += (size_t)n;
+  }
+  GENERAL_NAMES_free(gens);
+}
+
+
+static time_t asn1_secs(const ASN1_TIME *t) {
+  struct tm tm;
+
+  if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+    return 0;
+  }
+  return timegm(&tm);
+}
+
+
 void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   memset(out, 0, sizeof(*out));
   out->depth = depth;
@@ -89,8 +202,49 @@ void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
   time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
   time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
+  out->nb = asn1_secs(X509_get0_notBefore(x));
+  out->na = asn1_secs(X509_get0_notAfter(x));
   cp_cert_sha256(x, 0, out->sha256, sizeof(out->sha256));
   out->self_issued = X509_check_issued(x, x) == X509_V_OK;
+  out->is_ca = X509_check_ca(x) != 0;
+  key_sig_info(x, out);
+  if (!out->is_ca) {
+    san_str(x, out->names, sizeof(out->names));
+  }
+}
+
+
+/* What the trust store says about a CA certificate: does it hold this very
+ * certificate, and does it hold a self-issued root with the same subject
+ * and key, valid at `at` (the shape of a cross-sign: AddTrust 2020, DST
+ * Root CA X3 2021)? */
+static void store_facts(X509_STORE *store, X509 *x, time_t at,
+                        cp_cert_info_t *ci) {
+  X509_STORE_CTX *q;
+  STACK_OF(X509) *same = NULL;
+  int i;
+
+  if (store == NULL || !ci->is_ca || (q = X509_STORE_CTX_new()) == NULL) {
+    return;
+  }
+  if (X509_STORE_CTX_init(q, store, NULL, NULL) == 1) {
+    same = X509_STORE_CTX_get1_certs(q, X509_get_subject_name(x));
+  }
+  for (i = 0; same != NULL && i < sk_X509_num(same); i++) {
+    X509 *s = sk_X509_value(same, i);
+
+    if (X509_cmp(s, x) == 0) {
+      ci->in_store = 1;
+    } else if (!ci->self_issued && X509_check_issued(s, s) == X509_V_OK &&
+               EVP_PKEY_eq(X509_get0_pubkey(s), X509_get0_pubkey(x)) == 1 &&
+               X509_cmp_time(X509_get0_notBefore(s), &at) < 0 &&
+               X509_cmp_time(X509_get0_notAfter(s), &at) > 0) {
+      ci->twin_root = 1;
+    }
+  }
+  sk_X509_pop_free(same, X509_free);
+  X509_STORE_CTX_free(q);
+  ERR_clear_error();
 }
 
 
@@ -99,12 +253,27 @@ void cp_verify_result_build(const cp_verify_rec_t *r,
                             cp_verify_result_t *out) {
   int i;
   int n = presented ? sk_X509_num(presented) : 0;
+  int nb = r->built ? sk_X509_num(r->built) : 0;
+  time_t at = r->at ? r->at : time(NULL);
 
   memset(out, 0, sizeof(*out));
+  out->at = at;
+  out->primary = -1;
+  out->expires_first = -1;
   for (i = 0; i < n && i < CP_VERIFY_MAX_CHAIN; i++) {
-    cp_cert_info(sk_X509_value(presented, i), i, &out->chain[i]);
+    X509 *x = sk_X509_value(presented, i);
+
+    cp_cert_info(x, i, &out->chain[i]);
+    store_facts(r->store, x, at, &out->chain[i]);
   }
   out->nchain = i;
+  for (i = 0; i < nb && i < CP_VERIFY_MAX_CHAIN; i++) {
+    X509 *x = sk_X509_value(r->built, i);
+
+    cp_cert_info(x, i, &out->built[i]);
+    store_facts(r->store, x, at, &out->built[i]);
+  }
+  out->nbuilt = i;
   for (i = 0; i < r->nerrs; i++) {
     out->errors[i].depth = r->errs[i].depth;
     out->errors[i].code = r->errs[i].code;
@@ -125,5 +294,116 @@ void cp_verify_result_build(const cp_verify_rec_t *r,
     out->error_code = r->errs[0].code;
     out->error = X509_verify_cert_error_string(r->errs[0].code);
     cp_cert_info(r->errs[0].cert, r->errs[0].depth, &out->failing);
+  }
+}
+
+
+/* The errors recorded against a certificate (matched by fingerprint, since
+ * error depths count along the built chain). */
+static int errors_for(const cp_verify_result_t *r, const cp_cert_info_t *c,
+                      int *idx, int max) {
+  int i, n = 0;
+
+  for (i = 0; i < r->nerrors && n < max; i++) {
+    int d = r->errors[i].depth;
+    const char *fp = d < r->nbuilt ? r->built[d].sha256 : NULL;
+
+    if ((fp != NULL && strcmp(fp, c->sha256) == 0) ||
+        (fp == NULL && d == c->depth)) {
+      idx[n++] = i;
+    }
+  }
+  return n;
+}
+
+
+static void format_cert(const cp_verify_result_t *r, const cp_cert_info_t *c,
+                        int level, const char *origin, cp_buf_t *out) {
+  int idx[CP_VERIFY_MAX_ERRORS];
+  int n = errors_for(r, c, idx, CP_VERIFY_MAX_ERRORS);
+  int pad = 2 + 3 * level;
+  const char *status = n > 0 ? "FAIL" : "ok";
+  int i;
+
+  if (n == 0 && c->na != 0 && c->na <= r->at) {
+    status = "expired, not used";
+  }
+  cp_buf_appendf(out, "%*s%s[%s] %s%s\n", pad, "", level ? "`- " : "",
+                 status, c->subject, origin);
+  pad += level ? 3 : 0;
+  cp_buf_appendf(out, "%*s     issuer %s\n", pad, "", c->issuer);
+  cp_buf_appendf(out, "%*s     valid  %s .. %s\n", pad, "", c->not_before,
+                 c->not_after);
+  cp_buf_appendf(out, "%*s     key    %s %d, %s%s%s\n", pad, "", c->key_type,
+                 c->key_bits, c->sig_alg, c->self_issued ? ", self-issued" : "",
+                 c->twin_root ? ", cross-sign of a trusted root" : "");
+  if (c->names[0]) {
+    cp_buf_appendf(out, "%*s     names  %s\n", pad, "", c->names);
+  }
+  cp_buf_appendf(out, "%*s     sha256 %s\n", pad, "", c->sha256);
+  for (i = 0; i < n; i++) {
+    const int e = idx[i];
+
+    cp_buf_appendf(out, "%*s  %s  error %d: %s\n", pad, "",
+                   e == r->primary ? "=>" : "  ", r->errors[e].code,
+                   r->errors[e].error);
+  }
+}
+
+
+void cp_verify_format(const cp_verify_result_t *r, const char *target,
+                      const char *sni, cp_buf_t *out) {
+  char at[32];
+  struct tm tm;
+  int i, k, level = 0;
+
+  gmtime_r(&r->at, &tm);
+  strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  cp_buf_appendf(out, "%s%s%s%s: %s (as of %s)\n\n", target,
+                 sni ? " (SNI " : "", sni ? sni : "", sni ? ")" : "",
+                 r->ok ? "verified" : "verification FAILED", at);
+  cp_buf_append_str(out, "chain as presented, leaf first:\n");
+  for (i = 0; i < r->nchain; i++) {
+    format_cert(r, &r->chain[i], level++, "", out);
+  }
+  /* What OpenSSL added from the trust store (the root, or a path that
+   * left the presented chain). */
+  for (i = 0; i < r->nbuilt; i++) {
+    int presented = 0;
+
+    for (k = 0; k < r->nchain; k++) {
+      presented |= strcmp(r->chain[k].sha256, r->built[i].sha256) == 0;
+    }
+    if (!presented) {
+      format_cert(r, &r->built[i], level++, "  (from the trust store)", out);
+    }
+  }
+  if (r->nbuilt > 0) {
+    cp_buf_append_str(out, "\npath built:");
+    for (i = 0; i < r->nbuilt; i++) {
+      cp_buf_appendf(out, "%s%s", i ? "\n  -> " : "\n     ",
+                     r->built[i].subject);
+    }
+    cp_buf_append_str(out, "\n");
+  }
+  if (!r->ok) {
+    cp_buf_appendf(out, "\nfailing element: depth %d, %s\nerror:  %s "
+                   "(X509_V_ERR %d)\ncause:  %s\nhint:   %s\n",
+                   r->error_depth, r->failing.subject[0] ? r->failing.subject
+                                                         : "(none)",
+                   r->error ? r->error : "", r->error_code,
+                   r->cause ? r->cause : "other", r->hint);
+  }
+  if (r->warning != NULL) {
+    cp_buf_appendf(out, "\nwarning: %s\nhint:    %s\n", r->warning,
+                   r->warning_hint);
+  }
+  if (r->expires_first >= 0) {
+    cp_buf_appendf(out, "\nexpires first: %s (depth %d) on %.10s, %s%ld "
+                   "days%s\n", r->chain[r->expires_first].subject,
+                   r->expires_first, r->chain[r->expires_first].not_after,
+                   r->expires_days < 0 ? "" : "in ",
+                   r->expires_days < 0 ? -r->expires_days : r->expires_days,
+                   r->expires_days < 0 ? " ago" : "");
   }
 }

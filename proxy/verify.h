@@ -1,11 +1,17 @@
-/* Upstream verification as data. The recorder (installed by tls_client.c
- * around X509_verify_cert) appends every error at every depth and never
- * decides; cp_verify_result_build() turns the record and the presented
- * chain into plain strings for events, logs and the 502 body. No I/O. */
+/* Upstream verification as data. cp_verify_run() runs X509_verify_cert
+ * with a recorder callback that appends every error at every depth and
+ * never decides; cp_verify_result_build() turns the record, the presented
+ * chain and the built chain into plain data (strings, numbers) for the
+ * classifier (diag.c), events, logs, the 502 body and `chainproxy verify`.
+ * No I/O. */
 #ifndef CP_VERIFY_H
 #define CP_VERIFY_H
 
+#include <time.h>
+
 #include <openssl/x509.h>
+
+#include "buf.h"
 
 #define CP_VERIFY_MAX_ERRORS 32
 #define CP_VERIFY_MAX_CHAIN 16
@@ -23,6 +29,9 @@ struct cp_verify_rec_s {
   int nerrs;
   int dropped;        /* errors past the array */
   int ran;            /* the verifier ran at all */
+  STACK_OF(X509) *built; /* owned: the chain OpenSSL built, leaf first */
+  X509_STORE *store;  /* owned reference: the trust store used */
+  time_t at;          /* verification time; 0 = the wall clock */
 };
 
 struct cp_cert_info_s {
@@ -31,8 +40,19 @@ struct cp_cert_info_s {
   char issuer[256];
   char not_before[32]; /* RFC 3339 */
   char not_after[32];
+  time_t nb, na;       /* the same as seconds; 0 when unreadable */
   char sha256[65];
-  int self_issued;
+  char key_type[16];   /* RSA, EC, Ed25519, ... */
+  int key_bits;
+  char sig_alg[48];    /* sha256WithRSAEncryption, ecdsa-with-SHA256, ... */
+  char names[256];     /* the SAN entries, comma separated (leaf) */
+  unsigned self_issued : 1;
+  unsigned is_ca : 1;
+  unsigned weak_sig : 1;   /* MD5 or SHA-1 signature */
+  unsigned in_store : 1;   /* the trust store holds this certificate */
+  unsigned twin_root : 1;  /* not self-issued, but the store holds a
+                              self-issued root with this subject and key,
+                              valid at the verification time */
 };
 
 struct cp_verify_result_s {
@@ -49,16 +69,36 @@ struct cp_verify_result_s {
   int nerrors;
   cp_cert_info_t chain[CP_VERIFY_MAX_CHAIN]; /* as presented */
   int nchain;
+  cp_cert_info_t built[CP_VERIFY_MAX_CHAIN]; /* as OpenSSL built it */
+  int nbuilt;
+  time_t at;                    /* the verification time */
+  /* Filled by cp_diag_classify(). */
+  const char *cause;            /* NULL when ok */
+  char hint[768];
+  int primary;                  /* index into errors[], -1 when ok */
+  const char *warning;          /* a cause that hits some clients, or NULL */
+  char warning_hint[768];
+  int expires_first;            /* index into chain[], -1 if none */
+  long expires_days;            /* days from `at` (negative: expired) */
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);
 /* The X509_STORE_CTX verify callback: records and returns 1. The record
  * is the store context's app data. */
 int cp_verify_record_cb(int ok, X509_STORE_CTX *sctx);
+/* Runs X509_verify_cert on an initialised store context with the recorder,
+ * and keeps the built chain and the store in rec. Returns 1 when nothing
+ * was recorded (verified), 0 otherwise. Never turns a failure into a pass:
+ * a failure the callback was not told of is recorded too. */
+int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec);
 void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out);
 /* presented may be NULL (no certificate at all). */
 void cp_verify_result_build(const cp_verify_rec_t *r,
                             STACK_OF(X509) *presented,
                             cp_verify_result_t *out);
+/* The result as text: the presented chain as a tree with each element's
+ * status, the failing one marked, every error, cause and hint. */
+void cp_verify_format(const cp_verify_result_t *r, const char *target,
+                      const char *sni, cp_buf_t *out);
 
 #endif

@@ -1,0 +1,354 @@
+#include "diag.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/x509_vfy.h>
+
+static const char *const cause_names[] = {
+#define CP_DIAG_NAME(e, s) s,
+  CP_DIAG_CAUSES(CP_DIAG_NAME)
+#undef CP_DIAG_NAME
+};
+
+
+const char *cp_cause_name(cp_cause_t c) {
+  return c < CP_CAUSE_NONE ? cause_names[c] : NULL;
+}
+
+
+/* The certificate an error at depth refers to: depths count along the
+ * chain OpenSSL built; fall back to the presented one. */
+static const cp_cert_info_t *cert_at(const cp_verify_result_t *r,
+                                     int depth) {
+  if (depth >= 0 && depth < r->nbuilt) {
+    return &r->built[depth];
+  }
+  if (depth >= 0 && depth < r->nchain) {
+    return &r->chain[depth];
+  }
+  return NULL;
+}
+
+
+static int presented_has_subject(const cp_verify_result_t *r,
+                                 const char *subject) {
+  int i;
+
+  for (i = 1; i < r->nchain; i++) {
+    if (strcmp(r->chain[i].subject, subject) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+/* A cross-sign: a CA certificate that is not self-issued but either has a
+ * valid self-issued twin (same subject and key) in the store, or expires
+ * at the very instant its self-issued issuer does (cross-signs are issued
+ * to end with the old root: AddTrust 2020, DST Root CA X3 2021). */
+static int is_cross_sign(const cp_verify_result_t *r, int depth,
+                         const cp_cert_info_t *c) {
+  const cp_cert_info_t *up;
+
+  if (c == NULL || !c->is_ca || c->self_issued) {
+    return 0;
+  }
+  if (c->twin_root) {
+    return 1;
+  }
+  up = depth + 1 < r->nbuilt ? &r->built[depth + 1] : NULL;
+  return up != NULL && up->self_issued && up->na != 0 && up->na == c->na &&
+         strcmp(up->subject, c->issuer) == 0;
+}
+
+
+static int is_usage_error(int code) {
+  switch (code) {
+  case X509_V_ERR_INVALID_CA:
+  case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+  case X509_V_ERR_INVALID_PURPOSE:
+  case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+  case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+  case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
+  case X509_V_ERR_INVALID_NON_CA:
+  case X509_V_ERR_INVALID_EXTENSION:
+#ifdef X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA
+  case X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA:
+  case X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN:
+  case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
+  case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+  case X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3:
+#endif
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+
+cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth,
+                            int code) {
+  const cp_cert_info_t *c = cert_at(r, depth);
+
+  switch (code) {
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    return CP_CAUSE_UNTRUSTED_ROOT;
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    return CP_CAUSE_SELF_SIGNED_LEAF;
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    /* The leaf's issuer is neither presented nor trusted: the server left
+     * out the intermediate. Further up, the top of a linked chain has an
+     * issuer nobody here knows. */
+    if (depth == 0 && c != NULL && !c->self_issued &&
+        !presented_has_subject(r, c->issuer)) {
+      return CP_CAUSE_INCOMPLETE_CHAIN;
+    }
+    return CP_CAUSE_UNKNOWN_ISSUER;
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    if (is_cross_sign(r, depth, c)) {
+      return CP_CAUSE_EXPIRED_CROSS_SIGN;
+    }
+    if (depth == 0 || (c != NULL && !c->is_ca)) {
+      return CP_CAUSE_EXPIRED_LEAF;
+    }
+    return c != NULL && c->self_issued ? CP_CAUSE_EXPIRED_ROOT
+                                       : CP_CAUSE_EXPIRED_INTERMEDIATE;
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    return CP_CAUSE_NOT_YET_VALID;
+  case X509_V_ERR_EE_KEY_TOO_SMALL:
+  case X509_V_ERR_CA_KEY_TOO_SMALL:
+    return CP_CAUSE_WEAK_KEY;
+  case X509_V_ERR_CA_MD_TOO_WEAK:
+    return CP_CAUSE_WEAK_SIGNATURE;
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    /* MD5 is not even computed by OpenSSL 3: it shows as a bad signature. */
+    return c != NULL && c->weak_sig ? CP_CAUSE_WEAK_SIGNATURE
+                                    : CP_CAUSE_OTHER;
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
+  case X509_V_ERR_EMAIL_MISMATCH:
+    return CP_CAUSE_HOSTNAME_MISMATCH;
+  default:
+    return is_usage_error(code) ? CP_CAUSE_BAD_USAGE : CP_CAUSE_OTHER;
+  }
+}
+
+
+static void day_str(const cp_cert_info_t *c, int after, char *out,
+                    size_t len) {
+  snprintf(out, len, "%.10s", after ? c->not_after : c->not_before);
+}
+
+
+/* The one-sentence remedy for cause at depth. */
+static void hint_for(const cp_verify_result_t *r, cp_cause_t cause,
+                     int depth, int code, const char *host, char *out,
+                     size_t len) {
+  static const cp_cert_info_t none;
+  const cp_cert_info_t *c = cert_at(r, depth);
+  char na[16], nb[16];
+
+  if (c == NULL) {
+    c = &none;
+  }
+  day_str(c, 1, na, sizeof(na));
+  day_str(c, 0, nb, sizeof(nb));
+  switch (cause) {
+  case CP_CAUSE_UNTRUSTED_ROOT:
+    snprintf(out, len, "The chain ends at the self-signed root '%s', which "
+             "this trust store does not hold: this is what a "
+             "TLS-intercepting (corporate) proxy or a private CA looks like; "
+             "trust that root only if you know who runs it, otherwise "
+             "connect without the device that re-signs TLS.", c->subject);
+    break;
+  case CP_CAUSE_SELF_SIGNED_LEAF:
+    snprintf(out, len, "The server presents a self-signed certificate "
+             "('%s'): give it a certificate issued by a CA the clients "
+             "trust, or pin this exact certificate in the client.",
+             c->subject);
+    break;
+  case CP_CAUSE_INCOMPLETE_CHAIN:
+    snprintf(out, len, "The server sent its leaf without the intermediate "
+             "that issued it ('%s'), and the store does not hold that "
+             "issuer: configure the server to send the full chain (leaf "
+             "then intermediates); only clients that fetch missing "
+             "intermediates themselves (browsers) pass.", c->issuer);
+    break;
+  case CP_CAUSE_UNKNOWN_ISSUER:
+    snprintf(out, len, "No certificate in the trust store issued '%s' "
+             "(its issuer is '%s'): add the root that issued it to the "
+             "store, or, if the store is an outdated bundle shipped with "
+             "the app (Datadog Agent 5 kept only AddTrust), use the system "
+             "store instead.", c->subject, c->issuer);
+    break;
+  case CP_CAUSE_EXPIRED_CROSS_SIGN:
+    if (c->twin_root) {
+      snprintf(out, len, "'%s' at depth %d is a cross-sign that expired on "
+               "%s; this store holds the valid root with the same name and "
+               "key, yet the path went through the expired copy, as "
+               "OpenSSL 1.0.x-style chain builders do (current OpenSSL, "
+               "GnuTLS 3.6.14+, Java, Node and browsers prefer the trusted "
+               "root and pass): remove the expired cross-sign from the "
+               "server's chain.", c->subject, depth, na);
+    } else {
+      snprintf(out, len, "'%s' at depth %d is a cross-sign issued by the "
+               "old root '%s'; both expired on %s and this store has no "
+               "valid root with the same name and key, so clients holding "
+               "only the old root fail (the AddTrust 2020 and DST Root CA X3 "
+               "2021 case): trust the current root '%s' (e.g. the system "
+               "store instead of an app's own bundle) and remove the "
+               "cross-sign from the server's chain.", c->subject, depth,
+               c->issuer, na, c->subject);
+    }
+    break;
+  case CP_CAUSE_EXPIRED_ROOT:
+    snprintf(out, len, "The trusted root '%s' expired on %s: replace it in "
+             "the client's trust store with its successor; the server can "
+             "only help by sending a chain to a root clients still hold.",
+             c->subject, na);
+    break;
+  case CP_CAUSE_EXPIRED_INTERMEDIATE:
+    snprintf(out, len, "The intermediate '%s' expired on %s: the server "
+             "must send the current intermediate from its CA (update its "
+             "chain file).", c->subject, na);
+    break;
+  case CP_CAUSE_EXPIRED_LEAF:
+    snprintf(out, len, "The server certificate '%s' expired on %s: renew it "
+             "and reload the server (if the date looks wrong, check the "
+             "client's clock).", c->subject, na);
+    break;
+  case CP_CAUSE_NOT_YET_VALID:
+    snprintf(out, len, "'%s' at depth %d is valid only from %s: check the "
+             "client's clock, or the server is using a certificate before "
+             "its start date.", c->subject, depth, nb);
+    break;
+  case CP_CAUSE_WEAK_KEY:
+    snprintf(out, len, "'%s' has a %d-bit %s key, under this client's "
+             "security level: reissue it with RSA 2048 or more, or ECDSA "
+             "P-256.", c->subject, c->key_bits, c->key_type);
+    break;
+  case CP_CAUSE_WEAK_SIGNATURE:
+    snprintf(out, len, "'%s' is signed with %s, which current clients "
+             "refuse: reissue it with a SHA-256 signature.", c->subject,
+             c->sig_alg);
+    break;
+  case CP_CAUSE_BAD_USAGE:
+    snprintf(out, len, "'%s' at depth %d may not be used this way (%s): "
+             "reissue it with the right extensions (a server needs "
+             "extendedKeyUsage serverAuth, an issuer basicConstraints "
+             "CA:TRUE and keyUsage keyCertSign).", c->subject, depth,
+             X509_verify_cert_error_string(code));
+    break;
+  case CP_CAUSE_HOSTNAME_MISMATCH:
+    snprintf(out, len, "The certificate is for %s, not for '%s': connect "
+             "with a name it covers, or reissue it with this name in its "
+             "subjectAltName.", c->names[0] ? c->names : c->subject,
+             host ? host : "the requested name");
+    break;
+  default:
+    snprintf(out, len, "OpenSSL says: %s (error %d at depth %d).",
+             X509_verify_cert_error_string(code), code, depth);
+    break;
+  }
+}
+
+
+/* Days from `at` to t, rounded down (negative: already past). */
+static long days_until(time_t t, time_t at) {
+  return (long)floor(difftime(t, at) / 86400.0);
+}
+
+
+static void forecast(cp_verify_result_t *r, int warn_days) {
+  int i, first = -1;
+
+  for (i = 0; i < r->nchain; i++) {
+    if (r->chain[i].na != 0 &&
+        (first < 0 || r->chain[i].na < r->chain[first].na)) {
+      first = i;
+    }
+  }
+  r->expires_first = first;
+  if (first < 0) {
+    return;
+  }
+  r->expires_days = days_until(r->chain[first].na, r->at);
+  if (!r->ok || r->expires_days >= warn_days) {
+    return;
+  }
+  {
+    const cp_cert_info_t *c = &r->chain[first];
+    int cross = c->is_ca && !c->self_issued &&
+                (c->twin_root || is_cross_sign(r, first, c));
+
+    if (r->expires_days < 0) {
+      r->warning = cross ? "expired_cross_sign" : "expired_in_chain";
+      snprintf(r->warning_hint, sizeof(r->warning_hint),
+               "'%s' at depth %d of the presented chain expired on %.10s; "
+               "this client found another path%s, but clients that build "
+               "the path through it (OpenSSL 1.0.x style, old GnuTLS, a "
+               "bundle holding only the old root) fail: remove it from the "
+               "server's chain.", c->subject, first, c->not_after,
+               cross ? " (it is a cross-sign of a root this store trusts "
+                       "directly)" : "");
+    } else {
+      r->warning = "expires_soon";
+      snprintf(r->warning_hint, sizeof(r->warning_hint),
+               "'%s' at depth %d expires on %.10s, in %ld days%s: %s.",
+               c->subject, first, c->not_after, r->expires_days,
+               cross ? "; it is a cross-sign, so clients that rely on it "
+                       "(an old root only, or OpenSSL 1.0.x style) fail "
+                       "then" : "",
+               first == 0 ? "renew the certificate before then"
+                          : "make sure clients trust the current root and "
+                            "the server sends a chain that does not need "
+                            "it");
+    }
+  }
+}
+
+
+void cp_diag_classify(cp_verify_result_t *r, const char *host,
+                      int warn_days) {
+  cp_cause_t best = CP_CAUSE_NONE;
+  int i, primary = -1;
+
+  r->cause = NULL;
+  r->hint[0] = '\0';
+  r->primary = -1;
+  r->warning = NULL;
+  r->warning_hint[0] = '\0';
+  for (i = 0; i < r->nerrors; i++) {
+    cp_cause_t c = cp_diag_cause_of(r, r->errors[i].depth,
+                                    r->errors[i].code);
+
+    if (c < best) {
+      best = c;
+      primary = i;
+    }
+  }
+  if (primary >= 0) {
+    const cp_cert_info_t *c = cert_at(r, r->errors[primary].depth);
+
+    r->primary = primary;
+    r->cause = cp_cause_name(best);
+    r->error_depth = r->errors[primary].depth;
+    r->error_code = r->errors[primary].code;
+    r->error = r->errors[primary].error;
+    if (c != NULL) {
+      r->failing = *c;
+    }
+    hint_for(r, best, r->error_depth, r->error_code, host, r->hint,
+             sizeof(r->hint));
+  } else if (!r->ok) {
+    r->cause = cp_cause_name(CP_CAUSE_OTHER);
+    snprintf(r->hint, sizeof(r->hint), "OpenSSL says: %s.",
+             r->error ? r->error : "verification failed");
+  }
+  forecast(r, warn_days);
+}
