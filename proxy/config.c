@@ -336,6 +336,7 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
 const char *cp_config_usage(void) {
   return "usage: chainproxy [options]\n"
          "       chainproxy ca [--ca-dir DIR]\n"
+         "       chainproxy verify HOST[:PORT] | --chain-file FILE  (see: chainproxy verify --help)\n"
          "\n"
          "A TLS-intercepting diagnostic forward proxy. Point clients at it "
          "with\n"

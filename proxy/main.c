@@ -8,6 +8,7 @@
 #include "ca.h"
 #include "config.h"
 #include "server.h"
+#include "verify_cmd.h"
 
 
 /* chainproxy ca [--ca-dir DIR]: create or load the CA, print how to trust
@@ -18,9 +19,6 @@ static int run_ca(int argc, char **argv) {
   char err[1400];
   char dir[1024];
 
-  if (argc > 1 && strcmp(argv[1], "ca") == 0) {
-    return run_ca(argc - 1, argv + 1);
-  }
   cp_config_defaults(&cfg);
   if (cp_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy ca: %s\n", err);
@@ -51,6 +49,10 @@ int main(int argc, char **argv) {
 
   if (argc > 1 && strcmp(argv[1], "ca") == 0) {
     return run_ca(argc - 1, argv + 1);
+  }
+  if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    return cp_verify_cmd(argc - 1, argv + 1);
   }
   cp_config_defaults(&cfg);
   if (cp_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {

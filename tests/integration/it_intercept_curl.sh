@@ -64,11 +64,13 @@ out=$(curl -sS -i --cacert "$ROOT" -x "$PROXY_URL" "https://localhost:$P/hello" 
 assert_contains "$out" "HTTP/1.1 502 " "block status"
 assert_contains "$out" "X-Chainproxy-Error: upstream_verify_failed" "block code"
 assert_contains "$out" "upstream certificate verification failed for localhost:$P at depth 0 (CN=localhost): unable to get local issuer certificate" "block body"
-assert_contains "$out" "X depth 0: CN=localhost" "marked chain element"
-assert_contains "$out" "issuer: CN=cp test origin CA" "chain tree"
+assert_contains "$out" "[FAIL] CN=localhost" "marked chain element"
+assert_contains "$out" "issuer CN=cp test origin CA" "chain tree"
+assert_contains "$out" "cause:  incomplete_chain" "cause in the body"
 expect_event '.event == "upstream_verify" and .ok == false and
   .error_depth == 0 and .error_code == 20 and .subject == "CN=localhost"
-  and .issuer == "CN=cp test origin CA" and (.sha256 | length) == 64'
+  and .issuer == "CN=cp test origin CA" and (.sha256 | length) == 64
+  and .cause == "incomplete_chain" and (.hint | length) > 20'
 stop_proxy
 
 start_proxy --upstream-ca "$ROOT" --upstream-failure ignore

@@ -149,13 +149,13 @@ start_origin() {
 }
 
 # start_proxy [chainproxy options...]: sets PROXY_PORT, PROXY_PID,
-# PROXY_URL, EVENTS, PROXY_LOG. The CA lives in $PROXY_CA (ROOT is the
+# PROXY_URL, EVENTS (EVENTS_FILE if set), PROXY_LOG. The CA lives in $PROXY_CA (ROOT is the
 # root clients trust).
 PROXY_CA=$WORK/ca
 ROOT=$PROXY_CA/root.pem
 start_proxy() {
   PROXY_PORT=$(free_port)
-  EVENTS=$WORK/events.jsonl
+  EVENTS=${EVENTS_FILE:-$WORK/events.jsonl}
   PROXY_LOG=$WORK/proxy.log
   "$CP_BIN" --listen "127.0.0.1:$PROXY_PORT" --events "$EVENTS" \
     --ca-dir "$PROXY_CA" "$@" 2>> "$PROXY_LOG" &

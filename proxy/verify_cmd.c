@@ -1,0 +1,693 @@
+/* `chainproxy verify`: the proxy's verifier and classifier, one shot, for
+ * people at a terminal. Online it connects (directly or through an HTTP
+ * proxy with CONNECT) with blocking sockets and a deadline; offline it
+ * verifies a PEM bundle. Either way the result is the same data the proxy
+ * puts in its upstream_verify event. */
+#include "verify_cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <http_parser.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "event.h"
+#include "http_parse.h"
+#include "tls_client.h"
+#include "tls_io.h"
+
+/* Exit codes (docs/verify.md). */
+#define EXIT_VERIFIED 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define EXIT_CONNECT 3
+#define EXIT_WARNING 4
+
+typedef struct {
+  const char *target;      /* HOST[:PORT] */
+  const char *servername;
+  const char *ca_file;
+  const char *proxy;       /* http://HOST:PORT */
+  const char *chain_file;
+  const char *host;        /* --host for --chain-file */
+  time_t at;               /* 0: now */
+  int warn_days;
+  double timeout;
+  int json;
+} opts_t;
+
+static const char usage[] =
+  "usage: chainproxy verify HOST[:PORT] [--servername NAME] "
+  "[--upstream-ca FILE]\n"
+  "                         [--proxy http://HOST:PORT] [--json] "
+  "[--at TIME] [--warn-days N]\n"
+  "       chainproxy verify --chain-file FILE.pem [--host NAME] "
+  "[--upstream-ca FILE] [--json]\n"
+  "                         [--at TIME] [--warn-days N]\n"
+  "\n"
+  "Verifies a server's certificate chain as chainproxy does upstream and "
+  "names the\nfailing element, the cause and the remedy.\n"
+  "  --servername NAME    SNI and name to check (default: HOST)\n"
+  "  --upstream-ca FILE   trust store (default: the system store)\n"
+  "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
+  "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
+  "  --host NAME          with --chain-file: the name to check\n"
+  "  --at TIME            verify as of TIME (RFC 3339, e.g. "
+  "2020-05-31T00:00:00Z)\n"
+  "  --warn-days N        warn (exit 4) when the chain stops verifying for "
+  "some\n                       client within N days (default 30)\n"
+  "  --connect-timeout S  connect and handshake deadline (default 10)\n"
+  "  --json               print the upstream_verify object\n"
+  "exit: 0 verified, 1 verification failed, 2 usage, 3 could not connect,\n"
+  "      4 verified with a warning\n";
+
+
+/* RFC 3339: 2020-05-31T00:00:00Z, with optional fraction and a numeric
+ * offset; a plain date means its midnight UTC. */
+static int parse_time(const char *s, time_t *out) {
+  struct tm tm;
+  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh = 0, om = 0;
+  long off = 0;
+  const char *p;
+
+  memset(&tm, 0, sizeof(tm));
+  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) {
+    return -1;
+  }
+  p = s + n;
+  if (*p == 'T' || *p == 't' || *p == ' ') {
+    if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8) {
+      return -1;
+    }
+    p += 1 + n;
+    if (*p == '.') {
+      p++;
+      while (*p >= '0' && *p <= '9') {
+        p++;
+      }
+    }
+    if (*p == 'Z' || *p == 'z') {
+      p++;
+    } else if (*p == '+' || *p == '-') {
+      if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5) {
+        return -1;
+      }
+      off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
+      p += 1 + n;
+    } else {
+      return -1;
+    }
+  }
+  if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+      mi > 59 || sec > 60) {
+    return -1;
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  *out = timegm(&tm) - off;
+  return 0;
+}
+
+
+static int parse_opts(opts_t *o, int argc, char **argv) {
+  int i;
+
+  memset(o, 0, sizeof(*o));
+  o->warn_days = CP_DIAG_WARN_DAYS;
+  o->timeout = 10;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    char *end;
+
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(usage, stdout);
+      exit(0);
+    } else if (strcmp(a, "--json") == 0) {
+      o->json = 1;
+      continue;
+    } else if (a[0] != '-') {
+      if (o->target != NULL) {
+        fprintf(stderr, "chainproxy verify: more than one target ('%s' and "
+                "'%s')\n", o->target, a);
+        return -1;
+      }
+      o->target = a;
+      continue;
+    }
+    if (v == NULL) {
+      fprintf(stderr, "chainproxy verify: %s needs a value\n", a);
+      return -1;
+    }
+    i++;
+    if (strcmp(a, "--servername") == 0) {
+      o->servername = v;
+    } else if (strcmp(a, "--upstream-ca") == 0) {
+      o->ca_file = v;
+    } else if (strcmp(a, "--proxy") == 0) {
+      o->proxy = v;
+    } else if (strcmp(a, "--chain-file") == 0) {
+      o->chain_file = v;
+    } else if (strcmp(a, "--host") == 0) {
+      o->host = v;
+    } else if (strcmp(a, "--at") == 0) {
+      if (parse_time(v, &o->at) != 0) {
+        fprintf(stderr, "chainproxy verify: --at: '%s' is not an RFC 3339 "
+                "time (e.g. 2020-05-31T00:00:00Z)\n", v);
+        return -1;
+      }
+    } else if (strcmp(a, "--warn-days") == 0) {
+      long n = strtol(v, &end, 10);
+
+      if (*v == '\0' || *end != '\0' || n < 0 || n > 36500) {
+        fprintf(stderr, "chainproxy verify: --warn-days: '%s' is not a "
+                "number of days between 0 and 36500\n", v);
+        return -1;
+      }
+      o->warn_days = (int)n;
+    } else if (strcmp(a, "--connect-timeout") == 0) {
+      o->timeout = strtod(v, &end);
+      if (*v == '\0' || *end != '\0' || !(o->timeout > 0) ||
+          o->timeout > 3600) {
+        fprintf(stderr, "chainproxy verify: --connect-timeout: '%s' is not "
+                "a number of seconds\n", v);
+        return -1;
+      }
+    } else {
+      fprintf(stderr, "chainproxy verify: unknown option %s (see chainproxy "
+              "verify --help)\n", a);
+      return -1;
+    }
+  }
+  if ((o->target == NULL) == (o->chain_file == NULL)) {
+    fprintf(stderr, "chainproxy verify: give either HOST[:PORT] or "
+            "--chain-file FILE (see chainproxy verify --help)\n");
+    return -1;
+  }
+  if (o->chain_file != NULL && (o->proxy || o->servername)) {
+    fprintf(stderr, "chainproxy verify: --proxy and --servername need "
+            "HOST[:PORT]; use --host with --chain-file\n");
+    return -1;
+  }
+  if (o->host != NULL && o->chain_file == NULL) {
+    fprintf(stderr, "chainproxy verify: --host goes with --chain-file; use "
+            "--servername to check another name online\n");
+    return -1;
+  }
+  return 0;
+}
+
+
+static double mono_now(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+
+/* Waits for events on fd until the deadline: 1 ready, 0 timed out. */
+static int wait_fd(int fd, short events, double deadline) {
+  struct pollfd p = {fd, events, 0};
+  int rc;
+
+  do {
+    double left = deadline - mono_now();
+
+    if (left <= 0) {
+      return 0;
+    }
+    rc = poll(&p, 1, (int)(left * 1000) + 1);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+
+/* Resolves and connects to host:port before the deadline; on failure why
+ * says which step failed. */
+static int tcp_connect(const char *host, uint16_t port, double deadline,
+                       char *why, size_t whylen) {
+  struct addrinfo hints, *res = NULL, *ai;
+  char service[8];
+  int fd = -1, rc, err = 0, timed_out = 0;
+
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_socktype = SOCK_STREAM;
+  snprintf(service, sizeof(service), "%u", (unsigned)port);
+  rc = getaddrinfo(host, service, &hints, &res);
+  if (rc != 0) {
+    snprintf(why, whylen, "DNS lookup of %s failed: %s", host,
+             gai_strerror(rc));
+    return -1;
+  }
+  for (ai = res; ai != NULL; ai = ai->ai_next) {
+    socklen_t len = sizeof(err);
+
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      break;
+    }
+    err = errno;
+    if (err == EINPROGRESS) {
+      if (!wait_fd(fd, POLLOUT, deadline)) {
+        timed_out = 1;
+      } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+                 err == 0) {
+        break;
+      }
+    }
+    close(fd);
+    fd = -1;
+    if (timed_out) {
+      break;
+    }
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    if (timed_out) {
+      snprintf(why, whylen, "connecting to %s:%u timed out", host,
+               (unsigned)port);
+    } else if (err == ECONNREFUSED) {
+      snprintf(why, whylen, "%s:%u refused the connection", host,
+               (unsigned)port);
+    } else {
+      snprintf(why, whylen, "could not connect to %s:%u: %s", host,
+               (unsigned)port, strerror(err));
+    }
+  }
+  return fd;
+}
+
+
+static int on_proxy_head_done(http_parser *p) {
+  (void)p;
+  return 1; /* a CONNECT answer has no body for us */
+}
+
+
+/* Sends CONNECT and reads the proxy's answer head; 0 on a 2xx. */
+static int proxy_connect(int fd, const char *authority, double deadline,
+                         char *why, size_t whylen) {
+  char req[600], head[16384];
+  size_t used = 0, sent = 0, len;
+  http_parser parser;
+  http_parser_settings settings;
+
+  len = (size_t)snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: "
+                         "%s\r\nUser-Agent: chainproxy-verify\r\n\r\n",
+                         authority, authority);
+  while (sent < len) {
+    ssize_t n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_fd(fd, POLLOUT, deadline)) {
+        snprintf(why, whylen, "the proxy did not take the CONNECT request");
+        return -1;
+      }
+      continue;
+    }
+    if (n <= 0) {
+      snprintf(why, whylen, "sending CONNECT to the proxy: %s",
+               strerror(errno));
+      return -1;
+    }
+    sent += (size_t)n;
+  }
+  /* Read byte by byte up to the end of the head: what follows belongs to
+   * the TLS handshake. */
+  while (used < 4 || memcmp(head + used - 4, "\r\n\r\n", 4) != 0) {
+    ssize_t n;
+
+    if (used == sizeof(head)) {
+      snprintf(why, whylen, "the proxy's answer head is over %zu bytes",
+               sizeof(head));
+      return -1;
+    }
+    n = recv(fd, head + used, 1, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_fd(fd, POLLIN, deadline)) {
+        snprintf(why, whylen, "the proxy did not answer CONNECT in time");
+        return -1;
+      }
+      continue;
+    }
+    if (n <= 0) {
+      snprintf(why, whylen, "the proxy closed the connection before "
+               "answering CONNECT");
+      return -1;
+    }
+    used++;
+  }
+  http_parser_init(&parser, HTTP_RESPONSE);
+  http_parser_settings_init(&settings);
+  settings.on_headers_complete = on_proxy_head_done;
+  http_parser_execute(&parser, &settings, head, used);
+  if (HTTP_PARSER_ERRNO(&parser) != HPE_OK &&
+      HTTP_PARSER_ERRNO(&parser) != HPE_CB_headers_complete) {
+    snprintf(why, whylen, "the proxy's answer is not HTTP: %s",
+             http_errno_description(HTTP_PARSER_ERRNO(&parser)));
+    return -1;
+  }
+  if (parser.status_code / 100 != 2) {
+    snprintf(why, whylen, "the proxy answered CONNECT with %u",
+             parser.status_code);
+    return -1;
+  }
+  return 0;
+}
+
+
+/* Drives the client handshake over fd: CP_TLS_DONE, or -1 with why. */
+static int tls_over_fd(cp_tls_t *t, int fd, double deadline, char *why,
+                       size_t whylen) {
+  char buf[16384];
+
+  for (;;) {
+    int rc = cp_tls_handshake(t);
+    size_t n;
+
+    while ((n = cp_tls_take(t, buf, sizeof(buf))) > 0) {
+      size_t off = 0;
+
+      while (off < n) {
+        ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+          if (!wait_fd(fd, POLLOUT, deadline)) {
+            snprintf(why, whylen, "TLS handshake timed out");
+            return -1;
+          }
+          continue;
+        }
+        if (w <= 0) {
+          snprintf(why, whylen, "connection lost during the TLS handshake: "
+                   "%s", strerror(errno));
+          return -1;
+        }
+        off += (size_t)w;
+      }
+    }
+    if (rc == CP_TLS_DONE) {
+      return rc;
+    }
+    if (rc != CP_TLS_WANT) {
+      if (t->alert_in >= 0) {
+        snprintf(why, whylen, "the server sent TLS alert %s (%s)",
+                 cp_tls_alert_name(t->alert_in), t->err);
+      } else {
+        snprintf(why, whylen, "TLS handshake failed: %s", t->err);
+      }
+      return -1;
+    }
+    for (;;) {
+      ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+      if (r > 0) {
+        cp_tls_feed(t, buf, (size_t)r);
+        break;
+      }
+      if (r == 0) {
+        snprintf(why, whylen, "the server closed the connection during the "
+                 "TLS handshake");
+        return -1;
+      }
+      if (errno != EAGAIN && errno != EINTR) {
+        snprintf(why, whylen, "connection lost during the TLS handshake: %s",
+                 strerror(errno));
+        return -1;
+      }
+      if (!wait_fd(fd, POLLIN, deadline)) {
+        snprintf(why, whylen, "TLS handshake timed out");
+        return -1;
+      }
+    }
+  }
+}
+
+
+static int print_result(const opts_t *o, cp_verify_result_t *r,
+                        const char *target, const char *name) {
+  cp_diag_classify(r, name, o->warn_days);
+  if (o->json) {
+    json_t *obj = json_object();
+    char *s;
+
+    json_object_set_new(obj, "target", json_string(target));
+    json_object_set_new(obj, "trust_store",
+                        o->ca_file ? json_string(o->ca_file)
+                                   : json_string("system"));
+    cp_verify_result_to_json(r, name && !cp_host_is_ip(name) ? name : NULL,
+                             NULL, obj);
+    s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s != NULL) {
+      puts(s);
+    }
+    free(s);
+    json_decref(obj);
+  } else {
+    cp_buf_t b;
+
+    cp_buf_init(&b, 256 * 1024);
+    cp_verify_format(r, target, o->chain_file ? NULL : name, &b);
+    cp_buf_appendf(&b, "\ntrust store: %s\n",
+                   o->ca_file ? o->ca_file : "the system store");
+    fwrite(b.data, 1, b.len, stdout);
+    cp_buf_free(&b);
+  }
+  if (!r->ok) {
+    return EXIT_FAILED;
+  }
+  return r->warning ? EXIT_WARNING : EXIT_VERIFIED;
+}
+
+
+static void connect_failed(const opts_t *o, const char *target,
+                           const char *stage, const char *why) {
+  if (o->json) {
+    json_t *obj = json_object();
+    char *s;
+
+    json_object_set_new(obj, "target", json_string(target));
+    json_object_set_new(obj, "ok", json_false());
+    json_object_set_new(obj, "connect_error", json_string(stage));
+    json_object_set_new(obj, "message", json_string(why));
+    s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s != NULL) {
+      puts(s);
+    }
+    free(s);
+    json_decref(obj);
+  }
+  fprintf(stderr, "chainproxy verify: %s\n", why);
+}
+
+
+static int verify_online(const opts_t *o) {
+  cp_http_target_t tg, px;
+  SSL_CTX *ctx = NULL;
+  cp_tls_t *t = NULL;
+  cp_verify_result_t *r = NULL;
+  char err[512], why[600], target[300];
+  const char *name, *stage = "connect";
+  double deadline = mono_now() + o->timeout;
+  int fd = -1, rc = EXIT_CONNECT;
+
+  if (cp_http_parse_authority(o->target, strlen(o->target), 443, &tg) != 0) {
+    fprintf(stderr, "chainproxy verify: '%s' is not HOST[:PORT]\n",
+            o->target);
+    return EXIT_USAGE;
+  }
+  name = o->servername ? o->servername : tg.host;
+  if (!cp_host_is_valid(name)) {
+    fprintf(stderr, "chainproxy verify: --servername: '%s' is not a host "
+            "name\n", name);
+    return EXIT_USAGE;
+  }
+  snprintf(target, sizeof(target), "%s%s%s:%u", strchr(tg.host, ':') ? "[" :
+           "", tg.host, strchr(tg.host, ':') ? "]" : "", (unsigned)tg.port);
+  if (o->proxy != NULL) {
+    const char *a = o->proxy;
+
+    if (strncmp(a, "http://", 7) == 0) {
+      a += 7;
+    }
+    if (cp_http_parse_authority(a, strcspn(a, "/"), 8080, &px) != 0) {
+      fprintf(stderr, "chainproxy verify: --proxy: '%s' is not "
+              "http://HOST:PORT\n", o->proxy);
+      return EXIT_USAGE;
+    }
+  }
+  ctx = cp_tls_client_ctx_new(o->ca_file, err, sizeof(err));
+  if (ctx == NULL) {
+    fprintf(stderr, "chainproxy verify: %s\n", err);
+    return EXIT_USAGE;
+  }
+  fd = o->proxy ? tcp_connect(px.host, px.port, deadline, why, sizeof(why))
+                : tcp_connect(tg.host, tg.port, deadline, why, sizeof(why));
+  if (fd < 0) {
+    stage = strstr(why, "DNS") ? "dns" : strstr(why, "refused") ? "refused"
+            : strstr(why, "timed out") ? "timeout" : "connect";
+    goto fail;
+  }
+  if (o->proxy && proxy_connect(fd, target, deadline, why, sizeof(why))) {
+    stage = "proxy";
+    goto fail;
+  }
+  stage = "tls";
+  if (cp_tls_new(&t, ctx, 0) != 0 || cp_tls_client_prepare(t, name) != 0) {
+    snprintf(why, sizeof(why), "cannot set up TLS");
+    goto fail;
+  }
+  if (o->at != 0) {
+    X509_VERIFY_PARAM_set_time(SSL_get0_param(t->ssl), o->at);
+  }
+  if (tls_over_fd(t, fd, deadline, why, sizeof(why)) != CP_TLS_DONE) {
+    if (strstr(why, "timed out")) {
+      stage = "timeout";
+    } else if (strstr(why, "alert")) {
+      stage = "tls_alert";
+    }
+    goto fail;
+  }
+  r = malloc(sizeof(*r));
+  if (r == NULL) {
+    snprintf(why, sizeof(why), "out of memory");
+    goto fail;
+  }
+  cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  rc = print_result(o, r, target, name);
+  goto out;
+fail:
+  connect_failed(o, target, stage, why);
+out:
+  free(r);
+  cp_tls_free(t);
+  SSL_CTX_free(ctx);
+  if (fd >= 0) {
+    close(fd);
+  }
+  return rc;
+}
+
+
+/* The security level a TLS client here would verify with (Debian sets 2
+ * in openssl.cnf), so that offline results match online ones. */
+static int default_auth_level(void) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  int level = ctx ? SSL_CTX_get_security_level(ctx) : 1;
+
+  SSL_CTX_free(ctx);
+  return level;
+}
+
+
+static int verify_file(const opts_t *o) {
+  STACK_OF(X509) *certs = sk_X509_new_null();
+  X509_STORE *store = X509_STORE_new();
+  X509_STORE_CTX *sctx = X509_STORE_CTX_new();
+  cp_verify_rec_t rec;
+  cp_verify_result_t *r = NULL;
+  X509_VERIFY_PARAM *vp;
+  BIO *in = NULL;
+  X509 *x;
+  char target[1200];
+  int rc = EXIT_USAGE;
+
+  memset(&rec, 0, sizeof(rec));
+  if (certs == NULL || store == NULL || sctx == NULL) {
+    fprintf(stderr, "chainproxy verify: out of memory\n");
+    goto out;
+  }
+  in = BIO_new_file(o->chain_file, "r");
+  if (in == NULL) {
+    fprintf(stderr, "chainproxy verify: --chain-file %s: %s\n",
+            o->chain_file, strerror(errno));
+    goto out;
+  }
+  while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+    sk_X509_push(certs, x);
+  }
+  ERR_clear_error();
+  if (sk_X509_num(certs) == 0) {
+    fprintf(stderr, "chainproxy verify: --chain-file %s: no PEM "
+            "certificate in it\n", o->chain_file);
+    goto out;
+  }
+  if (o->ca_file ? X509_STORE_load_file(store, o->ca_file) != 1
+                 : X509_STORE_set_default_paths(store) != 1) {
+    fprintf(stderr, "chainproxy verify: --upstream-ca %s: cannot load "
+            "certificates from it\n", o->ca_file ? o->ca_file : "(system)");
+    goto out;
+  }
+  if (o->host != NULL && !cp_host_is_valid(o->host)) {
+    fprintf(stderr, "chainproxy verify: --host: '%s' is not a host name\n",
+            o->host);
+    goto out;
+  }
+  if (X509_STORE_CTX_init(sctx, store, sk_X509_value(certs, 0), certs) != 1 ||
+      X509_STORE_CTX_set_default(sctx, "ssl_server") != 1) {
+    fprintf(stderr, "chainproxy verify: cannot set up verification\n");
+    goto out;
+  }
+  vp = X509_STORE_CTX_get0_param(sctx);
+  X509_VERIFY_PARAM_set_auth_level(vp, default_auth_level());
+  if (o->host != NULL) {
+    if (cp_host_is_ip(o->host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(vp, o->host);
+    } else {
+      X509_VERIFY_PARAM_set1_host(vp, o->host, 0);
+    }
+  }
+  if (o->at != 0) {
+    X509_VERIFY_PARAM_set_time(vp, o->at);
+  }
+  cp_verify_run(sctx, &rec);
+  r = malloc(sizeof(*r));
+  if (r == NULL) {
+    fprintf(stderr, "chainproxy verify: out of memory\n");
+    goto out;
+  }
+  cp_verify_result_build(&rec, certs, r);
+  snprintf(target, sizeof(target), "%s%s%s", o->chain_file,
+           o->host ? " for " : "", o->host ? o->host : "");
+  rc = print_result(o, r, target, o->host);
+out:
+  free(r);
+  cp_verify_rec_clear(&rec);
+  BIO_free(in);
+  X509_STORE_CTX_free(sctx);
+  X509_STORE_free(store);
+  sk_X509_pop_free(certs, X509_free);
+  return rc;
+}
+
+
+int cp_verify_cmd(int argc, char **argv) {
+  opts_t o;
+
+  if (parse_opts(&o, argc, argv) != 0) {
+    return EXIT_USAGE;
+  }
+  return o.chain_file ? verify_file(&o) : verify_online(&o);
+}

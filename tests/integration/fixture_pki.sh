@@ -1,0 +1,203 @@
+#!/bin/bash
+# fixture_pki.sh OUTDIR: builds, with the openssl command line only (never
+# the code under test), the chains of the diagnosis tests: a modern root, a
+# legacy root that expired at the AddTrust instant, the modern root
+# cross-signed by it, an intermediate, and one leaf per defect. Past and
+# future validity comes from `openssl ca -startdate/-enddate`, which
+# OpenSSL 3.0's req/x509 cannot set.
+#
+# Output (PEM): roots/*.pem, chain files served as-is by s_server
+# (<case>.chain.pem: leaf first; <case>.key), and trust stores
+# store-*.pem.
+set -eu
+
+out=$1
+mkdir -p "$out"
+cd "$out"
+export SAN=DNS:localhost
+
+cat > ca.cnf <<'EOF'
+[ca]
+default_ca = fixture
+
+[fixture]
+dir = .
+database = ./index.txt
+serial = ./serial
+new_certs_dir = ./issued
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+
+[any]
+commonName = supplied
+organizationName = optional
+
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+
+[v3_root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_leaf]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = $ENV::SAN
+
+[v3_clientonly]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = $ENV::SAN
+EOF
+mkdir -p issued
+: > index.txt
+echo 1000 > serial
+
+# key NAME [rsa BITS]
+key() {
+  if [ "${2:-ec}" = rsa ]; then
+    openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$3" \
+      -out "$1.key" 2>/dev/null
+  else
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+      -out "$1.key" 2>/dev/null
+  fi
+  chmod 600 "$1.key"
+}
+
+# csr NAME CN
+csr() {
+  openssl req -new -config ca.cnf -key "$1.key" -subj "/CN=$2" \
+    -out "$1.csr" 2>/dev/null
+}
+
+# sign NAME ISSUER EXT START END [MD]: ISSUER "self" self-signs.
+sign() {
+  local name=$1 issuer=$2 ext=$3 start=$4 end=$5 md=${6:-sha256}
+  if [ "$issuer" = self ]; then
+    openssl ca -batch -config ca.cnf -selfsign -keyfile "$name.key" \
+      -in "$name.csr" -out "$name.pem" -extensions "$ext" -md "$md" \
+      -startdate "$start" -enddate "$end" -notext 2>ca.log ||
+      { cat ca.log >&2; exit 1; }
+  else
+    openssl ca -batch -config ca.cnf -cert "$issuer.pem" \
+      -keyfile "$issuer.key" -in "$name.csr" -out "$name.pem" \
+      -extensions "$ext" -md "$md" -startdate "$start" -enddate "$end" \
+      -notext 2>ca.log || { cat ca.log >&2; exit 1; }
+  fi
+}
+
+legacy_end=20200530104838Z
+
+# The legacy hierarchy of 2020, in miniature.
+key modern-root; csr modern-root "Fixture Modern Root"
+sign modern-root self v3_root 20150101000000Z 20450101000000Z
+key legacy-root; csr legacy-root "Fixture Legacy Root"
+sign legacy-root self v3_root 20000530104838Z $legacy_end
+# The cross-sign: the modern root's subject and key, issued by the legacy
+# root, ending with it.
+cp modern-root.csr cross.csr
+cp modern-root.key cross.key
+sign cross legacy-root v3_ca 20100101000000Z $legacy_end
+key inter; csr inter "Fixture Intermediate"
+sign inter modern-root v3_ca 20190101000000Z 20400101000000Z
+
+# leaf NAME CN ISSUER START END [MD] [EXT]
+leaf() {
+  key "$1" "${KEYTYPE:-ec}" "${KEYBITS:-}"
+  csr "$1" "$2"
+  sign "$1" "$3" "${7:-v3_leaf}" "$4" "$5" "${6:-sha256}"
+}
+
+leaf good localhost inter 20190601000000Z 20390101000000Z
+leaf expired-leaf localhost inter 20200101000000Z 20210101000000Z
+leaf future-leaf localhost inter 20350101000000Z 20390101000000Z
+leaf sha1-leaf localhost inter 20190601000000Z 20390101000000Z sha1
+KEYTYPE=rsa KEYBITS=1024 leaf rsa1024-leaf localhost inter \
+  20190601000000Z 20390101000000Z
+leaf clientonly-leaf localhost inter 20190601000000Z 20390101000000Z \
+  sha256 v3_clientonly
+SAN=DNS:other.test leaf wronghost-leaf other.test inter \
+  20190601000000Z 20390101000000Z
+
+# An intermediate that expired while its root is fine.
+key old-inter; csr old-inter "Fixture Old Intermediate"
+sign old-inter modern-root v3_ca 20150101000000Z 20200101000000Z
+leaf oldinter-leaf localhost old-inter 20190601000000Z 20390101000000Z
+
+# A root that expired, held by the store.
+key gone-root; csr gone-root "Fixture Expired Root"
+sign gone-root self v3_root 20050101000000Z 20150101000000Z
+key gone-inter; csr gone-inter "Fixture Orphan Intermediate"
+sign gone-inter gone-root v3_ca 20100101000000Z 20400101000000Z
+leaf goneroot-leaf localhost gone-inter 20190601000000Z 20390101000000Z
+
+# A private (corporate) root nobody was given, presented in the chain.
+key corp-root; csr corp-root "Fixture Corporate Root"
+sign corp-root self v3_root 20150101000000Z 20450101000000Z
+key corp-inter; csr corp-inter "Fixture Corporate Intermediate"
+sign corp-inter corp-root v3_ca 20190101000000Z 20400101000000Z
+leaf corp-leaf localhost corp-inter 20190601000000Z 20390101000000Z
+
+# A self-signed leaf.
+key selfsigned-leaf; csr selfsigned-leaf localhost
+sign selfsigned-leaf self v3_leaf 20190601000000Z 20390101000000Z
+
+# Chains as the servers present them, leaf first.
+# <case>.chain.pem is the whole chain; <case>.leaf.pem and
+# <case>.extra.pem (possibly empty) are what s_server takes.
+chain() {
+  local name=$1; shift
+  cat "$@" > "$name.chain.pem"
+  cp "$1" "$name.leaf.pem"
+  shift
+  cat /dev/null "$@" > "$name.extra.pem"
+}
+chain valid good.pem inter.pem
+chain legacy good.pem inter.pem cross.pem
+chain expired-leaf expired-leaf.pem inter.pem
+chain expired-inter oldinter-leaf.pem old-inter.pem
+chain expired-root goneroot-leaf.pem gone-inter.pem
+chain incomplete good.pem
+chain self-signed selfsigned-leaf.pem
+chain untrusted-root corp-leaf.pem corp-inter.pem corp-root.pem
+chain wrong-host wronghost-leaf.pem inter.pem
+chain not-yet-valid future-leaf.pem inter.pem
+chain sha1 sha1-leaf.pem inter.pem
+chain rsa1024 rsa1024-leaf.pem inter.pem
+chain bad-usage clientonly-leaf.pem inter.pem
+for c in valid legacy incomplete; do cp good.key "$c.key"; done
+cp oldinter-leaf.key expired-inter.key
+cp goneroot-leaf.key expired-root.key
+cp selfsigned-leaf.key self-signed.key
+cp corp-leaf.key untrusted-root.key
+cp wronghost-leaf.key wrong-host.key
+cp future-leaf.key not-yet-valid.key
+cp sha1-leaf.key sha1.key
+cp rsa1024-leaf.key rsa1024.key
+cp clientonly-leaf.key bad-usage.key
+
+# Trust stores.
+cp modern-root.pem store-modern.pem
+cp legacy-root.pem store-legacy.pem
+cat modern-root.pem legacy-root.pem > store-both.pem
+cat modern-root.pem gone-root.pem > store-goneroot.pem
