@@ -25,6 +25,7 @@ int main(int argc, char **argv) {
   char cmd[128];
   cp_ca_t ca;
   cp_minter_t m;
+  EVP_PKEY *key = NULL;
   cp_leaf_cache_t cache;
   double t0, cold, hit;
   int i, rc = 1;
@@ -42,7 +43,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("create CA hierarchy: %.1f ms\n", (now_s() - t0) * 1e3);
-  if (cp_minter_init(&m, ca.intermediate, ca.inter_key) != 0 ||
+  key = cp_mint_key_new();
+  if (key == NULL || cp_minter_init(&m, key, ca.intermediate,
+                                    ca.inter_key) != 0 ||
       cp_leaf_cache_init(&cache, (size_t)n) != 0) {
     fprintf(stderr, "mint_bench: init failed\n");
     goto out;
@@ -82,6 +85,7 @@ int main(int argc, char **argv) {
 out:
   cp_leaf_cache_free(&cache);
   cp_minter_free(&m);
+  EVP_PKEY_free(key);
   cp_ca_free(&ca);
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
   if (system(cmd) != 0)

@@ -406,7 +406,39 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
 }
 
 
+int cp_ca_make_untrusted(cp_ca_t *ca) {
+  time_t now = time(NULL);
+  const time_t day = 86400;
+
+  ca->untrusted_key = EVP_EC_gen("P-256");
+  ca->untrusted_inter_key = EVP_EC_gen("P-256");
+  if (ca->untrusted_key == NULL || ca->untrusted_inter_key == NULL) {
+    return CP_ETLS;
+  }
+  ca->untrusted_root = make_ca_cert("chainproxy Untrusted Root CA (never "
+                                    "trust)", ca->untrusted_key, NULL,
+                                    ca->untrusted_key, now - day,
+                                    now + 3650 * day, 0);
+  if (ca->untrusted_root == NULL) {
+    return CP_ETLS;
+  }
+  ca->untrusted_inter = make_ca_cert("chainproxy Untrusted Intermediate CA",
+                                     ca->untrusted_inter_key,
+                                     ca->untrusted_root, ca->untrusted_key,
+                                     now - day, now + 1825 * day, 1);
+  return ca->untrusted_inter != NULL ? 0 : CP_ETLS;
+}
+
+
 void cp_ca_free(cp_ca_t *ca) {
+  X509_free(ca->untrusted_root);
+  ca->untrusted_root = NULL;
+  X509_free(ca->untrusted_inter);
+  ca->untrusted_inter = NULL;
+  EVP_PKEY_free(ca->untrusted_key);
+  ca->untrusted_key = NULL;
+  EVP_PKEY_free(ca->untrusted_inter_key);
+  ca->untrusted_inter_key = NULL;
   X509_free(ca->root);
   ca->root = NULL;
   X509_free(ca->legacy_root);

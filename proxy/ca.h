@@ -27,6 +27,12 @@ struct cp_ca_s {
   X509 *intermediate;      /* owned: signs leaves */
   EVP_PKEY *inter_key;     /* owned */
   int created;             /* this start created the hierarchy */
+  /* A second hierarchy nobody is ever given, made in memory at each start
+   * (cp_ca_make_untrusted) for the untrusted-root profile. */
+  X509 *untrusted_root;    /* owned */
+  EVP_PKEY *untrusted_key; /* owned */
+  X509 *untrusted_inter;   /* owned */
+  EVP_PKEY *untrusted_inter_key; /* owned */
 };
 
 /* The end of the legacy root's (and cross-sign's) validity: the instant
@@ -41,6 +47,8 @@ int cp_ca_default_dir(const char *dir, char *out, size_t len);
 int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
                          size_t errlen);
 void cp_ca_free(cp_ca_t *ca);
+/* Creates the in-memory untrusted hierarchy. */
+int cp_ca_make_untrusted(cp_ca_t *ca);
 /* Path of a file in the CA directory. */
 void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len);
 /* `chainproxy ca`: where the root is and how to trust it, per client. */

@@ -141,10 +141,43 @@ static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
     cfg->upstream_failure = CP_FAIL_BLOCK;
   } else if (strcmp(v, "ignore") == 0) {
     cfg->upstream_failure = CP_FAIL_IGNORE;
+  } else if (strcmp(v, "mirror") == 0) {
+    cfg->upstream_failure = CP_FAIL_MIRROR;
   } else {
-    return fail(err, len,
-                "--upstream-failure: '%s' is not one of block, ignore", v);
+    return fail(err, len, "--upstream-failure: '%s' is not one of block, "
+                "mirror, ignore", v);
   }
+  return 0;
+}
+
+
+/* The profile name is checked against the profiles file at start. */
+static int opt_chain(cp_config_t *cfg, const char *v, char *err,
+                     size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--chain: needs a profile name");
+  }
+  cfg->chain = v;
+  return 0;
+}
+
+
+static int opt_rules(cp_config_t *cfg, const char *v, char *err,
+                     size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--rules: needs a JSON file");
+  }
+  cfg->rules_path = v;
+  return 0;
+}
+
+
+static int opt_profiles(cp_config_t *cfg, const char *v, char *err,
+                        size_t len) {
+  if (*v == '\0') {
+    return fail(err, len, "--profiles: needs a JSON file");
+  }
+  cfg->profiles_path = v;
   return 0;
 }
 
@@ -261,6 +294,9 @@ static const option_t options[] = {
     {"--upstream-ca", 1, opt_upstream_ca},
     {"--upstream-failure", 1, opt_upstream_failure},
     {"--passthrough", 1, opt_passthrough},
+    {"--chain", 1, opt_chain},
+    {"--rules", 1, opt_rules},
+    {"--profiles", 1, opt_profiles},
     {"--connect-timeout", 1, opt_connect_timeout},
     {"--idle-timeout", 1, opt_idle_timeout},
     {"--tunnel-idle-timeout", 1, opt_tunnel_idle},
@@ -280,6 +316,8 @@ void cp_config_defaults(cp_config_t *cfg) {
   snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
   cfg->listen_port = 8080;
   cfg->upstream_failure = CP_FAIL_BLOCK;
+  cfg->chain = "modern";
+  cfg->profiles_path = CP_PROFILES_PATH;
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->tunnel_idle_timeout_ms = 300000;
@@ -349,7 +387,14 @@ const char *cp_config_usage(void) {
          "else ~/.chainproxy)\n"
          "  --upstream-ca FILE        trust store for upstream (default: "
          "the system store)\n"
-         "  --upstream-failure MODE   block | ignore (default block)\n"
+         "  --upstream-failure MODE   block | mirror | ignore (default "
+         "block)\n"
+         "  --chain PROFILE           chain served to clients (default "
+         "modern)\n"
+         "  --rules FILE              per-host chain rules (JSON)\n"
+         "  --profiles FILE           chain profile definitions (default "
+         "the installed\n"
+         "                            certs/profiles.json)\n"
          "  --passthrough HOSTGLOB    do not intercept matching hosts "
          "(repeatable)\n"
          "  --connect-timeout SEC     upstream connect timeout (default "

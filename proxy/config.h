@@ -10,6 +10,11 @@
 #include <stdint.h>
 
 #define CP_VERSION "0.1.0"
+/* Set by CMake (CP_PROFILES_PATH): the source tree's certs/profiles.json,
+ * or where a package installs it. */
+#ifndef CP_PROFILES_PATH
+#define CP_PROFILES_PATH "certs/profiles.json"
+#endif
 #define CP_MAX_PASSTHROUGH 64
 
 typedef struct cp_config_s cp_config_t;
@@ -27,6 +32,9 @@ struct cp_config_s {
   const char *ca_dir;         /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
   const char *upstream_ca;    /* borrowed; NULL: system store */
   cp_failure_mode_e upstream_failure;
+  const char *chain;          /* borrowed: profile for all hosts */
+  const char *rules_path;     /* borrowed; NULL: no rules */
+  const char *profiles_path;  /* borrowed: certs/profiles.json */
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;

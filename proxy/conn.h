@@ -75,6 +75,8 @@ struct cp_conn_s {
   unsigned blocked : 1;         /* answer every request with block_* */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;   /* owned: last upstream verification */
+  int served_profile;           /* index of the profile served */
+  unsigned mirrored : 1;        /* ... chosen by mirroring upstream */
   const char *block_code;       /* static */
   char block_msg[1024];
   char *block_detail;           /* owned: the 502 body's explanation */

@@ -16,6 +16,8 @@
 #include "leg.h"
 #include "log.h"
 #include "mint.h"
+#include "rules.h"
+#include "serve.h"
 
 typedef struct cp_ctx_s cp_ctx_t;
 typedef struct cp_conn_s cp_conn_t;
@@ -36,11 +38,11 @@ struct cp_ctx_s {
   uint64_t refused;         /* over --max-conns */
   int open_handles;         /* the ctx's own handles */
   cp_ca_t ca;               /* owned */
-  cp_minter_t minter;       /* owned */
+  cp_serve_t serve;         /* owned: profiles, minters, sent chains */
+  cp_rules_t rules;         /* owned: --rules */
   cp_leaf_cache_t leaves;   /* owned */
   SSL_CTX *tls_server;      /* owned: client-facing */
   SSL_CTX *tls_client;      /* owned: upstream */
-  STACK_OF(X509) *chain_modern; /* owned: intermediate */
   uint64_t minted;          /* leaves minted */
   uint64_t mint_ns;         /* time spent minting */
   char plain[CP_LEG_RBUF];  /* TLS plaintext scratch, one loop thread */

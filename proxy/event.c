@@ -303,6 +303,7 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
   }
   json_object_set_new(o, "accepted", json_boolean(h->accepted));
   json_object_set_new(o, "profile", str_or_null(h->profile));
+  json_object_set_new(o, "mirrored", json_boolean(h->mirrored));
   json_object_set_new(o, "sni", str_or_null(h->sni));
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {

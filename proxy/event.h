@@ -55,6 +55,7 @@ struct cp_event_request_s {
 struct cp_event_handshake_s {
   int accepted;
   const char *profile;
+  int mirrored;                 /* the profile mirrors upstream's defect */
   const char *sni;              /* NULL: none sent */
   const char *served[8];        /* sha256 of each certificate sent */
   int nserved;

@@ -11,6 +11,7 @@
 
 #include "conn_int.h"
 #include "diag.h"
+#include "serve.h"
 #include "err.h"
 #include "tls_client.h"
 
@@ -39,7 +40,8 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
 
   memset(&h, 0, sizeof(h));
   h.accepted = accepted;
-  h.profile = "modern";
+  h.profile = c->ctx->serve.profiles.p[c->served_profile].name;
+  h.mirrored = c->mirrored;
   h.sni = t && t->sni[0] ? t->sni : NULL;
   if (t != NULL && t->leaf != NULL) {
     cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
@@ -176,27 +178,25 @@ static void set_blocked(cp_conn_t *c, const char *code) {
 static int mint_for_client(cp_conn_t *c) {
   cp_ctx_t *ctx = c->ctx;
   cp_tls_t *t = c->client.tls;
-  time_t now = time(NULL);
-  X509 *leaf = cp_leaf_cache_get1(&ctx->leaves, "modern", c->tls_name, now);
-  uint64_t t0;
+  cp_serve_choice_t choice;
+  STACK_OF(X509) *chain = NULL;
+  X509 *leaf = NULL;
+  int profile = cp_serve_select(ctx, c->tls_name, c->target.port);
   int rc;
 
-  if (leaf == NULL) {
-    t0 = uv_hrtime();
-    rc = cp_mint_leaf(&ctx->minter, c->tls_name, NULL, &leaf);
-    if (rc != 0) {
-      return rc;
-    }
-    ctx->mint_ns += uv_hrtime() - t0;
-    ctx->minted++;
-    /* Refresh a day before the leaf expires. */
-    cp_leaf_cache_put(&ctx->leaves, "modern", c->tls_name, leaf,
-                      now + CP_MINT_LIFETIME - 86400);
+  cp_serve_resolve(&ctx->serve, profile,
+                   ctx->cfg->upstream_failure == CP_FAIL_MIRROR,
+                   c->verify, &choice);
+  rc = cp_serve_leaf(ctx, &choice, c->tls_name, &leaf, &chain);
+  if (rc != 0) {
+    return rc;
   }
+  c->served_profile = choice.profile;
+  c->mirrored = choice.mirrored;
   X509_free(t->leaf);
   t->leaf = leaf;
-  t->key = ctx->minter.leaf_key;
-  t->chain = ctx->chain_modern;
+  t->key = ctx->serve.leaf_key;
+  t->chain = chain;
   t->hello_ready = 1;
   return 0;
 }
@@ -269,8 +269,11 @@ static void upstream_verified(cp_conn_t *c) {
               "upstream certificate verification failed at depth %d: %s "
               "(subject %s): %s", r->error_depth, r->error,
               r->failing.subject, r->cause);
-  if (c->ctx->cfg->upstream_failure == CP_FAIL_IGNORE) {
-    c->upstream_ok = 1; /* recorded; relayed anyway */
+  if (c->ctx->cfg->upstream_failure == CP_FAIL_IGNORE ||
+      c->ctx->cfg->upstream_failure == CP_FAIL_MIRROR) {
+    /* Recorded; relayed anyway (mirror: the client gets the same defect
+     * and decides for itself). */
+    c->upstream_ok = 1;
     upstream_settled(c);
     return;
   }

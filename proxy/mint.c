@@ -27,9 +27,7 @@ static X509_EXTENSION *conf_ext(X509 *issuer, X509 *subject, int nid,
 }
 
 
-/* A P-256 key whose public half X509_set_pubkey() encodes without the
- * provider encoders (see the top of this file). */
-static EVP_PKEY *leaf_key_new(void) {
+EVP_PKEY *cp_mint_key_new(void) {
   EC_KEY *ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
   EVP_PKEY *pkey = EVP_PKEY_new();
 
@@ -43,31 +41,42 @@ static EVP_PKEY *leaf_key_new(void) {
 }
 
 
-int cp_minter_init(cp_minter_t *m, X509 *issuer, EVP_PKEY *issuer_key) {
+int cp_minter_init(cp_minter_t *m, EVP_PKEY *leaf_key, X509 *issuer,
+                   EVP_PKEY *issuer_key) {
   X509 *probe = NULL;
+  X509 *signer;
   int rc = CP_ETLS;
 
   memset(m, 0, sizeof(*m));
+  m->leaf_key = leaf_key;
   m->issuer = issuer;
-  m->issuer_key = issuer_key;
-  m->leaf_key = leaf_key_new();
+  m->issuer_key = issuer ? issuer_key : leaf_key;
   probe = X509_new();
-  if (m->leaf_key == NULL || probe == NULL ||
-      X509_set_pubkey(probe, m->leaf_key) != 1) {
+  if (leaf_key == NULL || probe == NULL ||
+      X509_set_pubkey(probe, leaf_key) != 1) {
     goto out;
   }
+  signer = issuer ? issuer : probe;
   /* Every leaf has the same key and issuer, so these are the same bytes
    * for all of them: build them once. */
-  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_basic_constraints,
+  m->exts[m->nexts++] = conf_ext(signer, probe, NID_basic_constraints,
                                  "critical,CA:FALSE");
-  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_key_usage,
-                                 "critical,digitalSignature");
-  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_ext_key_usage,
+  /* A self-signed leaf carries no keyUsage: one without keyCertSign
+   * would not count as self-signed to OpenSSL, and clients would report
+   * an unknown issuer instead of a self-signed certificate. */
+  if (issuer != NULL) {
+    m->exts[m->nexts++] = conf_ext(signer, probe, NID_key_usage,
+                                   "critical,digitalSignature");
+  }
+  m->exts[m->nexts++] = conf_ext(signer, probe, NID_ext_key_usage,
                                  "serverAuth");
-  m->exts[m->nexts++] = conf_ext(issuer, probe, NID_subject_key_identifier,
+  m->exts[m->nexts++] = conf_ext(signer, probe, NID_subject_key_identifier,
                                  "hash");
-  m->exts[m->nexts++] = conf_ext(issuer, probe,
-                                 NID_authority_key_identifier, "keyid:always");
+  if (issuer != NULL) {
+    m->exts[m->nexts++] = conf_ext(issuer, probe,
+                                   NID_authority_key_identifier,
+                                   "keyid:always");
+  }
   for (int i = 0; i < m->nexts; i++) {
     if (m->exts[i] == NULL) {
       goto out;
@@ -91,24 +100,18 @@ void cp_minter_free(cp_minter_t *m) {
     m->exts[i] = NULL;
   }
   m->nexts = 0;
-  EVP_PKEY_free(m->leaf_key);
-  m->leaf_key = NULL;
 }
 
 
 /* The SAN is built from the validated host with the GENERAL_NAME API,
  * never through a config string, so no name can smuggle in another entry
  * (haproxy's ssl_gencert checks names for the same reason). */
-static int add_san(X509 *x, const char *host) {
-  GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+static int push_name(GENERAL_NAMES *gens, const char *host) {
   GENERAL_NAME *gen = NULL;
   unsigned char ip[16];
   int iplen = 0;
   int ok = 0;
 
-  if (gens == NULL) {
-    return 0;
-  }
   if (inet_pton(AF_INET, host, ip) == 1) {
     iplen = 4;
   } else if (inet_pton(AF_INET6, host, ip) == 1) {
@@ -139,9 +142,21 @@ static int add_san(X509 *x, const char *host) {
     goto out;
   }
   gen = NULL;
-  ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1;
+  ok = 1;
 out:
   GENERAL_NAME_free(gen);
+  return ok;
+}
+
+
+static int add_san(X509 *x, const char *const *names, int n) {
+  GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+  int i, ok = gens != NULL;
+
+  for (i = 0; ok && i < n; i++) {
+    ok = push_name(gens, names[i]);
+  }
+  ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0) == 1;
   GENERAL_NAMES_free(gens);
   return ok;
 }
@@ -165,26 +180,34 @@ static int set_serial(X509 *x) {
 
 int cp_mint_leaf(const cp_minter_t *m, const char *host,
                  const cp_mint_opts_t *opts, X509 **out) {
-  static const cp_mint_opts_t defaults = {CP_MINT_BACKDATE, CP_MINT_LIFETIME};
+  static const cp_mint_opts_t defaults = {CP_MINT_BACKDATE, CP_MINT_LIFETIME,
+                                          NULL, 0};
+  const char *const *names = &host;
   X509 *leaf = NULL;
   X509_NAME *name;
   time_t now = time(NULL);
   int rc = CP_ETLS;
-  int i;
+  int i, nnames = 1;
 
   if (opts == NULL) {
     opts = &defaults;
   }
-  if (!cp_host_is_valid(host)) {
-    return CP_EINVAL;
+  if (opts->nnames > 0) {
+    names = opts->names;
+    nnames = opts->nnames;
   }
+  for (i = 0; i < nnames; i++) {
+    if (!cp_host_is_valid(names[i])) {
+      return CP_EINVAL;
+    }
+  }
+  host = names[0];
   leaf = X509_new();
   if (leaf == NULL) {
     goto out;
   }
   name = X509_get_subject_name(leaf);
   if (X509_set_version(leaf, X509_VERSION_3) != 1 || !set_serial(leaf) ||
-      X509_set_issuer_name(leaf, X509_get_subject_name(m->issuer)) != 1 ||
       X509_time_adj_ex(X509_getm_notBefore(leaf), 0, opts->not_before,
                        &now) == NULL ||
       X509_time_adj_ex(X509_getm_notAfter(leaf), 0, opts->not_after, &now) ==
@@ -200,12 +223,17 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
                                  0) != 1) {
     goto out;
   }
+  /* Self-signed leaves name themselves as issuer. */
+  if (X509_set_issuer_name(leaf, m->issuer ? X509_get_subject_name(m->issuer)
+                                           : name) != 1) {
+    goto out;
+  }
   for (i = 0; i < m->nexts; i++) {
     if (X509_add_ext(leaf, m->exts[i], -1) != 1) {
       goto out;
     }
   }
-  if (!add_san(leaf, host) || X509_sign(leaf, m->issuer_key,
+  if (!add_san(leaf, names, nnames) || X509_sign(leaf, m->issuer_key,
                                         EVP_sha256()) <= 0) {
     goto out;
   }

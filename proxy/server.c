@@ -122,18 +122,23 @@ static int server_tls_init(cp_ctx_t *ctx) {
            "created a new CA in %s; clients must trust %s/root.pem "
            "(see: chainproxy ca)", dir, dir);
   }
-  if (cp_minter_init(&ctx->minter, ctx->ca.intermediate,
-                     ctx->ca.inter_key) != 0 ||
-      cp_leaf_cache_init(&ctx->leaves, 1024) != 0) {
-    fprintf(stderr, "chainproxy: cannot set up leaf minting\n");
-    return CP_ETLS;
+  rc = cp_serve_init(ctx, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return rc;
   }
-  ctx->chain_modern = sk_X509_new_null();
-  if (ctx->chain_modern == NULL ||
-      !sk_X509_push(ctx->chain_modern, ctx->ca.intermediate)) {
+  if (cfg->rules_path != NULL) {
+    rc = cp_rules_load(&ctx->rules, cfg->rules_path, &ctx->serve.profiles,
+                       err, sizeof(err));
+    if (rc != 0) {
+      fprintf(stderr, "chainproxy: --rules %s\n", err);
+      return rc;
+    }
+  }
+  if (cp_leaf_cache_init(&ctx->leaves, 1024) != 0) {
+    fprintf(stderr, "chainproxy: cannot set up the leaf cache\n");
     return CP_ENOMEM;
   }
-  X509_up_ref(ctx->ca.intermediate);
   ctx->tls_server = cp_tls_server_ctx_new();
   if (ctx->tls_server == NULL) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
@@ -220,10 +225,9 @@ int cp_server_close(cp_ctx_t *ctx) {
   ctx->tls_server = NULL;
   SSL_CTX_free(ctx->tls_client);
   ctx->tls_client = NULL;
-  sk_X509_pop_free(ctx->chain_modern, X509_free);
-  ctx->chain_modern = NULL;
   cp_leaf_cache_free(&ctx->leaves);
-  cp_minter_free(&ctx->minter);
+  cp_rules_free(&ctx->rules);
+  cp_serve_free(ctx);
   cp_ca_free(&ctx->ca);
   rc = cp_events_close(&ctx->events);
   if (rc != 0) {

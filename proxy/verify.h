@@ -74,10 +74,10 @@ struct cp_verify_result_s {
   time_t at;                    /* the verification time */
   /* Filled by cp_diag_classify(). */
   const char *cause;            /* NULL when ok */
-  char hint[768];
+  char hint[2048];
   int primary;                  /* index into errors[], -1 when ok */
   const char *warning;          /* a cause that hits some clients, or NULL */
-  char warning_hint[768];
+  char warning_hint[2048];
   int expires_first;            /* index into chain[], -1 if none */
   long expires_days;            /* days from `at` (negative: expired) */
 };

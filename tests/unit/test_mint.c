@@ -18,7 +18,9 @@
 typedef struct {
   char dir[64];
   cp_ca_t ca;
+  EVP_PKEY *key;
   cp_minter_t m;
+  cp_minter_t self;
 } fixture_t;
 
 
@@ -36,7 +38,10 @@ static int setup(void **state) {
     fprintf(stderr, "%s\n", err);
     return -1;
   }
-  if (cp_minter_init(&f->m, f->ca.intermediate, f->ca.inter_key) != 0)
+  f->key = cp_mint_key_new();
+  if (f->key == NULL ||
+      cp_minter_init(&f->m, f->key, f->ca.intermediate, f->ca.inter_key) != 0 ||
+      cp_minter_init(&f->self, f->key, NULL, NULL) != 0)
     return -1;
   *state = f;
   return 0;
@@ -48,6 +53,8 @@ static int teardown(void **state) {
   char cmd[128];
 
   cp_minter_free(&f->m);
+  cp_minter_free(&f->self);
+  EVP_PKEY_free(f->key);
   cp_ca_free(&f->ca);
   f->dir[strlen(f->dir) - 3] = '\0';
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -154,6 +161,33 @@ static void test_bad_host_refused(void **state) {
 }
 
 
+static void test_names_and_validity_opts(void **state) {
+  fixture_t *f = *state;
+  static const char *const names[] = {"other.test", "127.0.0.2"};
+  cp_mint_opts_t o = {-60L * 86400, -30L * 86400, names, 2};
+  X509 *leaf = NULL;
+
+  assert_int_equal(cp_mint_leaf(&f->m, "asked.test", &o, &leaf), 0);
+  /* Names from the options, not the asked host; validity in the past. */
+  assert_int_equal(X509_check_host(leaf, "other.test", 0, 0, NULL), 1);
+  assert_int_equal(X509_check_host(leaf, "asked.test", 0, 0, NULL), 0);
+  assert_int_equal(X509_check_ip_asc(leaf, "127.0.0.2", 0), 1);
+  assert_true(X509_cmp_time(X509_get0_notAfter(leaf), NULL) < 0);
+  X509_free(leaf);
+}
+
+
+static void test_self_signed(void **state) {
+  fixture_t *f = *state;
+  X509 *leaf = NULL;
+
+  assert_int_equal(cp_mint_leaf(&f->self, "self.test", NULL, &leaf), 0);
+  assert_int_equal(X509_check_issued(leaf, leaf), X509_V_OK);
+  assert_int_equal(X509_verify(leaf, f->key), 1);
+  X509_free(leaf);
+}
+
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_dns_leaf_verifies),
@@ -161,6 +195,8 @@ int main(void) {
     cmocka_unit_test(test_serials_differ_and_key_shared),
     cmocka_unit_test(test_long_name_has_no_cn),
     cmocka_unit_test(test_bad_host_refused),
+    cmocka_unit_test(test_names_and_validity_opts),
+    cmocka_unit_test(test_self_signed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,310 @@
+#include "profile.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "http_parse.h"
+
+static const char *const element_names[CP_EL_COUNT] = {
+  "intermediate", "cross", "root", "legacy-root", "untrusted-intermediate",
+  "untrusted-root",
+};
+
+static const char *const issuer_names[CP_ISSUER_COUNT] = {
+  "intermediate", "untrusted-intermediate", "self",
+};
+
+
+const char *cp_element_name(cp_element_t e) {
+  return e < CP_EL_COUNT ? element_names[e] : "?";
+}
+
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+  return CP_ECONFIG;
+}
+
+
+int cp_parse_offset(const char *s, long *out) {
+  char *end;
+  long v, unit = 1;
+
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (end == s || errno != 0) {
+    return CP_EINVAL;
+  }
+  switch (*end) {
+  case '\0':
+  case 's':
+    break;
+  case 'm':
+    unit = 60;
+    break;
+  case 'h':
+    unit = 3600;
+    break;
+  case 'd':
+    unit = 86400;
+    break;
+  default:
+    return CP_EINVAL;
+  }
+  if (*end != '\0' && end[1] != '\0') {
+    return CP_EINVAL;
+  }
+  /* Within a century either way. */
+  if (v > 36500L * 86400 / unit || v < -36500L * 86400 / unit) {
+    return CP_EINVAL;
+  }
+  *out = v * unit;
+  return 0;
+}
+
+
+static int lookup(const char *const *names, int n, const char *s) {
+  int i;
+
+  for (i = 0; i < n; i++) {
+    if (strcmp(names[i], s) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+
+static int offset_field(json_t *o, const char *field, long def, long *out,
+                        const char *pname, char *err, size_t errlen) {
+  json_t *v = json_object_get(o, field);
+
+  *out = def;
+  if (v == NULL) {
+    return 0;
+  }
+  if (!json_is_string(v) || cp_parse_offset(json_string_value(v), out)) {
+    return fail(err, errlen, "profile '%s': \"%s\" must be an offset such "
+                "as \"-1h\" or \"+30d\"", pname, field);
+  }
+  return 0;
+}
+
+
+static int parse_one(cp_profile_t *p, const char *name, json_t *o,
+                     char *err, size_t errlen) {
+  static const char *const known[] = {
+    "description", "issuer", "not_before", "not_after", "names", "send",
+    "mirror",
+  };
+  const char *key;
+  json_t *v;
+  size_t i;
+  int k;
+
+  memset(p, 0, sizeof(*p));
+  if (strlen(name) == 0 || strlen(name) >= sizeof(p->name) ||
+      strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name)) {
+    return fail(err, errlen, "profile name '%s': use 1-%zu characters "
+                "a-z, 0-9 and '-'", name, sizeof(p->name) - 1);
+  }
+  snprintf(p->name, sizeof(p->name), "%s", name);
+  if (!json_is_object(o)) {
+    return fail(err, errlen, "profile '%s': must be an object", name);
+  }
+  json_object_foreach(o, key, v) {
+    if (lookup(known, (int)(sizeof(known) / sizeof(known[0])), key) < 0) {
+      return fail(err, errlen, "profile '%s': unknown field \"%s\"", name,
+                  key);
+    }
+  }
+  v = json_object_get(o, "description");
+  if (v != NULL) {
+    if (!json_is_string(v)) {
+      return fail(err, errlen, "profile '%s': \"description\" must be a "
+                  "string", name);
+    }
+    snprintf(p->description, sizeof(p->description), "%s",
+             json_string_value(v));
+  }
+  v = json_object_get(o, "mirror");
+  if (v != NULL) {
+    if (!json_is_boolean(v)) {
+      return fail(err, errlen, "profile '%s': \"mirror\" must be true or "
+                  "false", name);
+    }
+    p->mirror = json_is_true(v);
+    if (p->mirror && json_object_size(o) > (p->description[0] ? 2u : 1u)) {
+      return fail(err, errlen, "profile '%s': a mirror profile takes no "
+                  "other field than \"description\"", name);
+    }
+    if (p->mirror) {
+      return 0;
+    }
+  }
+  v = json_object_get(o, "issuer");
+  k = v && json_is_string(v) ? lookup(issuer_names, CP_ISSUER_COUNT,
+                                      json_string_value(v))
+                             : -1;
+  if (k < 0) {
+    return fail(err, errlen, "profile '%s': \"issuer\" must be one of "
+                "intermediate, untrusted-intermediate, self", name);
+  }
+  p->issuer = (cp_issuer_t)k;
+  if (offset_field(o, "not_before", -3600L, &p->not_before, name, err,
+                   errlen) ||
+      offset_field(o, "not_after", 30L * 86400, &p->not_after, name, err,
+                   errlen)) {
+    return CP_ECONFIG;
+  }
+  if (p->not_after <= p->not_before) {
+    return fail(err, errlen, "profile '%s': \"not_after\" must come after "
+                "\"not_before\"", name);
+  }
+  v = json_object_get(o, "names");
+  if (v != NULL) {
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > CP_PROFILE_MAX_NAMES) {
+      return fail(err, errlen, "profile '%s': \"names\" must be a list of "
+                  "1 to %d host names", name, CP_PROFILE_MAX_NAMES);
+    }
+    for (i = 0; i < json_array_size(v); i++) {
+      json_t *s = json_array_get(v, i);
+
+      if (!json_is_string(s) || !cp_host_is_valid(json_string_value(s))) {
+        return fail(err, errlen, "profile '%s': \"names\"[%zu] is not a "
+                    "host name", name, i);
+      }
+      snprintf(p->names[i], sizeof(p->names[i]), "%s", json_string_value(s));
+    }
+    p->nnames = (int)json_array_size(v);
+  }
+  v = json_object_get(o, "send");
+  if (v == NULL || !json_is_array(v) ||
+      json_array_size(v) > CP_PROFILE_MAX_SEND) {
+    return fail(err, errlen, "profile '%s': \"send\" must be a list of up "
+                "to %d of: intermediate, cross, root, legacy-root, "
+                "untrusted-intermediate, untrusted-root", name,
+                CP_PROFILE_MAX_SEND);
+  }
+  for (i = 0; i < json_array_size(v); i++) {
+    json_t *s = json_array_get(v, i);
+
+    k = json_is_string(s) ? lookup(element_names, CP_EL_COUNT,
+                                   json_string_value(s))
+                          : -1;
+    if (k < 0) {
+      return fail(err, errlen, "profile '%s': \"send\"[%zu] is not one of "
+                  "intermediate, cross, root, legacy-root, "
+                  "untrusted-intermediate, untrusted-root", name, i);
+    }
+    p->send[i] = (cp_element_t)k;
+  }
+  p->nsend = (int)json_array_size(v);
+  return 0;
+}
+
+
+int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
+                      char *err, size_t errlen) {
+  json_error_t jerr;
+  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *profiles, *o;
+  const char *name;
+  int rc = 0;
+
+  memset(set, 0, sizeof(*set));
+  if (doc == NULL) {
+    return fail(err, errlen, "line %d, column %d: %s", jerr.line,
+                jerr.column, jerr.text);
+  }
+  profiles = json_object_get(doc, "profiles");
+  if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
+    rc = fail(err, errlen, "\"profiles\" must be an object of profiles");
+    goto out;
+  }
+  json_object_foreach(profiles, name, o) {
+    if (set->n == CP_PROFILE_MAX) {
+      rc = fail(err, errlen, "more than %d profiles", CP_PROFILE_MAX);
+      goto out;
+    }
+    rc = parse_one(&set->p[set->n], name, o, err, errlen);
+    if (rc != 0) {
+      goto out;
+    }
+    set->n++;
+  }
+  if (cp_profiles_find(set, "modern") < 0) {
+    rc = fail(err, errlen, "no \"modern\" profile (the default)");
+  }
+out:
+  json_decref(doc);
+  return rc;
+}
+
+
+int cp_profiles_load(cp_profiles_t *set, const char *path, char *err,
+                     size_t errlen) {
+  char buf[64 * 1024];
+  char inner[512];
+  FILE *fp = fopen(path, "r");
+  size_t n;
+  int rc;
+
+  memset(set, 0, sizeof(*set));
+  if (fp == NULL) {
+    return fail(err, errlen, "%s: %s", path, strerror(errno));
+  }
+  n = fread(buf, 1, sizeof(buf), fp);
+  if (n == sizeof(buf)) {
+    fclose(fp);
+    return fail(err, errlen, "%s: larger than %zu bytes", path, sizeof(buf));
+  }
+  fclose(fp);
+  rc = cp_profiles_parse(set, buf, n, inner, sizeof(inner));
+  if (rc != 0) {
+    fail(err, errlen, "%s: %s", path, inner);
+  }
+  return rc;
+}
+
+
+int cp_profiles_find(const cp_profiles_t *set, const char *name) {
+  int i;
+
+  for (i = 0; i < set->n; i++) {
+    if (strcmp(set->p[i].name, name) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+
+void cp_profiles_list(const cp_profiles_t *set, char *out, size_t len) {
+  size_t used = 0;
+  int i;
+
+  out[0] = '\0';
+  for (i = 0; i < set->n && used < len; i++) {
+    int k = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+                     set->p[i].name);
+
+    if (k < 0) {
+      break;
+    }
+    used += (size_t)k;
+  }
+}

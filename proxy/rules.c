@@ -1,0 +1,173 @@
+#include "rules.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+  return CP_ECONFIG;
+}
+
+
+static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
+                      const cp_profiles_t *profiles, char *err,
+                      size_t errlen) {
+  const char *key;
+  json_t *v;
+  char list[512];
+
+  if (!json_is_object(o)) {
+    return fail(err, errlen, "rule %zu: must be an object like {\"host\": "
+                "\"*.example.test\", \"chain\": \"legacy\"}", i);
+  }
+  json_object_foreach(o, key, v) {
+    if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
+        strcmp(key, "chain") != 0) {
+      return fail(err, errlen, "rule %zu: unknown field \"%s\" (fields: "
+                  "host, port, chain)", i, key);
+    }
+  }
+  v = json_object_get(o, "host");
+  if (!json_is_string(v) || json_string_length(v) == 0 ||
+      json_string_length(v) >= sizeof(r->host) ||
+      strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz"
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") !=
+          json_string_length(v)) {
+    return fail(err, errlen, "rule %zu: \"host\" must be a host name or "
+                "glob such as \"*.example.test\"", i);
+  }
+  snprintf(r->host, sizeof(r->host), "%s", json_string_value(v));
+  v = json_object_get(o, "port");
+  r->port = 0;
+  if (v != NULL) {
+    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+        json_integer_value(v) > 65535) {
+      return fail(err, errlen, "rule %zu: \"port\" must be a number from 1 "
+                  "to 65535", i);
+    }
+    r->port = (uint16_t)json_integer_value(v);
+  }
+  v = json_object_get(o, "chain");
+  if (!json_is_string(v)) {
+    return fail(err, errlen, "rule %zu: \"chain\" must name a profile", i);
+  }
+  r->profile = cp_profiles_find(profiles, json_string_value(v));
+  if (r->profile < 0) {
+    cp_profiles_list(profiles, list, sizeof(list));
+    return fail(err, errlen, "rule %zu: \"chain\": unknown profile '%s' "
+                "(profiles: %s)", i, json_string_value(v), list);
+  }
+  return 0;
+}
+
+
+int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
+                   const cp_profiles_t *profiles, char *err, size_t errlen) {
+  json_error_t jerr;
+  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+  size_t i, n;
+  int rc = 0;
+
+  memset(rules, 0, sizeof(*rules));
+  if (doc == NULL) {
+    return fail(err, errlen, "line %d, column %d: %s", jerr.line,
+                jerr.column, jerr.text);
+  }
+  if (!json_is_array(doc)) {
+    rc = fail(err, errlen, "must be a JSON list of rules, e.g. [{\"host\": "
+              "\"*.example.test\", \"chain\": \"legacy\"}]");
+    goto out;
+  }
+  n = json_array_size(doc);
+  if (n > CP_RULES_MAX) {
+    rc = fail(err, errlen, "more than %d rules", CP_RULES_MAX);
+    goto out;
+  }
+  rules->r = calloc(n ? n : 1, sizeof(*rules->r));
+  if (rules->r == NULL) {
+    rc = fail(err, errlen, "out of memory");
+    goto out;
+  }
+  for (i = 0; i < n; i++) {
+    rc = parse_rule(&rules->r[i], i, json_array_get(doc, i), profiles, err,
+                    errlen);
+    if (rc != 0) {
+      cp_rules_free(rules);
+      goto out;
+    }
+  }
+  rules->n = (int)n;
+out:
+  json_decref(doc);
+  return rc;
+}
+
+
+int cp_rules_load(cp_rules_t *rules, const char *path,
+                  const cp_profiles_t *profiles, char *err, size_t errlen) {
+  static const size_t cap = 1024 * 1024;
+  char inner[600];
+  char *buf = malloc(cap);
+  FILE *fp;
+  size_t n;
+  int rc;
+
+  memset(rules, 0, sizeof(*rules));
+  if (buf == NULL) {
+    return fail(err, errlen, "%s: out of memory", path);
+  }
+  fp = fopen(path, "r");
+  if (fp == NULL) {
+    rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+    free(buf);
+    return rc;
+  }
+  n = fread(buf, 1, cap, fp);
+  fclose(fp);
+  if (n == cap) {
+    free(buf);
+    return fail(err, errlen, "%s: larger than %zu bytes", path, cap);
+  }
+  rc = cp_rules_parse(rules, buf, n, profiles, inner, sizeof(inner));
+  if (rc != 0) {
+    fail(err, errlen, "%s: %s", path, inner);
+  }
+  free(buf);
+  return rc;
+}
+
+
+void cp_rules_free(cp_rules_t *rules) {
+  free(rules->r);
+  rules->r = NULL;
+  rules->n = 0;
+}
+
+
+int cp_rules_match(const cp_rules_t *rules, const char *host,
+                   uint16_t port) {
+  int i;
+
+  for (i = 0; i < rules->n; i++) {
+    const cp_rule_t *r = &rules->r[i];
+
+    if ((r->port == 0 || r->port == port) && cp_glob_match(r->host, host)) {
+      return r->profile;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,36 @@
+/* Per-host chain rules (--rules FILE): a JSON list of
+ * {"host": GLOB, "port": N (optional), "chain": PROFILE}; the first match
+ * wins. Parsed from bytes (fuzzable), validated against the profiles. */
+#ifndef CP_RULES_H
+#define CP_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile.h"
+
+#define CP_RULES_MAX 1024
+
+typedef struct cp_rule_s cp_rule_t;
+typedef struct cp_rules_s cp_rules_t;
+
+struct cp_rule_s {
+  char host[256];   /* glob, '*' matches any run of characters */
+  uint16_t port;    /* 0: any */
+  int profile;      /* index into the profiles */
+};
+
+struct cp_rules_s {
+  cp_rule_t *r;     /* owned */
+  int n;
+};
+
+int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
+                   const cp_profiles_t *profiles, char *err, size_t errlen);
+int cp_rules_load(cp_rules_t *rules, const char *path,
+                  const cp_profiles_t *profiles, char *err, size_t errlen);
+void cp_rules_free(cp_rules_t *rules);
+/* The profile index of the first rule matching host:port, or -1. */
+int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port);
+
+#endif

@@ -1,0 +1,253 @@
+#include "serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "ctx.h"
+#include "diag.h"
+#include "err.h"
+#include "http_parse.h"
+#include "mint.h"
+
+
+static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {
+  switch (e) {
+  case CP_EL_INTERMEDIATE:
+    return ca->intermediate;
+  case CP_EL_CROSS:
+    return ca->cross;
+  case CP_EL_ROOT:
+    return ca->root;
+  case CP_EL_LEGACY_ROOT:
+    return ca->legacy_root;
+  case CP_EL_UNTRUSTED_INTERMEDIATE:
+    return ca->untrusted_inter;
+  case CP_EL_UNTRUSTED_ROOT:
+    return ca->untrusted_root;
+  default:
+    return NULL;
+  }
+}
+
+
+int cp_serve_init(cp_ctx_t *ctx, char *err, size_t errlen) {
+  const cp_config_t *cfg = ctx->cfg;
+  cp_serve_t *s = &ctx->serve;
+  char list[512];
+  int i, k;
+
+  if (cp_profiles_load(&s->profiles, cfg->profiles_path, err, errlen) !=
+      0) {
+    return CP_ECONFIG;
+  }
+  s->default_profile = cp_profiles_find(&s->profiles, cfg->chain);
+  if (s->default_profile < 0) {
+    cp_profiles_list(&s->profiles, list, sizeof(list));
+    snprintf(err, errlen, "--chain: unknown profile '%s' (profiles: %s)",
+             cfg->chain, list);
+    return CP_ECONFIG;
+  }
+  if (cp_ca_make_untrusted(&ctx->ca) != 0) {
+    snprintf(err, errlen, "cannot create the untrusted CA");
+    return CP_ETLS;
+  }
+  s->leaf_key = cp_mint_key_new();
+  s->minters = calloc(CP_ISSUER_COUNT, sizeof(*s->minters));
+  if (s->leaf_key == NULL || s->minters == NULL ||
+      cp_minter_init(&s->minters[CP_ISSUER_INTERMEDIATE], s->leaf_key,
+                     ctx->ca.intermediate, ctx->ca.inter_key) != 0 ||
+      cp_minter_init(&s->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE],
+                     s->leaf_key, ctx->ca.untrusted_inter,
+                     ctx->ca.untrusted_inter_key) != 0 ||
+      cp_minter_init(&s->minters[CP_ISSUER_SELF], s->leaf_key, NULL,
+                     NULL) != 0) {
+    snprintf(err, errlen, "cannot set up leaf minting");
+    return CP_ETLS;
+  }
+  for (i = 0; i < s->profiles.n; i++) {
+    const cp_profile_t *p = &s->profiles.p[i];
+
+    if (p->mirror) {
+      continue;
+    }
+    s->chains[i] = sk_X509_new_null();
+    if (s->chains[i] == NULL) {
+      snprintf(err, errlen, "out of memory");
+      return CP_ENOMEM;
+    }
+    for (k = 0; k < p->nsend; k++) {
+      X509 *x = element_cert(&ctx->ca, p->send[k]);
+
+      if (x == NULL || !sk_X509_push(s->chains[i], x)) {
+        snprintf(err, errlen, "profile '%s': cannot send %s", p->name,
+                 cp_element_name(p->send[k]));
+        return CP_ETLS;
+      }
+      X509_up_ref(x);
+    }
+  }
+  return 0;
+}
+
+
+void cp_serve_free(cp_ctx_t *ctx) {
+  cp_serve_t *s = &ctx->serve;
+  int i;
+
+  for (i = 0; i < CP_PROFILE_MAX; i++) {
+    sk_X509_pop_free(s->chains[i], X509_free);
+    s->chains[i] = NULL;
+  }
+  if (s->minters != NULL) {
+    for (i = 0; i < CP_ISSUER_COUNT; i++) {
+      cp_minter_free(&s->minters[i]);
+    }
+    free(s->minters);
+    s->minters = NULL;
+  }
+  EVP_PKEY_free(s->leaf_key);
+  s->leaf_key = NULL;
+}
+
+
+int cp_serve_select(const cp_ctx_t *ctx, const char *host, uint16_t port) {
+  int p = cp_rules_match(&ctx->rules, host, port);
+
+  return p >= 0 ? p : ctx->serve.default_profile;
+}
+
+
+/* The upstream leaf's names ("DNS:a, IP:1.2.3.4") into out. */
+static int split_names(const char *s, char out[][254], int max) {
+  int n = 0;
+
+  while (*s != '\0' && n < max) {
+    size_t len = strcspn(s, ",");
+    const char *v = memchr(s, ':', len);
+
+    if (v != NULL && (size_t)(v + 1 - s) < len) {
+      size_t vl = len - (size_t)(v + 1 - s);
+
+      if (vl < 254) {
+        memcpy(out[n], v + 1, vl);
+        out[n][vl] = '\0';
+        if (cp_host_is_valid(out[n])) {
+          n++;
+        }
+      }
+    }
+    s += len;
+    while (*s == ',' || *s == ' ') {
+      s++;
+    }
+  }
+  return n;
+}
+
+
+static int find_or(const cp_profiles_t *ps, const char *name, int fallback) {
+  int i = cp_profiles_find(ps, name);
+
+  return i >= 0 ? i : fallback;
+}
+
+
+void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
+                      const cp_verify_result_t *r, cp_serve_choice_t *out) {
+  const cp_profiles_t *ps = &s->profiles;
+  int modern = find_or(ps, "modern", 0);
+  int untrusted = find_or(ps, "untrusted-root", modern);
+  const char *cause;
+
+  memset(out, 0, sizeof(*out));
+  out->profile = profile;
+  if (!ps->p[profile].mirror && !(force_mirror && r != NULL && !r->ok)) {
+    return;
+  }
+  /* squid's ssl-bump "mimic": give the client the defect the upstream
+   * has, so it fails (or not) as it would without the proxy. */
+  out->mirrored = 1;
+  out->profile = modern;
+  if (r == NULL || r->ok) {
+    return;
+  }
+  cause = r->cause ? r->cause : "other";
+  if (strcmp(cause, "expired_leaf") == 0 ||
+      strcmp(cause, "expired_intermediate") == 0 ||
+      strcmp(cause, "expired_root") == 0) {
+    out->profile = find_or(ps, "expired", untrusted);
+  } else if (strcmp(cause, "expired_cross_sign") == 0) {
+    out->profile = find_or(ps, "legacy", untrusted);
+  } else if (strcmp(cause, "not_yet_valid") == 0) {
+    out->profile = find_or(ps, "not-yet-valid", untrusted);
+  } else if (strcmp(cause, "self_signed_leaf") == 0) {
+    out->profile = find_or(ps, "self-signed", untrusted);
+  } else if (strcmp(cause, "hostname_mismatch") == 0) {
+    /* A modern leaf for the names the upstream's leaf really has. */
+    const cp_cert_info_t *leaf = r->nchain > 0 ? &r->chain[0] : NULL;
+
+    out->nnames = leaf ? split_names(leaf->names, out->names,
+                                     CP_PROFILE_MAX_NAMES)
+                       : 0;
+    out->profile = out->nnames > 0 ? modern
+                                   : find_or(ps, "wrong-host", untrusted);
+  } else {
+    /* Unknown issuer, incomplete chain, untrusted root, weak algorithms,
+     * bad usage: a chain the client cannot verify either. */
+    out->profile = untrusted;
+  }
+}
+
+
+int cp_serve_leaf(cp_ctx_t *ctx, const cp_serve_choice_t *choice,
+                  const char *host, X509 **leaf, STACK_OF(X509) **chain) {
+  cp_serve_t *s = &ctx->serve;
+  const cp_profile_t *p = &s->profiles.p[choice->profile];
+  const char *names[CP_PROFILE_MAX_NAMES];
+  char key[CP_PROFILE_MAX_NAMES * 256 + 64];
+  cp_mint_opts_t o;
+  time_t now = time(NULL);
+  uint64_t t0;
+  int i, rc;
+
+  memset(&o, 0, sizeof(o));
+  o.not_before = p->not_before;
+  o.not_after = p->not_after;
+  for (i = 0; i < p->nnames; i++) {
+    names[i] = p->names[i];
+  }
+  o.nnames = p->nnames;
+  snprintf(key, sizeof(key), "%s", p->name);
+  if (choice->nnames > 0) {
+    size_t used = strlen(key);
+
+    for (i = 0; i < choice->nnames; i++) {
+      names[i] = choice->names[i];
+      used += (size_t)snprintf(key + used, sizeof(key) - used, "%s%s",
+                               i ? "," : "|names=", choice->names[i]);
+    }
+    o.nnames = choice->nnames;
+  }
+  o.names = names;
+  *chain = s->chains[choice->profile];
+  *leaf = cp_leaf_cache_get1(&ctx->leaves, key, host, now);
+  if (*leaf != NULL) {
+    return 0;
+  }
+  t0 = uv_hrtime();
+  rc = cp_mint_leaf(&s->minters[p->issuer], host, &o, leaf);
+  if (rc != 0) {
+    return rc;
+  }
+  ctx->mint_ns += uv_hrtime() - t0;
+  ctx->minted++;
+  /* Re-mint a day before a current leaf expires; leaves that are meant to
+   * be out of their validity are just refreshed hourly. */
+  cp_leaf_cache_put(&ctx->leaves, key, host, *leaf,
+                    now + (p->not_after > 2 * 86400 ? p->not_after - 86400
+                                                    : 3600));
+  return 0;
+}
