@@ -40,12 +40,13 @@ done
 
 start_origin --tls --host 127.0.0.1
 O=$ORIGIN_PORT
-declare -A PP
+declare -A PP PPID_OF
 cells=()
 for p in $PROFILES; do
   EVENTS_FILE=$WORK/events-$p.jsonl start_proxy --chain "$p" \
     --upstream-ca "$ORIGIN_CA"
   PP[$p]=$PROXY_PORT
+  PPID_OF[$p]=$PROXY_PID
   cells+=("$p=$PROXY_PORT")
 done
 
@@ -261,6 +262,11 @@ EVENTS=$WORK/events-mirror.jsonl
 expect_event '.event == "client_handshake" and .mirrored == true'
 
 [ $bad = 0 ] || { cat "$MD" >&2; fail "the matrix differs from the expected outcomes"; }
+for p in $PROFILES; do
+  PROXY_PID=${PPID_OF[$p]}
+  stop_proxy
+  assert_eq "$PROXY_EXIT" 0 "proxy --chain $p exit status"
+done
 
 # The docs carry the same matrix.
 DOC=$CP_SRC/docs/profiles.md
