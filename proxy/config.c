@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -101,6 +103,86 @@ static int opt_listen(cp_config_t *cfg, const char *v, char *err,
                 "--listen: '%s' is not HOST:PORT with an IP address "
                 "(e.g. 127.0.0.1:8080 or [::1]:8080)", v);
   }
+  return 0;
+}
+
+
+static int opt_control(cp_config_t *cfg, const char *v, char *err,
+                       size_t len) {
+  if (cp_config_parse_listen(v, cfg->control_host, sizeof(cfg->control_host),
+                             &cfg->control_port) != 0) {
+    return fail(err, len,
+                "--control: '%s' is not HOST:PORT with an IP address "
+                "(e.g. 127.0.0.1:8081)", v);
+  }
+  return 0;
+}
+
+
+/* ADDR[/BITS], IPv4 or IPv6; stored on the IPv4-mapped 128-bit form. */
+int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits) {
+  char host[64];
+  const char *slash = strchr(v, '/');
+  size_t hl = slash ? (size_t)(slash - v) : strlen(v);
+  unsigned long long b = 0;
+  unsigned char a4[4];
+
+  if (hl == 0 || hl >= sizeof(host)) {
+    return CP_EINVAL;
+  }
+  memcpy(host, v, hl);
+  host[hl] = '\0';
+  memset(addr, 0, 16);
+  if (inet_pton(AF_INET, host, a4) == 1) {
+    addr[10] = addr[11] = 0xff;
+    memcpy(addr + 12, a4, 4);
+    *bits = 128;
+    if (slash && (parse_uint(slash + 1, 32, &b) != 0)) {
+      return CP_EINVAL;
+    }
+    if (slash) {
+      *bits = 96 + (int)b;
+    }
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, addr) != 1) {
+    return CP_EINVAL;
+  }
+  *bits = 128;
+  if (slash) {
+    if (parse_uint(slash + 1, 128, &b) != 0) {
+      return CP_EINVAL;
+    }
+    *bits = (int)b;
+  }
+  return 0;
+}
+
+
+static int opt_control_allow(cp_config_t *cfg, const char *v, char *err,
+                             size_t len) {
+  if (cfg->ncontrol_allow == CP_MAX_PASSTHROUGH) {
+    return fail(err, len, "--control-allow: at most %d networks",
+                CP_MAX_PASSTHROUGH);
+  }
+  if (cp_config_parse_cidr(v, cfg->control_allow[cfg->ncontrol_allow].addr,
+                           &cfg->control_allow[cfg->ncontrol_allow].bits)) {
+    return fail(err, len, "--control-allow: '%s' is not an address or "
+                "network such as 10.0.0.0/8 or fd00::/8", v);
+  }
+  cfg->ncontrol_allow++;
+  return 0;
+}
+
+
+static int opt_control_token(cp_config_t *cfg, const char *v, char *err,
+                             size_t len) {
+  if (strlen(v) < 8 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                              "opqrstuvwxyz0123456789-._~+/=") != strlen(v)) {
+    return fail(err, len, "--control-token: use at least 8 characters of "
+                "A-Z a-z 0-9 - . _ ~ + / =");
+  }
+  cfg->control_token = v;
   return 0;
 }
 
@@ -295,6 +377,9 @@ static const option_t options[] = {
     {"--upstream-failure", 1, opt_upstream_failure},
     {"--passthrough", 1, opt_passthrough},
     {"--chain", 1, opt_chain},
+    {"--control", 1, opt_control},
+    {"--control-allow", 1, opt_control_allow},
+    {"--control-token", 1, opt_control_token},
     {"--rules", 1, opt_rules},
     {"--profiles", 1, opt_profiles},
     {"--connect-timeout", 1, opt_connect_timeout},
@@ -391,7 +476,12 @@ const char *cp_config_usage(void) {
          "block)\n"
          "  --chain PROFILE           chain served to clients (default "
          "modern)\n"
-         "  --rules FILE              per-host chain rules (JSON)\n"
+         "  --rules FILE              per-host chain rules (JSON; SIGHUP "
+         "reloads)\n"
+         "  --control HOST:PORT       control API (default off)\n"
+         "  --control-allow CIDR      clients allowed besides loopback "
+         "(repeatable)\n"
+         "  --control-token TOKEN     require Authorization: Bearer TOKEN\n"
          "  --profiles FILE           chain profile definitions (default "
          "the installed\n"
          "                            certs/profiles.json)\n"

@@ -35,6 +35,14 @@ struct cp_config_s {
   const char *chain;          /* borrowed: profile for all hosts */
   const char *rules_path;     /* borrowed; NULL: no rules */
   const char *profiles_path;  /* borrowed: certs/profiles.json */
+  char control_host[64];      /* "" : no control API */
+  uint16_t control_port;
+  struct {
+    unsigned char addr[16];   /* IPv4 as ::ffff:a.b.c.d */
+    int bits;                 /* prefix length on the 128-bit form */
+  } control_allow[CP_MAX_PASSTHROUGH];
+  size_t ncontrol_allow;      /* besides loopback, always allowed */
+  const char *control_token;  /* borrowed; NULL: no token needed */
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;
@@ -49,6 +57,8 @@ struct cp_config_s {
 };
 
 void cp_config_defaults(cp_config_t *cfg);
+/* ADDR[/BITS] into the 128-bit (IPv4-mapped) form. */
+int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits);
 /* argv[0] is skipped. Returns 0, or CP_EINVAL with a message in err. */
 int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
                     size_t errlen);

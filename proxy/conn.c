@@ -258,6 +258,7 @@ static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   r.total_ms = now - c->t_req;
   r.outcome = outcome;
   r.scheme = c->intercept ? "https" : "http";
+  c->ctx->stats.requests++;
   cp_event_request(&c->ctx->events, &b, &r);
 }
 

@@ -11,6 +11,7 @@
 
 #include "ca.h"
 #include "config.h"
+#include "diag.h"
 #include "event.h"
 #include "leaf_cache.h"
 #include "leg.h"
@@ -20,6 +21,21 @@
 #include "serve.h"
 
 typedef struct cp_ctx_s cp_ctx_t;
+typedef struct cp_control_s cp_control_t;
+
+/* Counters for /stats and /metrics. */
+typedef struct {
+  uint64_t requests;
+  uint64_t handshakes_accepted;
+  uint64_t handshakes_refused;
+  uint64_t alerts[257];         /* refusals by TLS alert; [256]: none */
+  uint64_t verify_ok;
+  uint64_t verify_failed;
+  uint64_t upstream_tls_failed;
+  uint64_t by_cause[CP_CAUSE_NONE + 1];
+  uint64_t rules_reloads;
+  uint64_t rules_reload_failures;
+} cp_stats_t;
 typedef struct cp_conn_s cp_conn_t;
 
 struct cp_ctx_s {
@@ -43,6 +59,9 @@ struct cp_ctx_s {
   cp_leaf_cache_t leaves;   /* owned */
   SSL_CTX *tls_server;      /* owned: client-facing */
   SSL_CTX *tls_client;      /* owned: upstream */
+  cp_stats_t stats;
+  cp_control_t *control;    /* owned: --control, NULL when off */
+  uv_signal_t sighup;       /* embedded: reloads --rules */
   uint64_t minted;          /* leaves minted */
   uint64_t mint_ns;         /* time spent minting */
   char plain[CP_LEG_RBUF];  /* TLS plaintext scratch, one loop thread */

@@ -1,6 +1,8 @@
 #include "event.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -27,8 +29,51 @@ int cp_events_open(cp_events_t *ev, const char *path) {
 }
 
 
+int cp_events_ring_init(cp_events_t *ev, size_t cap) {
+  ev->ring = calloc(cap, sizeof(*ev->ring));
+  if (ev->ring == NULL) {
+    return CP_ENOMEM;
+  }
+  ev->ring_cap = cap;
+  return 0;
+}
+
+
+uint64_t cp_events_query(const cp_events_t *ev, uint64_t since,
+                         size_t limit, cp_event_cb cb, void *arg) {
+  uint64_t last = ev->next_id - 1;  /* newest id */
+  uint64_t oldest, id, dropped = 0;
+  size_t n = 0;
+
+  if (ev->ring_cap == 0 || since >= last) {
+    return 0;
+  }
+  oldest = last >= ev->ring_cap ? last - ev->ring_cap + 1 : 1;
+  if (since + 1 < oldest) {
+    dropped = oldest - since - 1;
+    since = oldest - 1;
+  }
+  for (id = since + 1; id <= last && n < limit; id++, n++) {
+    const size_t i = (size_t)(id % ev->ring_cap);
+
+    if (ev->ring[i].id == id && ev->ring[i].json != NULL) {
+      cb(arg, id, ev->ring[i].kind, ev->ring[i].json, ev->ring[i].len);
+    }
+  }
+  return dropped;
+}
+
+
 int cp_events_close(cp_events_t *ev) {
   int rc = 0;
+  size_t i;
+
+  for (i = 0; i < ev->ring_cap; i++) {
+    free(ev->ring[i].json);
+  }
+  free(ev->ring);
+  ev->ring = NULL;
+  ev->ring_cap = 0;
 
   if (ev->fp != NULL) {
     if (fflush(ev->fp) != 0) {
@@ -64,7 +109,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
   char ts[40];
   json_t *o;
 
-  if (ev->fp == NULL) {
+  if (ev->fp == NULL && ev->ring == NULL) {
     return NULL;
   }
   o = json_object();
@@ -84,12 +129,16 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
 
 
 static void event_emit(cp_events_t *ev, json_t *o) {
+  uint64_t id = (uint64_t)json_integer_value(json_object_get(o, "id"));
+  char kind[24];
   char *line;
   size_t len;
 
   if (o == NULL) {
     return;
   }
+  snprintf(kind, sizeof(kind), "%s",
+           json_string_value(json_object_get(o, "event")));
   line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
   json_decref(o);
   if (line == NULL) {
@@ -97,11 +146,30 @@ static void event_emit(cp_events_t *ev, json_t *o) {
     return;
   }
   len = strlen(line);
-  line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
-  if (fwrite(line, 1, len + 1, ev->fp) != len + 1 || fflush(ev->fp) != 0) {
-    ev->write_failed = 1;
-  } else {
-    ev->written++;
+  if (ev->ring_cap > 0) {
+    const size_t i = (size_t)(id % ev->ring_cap);
+    char *copy = malloc(len + 1);
+
+    if (copy != NULL) {
+      memcpy(copy, line, len + 1);
+      free(ev->ring[i].json);
+      ev->ring[i].json = copy;
+      ev->ring[i].len = len;
+      ev->ring[i].id = id;
+      snprintf(ev->ring[i].kind, sizeof(ev->ring[i].kind), "%s", kind);
+    }
+  }
+  if (ev->on_event != NULL) {
+    ev->on_event(ev->on_event_arg, id, kind, line, len);
+  }
+  if (ev->fp != NULL) {
+    line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
+    if (fwrite(line, 1, len + 1, ev->fp) != len + 1 ||
+        fflush(ev->fp) != 0) {
+      ev->write_failed = 1;
+    } else {
+      ev->written++;
+    }
   }
   free(line);
 }

@@ -18,11 +18,24 @@ typedef struct cp_event_close_s cp_event_close_t;
 typedef struct cp_event_request_s cp_event_request_t;
 typedef struct cp_event_handshake_s cp_event_handshake_t;
 
+typedef void (*cp_event_cb)(void *arg, uint64_t id, const char *kind,
+                            const char *json, size_t len);
+
 struct cp_events_s {
   FILE *fp;         /* owned unless it is stdout; NULL: no event log */
   uint64_t next_id; /* id of the next event, starting at 1 */
   uint64_t written; /* events written */
   int write_failed; /* set once a write failed; reported at close */
+  /* The last ring_cap events, kept for the control API (no ring: 0). */
+  struct {
+    uint64_t id;
+    char kind[24];
+    char *json;     /* owned, without newline */
+    size_t len;
+  } *ring;          /* owned */
+  size_t ring_cap;
+  cp_event_cb on_event;   /* called after each event is recorded */
+  void *on_event_arg;
 };
 
 /* Fields every event has besides ts, id and event. */
@@ -68,6 +81,12 @@ struct cp_event_handshake_s {
 /* path: file to append to, "-" for stdout, NULL for none. */
 int cp_events_open(cp_events_t *ev, const char *path);
 int cp_events_close(cp_events_t *ev);
+/* Keeps the last cap events in memory (the control API's /events). */
+int cp_events_ring_init(cp_events_t *ev, size_t cap);
+/* Calls cb for each kept event with id > since, oldest first, at most
+ * limit; returns how many events after since are no longer kept. */
+uint64_t cp_events_query(const cp_events_t *ev, uint64_t since,
+                         size_t limit, cp_event_cb cb, void *arg);
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method,

@@ -40,6 +40,11 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
 
   memset(&h, 0, sizeof(h));
   h.accepted = accepted;
+  if (accepted) {
+    c->ctx->stats.handshakes_accepted++;
+  } else {
+    c->ctx->stats.handshakes_refused++;
+  }
   h.profile = c->ctx->serve.profiles.p[c->served_profile].name;
   h.mirrored = c->mirrored;
   h.sni = t && t->sni[0] ? t->sni : NULL;
@@ -64,6 +69,8 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
     }
   } else if (t != NULL) {
     h.alert = cp_tls_alert_name(t->alert_in);
+    c->ctx->stats.alerts[t->alert_in >= 0 && t->alert_in < 256
+                             ? t->alert_in : 256]++;
     h.error = t->err[0] ? t->err : "the client closed the connection";
   }
   cp_event_client_handshake(&c->ctx->events, &b, &h);
@@ -75,7 +82,9 @@ static void client_refused(cp_conn_t *c) {
   const char *alert = t ? cp_tls_alert_name(t->alert_in) : NULL;
 
   emit_client_handshake(c, 0);
-  cp_conn_log(c, CP_LOG_WARN, "client refused the certificate%s%s",
+  cp_conn_log(c, CP_LOG_WARN, "client refused the %s%s chain%s%s",
+              c->mirrored ? "mirrored " : "",
+              c->ctx->serve.profiles.p[c->served_profile].name,
               alert ? ": alert " : " (no alert)", alert ? alert : "");
   cp_conn_set_reason(c, "client_rejected");
   cp_conn_go_state(c, CP_CONN_CLOSING);
@@ -233,6 +242,7 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why) {
   cp_verify_result_t empty;
 
   memset(&empty, 0, sizeof(empty));
+  c->ctx->stats.upstream_tls_failed++;
   cp_event_upstream_verify(&c->ctx->events, &b, &empty, sent_sni(c), why);
   cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
   snprintf(c->block_msg, sizeof(c->block_msg),
@@ -260,6 +270,19 @@ static void upstream_verified(cp_conn_t *c) {
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_event_upstream_verify(&c->ctx->events, &b, r, sent_sni(c), NULL);
+  if (r->ok) {
+    c->ctx->stats.verify_ok++;
+  } else {
+    int k;
+
+    c->ctx->stats.verify_failed++;
+    for (k = 0; k < CP_CAUSE_NONE; k++) {
+      if (r->cause != NULL && strcmp(r->cause, cp_cause_name(k)) == 0) {
+        break;
+      }
+    }
+    c->ctx->stats.by_cause[k]++;
+  }
   if (r->ok) {
     c->upstream_ok = 1;
     upstream_settled(c);

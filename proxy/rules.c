@@ -23,6 +23,62 @@ static int fail(char *err, size_t len, const char *fmt, ...) {
 }
 
 
+int cp_rules_host_ok(const char *host) {
+  size_t n = strlen(host);
+
+  return n > 0 && n < sizeof(((cp_rule_t *)0)->host) &&
+         strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") == n;
+}
+
+
+int cp_rules_put(cp_rules_t *rules, const char *host, uint16_t port,
+                 int profile) {
+  cp_rule_t *grown;
+  int i;
+
+  if (!cp_rules_host_ok(host)) {
+    return CP_EINVAL;
+  }
+  for (i = 0; i < rules->n; i++) {
+    if (rules->r[i].port == port && strcmp(rules->r[i].host, host) == 0) {
+      rules->r[i].profile = profile;
+      return 0;
+    }
+  }
+  if (rules->n == CP_RULES_MAX) {
+    return CP_ENOMEM;
+  }
+  grown = realloc(rules->r, sizeof(*grown) * (size_t)(rules->n + 1));
+  if (grown == NULL) {
+    return CP_ENOMEM;
+  }
+  memmove(grown + 1, grown, sizeof(*grown) * (size_t)rules->n);
+  memset(&grown[0], 0, sizeof(grown[0]));
+  snprintf(grown[0].host, sizeof(grown[0].host), "%s", host);
+  grown[0].port = port;
+  grown[0].profile = profile;
+  rules->r = grown;
+  rules->n++;
+  return 0;
+}
+
+
+int cp_rules_delete(cp_rules_t *rules, const char *host) {
+  int i, kept = 0, removed = 0;
+
+  for (i = 0; i < rules->n; i++) {
+    if (strcmp(rules->r[i].host, host) == 0) {
+      removed++;
+    } else {
+      rules->r[kept++] = rules->r[i];
+    }
+  }
+  rules->n = kept;
+  return removed;
+}
+
+
 static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
                       const cp_profiles_t *profiles, char *err,
                       size_t errlen) {
@@ -42,11 +98,7 @@ static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
     }
   }
   v = json_object_get(o, "host");
-  if (!json_is_string(v) || json_string_length(v) == 0 ||
-      json_string_length(v) >= sizeof(r->host) ||
-      strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz"
-             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") !=
-          json_string_length(v)) {
+  if (!json_is_string(v) || !cp_rules_host_ok(json_string_value(v))) {
     return fail(err, errlen, "rule %zu: \"host\" must be a host name or "
                 "glob such as \"*.example.test\"", i);
   }

@@ -30,6 +30,14 @@ int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
 int cp_rules_load(cp_rules_t *rules, const char *path,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 void cp_rules_free(cp_rules_t *rules);
+/* Validates a host glob as rules accept it. */
+int cp_rules_host_ok(const char *host);
+/* Sets the rule for exactly (host, port): replaced in place when one
+ * exists, else added first (it wins over older rules). */
+int cp_rules_put(cp_rules_t *rules, const char *host, uint16_t port,
+                 int profile);
+/* Removes every rule for host (any port); returns how many. */
+int cp_rules_delete(cp_rules_t *rules, const char *host);
 /* The profile index of the first rule matching host:port, or -1. */
 int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port);
 

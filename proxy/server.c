@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "control.h"
 #include "err.h"
 #include "listener.h"
 #include "tls_client.h"
@@ -30,6 +31,8 @@ static void close_ctx_handle(cp_ctx_t *ctx, uv_handle_t *h) {
  * handles, and uv_run() returns. */
 static void server_finish(cp_ctx_t *ctx) {
   cp_listener_stop(ctx, on_ctx_handle_closed);
+  cp_control_stop(ctx);
+  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sighup);
   close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigint);
   close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigterm);
   close_ctx_handle(ctx, (uv_handle_t *)&ctx->grace);
@@ -64,6 +67,7 @@ void cp_server_shutdown(cp_ctx_t *ctx) {
   }
   ctx->shutting_down = 1;
   cp_listener_stop(ctx, on_ctx_handle_closed);
+  cp_control_stop(ctx); /* event streams would keep the loop alive */
   cp_log(&ctx->log, CP_LOG_INFO, 0, NULL, "shutting down",
          "stopped accepting; %u connection(s) in flight", ctx->nconns);
   if (ctx->nconns == 0) {
@@ -96,6 +100,35 @@ static int start_signal(cp_ctx_t *ctx, uv_signal_t *s, int signum) {
   s->data = ctx;
   ctx->open_handles++;
   return uv_signal_start(s, on_signal, signum);
+}
+
+
+/* SIGHUP: re-read --rules. A bad file keeps the rules in force (including
+ * those set through the control API) and says why. */
+static void on_sighup(uv_signal_t *s, int signum) {
+  cp_ctx_t *ctx = s->data;
+  cp_rules_t fresh;
+  char err[1400];
+
+  (void)signum;
+  if (ctx->cfg->rules_path == NULL) {
+    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: no --rules file to reload");
+    return;
+  }
+  if (cp_rules_load(&fresh, ctx->cfg->rules_path, &ctx->serve.profiles, err,
+                    sizeof(err)) != 0) {
+    ctx->stats.rules_reload_failures++;
+    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: kept the current %d rule(s): %s", ctx->rules.n, err);
+    return;
+  }
+  cp_rules_free(&ctx->rules);
+  ctx->rules = fresh;
+  ctx->stats.rules_reloads++;
+  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+         "SIGHUP: loaded %d rule(s) from %s", ctx->rules.n,
+         ctx->cfg->rules_path);
 }
 
 
@@ -178,6 +211,14 @@ int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
   if (rc == 0) {
     rc = start_signal(ctx, &ctx->sigterm, SIGTERM);
   }
+  if (rc == 0) {
+    rc = uv_signal_init(loop, &ctx->sighup);
+    if (rc == 0) {
+      ctx->sighup.data = ctx;
+      ctx->open_handles++;
+      rc = uv_signal_start(&ctx->sighup, on_sighup, SIGHUP);
+    }
+  }
   if (rc != 0) {
     fprintf(stderr, "chainproxy: cannot install signal handlers: %s\n",
             uv_strerror(rc));
@@ -193,6 +234,14 @@ int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
             strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
             strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
             uv_strerror(rc));
+    return rc;
+  }
+  rc = cp_control_start(ctx);
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: cannot serve the control API on %s%s%s:%u:"
+            " %s\n", strchr(cfg->control_host, ':') ? "[" : "",
+            cfg->control_host, strchr(cfg->control_host, ':') ? "]" : "",
+            cfg->control_port, uv_strerror(rc));
     return rc;
   }
   return 0;
@@ -221,6 +270,11 @@ int cp_server_close(cp_ctx_t *ctx) {
   }
   server_finish(ctx);
   uv_run(ctx->loop, UV_RUN_DEFAULT);
+  if (ctx->control != NULL) {
+    /* Never started listening (start failed): nothing left to close. */
+    free(ctx->control);
+    ctx->control = NULL;
+  }
   SSL_CTX_free(ctx->tls_server);
   ctx->tls_server = NULL;
   SSL_CTX_free(ctx->tls_client);
