@@ -35,7 +35,10 @@ done
 
 # 3. The runtime list covers the binary's shared libraries.
 if command -v ldd >/dev/null && command -v dpkg >/dev/null; then
-  for lib in $(ldd "$CP_BIN" | awk '/=> \// {print $3}'); do
+  # A sanitizer build also links the sanitizer runtimes (and what they
+  # need), which the release image never has.
+  for lib in $(ldd "$CP_BIN" | awk '/=> \// {print $3}' |
+               grep -vE '/lib(asan|ubsan|lsan|tsan|gcc_s|stdc\+\+)\.so'); do
     real=$(readlink -f "$lib")
     pkg=$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1) ||
       pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
