@@ -259,6 +259,9 @@ static void conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   r.outcome = outcome;
   r.scheme = c->intercept ? "https" : "http";
   c->ctx->stats.requests++;
+  cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%llu bytes, %llu ms)", r.method,
+              url, status, (unsigned long long)r.bytes_to_client,
+              (unsigned long long)r.total_ms);
   cp_event_request(&c->ctx->events, &b, &r);
 }
 

@@ -42,6 +42,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
   h.accepted = accepted;
   if (accepted) {
     c->ctx->stats.handshakes_accepted++;
+    cp_conn_log(c, CP_LOG_INFO, "client accepted the %s%s chain (%s)",
+                c->mirrored ? "mirrored " : "",
+                c->ctx->serve.profiles.p[c->served_profile].name,
+                t ? SSL_get_version(t->ssl) : "?");
   } else {
     c->ctx->stats.handshakes_refused++;
   }
@@ -272,6 +276,10 @@ static void upstream_verified(cp_conn_t *c) {
   cp_event_upstream_verify(&c->ctx->events, &b, r, sent_sni(c), NULL);
   if (r->ok) {
     c->ctx->stats.verify_ok++;
+    cp_conn_log(c, CP_LOG_INFO, "upstream verified: %s, %d certificate(s)%s%s",
+                r->nchain > 0 ? r->chain[0].subject : "?", r->nchain,
+                r->warning ? "; warning: " : "",
+                r->warning ? r->warning : "");
   } else {
     int k;
 
