@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +23,6 @@ static const char *const ca_files[] = {
     "legacy-root.key",  "cross.pem",        "intermediate.pem",
     "intermediate.key",
 };
-
-
-static int ca_fail(char *err, size_t len, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-
-static int ca_fail(char *err, size_t len, int rc, const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return rc;
-}
 
 
 int cp_ca_default_dir(const char *dir, char *out, size_t len) {
@@ -177,23 +162,23 @@ static int write_new_file(const char *path, mode_t mode, X509 *cert,
 
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
-    return ca_fail(err, errlen, -errno, "%s: cannot create: %s", path,
+    return cp_errf(err, errlen, -errno, "%s: cannot create: %s", path,
                    strerror(errno));
   }
   if (fchmod(fd, mode) != 0) { /* the umask must not widen or narrow it */
     close(fd);
-    return ca_fail(err, errlen, -errno, "%s: chmod: %s", path,
+    return cp_errf(err, errlen, -errno, "%s: chmod: %s", path,
                    strerror(errno));
   }
   fp = fdopen(fd, "w");
   if (fp == NULL) {
     close(fd);
-    return ca_fail(err, errlen, CP_EIO, "%s: cannot write", path);
+    return cp_errf(err, errlen, CP_EIO, "%s: cannot write", path);
   }
   ok = cert ? PEM_write_X509(fp, cert)
             : PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL);
   if (fclose(fp) != 0 || ok != 1) {
-    return ca_fail(err, errlen, CP_EIO, "%s: write failed", path);
+    return cp_errf(err, errlen, CP_EIO, "%s: write failed", path);
   }
   return 0;
 }
@@ -210,7 +195,7 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
   ca->inter_key = EVP_EC_gen("P-256");
   if (ca->root_key == NULL || ca->legacy_key == NULL ||
       ca->inter_key == NULL) {
-    return ca_fail(err, errlen, CP_ETLS, "key generation failed");
+    return cp_errf(err, errlen, CP_ETLS, "key generation failed");
   }
   ca->root = make_ca_cert("chainproxy Modern Root CA", ca->root_key, NULL,
                           ca->root_key, now - day, now + 3650 * day, 0);
@@ -219,7 +204,7 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
                                  CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER,
                                  0);
   if (ca->root == NULL || ca->legacy_root == NULL) {
-    return ca_fail(err, errlen, CP_ETLS, "root certificate creation failed");
+    return cp_errf(err, errlen, CP_ETLS, "root certificate creation failed");
   }
   /* The cross-sign carries the modern root's name and key, issued by the
    * legacy root, and ends when the legacy root does: the shape of the
@@ -231,7 +216,7 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
                                   ca->inter_key, ca->root, ca->root_key,
                                   now - day, now + 1825 * day, 1);
   if (ca->cross == NULL || ca->intermediate == NULL) {
-    return ca_fail(err, errlen, CP_ETLS, "CA certificate creation failed");
+    return cp_errf(err, errlen, CP_ETLS, "CA certificate creation failed");
   }
   {
     const struct {
@@ -271,14 +256,14 @@ static int load_cert(const cp_ca_t *ca, const char *name, X509 **out,
   cp_ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
   if (fp == NULL) {
-    return ca_fail(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
                    strerror(errno));
   }
   *out = PEM_read_X509(fp, NULL, NULL, NULL);
   fclose(fp);
   if (*out == NULL) {
     ERR_clear_error();
-    return ca_fail(err, errlen, CP_ECONFIG,
+    return cp_errf(err, errlen, CP_ECONFIG,
                    "%s: not a PEM certificate (corrupt?)", path);
   }
   return 0;
@@ -294,12 +279,12 @@ static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
   cp_ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
   if (fp == NULL) {
-    return ca_fail(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
                    strerror(errno));
   }
   if (fstat(fileno(fp), &st) != 0 || (st.st_mode & 077) != 0) {
     fclose(fp);
-    return ca_fail(err, errlen, CP_EPERM,
+    return cp_errf(err, errlen, CP_EPERM,
                    "%s: private key is readable by group or others (mode "
                    "%04o); fix it with: chmod 600 %s",
                    path, (unsigned)(st.st_mode & 07777), path);
@@ -308,7 +293,7 @@ static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
   fclose(fp);
   if (*out == NULL) {
     ERR_clear_error();
-    return ca_fail(err, errlen, CP_ECONFIG,
+    return cp_errf(err, errlen, CP_ECONFIG,
                    "%s: not a PEM private key (corrupt?)", path);
   }
   return 0;
@@ -323,7 +308,7 @@ static int check_pair(const cp_ca_t *ca, X509 *cert, EVP_PKEY *key,
   if (X509_check_private_key(cert, key) != 1) {
     ERR_clear_error();
     cp_ca_path(ca, key_name, path, sizeof(path));
-    return ca_fail(err, errlen, CP_ECONFIG,
+    return cp_errf(err, errlen, CP_ECONFIG,
                    "%s: does not match the certificate in %s", path,
                    cert_name);
   }
@@ -373,14 +358,14 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
 
   memset(ca, 0, sizeof(*ca));
   if (snprintf(ca->dir, sizeof(ca->dir), "%s", dir) >= (int)sizeof(ca->dir)) {
-    return ca_fail(err, errlen, CP_EINVAL, "%s: path too long", dir);
+    return cp_errf(err, errlen, CP_EINVAL, "%s: path too long", dir);
   }
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-    return ca_fail(err, errlen, -errno, "%s: cannot create directory: %s",
+    return cp_errf(err, errlen, -errno, "%s: cannot create directory: %s",
                    dir, strerror(errno));
   }
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return ca_fail(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
   }
   for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
     cp_ca_path(ca, ca_files[i], path, sizeof(path));
@@ -397,7 +382,7 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
     cp_ca_path(ca, missing, path, sizeof(path));
     /* Never fill gaps: a new key next to old certificates would silently
      * invalidate what users have installed. */
-    return ca_fail(err, errlen, CP_ECONFIG,
+    return cp_errf(err, errlen, CP_ECONFIG,
                    "%s: missing while other CA files exist in %s; restore "
                    "it, or move the directory away to start a new CA",
                    path, dir);

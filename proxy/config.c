@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,6 @@ struct option_s {
   int takes_value;
   int (*apply)(cp_config_t *cfg, const char *value, char *err, size_t len);
 };
-
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-
-static int fail(char *err, size_t len, const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return CP_EINVAL;
-}
 
 
 int cp_config_parse_listen(const char *s, char *host, size_t hostlen,
@@ -99,8 +84,7 @@ static int opt_listen(cp_config_t *cfg, const char *v, char *err,
                       size_t len) {
   if (cp_config_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host),
                              &cfg->listen_port) != 0) {
-    return fail(err, len,
-                "--listen: '%s' is not HOST:PORT with an IP address "
+    return cp_errf(err, len, CP_EINVAL, "--listen: '%s' is not HOST:PORT with an IP address "
                 "(e.g. 127.0.0.1:8080 or [::1]:8080)", v);
   }
   return 0;
@@ -111,8 +95,7 @@ static int opt_control(cp_config_t *cfg, const char *v, char *err,
                        size_t len) {
   if (cp_config_parse_listen(v, cfg->control_host, sizeof(cfg->control_host),
                              &cfg->control_port) != 0) {
-    return fail(err, len,
-                "--control: '%s' is not HOST:PORT with an IP address "
+    return cp_errf(err, len, CP_EINVAL, "--control: '%s' is not HOST:PORT with an IP address "
                 "(e.g. 127.0.0.1:8081)", v);
   }
   return 0;
@@ -162,12 +145,12 @@ int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits) {
 static int opt_control_allow(cp_config_t *cfg, const char *v, char *err,
                              size_t len) {
   if (cfg->ncontrol_allow == CP_MAX_PASSTHROUGH) {
-    return fail(err, len, "--control-allow: at most %d networks",
+    return cp_errf(err, len, CP_EINVAL, "--control-allow: at most %d networks",
                 CP_MAX_PASSTHROUGH);
   }
   if (cp_config_parse_cidr(v, cfg->control_allow[cfg->ncontrol_allow].addr,
                            &cfg->control_allow[cfg->ncontrol_allow].bits)) {
-    return fail(err, len, "--control-allow: '%s' is not an address or "
+    return cp_errf(err, len, CP_EINVAL, "--control-allow: '%s' is not an address or "
                 "network such as 10.0.0.0/8 or fd00::/8", v);
   }
   cfg->ncontrol_allow++;
@@ -179,7 +162,7 @@ static int opt_control_token(cp_config_t *cfg, const char *v, char *err,
                              size_t len) {
   if (strlen(v) < 8 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
                               "opqrstuvwxyz0123456789-._~+/=") != strlen(v)) {
-    return fail(err, len, "--control-token: use at least 8 characters of "
+    return cp_errf(err, len, CP_EINVAL, "--control-token: use at least 8 characters of "
                 "A-Z a-z 0-9 - . _ ~ + / =");
   }
   cfg->control_token = v;
@@ -190,7 +173,7 @@ static int opt_control_token(cp_config_t *cfg, const char *v, char *err,
 static int opt_events(cp_config_t *cfg, const char *v, char *err,
                       size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--events: needs a file name or '-'");
+    return cp_errf(err, len, CP_EINVAL, "--events: needs a file name or '-'");
   }
   cfg->events_path = v;
   return 0;
@@ -200,7 +183,7 @@ static int opt_events(cp_config_t *cfg, const char *v, char *err,
 static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err,
                       size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--ca-dir: needs a directory");
+    return cp_errf(err, len, CP_EINVAL, "--ca-dir: needs a directory");
   }
   cfg->ca_dir = v;
   return 0;
@@ -210,7 +193,7 @@ static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err,
 static int opt_upstream_ca(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--upstream-ca: needs a PEM file");
+    return cp_errf(err, len, CP_EINVAL, "--upstream-ca: needs a PEM file");
   }
   cfg->upstream_ca = v;
   return 0;
@@ -226,7 +209,7 @@ static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
   } else if (strcmp(v, "mirror") == 0) {
     cfg->upstream_failure = CP_FAIL_MIRROR;
   } else {
-    return fail(err, len, "--upstream-failure: '%s' is not one of block, "
+    return cp_errf(err, len, CP_EINVAL, "--upstream-failure: '%s' is not one of block, "
                 "mirror, ignore", v);
   }
   return 0;
@@ -237,7 +220,7 @@ static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
 static int opt_chain(cp_config_t *cfg, const char *v, char *err,
                      size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--chain: needs a profile name");
+    return cp_errf(err, len, CP_EINVAL, "--chain: needs a profile name");
   }
   cfg->chain = v;
   return 0;
@@ -247,7 +230,7 @@ static int opt_chain(cp_config_t *cfg, const char *v, char *err,
 static int opt_rules(cp_config_t *cfg, const char *v, char *err,
                      size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--rules: needs a JSON file");
+    return cp_errf(err, len, CP_EINVAL, "--rules: needs a JSON file");
   }
   cfg->rules_path = v;
   return 0;
@@ -257,7 +240,7 @@ static int opt_rules(cp_config_t *cfg, const char *v, char *err,
 static int opt_profiles(cp_config_t *cfg, const char *v, char *err,
                         size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--profiles: needs a JSON file");
+    return cp_errf(err, len, CP_EINVAL, "--profiles: needs a JSON file");
   }
   cfg->profiles_path = v;
   return 0;
@@ -267,10 +250,10 @@ static int opt_profiles(cp_config_t *cfg, const char *v, char *err,
 static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   if (*v == '\0') {
-    return fail(err, len, "--passthrough: needs a host glob");
+    return cp_errf(err, len, CP_EINVAL, "--passthrough: needs a host glob");
   }
   if (cfg->npassthrough == CP_MAX_PASSTHROUGH) {
-    return fail(err, len, "--passthrough: at most %d patterns",
+    return cp_errf(err, len, CP_EINVAL, "--passthrough: at most %d patterns",
                 CP_MAX_PASSTHROUGH);
   }
   cfg->passthrough[cfg->npassthrough++] = v;
@@ -281,7 +264,7 @@ static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
 static int seconds_opt(uint64_t *field, const char *flag, const char *v,
                        char *err, size_t len) {
   if (parse_seconds(v, field) != 0) {
-    return fail(err, len, "%s: '%s' is not a positive number of seconds",
+    return cp_errf(err, len, CP_EINVAL, "%s: '%s' is not a positive number of seconds",
                 flag, v);
   }
   return 0;
@@ -318,8 +301,7 @@ static int opt_max_header(cp_config_t *cfg, const char *v, char *err,
   unsigned long long n;
 
   if (parse_uint(v, 1024 * 1024, &n) != 0 || n < 1024) {
-    return fail(err, len,
-                "--max-header-bytes: '%s' is not a number from 1024 to "
+    return cp_errf(err, len, CP_EINVAL, "--max-header-bytes: '%s' is not a number from 1024 to "
                 "1048576", v);
   }
   cfg->max_header_bytes = (size_t)n;
@@ -332,8 +314,7 @@ static int opt_max_conns(cp_config_t *cfg, const char *v, char *err,
   unsigned long long n;
 
   if (parse_uint(v, 1000000, &n) != 0) {
-    return fail(err, len,
-                "--max-conns: '%s' is not a number from 1 to 1000000", v);
+    return cp_errf(err, len, CP_EINVAL, "--max-conns: '%s' is not a number from 1 to 1000000", v);
   }
   cfg->max_conns = (unsigned)n;
   return 0;
@@ -434,7 +415,7 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
       }
     }
     if (opt == NULL) {
-      return fail(err, errlen, "unknown option '%s' (see --help)", arg);
+      return cp_errf(err, errlen, CP_EINVAL, "unknown option '%s' (see --help)", arg);
     }
     if (opt->takes_value) {
       if (arg[name_len] == '=') {
@@ -442,10 +423,10 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
       } else if (i + 1 < argc) {
         value = argv[++i];
       } else {
-        return fail(err, errlen, "%s needs a value (see --help)", opt->name);
+        return cp_errf(err, errlen, CP_EINVAL, "%s needs a value (see --help)", opt->name);
       }
     } else if (arg[name_len] == '=') {
-      return fail(err, errlen, "%s takes no value", opt->name);
+      return cp_errf(err, errlen, CP_EINVAL, "%s takes no value", opt->name);
     }
     rc = opt->apply(cfg, value, err, errlen);
     if (rc != 0) {

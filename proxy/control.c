@@ -383,6 +383,15 @@ static void get_events(cp_ctx_t *ctx, const char *query,
 }
 
 
+/* The label of stats.alerts[i]: the alert's RFC name, "none" for a
+ * client that just closed. */
+static const char *alert_label(int i) {
+  const char *n = i < 256 ? cp_tls_alert_name(i) : "none";
+
+  return n ? n : "unknown";
+}
+
+
 static json_t *stats_json(cp_ctx_t *ctx) {
   const cp_stats_t *s = &ctx->stats;
   json_t *alerts = json_object(), *causes = json_object();
@@ -390,16 +399,13 @@ static json_t *stats_json(cp_ctx_t *ctx) {
 
   for (i = 0; i < 257; i++) {
     if (s->alerts[i] > 0) {
-      const char *n = i < 256 ? cp_tls_alert_name(i) : "none";
-
-      json_object_set_new(alerts, n ? n : "unknown",
+      json_object_set_new(alerts, alert_label(i),
                           json_integer((json_int_t)s->alerts[i]));
     }
   }
-  for (i = 0; i <= CP_CAUSE_NONE; i++) {
+  for (i = 0; i < CP_CAUSE_NONE; i++) {
     if (s->by_cause[i] > 0) {
-      json_object_set_new(causes, i < CP_CAUSE_NONE ? cp_cause_name(i)
-                                                    : "other",
+      json_object_set_new(causes, cp_cause_name(i),
                           json_integer((json_int_t)s->by_cause[i]));
     }
   }
@@ -462,13 +468,12 @@ static void get_metrics(cp_ctx_t *ctx, cp_control_resp_t *r) {
          "Served chains refused by clients, by the TLS alert they sent.");
   for (i = 0; i < 257; i++) {
     if (s->alerts[i] > 0) {
-      const char *n = i < 256 ? cp_tls_alert_name(i) : "none";
-
       cp_buf_appendf(b, "chainproxy_client_rejections_total{alert=\"%s\"} "
-                     "%llu\n", n ? n : "unknown",
+                     "%llu\n", alert_label(i),
                      (unsigned long long)s->alerts[i]);
     }
   }
+
   metric(b, "upstream_verify_total", "counter",
          "Upstream certificate verifications, by result.");
   cp_buf_appendf(b, "chainproxy_upstream_verify_total{result=\"ok\"} %llu\n"
@@ -479,14 +484,14 @@ static void get_metrics(cp_ctx_t *ctx, cp_control_resp_t *r) {
                  (unsigned long long)s->upstream_tls_failed);
   metric(b, "upstream_verify_failures_total", "counter",
          "Upstream verification failures, by diagnosed cause.");
-  for (i = 0; i <= CP_CAUSE_NONE; i++) {
+  for (i = 0; i < CP_CAUSE_NONE; i++) {
     if (s->by_cause[i] > 0) {
       cp_buf_appendf(b, "chainproxy_upstream_verify_failures_total{cause="
-                     "\"%s\"} %llu\n", i < CP_CAUSE_NONE ? cp_cause_name(i)
-                                                         : "other",
+                     "\"%s\"} %llu\n", cp_cause_name(i),
                      (unsigned long long)s->by_cause[i]);
     }
   }
+
   metric(b, "leaves_minted_total", "counter", "Leaf certificates minted.");
   cp_buf_appendf(b, "chainproxy_leaves_minted_total %llu\n",
                  (unsigned long long)ctx->minted);
@@ -579,6 +584,8 @@ void cp_control_route(cp_ctx_t *ctx, const char *method, const char *target,
     }
   } else if (strcmp(path, "/events/stream") == 0) {
     if (method_is(method, "GET", r, "GET")) {
+      r->sse_replay = strncmp(query, "since=", 6) == 0 ||
+                      strstr(query, "&since=") != NULL;
       if (query_u64(query, "since", 0, UINT64_MAX / 2, &r->sse_since) !=
           0) {
         resp_error(r, 400, "since must be an event id");
@@ -653,22 +660,21 @@ static void respond(cp_ctl_conn_t *c, const cp_control_resp_t *r,
                  reason(r->status), r->content_type ? r->content_type
                                                     : "application/json");
   if (r->sse) {
-    cp_buf_append_str(&h, "Cache-Control: no-cache\r\nConnection: "
-                          "keep-alive\r\n\r\n");
+    cp_buf_append_str(&h, "Cache-Control: no-cache\r\n");
   } else {
-    cp_buf_appendf(&h, "Content-Length: %zu\r\n%s%s%s%s\r\n", r->body.len,
-                   r->allow ? "Allow: " : "", r->allow ? r->allow : "",
-                   r->allow ? "\r\n" : "",
-                   r->status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
-    if (!keep_alive) {
-      c->close_after_write = 1;
-    }
+    cp_buf_appendf(&h, "Content-Length: %zu\r\n", r->body.len);
+  }
+  if (r->allow != NULL) {
+    cp_buf_appendf(&h, "Allow: %s\r\n", r->allow);
+  }
+  if (r->status == 401) {
+    cp_buf_append_str(&h, "WWW-Authenticate: Bearer\r\n");
   }
   if (!r->sse && !keep_alive) {
-    /* Replace the blank line with Connection: close + blank line. */
-    h.len -= 2;
-    cp_buf_append_str(&h, "Connection: close\r\n\r\n");
+    cp_buf_append_str(&h, "Connection: close\r\n");
+    c->close_after_write = 1;
   }
+  cp_buf_append_str(&h, "\r\n");
   conn_write(c, h.data, h.len);
   if (!head_only && !r->sse && r->body.len > 0) {
     conn_write(c, r->body.data, r->body.len);
@@ -745,7 +751,7 @@ static int on_message_complete(http_parser *p) {
   respond(c, &r, strcmp(method, "HEAD") == 0, keep);
   if (r.sse) {
     c->sse = 1;
-    if (r.sse_since > 0 || strstr(c->url.data, "since=") != NULL) {
+    if (r.sse_replay) {
       cp_events_query(&ctx->events, r.sse_since, CP_CONTROL_RING,
                       replay_event, c);
     }

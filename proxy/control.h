@@ -22,6 +22,7 @@ typedef struct {
   cp_buf_t body;            /* owned by the caller after the call */
   const char *allow;        /* for 405: the methods allowed */
   int sse;                  /* switch the connection to an event stream */
+  int sse_replay;           /* since= given: send the kept events first */
   unsigned long long sse_since;
 } cp_control_resp_t;
 

@@ -32,7 +32,7 @@ typedef struct {
   uint64_t verify_ok;
   uint64_t verify_failed;
   uint64_t upstream_tls_failed;
-  uint64_t by_cause[CP_CAUSE_NONE + 1];
+  uint64_t by_cause[CP_CAUSE_NONE];  /* failures by cp_cause_t */
   uint64_t rules_reloads;
   uint64_t rules_reload_failures;
 } cp_stats_t;

@@ -319,6 +319,7 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host,
   int i, primary = -1;
 
   r->cause = NULL;
+  r->cause_id = CP_CAUSE_NONE;
   r->hint[0] = '\0';
   r->primary = -1;
   r->warning = NULL;
@@ -336,6 +337,7 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host,
     const cp_cert_info_t *c = cert_at(r, r->errors[primary].depth);
 
     r->primary = primary;
+    r->cause_id = best;
     r->cause = cp_cause_name(best);
     r->error_depth = r->errors[primary].depth;
     r->error_code = r->errors[primary].code;
@@ -346,6 +348,7 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host,
     hint_for(r, best, r->error_depth, r->error_code, host, r->hint,
              sizeof(r->hint));
   } else if (!r->ok) {
+    r->cause_id = CP_CAUSE_OTHER;
     r->cause = cp_cause_name(CP_CAUSE_OTHER);
     snprintf(r->hint, sizeof(r->hint), "OpenSSL says: %s.",
              r->error ? r->error : "verification failed");

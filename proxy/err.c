@@ -1,5 +1,8 @@
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <uv.h>
 
 
@@ -30,4 +33,14 @@ const char *cp_strerror(int err) {
   default:
     return uv_strerror(err);
   }
+}
+
+
+int cp_errf(char *err, size_t len, int rc, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+  return rc;
 }

@@ -3,6 +3,8 @@
 #ifndef CP_ERR_H
 #define CP_ERR_H
 
+#include <stddef.h>
+
 #define CP_ERR_MAP(X)                                                        \
   X(EINVAL, -5000, "invalid argument")                                       \
   X(ENOMEM, -5001, "out of memory")                                          \
@@ -27,6 +29,11 @@ enum cp_err_e {
 /* Names and messages for both chainproxy and libuv codes. */
 const char *cp_err_name(int err);
 const char *cp_strerror(int err);
+
+/* Writes a formatted message into err (len bytes) and returns rc: the
+ * one-line error reports of config, CA, profile and rules parsing. */
+int cp_errf(char *err, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define CP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

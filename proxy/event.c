@@ -129,7 +129,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
 
 
 static void event_emit(cp_events_t *ev, json_t *o) {
-  uint64_t id = (uint64_t)json_integer_value(json_object_get(o, "id"));
+  uint64_t id;
   char kind[24];
   char *line;
   size_t len;
@@ -137,6 +137,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
   if (o == NULL) {
     return;
   }
+  id = (uint64_t)json_integer_value(json_object_get(o, "id"));
   snprintf(kind, sizeof(kind), "%s",
            json_string_value(json_object_get(o, "event")));
   line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -281,15 +281,8 @@ static void upstream_verified(cp_conn_t *c) {
                 r->warning ? "; warning: " : "",
                 r->warning ? r->warning : "");
   } else {
-    int k;
-
     c->ctx->stats.verify_failed++;
-    for (k = 0; k < CP_CAUSE_NONE; k++) {
-      if (r->cause != NULL && strcmp(r->cause, cp_cause_name(k)) == 0) {
-        break;
-      }
-    }
-    c->ctx->stats.by_cause[k]++;
+    c->ctx->stats.by_cause[r->cause_id]++;
   }
   if (r->ok) {
     c->upstream_ok = 1;

@@ -1,7 +1,6 @@
 #include "profile.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,6 @@ static const char *const issuer_names[CP_ISSUER_COUNT] = {
 
 const char *cp_element_name(cp_element_t e) {
   return e < CP_EL_COUNT ? element_names[e] : "?";
-}
-
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return CP_ECONFIG;
 }
 
 
@@ -96,7 +83,7 @@ static int offset_field(json_t *o, const char *field, long def, long *out,
     return 0;
   }
   if (!json_is_string(v) || cp_parse_offset(json_string_value(v), out)) {
-    return fail(err, errlen, "profile '%s': \"%s\" must be an offset such "
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"%s\" must be an offset such "
                 "as \"-1h\" or \"+30d\"", pname, field);
   }
   return 0;
@@ -117,23 +104,23 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   memset(p, 0, sizeof(*p));
   if (strlen(name) == 0 || strlen(name) >= sizeof(p->name) ||
       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name)) {
-    return fail(err, errlen, "profile name '%s': use 1-%zu characters "
+    return cp_errf(err, errlen, CP_ECONFIG, "profile name '%s': use 1-%zu characters "
                 "a-z, 0-9 and '-'", name, sizeof(p->name) - 1);
   }
   snprintf(p->name, sizeof(p->name), "%s", name);
   if (!json_is_object(o)) {
-    return fail(err, errlen, "profile '%s': must be an object", name);
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': must be an object", name);
   }
   json_object_foreach(o, key, v) {
     if (lookup(known, (int)(sizeof(known) / sizeof(known[0])), key) < 0) {
-      return fail(err, errlen, "profile '%s': unknown field \"%s\"", name,
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': unknown field \"%s\"", name,
                   key);
     }
   }
   v = json_object_get(o, "description");
   if (v != NULL) {
     if (!json_is_string(v)) {
-      return fail(err, errlen, "profile '%s': \"description\" must be a "
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"description\" must be a "
                   "string", name);
     }
     snprintf(p->description, sizeof(p->description), "%s",
@@ -142,12 +129,12 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   v = json_object_get(o, "mirror");
   if (v != NULL) {
     if (!json_is_boolean(v)) {
-      return fail(err, errlen, "profile '%s': \"mirror\" must be true or "
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"mirror\" must be true or "
                   "false", name);
     }
     p->mirror = json_is_true(v);
     if (p->mirror && json_object_size(o) > (p->description[0] ? 2u : 1u)) {
-      return fail(err, errlen, "profile '%s': a mirror profile takes no "
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': a mirror profile takes no "
                   "other field than \"description\"", name);
     }
     if (p->mirror) {
@@ -159,7 +146,7 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
                                       json_string_value(v))
                              : -1;
   if (k < 0) {
-    return fail(err, errlen, "profile '%s': \"issuer\" must be one of "
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"issuer\" must be one of "
                 "intermediate, untrusted-intermediate, self", name);
   }
   p->issuer = (cp_issuer_t)k;
@@ -170,21 +157,21 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
     return CP_ECONFIG;
   }
   if (p->not_after <= p->not_before) {
-    return fail(err, errlen, "profile '%s': \"not_after\" must come after "
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"not_after\" must come after "
                 "\"not_before\"", name);
   }
   v = json_object_get(o, "names");
   if (v != NULL) {
     if (!json_is_array(v) || json_array_size(v) == 0 ||
         json_array_size(v) > CP_PROFILE_MAX_NAMES) {
-      return fail(err, errlen, "profile '%s': \"names\" must be a list of "
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"names\" must be a list of "
                   "1 to %d host names", name, CP_PROFILE_MAX_NAMES);
     }
     for (i = 0; i < json_array_size(v); i++) {
       json_t *s = json_array_get(v, i);
 
       if (!json_is_string(s) || !cp_host_is_valid(json_string_value(s))) {
-        return fail(err, errlen, "profile '%s': \"names\"[%zu] is not a "
+        return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"names\"[%zu] is not a "
                     "host name", name, i);
       }
       snprintf(p->names[i], sizeof(p->names[i]), "%s", json_string_value(s));
@@ -194,7 +181,7 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   v = json_object_get(o, "send");
   if (v == NULL || !json_is_array(v) ||
       json_array_size(v) > CP_PROFILE_MAX_SEND) {
-    return fail(err, errlen, "profile '%s': \"send\" must be a list of up "
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"send\" must be a list of up "
                 "to %d of: intermediate, cross, root, legacy-root, "
                 "untrusted-intermediate, untrusted-root", name,
                 CP_PROFILE_MAX_SEND);
@@ -206,7 +193,7 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
                                    json_string_value(s))
                           : -1;
     if (k < 0) {
-      return fail(err, errlen, "profile '%s': \"send\"[%zu] is not one of "
+      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"send\"[%zu] is not one of "
                   "intermediate, cross, root, legacy-root, "
                   "untrusted-intermediate, untrusted-root", name, i);
     }
@@ -227,17 +214,17 @@ int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
 
   memset(set, 0, sizeof(*set));
   if (doc == NULL) {
-    return fail(err, errlen, "line %d, column %d: %s", jerr.line,
+    return cp_errf(err, errlen, CP_ECONFIG, "line %d, column %d: %s", jerr.line,
                 jerr.column, jerr.text);
   }
   profiles = json_object_get(doc, "profiles");
   if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
-    rc = fail(err, errlen, "\"profiles\" must be an object of profiles");
+    rc = cp_errf(err, errlen, CP_ECONFIG, "\"profiles\" must be an object of profiles");
     goto out;
   }
   json_object_foreach(profiles, name, o) {
     if (set->n == CP_PROFILE_MAX) {
-      rc = fail(err, errlen, "more than %d profiles", CP_PROFILE_MAX);
+      rc = cp_errf(err, errlen, CP_ECONFIG, "more than %d profiles", CP_PROFILE_MAX);
       goto out;
     }
     rc = parse_one(&set->p[set->n], name, o, err, errlen);
@@ -247,7 +234,7 @@ int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
     set->n++;
   }
   if (cp_profiles_find(set, "modern") < 0) {
-    rc = fail(err, errlen, "no \"modern\" profile (the default)");
+    rc = cp_errf(err, errlen, CP_ECONFIG, "no \"modern\" profile (the default)");
   }
 out:
   json_decref(doc);
@@ -265,17 +252,17 @@ int cp_profiles_load(cp_profiles_t *set, const char *path, char *err,
 
   memset(set, 0, sizeof(*set));
   if (fp == NULL) {
-    return fail(err, errlen, "%s: %s", path, strerror(errno));
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, strerror(errno));
   }
   n = fread(buf, 1, sizeof(buf), fp);
   if (n == sizeof(buf)) {
     fclose(fp);
-    return fail(err, errlen, "%s: larger than %zu bytes", path, sizeof(buf));
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: larger than %zu bytes", path, sizeof(buf));
   }
   fclose(fp);
   rc = cp_profiles_parse(set, buf, n, inner, sizeof(inner));
   if (rc != 0) {
-    fail(err, errlen, "%s: %s", path, inner);
+    cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, inner);
   }
   return rc;
 }

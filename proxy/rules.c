@@ -1,7 +1,6 @@
 #include "rules.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +9,6 @@
 
 #include "buf.h"
 #include "err.h"
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...) {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return CP_ECONFIG;
-}
-
 
 int cp_rules_host_ok(const char *host) {
   size_t n = strlen(host);
@@ -87,19 +74,19 @@ static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
   char list[512];
 
   if (!json_is_object(o)) {
-    return fail(err, errlen, "rule %zu: must be an object like {\"host\": "
+    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: must be an object like {\"host\": "
                 "\"*.example.test\", \"chain\": \"legacy\"}", i);
   }
   json_object_foreach(o, key, v) {
     if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
         strcmp(key, "chain") != 0) {
-      return fail(err, errlen, "rule %zu: unknown field \"%s\" (fields: "
+      return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: unknown field \"%s\" (fields: "
                   "host, port, chain)", i, key);
     }
   }
   v = json_object_get(o, "host");
   if (!json_is_string(v) || !cp_rules_host_ok(json_string_value(v))) {
-    return fail(err, errlen, "rule %zu: \"host\" must be a host name or "
+    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"host\" must be a host name or "
                 "glob such as \"*.example.test\"", i);
   }
   snprintf(r->host, sizeof(r->host), "%s", json_string_value(v));
@@ -108,19 +95,19 @@ static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
   if (v != NULL) {
     if (!json_is_integer(v) || json_integer_value(v) < 1 ||
         json_integer_value(v) > 65535) {
-      return fail(err, errlen, "rule %zu: \"port\" must be a number from 1 "
+      return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"port\" must be a number from 1 "
                   "to 65535", i);
     }
     r->port = (uint16_t)json_integer_value(v);
   }
   v = json_object_get(o, "chain");
   if (!json_is_string(v)) {
-    return fail(err, errlen, "rule %zu: \"chain\" must name a profile", i);
+    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"chain\" must name a profile", i);
   }
   r->profile = cp_profiles_find(profiles, json_string_value(v));
   if (r->profile < 0) {
     cp_profiles_list(profiles, list, sizeof(list));
-    return fail(err, errlen, "rule %zu: \"chain\": unknown profile '%s' "
+    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"chain\": unknown profile '%s' "
                 "(profiles: %s)", i, json_string_value(v), list);
   }
   return 0;
@@ -136,22 +123,22 @@ int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
 
   memset(rules, 0, sizeof(*rules));
   if (doc == NULL) {
-    return fail(err, errlen, "line %d, column %d: %s", jerr.line,
+    return cp_errf(err, errlen, CP_ECONFIG, "line %d, column %d: %s", jerr.line,
                 jerr.column, jerr.text);
   }
   if (!json_is_array(doc)) {
-    rc = fail(err, errlen, "must be a JSON list of rules, e.g. [{\"host\": "
+    rc = cp_errf(err, errlen, CP_ECONFIG, "must be a JSON list of rules, e.g. [{\"host\": "
               "\"*.example.test\", \"chain\": \"legacy\"}]");
     goto out;
   }
   n = json_array_size(doc);
   if (n > CP_RULES_MAX) {
-    rc = fail(err, errlen, "more than %d rules", CP_RULES_MAX);
+    rc = cp_errf(err, errlen, CP_ECONFIG, "more than %d rules", CP_RULES_MAX);
     goto out;
   }
   rules->r = calloc(n ? n : 1, sizeof(*rules->r));
   if (rules->r == NULL) {
-    rc = fail(err, errlen, "out of memory");
+    rc = cp_errf(err, errlen, CP_ECONFIG, "out of memory");
     goto out;
   }
   for (i = 0; i < n; i++) {
@@ -180,11 +167,11 @@ int cp_rules_load(cp_rules_t *rules, const char *path,
 
   memset(rules, 0, sizeof(*rules));
   if (buf == NULL) {
-    return fail(err, errlen, "%s: out of memory", path);
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: out of memory", path);
   }
   fp = fopen(path, "r");
   if (fp == NULL) {
-    rc = fail(err, errlen, "%s: %s", path, strerror(errno));
+    rc = cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, strerror(errno));
     free(buf);
     return rc;
   }
@@ -192,11 +179,11 @@ int cp_rules_load(cp_rules_t *rules, const char *path,
   fclose(fp);
   if (n == cap) {
     free(buf);
-    return fail(err, errlen, "%s: larger than %zu bytes", path, cap);
+    return cp_errf(err, errlen, CP_ECONFIG, "%s: larger than %zu bytes", path, cap);
   }
   rc = cp_rules_parse(rules, buf, n, profiles, inner, sizeof(inner));
   if (rc != 0) {
-    fail(err, errlen, "%s: %s", path, inner);
+    cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, inner);
   }
   free(buf);
   return rc;

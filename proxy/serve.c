@@ -160,7 +160,6 @@ void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
   const cp_profiles_t *ps = &s->profiles;
   int modern = find_or(ps, "modern", 0);
   int untrusted = find_or(ps, "untrusted-root", modern);
-  const char *cause;
 
   memset(out, 0, sizeof(*out));
   out->profile = profile;
@@ -174,18 +173,22 @@ void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
   if (r == NULL || r->ok) {
     return;
   }
-  cause = r->cause ? r->cause : "other";
-  if (strcmp(cause, "expired_leaf") == 0 ||
-      strcmp(cause, "expired_intermediate") == 0 ||
-      strcmp(cause, "expired_root") == 0) {
+  switch (r->cause_id) {
+  case CP_CAUSE_EXPIRED_LEAF:
+  case CP_CAUSE_EXPIRED_INTERMEDIATE:
+  case CP_CAUSE_EXPIRED_ROOT:
     out->profile = find_or(ps, "expired", untrusted);
-  } else if (strcmp(cause, "expired_cross_sign") == 0) {
+    break;
+  case CP_CAUSE_EXPIRED_CROSS_SIGN:
     out->profile = find_or(ps, "legacy", untrusted);
-  } else if (strcmp(cause, "not_yet_valid") == 0) {
+    break;
+  case CP_CAUSE_NOT_YET_VALID:
     out->profile = find_or(ps, "not-yet-valid", untrusted);
-  } else if (strcmp(cause, "self_signed_leaf") == 0) {
+    break;
+  case CP_CAUSE_SELF_SIGNED_LEAF:
     out->profile = find_or(ps, "self-signed", untrusted);
-  } else if (strcmp(cause, "hostname_mismatch") == 0) {
+    break;
+  case CP_CAUSE_HOSTNAME_MISMATCH: {
     /* A modern leaf for the names the upstream's leaf really has. */
     const cp_cert_info_t *leaf = r->nchain > 0 ? &r->chain[0] : NULL;
 
@@ -194,10 +197,13 @@ void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
                        : 0;
     out->profile = out->nnames > 0 ? modern
                                    : find_or(ps, "wrong-host", untrusted);
-  } else {
+    break;
+  }
+  default:
     /* Unknown issuer, incomplete chain, untrusted root, weak algorithms,
      * bad usage: a chain the client cannot verify either. */
     out->profile = untrusted;
+    break;
   }
 }
 

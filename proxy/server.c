@@ -269,12 +269,7 @@ int cp_server_close(cp_ctx_t *ctx) {
     cp_conn_abort(c, "shutdown");
   }
   server_finish(ctx);
-  uv_run(ctx->loop, UV_RUN_DEFAULT);
-  if (ctx->control != NULL) {
-    /* Never started listening (start failed): nothing left to close. */
-    free(ctx->control);
-    ctx->control = NULL;
-  }
+  uv_run(ctx->loop, UV_RUN_DEFAULT); /* the control frees itself */
   SSL_CTX_free(ctx->tls_server);
   ctx->tls_server = NULL;
   SSL_CTX_free(ctx->tls_client);

@@ -28,6 +28,7 @@ void cp_verify_rec_clear(cp_verify_rec_t *r) {
   r->built = NULL;
   X509_STORE_free(r->store);
   r->store = NULL;
+  r->num_untrusted = 0;
   r->at = 0;
 }
 
@@ -50,6 +51,7 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
     rec->nerrs = 1;
   }
   rec->built = X509_STORE_CTX_get1_chain(sctx);
+  rec->num_untrusted = X509_STORE_CTX_get_num_untrusted(sctx);
   if (store != NULL && X509_STORE_up_ref(store) == 1) {
     rec->store = store;
   }
@@ -214,17 +216,18 @@ void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out) {
 }
 
 
-/* What the trust store says about a CA certificate: does it hold this very
- * certificate, and does it hold a self-issued root with the same subject
- * and key, valid at `at` (the shape of a cross-sign: AddTrust 2020, DST
- * Root CA X3 2021)? */
-static void store_facts(X509_STORE *store, X509 *x, time_t at,
+/* Does the trust store hold a self-issued root with x's subject and key,
+ * valid at `at` (the shape of a cross-sign: AddTrust 2020, DST Root CA X3
+ * 2021)? A store lookup, so asked only for CA certificates that are not
+ * self-issued and expire within a year: healthy chains cost nothing. */
+static void twin_lookup(X509_STORE *store, X509 *x, time_t at,
                         cp_cert_info_t *ci) {
   X509_STORE_CTX *q;
   STACK_OF(X509) *same = NULL;
   int i;
 
-  if (store == NULL || !ci->is_ca || (q = X509_STORE_CTX_new()) == NULL) {
+  if (store == NULL || !ci->is_ca || ci->self_issued ||
+      ci->na > at + 366 * 86400L || (q = X509_STORE_CTX_new()) == NULL) {
     return;
   }
   if (X509_STORE_CTX_init(q, store, NULL, NULL) == 1) {
@@ -233,12 +236,10 @@ static void store_facts(X509_STORE *store, X509 *x, time_t at,
   for (i = 0; same != NULL && i < sk_X509_num(same); i++) {
     X509 *s = sk_X509_value(same, i);
 
-    if (X509_cmp(s, x) == 0) {
-      ci->in_store = 1;
-    } else if (!ci->self_issued && X509_check_issued(s, s) == X509_V_OK &&
-               EVP_PKEY_eq(X509_get0_pubkey(s), X509_get0_pubkey(x)) == 1 &&
-               X509_cmp_time(X509_get0_notBefore(s), &at) < 0 &&
-               X509_cmp_time(X509_get0_notAfter(s), &at) > 0) {
+    if (X509_check_issued(s, s) == X509_V_OK &&
+        EVP_PKEY_eq(X509_get0_pubkey(s), X509_get0_pubkey(x)) == 1 &&
+        X509_cmp_time(X509_get0_notBefore(s), &at) < 0 &&
+        X509_cmp_time(X509_get0_notAfter(s), &at) > 0) {
       ci->twin_root = 1;
     }
   }
@@ -264,14 +265,15 @@ void cp_verify_result_build(const cp_verify_rec_t *r,
     X509 *x = sk_X509_value(presented, i);
 
     cp_cert_info(x, i, &out->chain[i]);
-    store_facts(r->store, x, at, &out->chain[i]);
+    twin_lookup(r->store, x, at, &out->chain[i]);
   }
   out->nchain = i;
   for (i = 0; i < nb && i < CP_VERIFY_MAX_CHAIN; i++) {
     X509 *x = sk_X509_value(r->built, i);
 
     cp_cert_info(x, i, &out->built[i]);
-    store_facts(r->store, x, at, &out->built[i]);
+    out->built[i].in_store = i >= r->num_untrusted;
+    twin_lookup(r->store, x, at, &out->built[i]);
   }
   out->nbuilt = i;
   for (i = 0; i < r->nerrs; i++) {

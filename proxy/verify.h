@@ -30,6 +30,7 @@ struct cp_verify_rec_s {
   int dropped;        /* errors past the array */
   int ran;            /* the verifier ran at all */
   STACK_OF(X509) *built; /* owned: the chain OpenSSL built, leaf first */
+  int num_untrusted;  /* built[0 .. num_untrusted-1] came from the peer */
   X509_STORE *store;  /* owned reference: the trust store used */
   time_t at;          /* verification time; 0 = the wall clock */
 };
@@ -49,10 +50,12 @@ struct cp_cert_info_s {
   unsigned self_issued : 1;
   unsigned is_ca : 1;
   unsigned weak_sig : 1;   /* MD5 or SHA-1 signature */
-  unsigned in_store : 1;   /* the trust store holds this certificate */
+  unsigned in_store : 1;   /* built chain: taken from the trust store */
   unsigned twin_root : 1;  /* not self-issued, but the store holds a
                               self-issued root with this subject and key,
-                              valid at the verification time */
+                              valid at the verification time (looked up
+                              only for CA certificates expiring within a
+                              year: the cross-sign question) */
 };
 
 struct cp_verify_result_s {
@@ -74,6 +77,8 @@ struct cp_verify_result_s {
   time_t at;                    /* the verification time */
   /* Filled by cp_diag_classify(). */
   const char *cause;            /* NULL when ok */
+  int cause_id;                 /* the same as a cp_cause_t (diag.h);
+                                   CP_CAUSE_NONE when ok */
   char hint[2048];
   int primary;                  /* index into errors[], -1 when ok */
   const char *warning;          /* a cause that hits some clients, or NULL */

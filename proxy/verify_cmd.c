@@ -446,12 +446,23 @@ static int tls_over_fd(cp_tls_t *t, int fd, double deadline, char *why,
 }
 
 
+/* Prints o indented on stdout and drops it. */
+static void print_json(json_t *o) {
+  char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+  if (s != NULL) {
+    puts(s);
+  }
+  free(s);
+  json_decref(o);
+}
+
+
 static int print_result(const opts_t *o, cp_verify_result_t *r,
                         const char *target, const char *name) {
   cp_diag_classify(r, name, o->warn_days);
   if (o->json) {
     json_t *obj = json_object();
-    char *s;
 
     json_object_set_new(obj, "target", json_string(target));
     json_object_set_new(obj, "trust_store",
@@ -459,12 +470,7 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
                                    : json_string("system"));
     cp_verify_result_to_json(r, name && !cp_host_is_ip(name) ? name : NULL,
                              NULL, obj);
-    s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (s != NULL) {
-      puts(s);
-    }
-    free(s);
-    json_decref(obj);
+    print_json(obj);
   } else {
     cp_buf_t b;
 
@@ -485,19 +491,8 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
 static void connect_failed(const opts_t *o, const char *target,
                            const char *stage, const char *why) {
   if (o->json) {
-    json_t *obj = json_object();
-    char *s;
-
-    json_object_set_new(obj, "target", json_string(target));
-    json_object_set_new(obj, "ok", json_false());
-    json_object_set_new(obj, "connect_error", json_string(stage));
-    json_object_set_new(obj, "message", json_string(why));
-    s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (s != NULL) {
-      puts(s);
-    }
-    free(s);
-    json_decref(obj);
+    print_json(json_pack("{s:s,s:b,s:s,s:s}", "target", target, "ok", 0,
+                         "connect_error", stage, "message", why));
   }
   fprintf(stderr, "chainproxy verify: %s\n", why);
 }

@@ -40,11 +40,15 @@ if command -v ldd >/dev/null && command -v dpkg >/dev/null; then
   for lib in $(ldd "$CP_BIN" | awk '/=> \// {print $3}' |
                grep -vE '/lib(asan|ubsan|lsan|tsan|gcc_s|stdc\+\+)\.so'); do
     real=$(readlink -f "$lib")
-    pkg=$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1) ||
-      pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
-    [ -n "$pkg" ] || pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
+    pkg=
+    # dpkg may know the file under /lib or /usr/lib (merged /usr).
+    for f in "$real" "/usr$real" "$lib" "/usr$lib"; do
+      pkg=$(dpkg -S "$f" 2>/dev/null | head -1 | cut -d: -f1)
+      [ -n "$pkg" ] && break
+    done
+    [ -n "$pkg" ] || fail "no Debian package owns $lib"
     case $pkg in
-      libc6|"") ;;  # in every Debian image
+      libc6) ;;  # in every Debian image
       *) grep -qx "$pkg" "$D/packages-runtime.txt" ||
            fail "$CP_BIN needs $lib from $pkg, which packages-runtime.txt lacks" ;;
     esac

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "profile.h"
 #include "rules.h"
+#include "diag.h"
 #include "serve.h"
 
 static cp_profiles_t set;
@@ -182,19 +183,19 @@ static void test_rule_errors(void **state) {
 
 static void test_mirror_mapping(void **state) {
   static const struct {
-    const char *cause;
+    cp_cause_t cause;
     const char *want;
   } cases[] = {
-    {"expired_leaf", "expired"},
-    {"expired_intermediate", "expired"},
-    {"expired_root", "expired"},
-    {"expired_cross_sign", "legacy"},
-    {"not_yet_valid", "not-yet-valid"},
-    {"self_signed_leaf", "self-signed"},
-    {"unknown_issuer", "untrusted-root"},
-    {"incomplete_chain", "untrusted-root"},
-    {"untrusted_root", "untrusted-root"},
-    {"weak_key", "untrusted-root"},
+    {CP_CAUSE_EXPIRED_LEAF, "expired"},
+    {CP_CAUSE_EXPIRED_INTERMEDIATE, "expired"},
+    {CP_CAUSE_EXPIRED_ROOT, "expired"},
+    {CP_CAUSE_EXPIRED_CROSS_SIGN, "legacy"},
+    {CP_CAUSE_NOT_YET_VALID, "not-yet-valid"},
+    {CP_CAUSE_SELF_SIGNED_LEAF, "self-signed"},
+    {CP_CAUSE_UNKNOWN_ISSUER, "untrusted-root"},
+    {CP_CAUSE_INCOMPLETE_CHAIN, "untrusted-root"},
+    {CP_CAUSE_UNTRUSTED_ROOT, "untrusted-root"},
+    {CP_CAUSE_WEAK_KEY, "untrusted-root"},
   };
   static cp_serve_t s;
   static cp_verify_result_t r;
@@ -218,12 +219,12 @@ static void test_mirror_mapping(void **state) {
   assert_int_equal(ch.profile, modern);
   r.ok = 0;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    r.cause = cases[i].cause;
+    r.cause_id = cases[i].cause;
     cp_serve_resolve(&s, mirror, 0, &r, &ch);
     assert_string_equal(s.profiles.p[ch.profile].name, cases[i].want);
   }
   /* Host mismatch: a modern leaf for the upstream's own names. */
-  r.cause = "hostname_mismatch";
+  r.cause_id = CP_CAUSE_HOSTNAME_MISMATCH;
   r.nchain = 1;
   snprintf(r.chain[0].names, sizeof(r.chain[0].names),
            "DNS:other.test, DNS:*.other.test, IP:127.0.0.9");
@@ -234,7 +235,7 @@ static void test_mirror_mapping(void **state) {
   assert_string_equal(ch.names[1], "127.0.0.9");
   /* A non-mirror profile stays, unless mirror mode forces it on a
    * failing upstream. */
-  r.cause = "expired_leaf";
+  r.cause_id = CP_CAUSE_EXPIRED_LEAF;
   cp_serve_resolve(&s, modern, 0, &r, &ch);
   assert_int_equal(ch.profile, modern);
   assert_false(ch.mirrored);
