@@ -130,31 +130,3 @@ int cp_str_ieq(const char *s, size_t len, const char *lit) {
   }
   return lit[len] == '\0';
 }
-
-
-int cp_glob_match(const char *pattern, const char *s) {
-  const char *star = NULL;
-  const char *retry = NULL;
-
-  /* Iterative matcher with one backtrack point: linear in practice and no
-   * recursion, so hostile patterns cannot blow the stack. */
-  while (*s != '\0') {
-    if (*pattern == '*') {
-      star = pattern++;
-      retry = s;
-    } else if (tolower((unsigned char)*pattern) ==
-               tolower((unsigned char)*s)) {
-      pattern++;
-      s++;
-    } else if (star != NULL) {
-      pattern = star + 1;
-      s = ++retry;
-    } else {
-      return 0;
-    }
-  }
-  while (*pattern == '*') {
-    pattern++;
-  }
-  return *pattern == '\0';
-}

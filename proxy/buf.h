@@ -27,8 +27,5 @@ void cp_buf_reset(cp_buf_t *b);
 
 /* Case-insensitive comparison of a length-delimited string with a C string. */
 int cp_str_ieq(const char *s, size_t len, const char *lit);
-/* Glob match of a host name against a pattern with '*' (any run of
- * characters), case-insensitive. */
-int cp_glob_match(const char *pattern, const char *s);
 
 #endif

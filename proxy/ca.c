@@ -9,12 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cert.h"
 #include "err.h"
 
 /* File names in the CA directory; certificate and key of each element. */
@@ -55,57 +54,10 @@ void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len) {
 }
 
 
-void cp_cert_sha256(X509 *x, int colons, char *out, size_t len) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  unsigned int i;
-  size_t off = 0;
-
-  out[0] = '\0';
-  if (X509_digest(x, EVP_sha256(), md, &n) != 1) {
-    return;
-  }
-  for (i = 0; i < n && off + (colons ? 3 : 2) < len; i++) {
-    off += (size_t)snprintf(out + off, len - off, colons && i ? ":%02X" : "%02x",
-                            md[i]);
-  }
-  if (colons) {
-    /* Upper case throughout, as openssl x509 -fingerprint prints it. */
-    for (i = 0; out[i] != '\0'; i++) {
-      if (out[i] >= 'a' && out[i] <= 'f') {
-        out[i] = (char)(out[i] - 'a' + 'A');
-      }
-    }
-  }
-}
-
-
-static int set_random_serial(X509 *x) {
-  unsigned char raw[16];
-  BIGNUM *bn = NULL;
-  int ok = 0;
-
-  if (RAND_bytes(raw, sizeof(raw)) != 1) {
-    return 0;
-  }
-  raw[0] &= 0x7f; /* positive, as RFC 5280 requires */
-  raw[0] |= 0x01; /* and never zero */
-  bn = BN_bin2bn(raw, sizeof(raw), NULL);
-  if (bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL) {
-    ok = 1;
-  }
-  BN_free(bn);
-  return ok;
-}
-
-
 static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
-  X509V3_CTX v3;
-  X509_EXTENSION *ext;
+  X509_EXTENSION *ext = cp_cert_conf_ext(issuer, x, nid, value);
   int ok;
 
-  X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
-  ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
   if (ext == NULL) {
     return 0;
   }
@@ -126,7 +78,7 @@ static X509 *make_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     return NULL;
   }
   name = X509_get_subject_name(x);
-  if (X509_set_version(x, X509_VERSION_3) != 1 || !set_random_serial(x) ||
+  if (X509_set_version(x, X509_VERSION_3) != 1 || !cp_cert_set_random_serial(x) ||
       X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                  (const unsigned char *)"chainproxy", -1, -1,
                                  0) != 1 ||

@@ -53,8 +53,5 @@ int cp_ca_make_untrusted(cp_ca_t *ca);
 void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len);
 /* `chainproxy ca`: where the root is and how to trust it, per client. */
 void cp_ca_print_trust_help(const cp_ca_t *ca, FILE *out);
-/* SHA-256 of a certificate's DER as "AB:CD:..." (96 bytes) or plain hex
- * (65 bytes). */
-void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
 
 #endif

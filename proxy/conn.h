@@ -1,6 +1,11 @@
 /* cp_conn_t: one client connection and everything it owns: the client leg,
- * the upstream leg, a timer, the HTTP parsers and buffers. THE state
- * machine lives here; conn_go_state() is the only writer of c->state.
+ * the upstream leg, a timer, the HTTP parsers and buffers. conn.c is the
+ * state machine's frame: the type, conn_go_state() (the only writer of
+ * c->state), timers, the leg callbacks, closing and freeing. What each
+ * state does lives in the module named for it (conn_http.c, conn_upstream.c,
+ * conn_tls.c, conn_tunnel.c); conn_states.c binds them into the table of
+ * per-state handlers that conn.c dispatches through, so calls go one way:
+ * from the state modules down to conn.c, never back up.
  *
  * Lifetime: a conn is created on accept and freed in exactly one place, the
  * close callback that brings c->refs (open handles plus a getaddrinfo in
@@ -9,16 +14,26 @@
 #define CP_CONN_H
 
 #include <netdb.h>
-#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include "buf.h"
-#include "ctx.h"
+#include "chain.h"
+#include "config.h"
+#include "event.h"
 #include "http_parse.h"
 #include "leg.h"
+#include "log.h"
+#include "rules.h"
+#include "stats.h"
 #include "verify.h"
+
+/* Bytes of a pipelined next request kept while the current one is answered;
+ * past this the client is not read until the exchange ends. */
+#define CP_CONN_PENDING_MAX (64 * 1024)
 
 typedef enum cp_conn_state_e {
   CP_CONN_READ_REQUEST,     /* waiting for a request head from the client */
@@ -28,12 +43,56 @@ typedef enum cp_conn_state_e {
   CP_CONN_CLIENT_TLS,       /* finishing the client handshake */
   CP_CONN_TUNNEL,           /* blind byte relay after CONNECT */
   CP_CONN_FORWARD,          /* one HTTP exchange in flight */
-  CP_CONN_CLOSING           /* flushing, then closing every handle */
+  CP_CONN_CLOSING,          /* flushing, then closing every handle */
+  CP_CONN_STATE_COUNT
 } cp_conn_state_e;
 
+typedef struct cp_conn_s cp_conn_t;
+typedef struct cp_conn_env_s cp_conn_env_t;
+typedef struct cp_conn_state_ops_s cp_conn_state_ops_t;
+
+/* What a state does with what happens to the conn. A NULL handler means
+ * the default: data is discarded, an error fails the conn, the rest is
+ * ignored. CLOSING is conn.c's own and has no row. */
+struct cp_conn_state_ops_s {
+  const char *action;           /* for logs: "relaying the tunnel" */
+  void (*entry)(cp_conn_t *c);
+  void (*on_data)(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                  size_t len);
+  void (*on_eof)(cp_conn_t *c, cp_leg_t *leg);
+  void (*on_error)(cp_conn_t *c, cp_leg_t *leg, int err);
+  void (*on_connect)(cp_conn_t *c, int status);       /* upstream leg */
+  void (*on_closed)(cp_conn_t *c, cp_leg_t *leg);     /* handle closed */
+  void (*on_handshake)(cp_conn_t *c, cp_leg_t *leg);  /* TLS bytes came */
+  void (*on_timeout)(cp_conn_t *c, double secs);
+};
+
+/* What every connection of one loop shares. Filled by the server, which
+ * owns every pointed-to object and outlives its connections. */
+struct cp_conn_env_s {
+  uv_loop_t *loop;              /* borrowed */
+  const cp_config_t *cfg;       /* borrowed, read-only */
+  const cp_log_t *log;          /* borrowed */
+  cp_events_t *events;          /* borrowed */
+  cp_stats_t *stats;            /* borrowed */
+  cp_chain_t *chain;            /* borrowed: profiles, minting, leaves */
+  const cp_rules_t *rules;      /* borrowed: may change between conns */
+  SSL_CTX *tls_server;          /* borrowed: client-facing */
+  SSL_CTX *tls_client;          /* borrowed: upstream */
+  char *plain;                  /* borrowed: CP_LEG_RBUF plaintext scratch */
+  const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
+  void (*start)(cp_conn_t *c);  /* runs once an accepted conn is set up */
+  void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */
+  void *data;                   /* the server's */
+  cp_conn_t *conns;             /* list of live conns; they free themselves */
+  unsigned nconns;
+  uint64_t next_id;
+  unsigned shutting_down : 1;
+};
+
 struct cp_conn_s {
-  cp_ctx_t *ctx;                /* borrowed */
-  cp_conn_t *prev, *next;       /* links in ctx->conns */
+  cp_conn_env_t *env;           /* borrowed */
+  cp_conn_t *prev, *next;       /* links in env->conns */
   uint64_t id;
   cp_conn_state_e state;
   const char *action;           /* static: what we are doing, for logs */
@@ -62,7 +121,6 @@ struct cp_conn_s {
   unsigned tunnel : 1;          /* CONNECT: relay bytes, not HTTP */
   unsigned head_seen : 1;       /* current request head handled */
   unsigned req_done : 1;
-  unsigned resp_done : 1;
   unsigned resp_started : 1;    /* upstream sent response bytes */
   unsigned resp_sent : 1;       /* response bytes went to the client */
   unsigned resolving : 1;       /* getaddrinfo in flight */
@@ -73,23 +131,50 @@ struct cp_conn_s {
   unsigned intercept : 1;       /* CONNECT is terminated here (TLS MITM) */
   unsigned client_tls_done : 1; /* client handshake complete */
   unsigned blocked : 1;         /* answer every request with block_* */
+  unsigned mirrored : 1;        /* served profile mirrors the upstream */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;   /* owned: last upstream verification */
   int served_profile;           /* index of the profile served */
-  unsigned mirrored : 1;        /* ... chosen by mirroring upstream */
   const char *block_code;       /* static */
   char block_msg[1024];
   char *block_detail;           /* owned: the 502 body's explanation */
 };
 
-/* Accepts one pending connection from the ctx's listener. */
-void cp_conn_accept(cp_ctx_t *ctx);
+/* Accepts one pending connection from server and runs env->start. */
+void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server);
 /* Shutdown: idle conns close now; busy ones finish their exchange. */
 void cp_conn_shutdown(cp_conn_t *c);
-/* Shutdown grace over: close without flushing. */
+/* Closes without flushing (shutdown grace over, or a broken conn). */
 void cp_conn_abort(cp_conn_t *c, const char *reason);
-/* Called by a conn when it is freed and the ctx has no conn left while
- * shutting down; defined by server.c. */
-void cp_server_conns_drained(cp_ctx_t *ctx);
+/* Closes after flushing what is queued (a finished conversation). */
+void cp_conn_finish(cp_conn_t *c, const char *reason);
+/* Asynchronous failures: records an error event, then aborts. */
+void cp_conn_fail(cp_conn_t *c, int err, const char *reason);
+void cp_conn_go_state(cp_conn_t *c, cp_conn_state_e st);
+/* (Re)initialises leg as one of this conn's legs, dispatching its events
+ * through the state table; the conn holds a reference until it closes. */
+int cp_conn_leg_init(cp_conn_t *c, cp_leg_t *leg);
+/* A reference for an asynchronous request (the resolver); the last unref
+ * frees the conn, so nothing may touch it after calling cp_conn_unref. */
+void cp_conn_ref(cp_conn_t *c);
+void cp_conn_unref(cp_conn_t *c);
+/* Arms the timer for the current state, counted from the last activity. */
+void cp_conn_arm_timer(cp_conn_t *c);
+void cp_conn_touch(cp_conn_t *c);
+uint64_t cp_conn_now(const cp_conn_t *c);
+void cp_conn_set_reason(cp_conn_t *c, const char *reason);
+void cp_conn_emit_connect(cp_conn_t *c, const char *method,
+                          const char *mode);
+cp_event_base_t cp_conn_base(const cp_conn_t *c);
+void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Hands the stashed client bytes (c->pending) to feed, once. */
+void cp_conn_replay_pending(cp_conn_t *c,
+                            void (*feed)(cp_conn_t *c, const char *data,
+                                         size_t len));
+/* Keeps client bytes that arrived ahead of their turn (a pipelined
+ * request, a ClientHello behind a CONNECT); bounded, with reads paused
+ * when full. */
+void cp_conn_stash(cp_conn_t *c, const char *data, size_t len);
 
 #endif

@@ -1,39 +1,58 @@
-/* The control API (--control HOST:PORT): a small HTTP/1.1 server on the
- * proxy's loop, parsed with http-parser, answering JSON built with
- * jansson. It reads and changes the ctx (rules, counters, the event ring)
- * and streams events as Server-Sent Events. Loopback clients only unless
- * --control-allow names more; --control-token requires a bearer token.
- * cp_control_route() holds every endpoint and takes plain request data,
- * so tests and fuzzers can drive it without sockets. */
+/* The control API (--control HOST:PORT): the router and its endpoints. The
+ * HTTP side is ctl_http.c; this module decides what each request means,
+ * reading and changing only what its env hands it (rules, counters, the
+ * event ring, the CA's certificates), answering JSON built with jansson,
+ * and feeding new events to the event streams. cp_control_route() takes a
+ * plain request, so unit tests (and fuzzers) drive it without sockets. */
 #ifndef CP_CONTROL_H
 #define CP_CONTROL_H
 
-#include <stddef.h>
+#include <stdint.h>
 
-#include "buf.h"
+#include <openssl/x509.h>
+#include <uv.h>
 
-typedef struct cp_ctx_s cp_ctx_t;
+#include "chain.h"
+#include "config.h"
+#include "ctl_http.h"
+#include "event.h"
+#include "log.h"
+#include "rules.h"
+#include "stats.h"
 
 #define CP_CONTROL_RING 4096        /* events kept for /events */
 
-typedef struct {
-  int status;
-  const char *content_type;
-  cp_buf_t body;            /* owned by the caller after the call */
-  const char *allow;        /* for 405: the methods allowed */
-  int sse;                  /* switch the connection to an event stream */
-  int sse_replay;           /* since= given: send the kept events first */
-  unsigned long long sse_since;
-} cp_control_resp_t;
+typedef struct cp_control_s cp_control_t;
+typedef struct cp_control_env_s cp_control_env_t;
 
-/* Starts the listener when cfg->control_host is set. */
-int cp_control_start(cp_ctx_t *ctx);
-/* Closes the listener and every control connection (idempotent). */
-void cp_control_stop(cp_ctx_t *ctx);
+/* Everything borrowed; the server owns it and outlives the control API. */
+struct cp_control_env_s {
+  uv_loop_t *loop;
+  const cp_config_t *cfg;           /* token, allowed networks, listener */
+  const cp_log_t *log;
+  cp_events_t *events;              /* /events, /events/stream */
+  cp_stats_t *stats;                /* /stats, /metrics */
+  cp_rules_t *rules;                /* /rules (changed at run time) */
+  const cp_profiles_t *profiles;    /* names for rules */
+  int default_profile;              /* --chain */
+  X509 *root;                       /* /ca.pem */
+  X509 *legacy_root;                /* /ca/legacy-root.pem */
+};
+
+struct cp_control_s {
+  cp_control_env_t env;             /* copied at start */
+  cp_ctl_http_t *http;              /* owned: NULL when not serving */
+  uint64_t started_ms;
+};
+
+/* Serves the API when cfg->control_host is set; also keeps the last
+ * CP_CONTROL_RING events. ctl is the caller's, zeroed. */
+int cp_control_start(cp_control_t *ctl, const cp_control_env_t *env);
+/* Stops serving (idempotent); connections close asynchronously. */
+void cp_control_stop(cp_control_t *ctl);
 /* One request: method and target as sent, the Authorization header value
- * (or NULL) and the body. Fills resp (resp->body initialised here). */
-void cp_control_route(cp_ctx_t *ctx, const char *method, const char *target,
-                      const char *authorization, const char *body,
-                      size_t body_len, cp_control_resp_t *resp);
+ * (or NULL) and the body. Fills resp, whose body the caller initialised. */
+void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
+                      cp_ctl_response_t *resp);
 
 #endif

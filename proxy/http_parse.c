@@ -181,48 +181,6 @@ const char *cp_http_msg_url(const cp_http_msg_t *m) {
 }
 
 
-int cp_host_is_ip(const char *s) {
-  unsigned char a[16];
-
-  return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
-
-int cp_host_is_valid(const char *s) {
-  size_t len = strlen(s);
-  size_t label = 0;
-  size_t i;
-  unsigned char a6[16];
-
-  if (len == 0 || len > 253) {
-    return 0;
-  }
-  if (inet_pton(AF_INET6, s, a6) == 1) {
-    return 1;
-  }
-  /* Letters, digits, '-', '_' (seen in real names) and dots; no empty
-   * labels and none over 63 bytes. This also keeps anything that could
-   * change a certificate's SAN out of the names we mint for. */
-  for (i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-
-    if (ch == '.') {
-      if (label == 0) {
-        return 0;
-      }
-      label = 0;
-    } else if (isalnum(ch) || ch == '-' || ch == '_') {
-      if (++label > 63) {
-        return 0;
-      }
-    } else {
-      return 0;
-    }
-  }
-  return 1;
-}
-
-
 static int set_host(cp_http_target_t *t, const char *host, size_t len) {
   unsigned char addr[16];
 
@@ -435,14 +393,11 @@ static int write_request_head(cp_http_msg_t *m) {
   /* RFC 9112 3.2.2: a proxy replaces Host with the absolute target's
    * authority. */
   if (absolute) {
-    const char *l = m->target.host_kind == CP_HOST_IPV6 ? "[" : "";
-    const char *r = m->target.host_kind == CP_HOST_IPV6 ? "]" : "";
-    int rc = m->target.port == 80
-                 ? cp_buf_appendf(m->out, "Host: %s%s%s\r\n", l,
-                                  m->target.host, r)
-                 : cp_buf_appendf(m->out, "Host: %s%s%s:%u\r\n", l,
-                                  m->target.host, r, m->target.port);
-    if (rc != 0) {
+    char authority[CP_HOSTPORT_MAX];
+
+    cp_hostport_format(authority, sizeof(authority), m->target.host,
+                       m->target.port == 80 ? 0 : m->target.port);
+    if (cp_buf_appendf(m->out, "Host: %s\r\n", authority) != 0) {
       return set_err(m, CP_ENOMEM, "output buffer limit reached");
     }
   }
@@ -506,6 +461,9 @@ static int on_headers_complete(http_parser *p) {
   m->http_major = p->http_major;
   m->http_minor = p->http_minor;
   m->keepalive_in = http_should_keep_alive(p) != 0;
+  m->content_length = (p->flags & F_CONTENTLENGTH) && !(p->flags & F_CHUNKED)
+                          ? p->content_length
+                          : UINT64_MAX;
   if (m->kind == CP_HTTP_RESPONSE) {
     return write_response_head(m);
   }
@@ -514,8 +472,8 @@ static int on_headers_complete(http_parser *p) {
   if (rc != 0) {
     return set_err(m, rc, "bad request target");
   }
-  if (m->is_connect) {
-    return 0; /* the tunnel's bytes are not HTTP; nothing is forwarded */
+  if (m->is_connect || m->body_only) {
+    return 0; /* nothing is forwarded: a tunnel, or answered here */
   }
   return write_request_head(m) == 0 ? 0 : -1;
 }
@@ -591,6 +549,7 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   m->chunk_out = m->interim = m->is_connect = m->is_upgrade = 0;
   m->method = m->status = 0;
   m->body_bytes = 0;
+  m->content_length = UINT64_MAX;
   m->err = 0;
   m->err_text = NULL;
 }

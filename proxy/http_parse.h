@@ -12,9 +12,9 @@
 #include <http_parser.h>
 
 #include "buf.h"
+#include "host.h"
 
 #define CP_HTTP_MAX_FIELDS 200
-#define CP_HOST_MAX 255
 
 typedef enum cp_http_kind_e {
   CP_HTTP_REQUEST,
@@ -63,7 +63,8 @@ struct cp_http_msg_s {
   int req_method;            /* responses: the request's method (HEAD) */
   unsigned peer_http11 : 1;  /* responses: client may receive chunked */
   unsigned want_keepalive : 1; /* responses: proxy would keep the client */
-  unsigned keep_target : 1;  /* requests: forward the target unchanged */
+  unsigned body_only : 1;    /* requests answered here (the control API):
+                                out receives only the decoded body */
 
   /* Parsed head, valid once head_complete is set. */
   cp_buf_t head;             /* owned: URL or reason, field names/values */
@@ -86,6 +87,7 @@ struct cp_http_msg_s {
   unsigned is_connect : 1;
   unsigned is_upgrade : 1;
 
+  uint64_t content_length;    /* announced length, UINT64_MAX if none */
   uint64_t body_bytes;        /* decoded body bytes of this message */
   int err;                    /* first error, a CP_E* code */
   const char *err_text;       /* static text for err */
@@ -116,9 +118,5 @@ const char *cp_http_msg_url(const cp_http_msg_t *m);
 /* "host:port", "[v6]:port"; port required when default_port is 0. */
 int cp_http_parse_authority(const char *s, size_t len, uint16_t default_port,
                             cp_http_target_t *out);
-/* 1 if s is a syntactically valid DNS name or IP literal. */
-int cp_host_is_valid(const char *s);
-/* 1 when s is an IPv4 or IPv6 literal (no brackets). */
-int cp_host_is_ip(const char *s);
 
 #endif

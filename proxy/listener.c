@@ -2,27 +2,28 @@
 
 #include <string.h>
 
-#include "conn.h"
+#include "host.h"
 
 
 static void on_connection(uv_stream_t *server, int status) {
-  cp_ctx_t *ctx = server->data;
+  cp_listener_t *l = server->data;
 
-  if (status < 0) {
-    /* EMFILE and friends: the kernel keeps the connection queued. */
-    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, "accepting", "accept: %s",
-           uv_strerror(status));
-    return;
-  }
-  cp_conn_accept(ctx);
+  /* EMFILE and friends: the kernel keeps the connection queued. */
+  l->on_accept(l, status);
 }
 
 
-int cp_listener_start(cp_ctx_t *ctx, const char *host, uint16_t port) {
+int cp_listener_start(cp_listener_t *l, uv_loop_t *loop, const char *host,
+                      uint16_t port, int backlog,
+                      void (*on_accept)(cp_listener_t *l, int status),
+                      void *data) {
   struct sockaddr_storage ss;
   int rc;
 
-  if (strchr(host, ':') != NULL) {
+  memset(l, 0, sizeof(*l));
+  l->on_accept = on_accept;
+  l->data = data;
+  if (cp_host_is_ipv6(host)) {
     rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
   } else {
     rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
@@ -30,24 +31,34 @@ int cp_listener_start(cp_ctx_t *ctx, const char *host, uint16_t port) {
   if (rc != 0) {
     return rc;
   }
-  rc = uv_tcp_init(ctx->loop, &ctx->listener);
+  rc = uv_tcp_init(loop, &l->tcp);
   if (rc != 0) {
     return rc;
   }
-  ctx->listener.data = ctx;
-  ctx->open_handles++;
-  ctx->listening = 1;
-  rc = uv_tcp_bind(&ctx->listener, (const struct sockaddr *)&ss, 0);
+  l->tcp.data = l;
+  l->open = 1;
+  rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
   if (rc == 0) {
-    rc = uv_listen((uv_stream_t *)&ctx->listener, 511, on_connection);
+    rc = uv_listen((uv_stream_t *)&l->tcp, backlog, on_connection);
   }
   return rc;
 }
 
 
-void cp_listener_stop(cp_ctx_t *ctx, uv_close_cb cb) {
-  if (ctx->listening) {
-    ctx->listening = 0;
-    uv_close((uv_handle_t *)&ctx->listener, cb);
+static void on_tcp_closed(uv_handle_t *h) {
+  cp_listener_t *l = h->data;
+
+  if (l->on_closed != NULL) {
+    l->on_closed(l);
   }
+}
+
+
+void cp_listener_stop(cp_listener_t *l, void (*on_closed)(cp_listener_t *l)) {
+  if (!l->open) {
+    return;
+  }
+  l->open = 0;
+  l->on_closed = on_closed;
+  uv_close((uv_handle_t *)&l->tcp, on_tcp_closed);
 }

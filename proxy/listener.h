@@ -1,14 +1,32 @@
-/* The proxy listener: binds ctx->listener and hands each accepted socket
- * to cp_conn_accept(). The handle is embedded in the ctx; closing it is
- * part of cp_server shutdown. */
+/* A TCP listener: binds an IP literal and port and calls the owner for
+ * each connection waiting to be accepted (or an accept error). The handle
+ * is embedded; closing is asynchronous and on_closed says when the memory
+ * may go. Used by the proxy and by the control API. */
 #ifndef CP_LISTENER_H
 #define CP_LISTENER_H
 
-#include "ctx.h"
+#include <stdint.h>
 
-/* Returns 0 or a libuv error (the caller reports it and exits 1). */
-int cp_listener_start(cp_ctx_t *ctx, const char *host, uint16_t port);
-/* Stops accepting; cb runs when the handle is closed. */
-void cp_listener_stop(cp_ctx_t *ctx, uv_close_cb cb);
+#include <uv.h>
+
+typedef struct cp_listener_s cp_listener_t;
+
+struct cp_listener_s {
+  uv_tcp_t tcp;                 /* embedded; tcp.data = this listener */
+  void (*on_accept)(cp_listener_t *l, int status);
+  void (*on_closed)(cp_listener_t *l);
+  void *data;                   /* the owner's */
+  unsigned open : 1;
+};
+
+/* Returns 0 or a libuv error; on error the handle may be open and must be
+ * closed with cp_listener_stop. */
+int cp_listener_start(cp_listener_t *l, uv_loop_t *loop, const char *host,
+                      uint16_t port, int backlog,
+                      void (*on_accept)(cp_listener_t *l, int status),
+                      void *data);
+/* Stops accepting; on_closed runs when the handle is closed (at once if
+ * it never opened). Idempotent. */
+void cp_listener_stop(cp_listener_t *l, void (*on_closed)(cp_listener_t *l));
 
 #endif

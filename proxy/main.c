@@ -41,7 +41,7 @@ static int run_ca(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   cp_config_t cfg;
-  cp_ctx_t ctx;
+  cp_server_t srv;
   uv_loop_t loop;
   char err[512];
   int rc;
@@ -73,13 +73,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "chainproxy: cannot create the event loop\n");
     return 1;
   }
-  rc = cp_server_init(&ctx, &loop, &cfg);
+  rc = cp_server_init(&srv, &loop, &cfg);
   if (rc == 0) {
-    cp_server_run(&ctx);
+    cp_server_run(&srv);
   } else {
     exit_code = 1;
   }
-  if (cp_server_close(&ctx) != 0) {
+  if (cp_server_close(&srv) != 0) {
     exit_code = 1;
   }
   if (uv_loop_close(&loop) != 0) {

@@ -9,22 +9,12 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/ec.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cert.h"
 #include "err.h"
-#include "http_parse.h"
-
-
-static X509_EXTENSION *conf_ext(X509 *issuer, X509 *subject, int nid,
-                                const char *value) {
-  X509V3_CTX v3;
-
-  X509V3_set_ctx(&v3, issuer, subject, NULL, NULL, 0);
-  return X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-}
+#include "host.h"
 
 
 EVP_PKEY *cp_mint_key_new(void) {
@@ -59,21 +49,21 @@ int cp_minter_init(cp_minter_t *m, EVP_PKEY *leaf_key, X509 *issuer,
   signer = issuer ? issuer : probe;
   /* Every leaf has the same key and issuer, so these are the same bytes
    * for all of them: build them once. */
-  m->exts[m->nexts++] = conf_ext(signer, probe, NID_basic_constraints,
+  m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_basic_constraints,
                                  "critical,CA:FALSE");
   /* A self-signed leaf carries no keyUsage: one without keyCertSign
    * would not count as self-signed to OpenSSL, and clients would report
    * an unknown issuer instead of a self-signed certificate. */
   if (issuer != NULL) {
-    m->exts[m->nexts++] = conf_ext(signer, probe, NID_key_usage,
+    m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_key_usage,
                                    "critical,digitalSignature");
   }
-  m->exts[m->nexts++] = conf_ext(signer, probe, NID_ext_key_usage,
+  m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_ext_key_usage,
                                  "serverAuth");
-  m->exts[m->nexts++] = conf_ext(signer, probe, NID_subject_key_identifier,
+  m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_subject_key_identifier,
                                  "hash");
   if (issuer != NULL) {
-    m->exts[m->nexts++] = conf_ext(issuer, probe,
+    m->exts[m->nexts++] = cp_cert_conf_ext(issuer, probe,
                                    NID_authority_key_identifier,
                                    "keyid:always");
   }
@@ -162,22 +152,6 @@ static int add_san(X509 *x, const char *const *names, int n) {
 }
 
 
-static int set_serial(X509 *x) {
-  unsigned char raw[16];
-  BIGNUM *bn;
-  int ok;
-
-  if (RAND_bytes(raw, sizeof(raw)) != 1) {
-    return 0;
-  }
-  raw[0] = (unsigned char)((raw[0] & 0x7f) | 0x01);
-  bn = BN_bin2bn(raw, sizeof(raw), NULL);
-  ok = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
-  BN_free(bn);
-  return ok;
-}
-
-
 int cp_mint_leaf(const cp_minter_t *m, const char *host,
                  const cp_mint_opts_t *opts, X509 **out) {
   static const cp_mint_opts_t defaults = {CP_MINT_BACKDATE, CP_MINT_LIFETIME,
@@ -207,7 +181,7 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
     goto out;
   }
   name = X509_get_subject_name(leaf);
-  if (X509_set_version(leaf, X509_VERSION_3) != 1 || !set_serial(leaf) ||
+  if (X509_set_version(leaf, X509_VERSION_3) != 1 || !cp_cert_set_random_serial(leaf) ||
       X509_time_adj_ex(X509_getm_notBefore(leaf), 0, opts->not_before,
                        &now) == NULL ||
       X509_time_adj_ex(X509_getm_notAfter(leaf), 0, opts->not_after, &now) ==

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "buf.h"
 #include "err.h"
+#include "host.h"
 
 int cp_rules_host_ok(const char *host) {
   size_t n = strlen(host);
@@ -204,7 +204,7 @@ int cp_rules_match(const cp_rules_t *rules, const char *host,
   for (i = 0; i < rules->n; i++) {
     const cp_rule_t *r = &rules->r[i];
 
-    if ((r->port == 0 || r->port == port) && cp_glob_match(r->host, host)) {
+    if ((r->port == 0 || r->port == port) && cp_host_glob_match(r->host, host)) {
       return r->profile;
     }
   }

@@ -1,81 +1,94 @@
 #include "server.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "control.h"
+#include "conn_states.h"
 #include "err.h"
-#include "listener.h"
+#include "host.h"
+#include "leg.h"
 #include "tls_client.h"
 #include "tls_server.h"
 
 
-static void on_ctx_handle_closed(uv_handle_t *h) {
-  cp_ctx_t *ctx = h->data;
+static void on_server_handle_closed(uv_handle_t *h) {
+  cp_server_t *srv = h->data;
 
-  ctx->open_handles--;
+  srv->open_handles--;
 }
 
 
-static void close_ctx_handle(cp_ctx_t *ctx, uv_handle_t *h) {
-  if (h->data == ctx && !uv_is_closing(h)) {
-    uv_close(h, on_ctx_handle_closed);
+static void close_server_handle(cp_server_t *srv, uv_handle_t *h) {
+  if (h->data == srv && !uv_is_closing(h)) {
+    uv_close(h, on_server_handle_closed);
   }
 }
 
 
-/* Once no conn is left, the loop only needs to close the ctx's own
+static void on_listener_closed(cp_listener_t *l) {
+  cp_server_t *srv = l->data;
+
+  srv->open_handles--;
+}
+
+
+/* Once no conn is left, the loop only needs to close the server's own
  * handles, and uv_run() returns. */
-static void server_finish(cp_ctx_t *ctx) {
-  cp_listener_stop(ctx, on_ctx_handle_closed);
-  cp_control_stop(ctx);
-  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sighup);
-  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigint);
-  close_ctx_handle(ctx, (uv_handle_t *)&ctx->sigterm);
-  close_ctx_handle(ctx, (uv_handle_t *)&ctx->grace);
+static void server_finish(cp_server_t *srv) {
+  cp_listener_stop(&srv->listener, on_listener_closed);
+  cp_control_stop(&srv->control);
+  close_server_handle(srv, (uv_handle_t *)&srv->sighup);
+  close_server_handle(srv, (uv_handle_t *)&srv->sigint);
+  close_server_handle(srv, (uv_handle_t *)&srv->sigterm);
+  close_server_handle(srv, (uv_handle_t *)&srv->grace);
 }
 
 
-void cp_server_conns_drained(cp_ctx_t *ctx) {
-  server_finish(ctx);
+static void on_conns_drained(cp_conn_env_t *env) {
+  server_finish(env->data);
 }
 
 
-static void on_grace_over(uv_timer_t *t) {
-  cp_ctx_t *ctx = t->data;
+static void abort_all(cp_server_t *srv) {
   cp_conn_t *c;
   cp_conn_t *next;
 
-  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, "shutting down",
-         "grace period over, closing %u connection(s)", ctx->nconns);
-  for (c = ctx->conns; c != NULL; c = next) {
+  for (c = srv->env.conns; c != NULL; c = next) {
     next = c->next;
     cp_conn_abort(c, "shutdown");
   }
 }
 
 
-void cp_server_shutdown(cp_ctx_t *ctx) {
+static void on_grace_over(uv_timer_t *t) {
+  cp_server_t *srv = t->data;
+
+  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, "shutting down",
+         "grace period over, closing %u connection(s)", srv->env.nconns);
+  abort_all(srv);
+}
+
+
+void cp_server_shutdown(cp_server_t *srv) {
   cp_conn_t *c;
   cp_conn_t *next;
 
-  if (ctx->shutting_down) {
+  if (srv->env.shutting_down) {
     return;
   }
-  ctx->shutting_down = 1;
-  cp_listener_stop(ctx, on_ctx_handle_closed);
-  cp_control_stop(ctx); /* event streams would keep the loop alive */
-  cp_log(&ctx->log, CP_LOG_INFO, 0, NULL, "shutting down",
-         "stopped accepting; %u connection(s) in flight", ctx->nconns);
-  if (ctx->nconns == 0) {
-    server_finish(ctx);
+  srv->env.shutting_down = 1;
+  cp_listener_stop(&srv->listener, on_listener_closed);
+  cp_control_stop(&srv->control); /* event streams keep the loop alive */
+  cp_log(&srv->log, CP_LOG_INFO, 0, NULL, "shutting down",
+         "stopped accepting; %u connection(s) in flight", srv->env.nconns);
+  if (srv->env.nconns == 0) {
+    server_finish(srv);
     return;
   }
-  uv_timer_start(&ctx->grace, on_grace_over, ctx->cfg->grace_ms, 0);
-  for (c = ctx->conns; c != NULL; c = next) {
+  uv_timer_start(&srv->grace, on_grace_over, srv->cfg->grace_ms, 0);
+  for (c = srv->env.conns; c != NULL; c = next) {
     next = c->next;
     cp_conn_shutdown(c);
   }
@@ -83,59 +96,60 @@ void cp_server_shutdown(cp_ctx_t *ctx) {
 
 
 static void on_signal(uv_signal_t *s, int signum) {
-  cp_ctx_t *ctx = s->data;
+  cp_server_t *srv = s->data;
 
-  cp_log(&ctx->log, CP_LOG_INFO, 0, NULL, NULL, "received %s",
+  cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL, "received %s",
          signum == SIGINT ? "SIGINT" : "SIGTERM");
-  cp_server_shutdown(ctx);
-}
-
-
-static int start_signal(cp_ctx_t *ctx, uv_signal_t *s, int signum) {
-  int rc = uv_signal_init(ctx->loop, s);
-
-  if (rc != 0) {
-    return rc;
-  }
-  s->data = ctx;
-  ctx->open_handles++;
-  return uv_signal_start(s, on_signal, signum);
+  cp_server_shutdown(srv);
 }
 
 
 /* SIGHUP: re-read --rules. A bad file keeps the rules in force (including
  * those set through the control API) and says why. */
 static void on_sighup(uv_signal_t *s, int signum) {
-  cp_ctx_t *ctx = s->data;
+  cp_server_t *srv = s->data;
   cp_rules_t fresh;
   char err[1400];
 
   (void)signum;
-  if (ctx->cfg->rules_path == NULL) {
-    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+  if (srv->cfg->rules_path == NULL) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
            "SIGHUP: no --rules file to reload");
     return;
   }
-  if (cp_rules_load(&fresh, ctx->cfg->rules_path, &ctx->serve.profiles, err,
+  if (cp_rules_load(&fresh, srv->cfg->rules_path, &srv->chain.profiles, err,
                     sizeof(err)) != 0) {
-    ctx->stats.rules_reload_failures++;
-    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
-           "SIGHUP: kept the current %d rule(s): %s", ctx->rules.n, err);
+    srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: kept the current %d rule(s): %s", srv->rules.n, err);
     return;
   }
-  cp_rules_free(&ctx->rules);
-  ctx->rules = fresh;
-  ctx->stats.rules_reloads++;
-  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
-         "SIGHUP: loaded %d rule(s) from %s", ctx->rules.n,
-         ctx->cfg->rules_path);
+  cp_rules_free(&srv->rules);
+  srv->rules = fresh;
+  srv->stats.v[CP_STAT_RULES_RELOADS]++;
+  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+         "SIGHUP: loaded %d rule(s) from %s", srv->rules.n,
+         srv->cfg->rules_path);
 }
 
 
-/* CA, minter, leaf cache and both SSL_CTXs. Every failure names what is
- * wrong on one stderr line. */
-static int server_tls_init(cp_ctx_t *ctx) {
-  const cp_config_t *cfg = ctx->cfg;
+static int start_signal(cp_server_t *srv, uv_signal_t *s, int signum,
+                        uv_signal_cb cb) {
+  int rc = uv_signal_init(srv->loop, s);
+
+  if (rc != 0) {
+    return rc;
+  }
+  s->data = srv;
+  srv->open_handles++;
+  return uv_signal_start(s, cb, signum);
+}
+
+
+/* CA, chain profiles, rules and both SSL_CTXs. Every failure names what
+ * is wrong on one stderr line. */
+static int server_tls_init(cp_server_t *srv) {
+  const cp_config_t *cfg = srv->cfg;
   char dir[1024];
   char err[1400];
   int rc;
@@ -145,40 +159,42 @@ static int server_tls_init(cp_ctx_t *ctx) {
                     "CHAINPROXY_HOME or HOME\n");
     return CP_ECONFIG;
   }
-  rc = cp_ca_load_or_create(&ctx->ca, dir, err, sizeof(err));
+  rc = cp_ca_load_or_create(&srv->ca, dir, err, sizeof(err));
   if (rc != 0) {
     fprintf(stderr, "chainproxy: CA: %s\n", err);
     return rc;
   }
-  if (ctx->ca.created) {
-    cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
+  if (srv->ca.created) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
            "created a new CA in %s; clients must trust %s/root.pem "
            "(see: chainproxy ca)", dir, dir);
   }
-  rc = cp_serve_init(ctx, err, sizeof(err));
+  if (cp_ca_make_untrusted(&srv->ca) != 0) {
+    fprintf(stderr, "chainproxy: cannot create the untrusted CA\n");
+    return CP_ETLS;
+  }
+  rc = cp_chain_init(&srv->chain, &srv->ca, cfg->profiles_path, cfg->chain,
+                     &srv->stats, err, sizeof(err));
   if (rc != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
   if (cfg->rules_path != NULL) {
-    rc = cp_rules_load(&ctx->rules, cfg->rules_path, &ctx->serve.profiles,
+    rc = cp_rules_load(&srv->rules, cfg->rules_path, &srv->chain.profiles,
                        err, sizeof(err));
     if (rc != 0) {
       fprintf(stderr, "chainproxy: --rules %s\n", err);
       return rc;
     }
   }
-  if (cp_leaf_cache_init(&ctx->leaves, 1024) != 0) {
-    fprintf(stderr, "chainproxy: cannot set up the leaf cache\n");
-    return CP_ENOMEM;
-  }
-  ctx->tls_server = cp_tls_server_ctx_new();
-  if (ctx->tls_server == NULL) {
+  srv->tls_server = cp_tls_server_ctx_new();
+  if (srv->tls_server == NULL) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
     return CP_ETLS;
   }
-  ctx->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err, sizeof(err));
-  if (ctx->tls_client == NULL) {
+  srv->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err,
+                                          sizeof(err));
+  if (srv->tls_client == NULL) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
@@ -186,99 +202,146 @@ static int server_tls_init(cp_ctx_t *ctx) {
 }
 
 
-int cp_server_init(cp_ctx_t *ctx, uv_loop_t *loop, const cp_config_t *cfg) {
+static void on_accept(cp_listener_t *l, int status) {
+  cp_server_t *srv = l->data;
+
+  if (status < 0) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, "accepting", "accept: %s",
+           uv_strerror(status));
+    return;
+  }
+  cp_conn_accept(&srv->env, (uv_stream_t *)&l->tcp);
+}
+
+
+static void env_init(cp_server_t *srv) {
+  cp_conn_env_t *env = &srv->env;
+
+  env->loop = srv->loop;
+  env->cfg = srv->cfg;
+  env->log = &srv->log;
+  env->events = &srv->events;
+  env->stats = &srv->stats;
+  env->chain = &srv->chain;
+  env->rules = &srv->rules;
+  env->tls_server = srv->tls_server;
+  env->tls_client = srv->tls_client;
+  env->plain = srv->plain;
+  env->on_drained = on_conns_drained;
+  env->data = srv;
+  cp_conn_states_install(env);
+}
+
+
+static int control_start(cp_server_t *srv) {
+  cp_control_env_t env;
+
+  memset(&env, 0, sizeof(env));
+  env.loop = srv->loop;
+  env.cfg = srv->cfg;
+  env.log = &srv->log;
+  env.events = &srv->events;
+  env.stats = &srv->stats;
+  env.rules = &srv->rules;
+  env.profiles = &srv->chain.profiles;
+  env.default_profile = srv->chain.default_profile;
+  env.root = srv->ca.root;
+  env.legacy_root = srv->ca.legacy_root;
+  return cp_control_start(&srv->control, &env);
+}
+
+
+int cp_server_init(cp_server_t *srv, uv_loop_t *loop,
+                   const cp_config_t *cfg) {
+  char hp[CP_HOSTPORT_MAX];
   int rc;
 
-  memset(ctx, 0, sizeof(*ctx));
-  ctx->loop = loop;
-  ctx->cfg = cfg;
-  ctx->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
+  memset(srv, 0, sizeof(*srv));
+  srv->loop = loop;
+  srv->cfg = cfg;
+  srv->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
                    : cfg->verbose == 1 ? CP_LOG_INFO
                                        : CP_LOG_WARN;
-  rc = cp_events_open(&ctx->events, cfg->events_path);
+  rc = cp_events_open(&srv->events, cfg->events_path);
   if (rc != 0) {
     fprintf(stderr, "chainproxy: cannot open event log %s: %s\n",
             cfg->events_path, uv_strerror(rc));
     return rc;
   }
-  rc = uv_timer_init(loop, &ctx->grace);
-  if (rc != 0) {
-    return rc;
+  srv->plain = malloc(CP_LEG_RBUF);
+  rc = uv_timer_init(loop, &srv->grace);
+  if (srv->plain == NULL || rc != 0) {
+    fprintf(stderr, "chainproxy: out of memory\n");
+    return CP_ENOMEM;
   }
-  ctx->grace.data = ctx;
-  ctx->open_handles++;
-  rc = start_signal(ctx, &ctx->sigint, SIGINT);
+  srv->grace.data = srv;
+  srv->open_handles++;
+  rc = start_signal(srv, &srv->sigint, SIGINT, on_signal);
   if (rc == 0) {
-    rc = start_signal(ctx, &ctx->sigterm, SIGTERM);
+    rc = start_signal(srv, &srv->sigterm, SIGTERM, on_signal);
   }
   if (rc == 0) {
-    rc = uv_signal_init(loop, &ctx->sighup);
-    if (rc == 0) {
-      ctx->sighup.data = ctx;
-      ctx->open_handles++;
-      rc = uv_signal_start(&ctx->sighup, on_sighup, SIGHUP);
-    }
+    rc = start_signal(srv, &srv->sighup, SIGHUP, on_sighup);
   }
   if (rc != 0) {
     fprintf(stderr, "chainproxy: cannot install signal handlers: %s\n",
             uv_strerror(rc));
     return rc;
   }
-  rc = server_tls_init(ctx);
+  rc = server_tls_init(srv);
   if (rc != 0) {
     return rc;
   }
-  rc = cp_listener_start(ctx, cfg->listen_host, cfg->listen_port);
+  env_init(srv);
+  srv->open_handles++;
+  rc = cp_listener_start(&srv->listener, loop, cfg->listen_host,
+                         cfg->listen_port, 511, on_accept, srv);
   if (rc != 0) {
-    fprintf(stderr, "chainproxy: cannot listen on %s%s%s:%u: %s\n",
-            strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
-            strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
+    fprintf(stderr, "chainproxy: cannot listen on %s: %s\n",
+            cp_hostport_format(hp, sizeof(hp), cfg->listen_host,
+                               cfg->listen_port),
             uv_strerror(rc));
     return rc;
   }
-  rc = cp_control_start(ctx);
+  rc = control_start(srv);
   if (rc != 0) {
-    fprintf(stderr, "chainproxy: cannot serve the control API on %s%s%s:%u:"
-            " %s\n", strchr(cfg->control_host, ':') ? "[" : "",
-            cfg->control_host, strchr(cfg->control_host, ':') ? "]" : "",
-            cfg->control_port, uv_strerror(rc));
+    fprintf(stderr, "chainproxy: cannot serve the control API on %s: %s\n",
+            cp_hostport_format(hp, sizeof(hp), cfg->control_host,
+                               cfg->control_port),
+            uv_strerror(rc));
     return rc;
   }
   return 0;
 }
 
 
-int cp_server_run(cp_ctx_t *ctx) {
-  const cp_config_t *cfg = ctx->cfg;
+int cp_server_run(cp_server_t *srv) {
+  char hp[CP_HOSTPORT_MAX];
 
-  cp_log(&ctx->log, CP_LOG_WARN, 0, NULL, NULL,
-         "chainproxy %s listening on %s%s%s:%u", CP_VERSION,
-         strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
-         strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port);
-  return uv_run(ctx->loop, UV_RUN_DEFAULT);
+  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+         "chainproxy %s listening on %s", CP_VERSION,
+         cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
+                            srv->cfg->listen_port));
+  return uv_run(srv->loop, UV_RUN_DEFAULT);
 }
 
 
-int cp_server_close(cp_ctx_t *ctx) {
-  cp_conn_t *c;
-  cp_conn_t *next;
+int cp_server_close(cp_server_t *srv) {
   int rc;
 
-  for (c = ctx->conns; c != NULL; c = next) {
-    next = c->next;
-    cp_conn_abort(c, "shutdown");
-  }
-  server_finish(ctx);
-  uv_run(ctx->loop, UV_RUN_DEFAULT); /* the control frees itself */
-  SSL_CTX_free(ctx->tls_server);
-  ctx->tls_server = NULL;
-  SSL_CTX_free(ctx->tls_client);
-  ctx->tls_client = NULL;
-  cp_leaf_cache_free(&ctx->leaves);
-  cp_rules_free(&ctx->rules);
-  cp_serve_free(ctx);
-  cp_ca_free(&ctx->ca);
-  rc = cp_events_close(&ctx->events);
+  abort_all(srv);
+  server_finish(srv);
+  uv_run(srv->loop, UV_RUN_DEFAULT); /* closes every handle left */
+  SSL_CTX_free(srv->tls_server);
+  srv->tls_server = NULL;
+  SSL_CTX_free(srv->tls_client);
+  srv->tls_client = NULL;
+  cp_rules_free(&srv->rules);
+  cp_chain_free(&srv->chain);
+  cp_ca_free(&srv->ca);
+  free(srv->plain);
+  srv->plain = NULL;
+  rc = cp_events_close(&srv->events);
   if (rc != 0) {
     fprintf(stderr, "chainproxy: writing the event log failed\n");
   }

@@ -11,7 +11,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
+#include "cert.h"
 
 
 void cp_verify_rec_clear(cp_verify_rec_t *r) {

@@ -28,19 +28,6 @@ static void test_limit_is_hard(void **state) {
 }
 
 
-static void test_glob(void **state) {
-  (void)state;
-  assert_true(cp_glob_match("*.example.test", "a.example.test"));
-  assert_true(cp_glob_match("*.example.test", "A.B.Example.TEST"));
-  assert_false(cp_glob_match("*.example.test", "example.test"));
-  assert_true(cp_glob_match("*", "anything"));
-  assert_true(cp_glob_match("a*b*c", "aXXbYYc"));
-  assert_false(cp_glob_match("a*b*c", "aXXbYY"));
-  assert_true(cp_glob_match("exact.test", "exact.test"));
-  assert_false(cp_glob_match("exact.test", "exact.test.evil"));
-}
-
-
 static void test_ieq(void **state) {
   (void)state;
   assert_true(cp_str_ieq("Content-Length", 14, "content-length"));
@@ -52,7 +39,6 @@ static void test_ieq(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_limit_is_hard),
-      cmocka_unit_test(test_glob),
       cmocka_unit_test(test_ieq),
   };
 

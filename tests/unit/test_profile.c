@@ -12,7 +12,7 @@
 #include "profile.h"
 #include "rules.h"
 #include "diag.h"
-#include "serve.h"
+#include "chain.h"
 
 static cp_profiles_t set;
 
@@ -197,9 +197,9 @@ static void test_mirror_mapping(void **state) {
     {CP_CAUSE_UNTRUSTED_ROOT, "untrusted-root"},
     {CP_CAUSE_WEAK_KEY, "untrusted-root"},
   };
-  static cp_serve_t s;
+  static cp_chain_t s;
   static cp_verify_result_t r;
-  cp_serve_choice_t ch;
+  cp_chain_choice_t ch;
   char err[512];
   int mirror, modern;
   size_t i;
@@ -212,15 +212,15 @@ static void test_mirror_mapping(void **state) {
   /* Clean upstream, or none: modern. */
   memset(&r, 0, sizeof(r));
   r.ok = 1;
-  cp_serve_resolve(&s, mirror, 0, &r, &ch);
+  cp_chain_resolve(&s, mirror, 0, &r, &ch);
   assert_int_equal(ch.profile, modern);
   assert_true(ch.mirrored);
-  cp_serve_resolve(&s, mirror, 0, NULL, &ch);
+  cp_chain_resolve(&s, mirror, 0, NULL, &ch);
   assert_int_equal(ch.profile, modern);
   r.ok = 0;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     r.cause_id = cases[i].cause;
-    cp_serve_resolve(&s, mirror, 0, &r, &ch);
+    cp_chain_resolve(&s, mirror, 0, &r, &ch);
     assert_string_equal(s.profiles.p[ch.profile].name, cases[i].want);
   }
   /* Host mismatch: a modern leaf for the upstream's own names. */
@@ -228,7 +228,7 @@ static void test_mirror_mapping(void **state) {
   r.nchain = 1;
   snprintf(r.chain[0].names, sizeof(r.chain[0].names),
            "DNS:other.test, DNS:*.other.test, IP:127.0.0.9");
-  cp_serve_resolve(&s, mirror, 0, &r, &ch);
+  cp_chain_resolve(&s, mirror, 0, &r, &ch);
   assert_int_equal(ch.profile, modern);
   assert_int_equal(ch.nnames, 2);
   assert_string_equal(ch.names[0], "other.test");
@@ -236,10 +236,10 @@ static void test_mirror_mapping(void **state) {
   /* A non-mirror profile stays, unless mirror mode forces it on a
    * failing upstream. */
   r.cause_id = CP_CAUSE_EXPIRED_LEAF;
-  cp_serve_resolve(&s, modern, 0, &r, &ch);
+  cp_chain_resolve(&s, modern, 0, &r, &ch);
   assert_int_equal(ch.profile, modern);
   assert_false(ch.mirrored);
-  cp_serve_resolve(&s, modern, 1, &r, &ch);
+  cp_chain_resolve(&s, modern, 1, &r, &ch);
   assert_string_equal(s.profiles.p[ch.profile].name, "expired");
 }
 

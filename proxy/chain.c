@@ -1,16 +1,13 @@
-#include "serve.h"
+#include "chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <uv.h>
-
-#include "ctx.h"
 #include "diag.h"
 #include "err.h"
-#include "http_parse.h"
-#include "mint.h"
+#include "host.h"
 
 
 static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {
@@ -33,35 +30,35 @@ static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {
 }
 
 
-int cp_serve_init(cp_ctx_t *ctx, char *err, size_t errlen) {
-  const cp_config_t *cfg = ctx->cfg;
-  cp_serve_t *s = &ctx->serve;
+int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
+                  const char *default_profile, cp_stats_t *stats, char *err,
+                  size_t errlen) {
   char list[512];
   int i, k;
 
-  if (cp_profiles_load(&s->profiles, cfg->profiles_path, err, errlen) !=
-      0) {
+  memset(s, 0, sizeof(*s));
+  s->stats = stats;
+  if (cp_profiles_load(&s->profiles, path, err, errlen) != 0) {
     return CP_ECONFIG;
   }
-  s->default_profile = cp_profiles_find(&s->profiles, cfg->chain);
+  s->default_profile = cp_profiles_find(&s->profiles, default_profile);
   if (s->default_profile < 0) {
     cp_profiles_list(&s->profiles, list, sizeof(list));
-    snprintf(err, errlen, "--chain: unknown profile '%s' (profiles: %s)",
-             cfg->chain, list);
-    return CP_ECONFIG;
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "--chain: unknown profile '%s' (profiles: %s)",
+                   default_profile, list);
   }
-  if (cp_ca_make_untrusted(&ctx->ca) != 0) {
-    snprintf(err, errlen, "cannot create the untrusted CA");
-    return CP_ETLS;
+  if (cp_leaf_cache_init(&s->leaves, CP_CHAIN_LEAF_CACHE) != 0) {
+    return cp_errf(err, errlen, CP_ENOMEM, "cannot set up the leaf cache");
   }
   s->leaf_key = cp_mint_key_new();
   s->minters = calloc(CP_ISSUER_COUNT, sizeof(*s->minters));
   if (s->leaf_key == NULL || s->minters == NULL ||
       cp_minter_init(&s->minters[CP_ISSUER_INTERMEDIATE], s->leaf_key,
-                     ctx->ca.intermediate, ctx->ca.inter_key) != 0 ||
+                     ca->intermediate, ca->inter_key) != 0 ||
       cp_minter_init(&s->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE],
-                     s->leaf_key, ctx->ca.untrusted_inter,
-                     ctx->ca.untrusted_inter_key) != 0 ||
+                     s->leaf_key, ca->untrusted_inter,
+                     ca->untrusted_inter_key) != 0 ||
       cp_minter_init(&s->minters[CP_ISSUER_SELF], s->leaf_key, NULL,
                      NULL) != 0) {
     snprintf(err, errlen, "cannot set up leaf minting");
@@ -79,7 +76,7 @@ int cp_serve_init(cp_ctx_t *ctx, char *err, size_t errlen) {
       return CP_ENOMEM;
     }
     for (k = 0; k < p->nsend; k++) {
-      X509 *x = element_cert(&ctx->ca, p->send[k]);
+      X509 *x = element_cert(ca, p->send[k]);
 
       if (x == NULL || !sk_X509_push(s->chains[i], x)) {
         snprintf(err, errlen, "profile '%s': cannot send %s", p->name,
@@ -93,10 +90,10 @@ int cp_serve_init(cp_ctx_t *ctx, char *err, size_t errlen) {
 }
 
 
-void cp_serve_free(cp_ctx_t *ctx) {
-  cp_serve_t *s = &ctx->serve;
+void cp_chain_free(cp_chain_t *s) {
   int i;
 
+  cp_leaf_cache_free(&s->leaves);
   for (i = 0; i < CP_PROFILE_MAX; i++) {
     sk_X509_pop_free(s->chains[i], X509_free);
     s->chains[i] = NULL;
@@ -113,10 +110,17 @@ void cp_serve_free(cp_ctx_t *ctx) {
 }
 
 
-int cp_serve_select(const cp_ctx_t *ctx, const char *host, uint16_t port) {
-  int p = cp_rules_match(&ctx->rules, host, port);
+const char *cp_chain_profile_name(const cp_chain_t *ch, int profile) {
+  return profile >= 0 && profile < ch->profiles.n ? ch->profiles.p[profile].name
+                                                  : "?";
+}
 
-  return p >= 0 ? p : ctx->serve.default_profile;
+
+int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
+                    const char *host, uint16_t port) {
+  int p = cp_rules_match(rules, host, port);
+
+  return p >= 0 ? p : ch->default_profile;
 }
 
 
@@ -155,8 +159,8 @@ static int find_or(const cp_profiles_t *ps, const char *name, int fallback) {
 }
 
 
-void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
-                      const cp_verify_result_t *r, cp_serve_choice_t *out) {
+void cp_chain_resolve(const cp_chain_t *s, int profile, int force_mirror,
+                      const cp_verify_result_t *r, cp_chain_choice_t *out) {
   const cp_profiles_t *ps = &s->profiles;
   int modern = find_or(ps, "modern", 0);
   int untrusted = find_or(ps, "untrusted-root", modern);
@@ -208,9 +212,16 @@ void cp_serve_resolve(const cp_serve_t *s, int profile, int force_mirror,
 }
 
 
-int cp_serve_leaf(cp_ctx_t *ctx, const cp_serve_choice_t *choice,
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+
+int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
                   const char *host, X509 **leaf, STACK_OF(X509) **chain) {
-  cp_serve_t *s = &ctx->serve;
   const cp_profile_t *p = &s->profiles.p[choice->profile];
   const char *names[CP_PROFILE_MAX_NAMES];
   char key[CP_PROFILE_MAX_NAMES * 256 + 64];
@@ -239,21 +250,24 @@ int cp_serve_leaf(cp_ctx_t *ctx, const cp_serve_choice_t *choice,
   }
   o.names = names;
   *chain = s->chains[choice->profile];
-  *leaf = cp_leaf_cache_get1(&ctx->leaves, key, host, now);
+  *leaf = cp_leaf_cache_get1(&s->leaves, key, host, now);
   if (*leaf != NULL) {
+    s->stats->v[CP_STAT_LEAF_HITS]++;
     return 0;
   }
-  t0 = uv_hrtime();
+  s->stats->v[CP_STAT_LEAF_MISSES]++;
+  t0 = mono_ns();
   rc = cp_mint_leaf(&s->minters[p->issuer], host, &o, leaf);
   if (rc != 0) {
     return rc;
   }
-  ctx->mint_ns += uv_hrtime() - t0;
-  ctx->minted++;
+  s->stats->v[CP_STAT_MINT_NS] += mono_ns() - t0;
+  s->stats->v[CP_STAT_LEAVES_MINTED]++;
   /* Re-mint a day before a current leaf expires; leaves that are meant to
    * be out of their validity are just refreshed hourly. */
-  cp_leaf_cache_put(&ctx->leaves, key, host, *leaf,
+  cp_leaf_cache_put(&s->leaves, key, host, *leaf,
                     now + (p->not_after > 2 * 86400 ? p->not_after - 86400
                                                     : 3600));
+  s->stats->v[CP_STAT_LEAVES_CACHED] = s->leaves.count;
   return 0;
 }

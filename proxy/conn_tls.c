@@ -1,31 +1,15 @@
-/* The intercepting half of the state machine: after CONNECT is answered,
- * read the ClientHello (pausing the handshake), handshake with the upstream
- * using the client's SNI and record its verification, then mint a leaf and
- * finish the client handshake. The decision (block or relay) is taken here,
- * after the upstream handshake, from the verification record. */
+#include "conn_tls.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <uv.h>
-
-#include "conn_int.h"
+#include "cert.h"
+#include "conn_http.h"
 #include "diag.h"
-#include "serve.h"
 #include "err.h"
+#include "host.h"
 #include "tls_client.h"
-
-
-int cp_intercept_is_passthrough(const cp_config_t *cfg, const char *host) {
-  size_t i;
-
-  for (i = 0; i < cfg->npassthrough; i++) {
-    if (cp_glob_match(cfg->passthrough[i], host)) {
-      return 1;
-    }
-  }
-  return 0;
-}
 
 
 static void emit_client_handshake(cp_conn_t *c, int accepted) {
@@ -41,15 +25,15 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
   memset(&h, 0, sizeof(h));
   h.accepted = accepted;
   if (accepted) {
-    c->ctx->stats.handshakes_accepted++;
+    c->env->stats->v[CP_STAT_HS_ACCEPTED]++;
     cp_conn_log(c, CP_LOG_INFO, "client accepted the %s%s chain (%s)",
                 c->mirrored ? "mirrored " : "",
-                c->ctx->serve.profiles.p[c->served_profile].name,
+                cp_chain_profile_name(c->env->chain, c->served_profile),
                 t ? SSL_get_version(t->ssl) : "?");
   } else {
-    c->ctx->stats.handshakes_refused++;
+    c->env->stats->v[CP_STAT_HS_REFUSED]++;
   }
-  h.profile = c->ctx->serve.profiles.p[c->served_profile].name;
+  h.profile = cp_chain_profile_name(c->env->chain, c->served_profile);
   h.mirrored = c->mirrored;
   h.sni = t && t->sni[0] ? t->sni : NULL;
   if (t != NULL && t->leaf != NULL) {
@@ -73,11 +57,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
     }
   } else if (t != NULL) {
     h.alert = cp_tls_alert_name(t->alert_in);
-    c->ctx->stats.alerts[t->alert_in >= 0 && t->alert_in < 256
-                             ? t->alert_in : 256]++;
+    cp_stats_alert(c->env->stats, t->alert_in);
     h.error = t->err[0] ? t->err : "the client closed the connection";
   }
-  cp_event_client_handshake(&c->ctx->events, &b, &h);
+  cp_event_client_handshake(c->env->events, &b, &h);
 }
 
 
@@ -88,10 +71,9 @@ static void client_refused(cp_conn_t *c) {
   emit_client_handshake(c, 0);
   cp_conn_log(c, CP_LOG_WARN, "client refused the %s%s chain%s%s",
               c->mirrored ? "mirrored " : "",
-              c->ctx->serve.profiles.p[c->served_profile].name,
+              cp_chain_profile_name(c->env->chain, c->served_profile),
               alert ? ": alert " : " (no alert)", alert ? alert : "");
-  cp_conn_set_reason(c, "client_rejected");
-  cp_conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_finish(c, "client_rejected");
 }
 
 
@@ -106,7 +88,7 @@ static void client_handshake_step(cp_conn_t *c) {
   } else if (rc == CP_TLS_DONE) {
     c->client_tls_done = 1;
     emit_client_handshake(c, 1);
-    cp_conn_reset_exchange(c); /* the CONNECT is done with */
+    cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
     cp_conn_go_state(c, CP_CONN_READ_REQUEST);
   } else if (rc == CP_ETLS) {
     client_refused(c);
@@ -114,21 +96,7 @@ static void client_handshake_step(cp_conn_t *c) {
 }
 
 
-void cp_intercept_entry_client_hello(cp_conn_t *c) {
-  c->action = "reading the ClientHello";
-  cp_leg_want_read(&c->client, 1);
-  cp_conn_arm_timer(c);
-  if (c->pending.len > 0) {
-    cp_buf_t tmp = c->pending;
-
-    cp_buf_init(&c->pending, c->pending.limit);
-    cp_intercept_hello_bytes(c, tmp.data, tmp.len);
-    cp_buf_free(&tmp);
-  }
-}
-
-
-void cp_intercept_hello_bytes(cp_conn_t *c, const char *data, size_t len) {
+static void hello_bytes(cp_conn_t *c, const char *data, size_t len) {
   cp_tls_t *t = NULL;
   int rc;
 
@@ -146,12 +114,12 @@ void cp_intercept_hello_bytes(cp_conn_t *c, const char *data, size_t len) {
     }
     return;
   }
-  rc = cp_tls_new(&t, c->ctx->tls_server, 1);
+  rc = cp_tls_new(&t, c->env->tls_server, 1);
   if (rc != 0) {
     cp_conn_fail(c, rc, "tls_setup_failed");
     return;
   }
-  cp_leg_set0_tls(&c->client, t, c->ctx->plain);
+  cp_leg_set0_tls(&c->client, t, c->env->plain);
   if (cp_tls_feed(t, data, len) != 0) {
     cp_conn_fail(c, CP_ENOMEM, "tls_setup_failed");
     return;
@@ -169,12 +137,14 @@ static const char *sent_sni(const cp_conn_t *c) {
 /* The 502 body of block mode: the same diagnosis `chainproxy verify`
  * prints, with the chain as a tree and the failing element marked. */
 static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
-  char target[300];
+  char hp[CP_HOSTPORT_MAX];
+  char target[CP_HOSTPORT_MAX + 16];
   cp_buf_t b;
 
   cp_buf_init(&b, 64 * 1024);
-  snprintf(target, sizeof(target), "\nupstream %s:%u", c->target.host,
-           (unsigned)c->target.port);
+  snprintf(target, sizeof(target), "\nupstream %s",
+           cp_hostport_format(hp, sizeof(hp), c->target.host,
+                              c->target.port));
   cp_verify_format(r, target, sent_sni(c), &b);
   cp_buf_append(&b, "", 1);
   free(c->block_detail);
@@ -189,18 +159,19 @@ static void set_blocked(cp_conn_t *c, const char *code) {
 
 
 static int mint_for_client(cp_conn_t *c) {
-  cp_ctx_t *ctx = c->ctx;
+  cp_conn_env_t *env = c->env;
   cp_tls_t *t = c->client.tls;
-  cp_serve_choice_t choice;
+  cp_chain_choice_t choice;
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
-  int profile = cp_serve_select(ctx, c->tls_name, c->target.port);
+  int profile = cp_chain_select(env->chain, env->rules, c->tls_name,
+                                c->target.port);
   int rc;
 
-  cp_serve_resolve(&ctx->serve, profile,
-                   ctx->cfg->upstream_failure == CP_FAIL_MIRROR,
-                   c->verify, &choice);
-  rc = cp_serve_leaf(ctx, &choice, c->tls_name, &leaf, &chain);
+  cp_chain_resolve(env->chain, profile,
+                   env->cfg->upstream_failure == CP_FAIL_MIRROR, c->verify,
+                   &choice);
+  rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &chain);
   if (rc != 0) {
     return rc;
   }
@@ -208,7 +179,7 @@ static int mint_for_client(cp_conn_t *c) {
   c->mirrored = choice.mirrored;
   X509_free(t->leaf);
   t->leaf = leaf;
-  t->key = ctx->serve.leaf_key;
+  t->key = env->chain->leaf_key;
   t->chain = chain;
   t->hello_ready = 1;
   return 0;
@@ -246,8 +217,8 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why) {
   cp_verify_result_t empty;
 
   memset(&empty, 0, sizeof(empty));
-  c->ctx->stats.upstream_tls_failed++;
-  cp_event_upstream_verify(&c->ctx->events, &b, &empty, sent_sni(c), why);
+  c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
+  cp_event_upstream_verify(c->env->events, &b, &empty, sent_sni(c), why);
   cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
   snprintf(c->block_msg, sizeof(c->block_msg),
            "TLS handshake with %s:%u failed: %s", c->target.host,
@@ -273,16 +244,16 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
-  cp_event_upstream_verify(&c->ctx->events, &b, r, sent_sni(c), NULL);
+  cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL);
   if (r->ok) {
-    c->ctx->stats.verify_ok++;
+    c->env->stats->v[CP_STAT_VERIFY_OK]++;
     cp_conn_log(c, CP_LOG_INFO, "upstream verified: %s, %d certificate(s)%s%s",
                 r->nchain > 0 ? r->chain[0].subject : "?", r->nchain,
                 r->warning ? "; warning: " : "",
                 r->warning ? r->warning : "");
   } else {
-    c->ctx->stats.verify_failed++;
-    c->ctx->stats.by_cause[r->cause_id]++;
+    c->env->stats->v[CP_STAT_VERIFY_FAILED]++;
+    c->env->stats->by_cause[r->cause_id]++;
   }
   if (r->ok) {
     c->upstream_ok = 1;
@@ -293,8 +264,8 @@ static void upstream_verified(cp_conn_t *c) {
               "upstream certificate verification failed at depth %d: %s "
               "(subject %s): %s", r->error_depth, r->error,
               r->failing.subject, r->cause);
-  if (c->ctx->cfg->upstream_failure == CP_FAIL_IGNORE ||
-      c->ctx->cfg->upstream_failure == CP_FAIL_MIRROR) {
+  if (c->env->cfg->upstream_failure == CP_FAIL_IGNORE ||
+      c->env->cfg->upstream_failure == CP_FAIL_MIRROR) {
     /* Recorded; relayed anyway (mirror: the client gets the same defect
      * and decides for itself). */
     c->upstream_ok = 1;
@@ -324,16 +295,30 @@ static void upstream_handshake_step(cp_conn_t *c) {
 }
 
 
-void cp_intercept_entry_upstream_tls(cp_conn_t *c) {
+void cp_conn_tls_entry_client_hello(cp_conn_t *c) {
+  cp_leg_want_read(&c->client, 1);
+  cp_conn_arm_timer(c);
+  cp_conn_replay_pending(c, hello_bytes);
+}
+
+
+void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg,
+                               const char *data, size_t len) {
+  if (leg == &c->client) {
+    hello_bytes(c, data, len);
+  }
+}
+
+
+void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_tls_t *t = NULL;
   int rc;
 
-  c->action = "TLS handshake with upstream";
   cp_leg_want_read(&c->client, c->client_tls_done);
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
   c->blocked = 0;
-  rc = cp_tls_new(&t, c->ctx->tls_client, 0);
+  rc = cp_tls_new(&t, c->env->tls_client, 0);
   if (rc == 0) {
     rc = cp_tls_client_prepare(t, c->tls_name);
   }
@@ -342,14 +327,13 @@ void cp_intercept_entry_upstream_tls(cp_conn_t *c) {
     cp_conn_fail(c, rc, "tls_setup_failed");
     return;
   }
-  cp_leg_set0_tls(&c->upstream, t, c->ctx->plain);
+  cp_leg_set0_tls(&c->upstream, t, c->env->plain);
   cp_leg_want_read(&c->upstream, 1);
   upstream_handshake_step(c);
 }
 
 
-void cp_intercept_entry_client_tls(cp_conn_t *c) {
-  c->action = "TLS handshake with client";
+void cp_conn_tls_entry_client(cp_conn_t *c) {
   cp_leg_want_read(&c->client, 1);
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
@@ -357,10 +341,7 @@ void cp_intercept_entry_client_tls(cp_conn_t *c) {
 }
 
 
-void cp_intercept_on_handshake(cp_leg_t *leg) {
-  cp_conn_t *c = leg->owner;
-
-  cp_conn_touch(c);
+void cp_conn_tls_on_handshake(cp_conn_t *c, cp_leg_t *leg) {
   if (leg == &c->client && (c->state == CP_CONN_CLIENT_HELLO ||
                             c->state == CP_CONN_CLIENT_TLS)) {
     client_handshake_step(c);
@@ -370,7 +351,9 @@ void cp_intercept_on_handshake(cp_leg_t *leg) {
 }
 
 
-void cp_intercept_eof(cp_conn_t *c, int is_client) {
+void cp_conn_tls_on_eof(cp_conn_t *c, cp_leg_t *leg) {
+  int is_client = leg == &c->client;
+
   if (!is_client && c->state == CP_CONN_UPSTREAM_TLS) {
     upstream_tls_failed(c, "the upstream closed the connection during the "
                            "TLS handshake");
@@ -380,13 +363,17 @@ void cp_intercept_eof(cp_conn_t *c, int is_client) {
     client_refused(c);
     return;
   }
-  cp_conn_set_reason(c, "client_closed");
-  c->abort = 1;
-  cp_conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_abort(c, "client_closed");
 }
 
 
-void cp_intercept_timeout(cp_conn_t *c, double secs) {
+void cp_conn_tls_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
+  (void)err;
+  cp_conn_tls_on_eof(c, leg);
+}
+
+
+void cp_conn_tls_on_timeout(cp_conn_t *c, double secs) {
   if (c->state == CP_CONN_UPSTREAM_TLS) {
     char why[128];
 
@@ -395,7 +382,5 @@ void cp_intercept_timeout(cp_conn_t *c, double secs) {
     return;
   }
   cp_conn_log(c, CP_LOG_INFO, "client TLS handshake timed out");
-  cp_conn_set_reason(c, "client_tls_timeout");
-  c->abort = 1;
-  cp_conn_go_state(c, CP_CONN_CLOSING);
+  cp_conn_abort(c, "client_tls_timeout");
 }

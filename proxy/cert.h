@@ -1,0 +1,23 @@
+/* Small X.509 helpers shared by the CA, minting and verification: a random
+ * serial number, an extension from its configuration string, and the
+ * SHA-256 fingerprint. No state; the caller owns every object. */
+#ifndef CP_CERT_H
+#define CP_CERT_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+/* Sets a random positive, non-zero 128-bit serial (RFC 5280). 1 on
+ * success. */
+int cp_cert_set_random_serial(X509 *x);
+/* The extension nid=value for subject as issued by issuer (for key
+ * identifiers); NULL on error. Only for fixed values written in this
+ * program, never for peer data. */
+X509_EXTENSION *cp_cert_conf_ext(X509 *issuer, X509 *subject, int nid,
+                                 const char *value);
+/* SHA-256 of a certificate's DER as "AB:CD:..." (96 bytes) or plain
+ * lower-case hex (65 bytes). */
+void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
+
+#endif

@@ -1,0 +1,448 @@
+#include "conn_http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "host.h"
+
+
+static void emit_request(cp_conn_t *c, int status, const char *outcome) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_event_request_t r;
+  char url[2048];
+  char path[2048];
+  char authority[CP_HOSTPORT_MAX];
+  uint64_t now = cp_conn_now(c);
+
+  if (!c->head_seen || (c->tunnel && !c->intercept)) {
+    return;
+  }
+  memset(&r, 0, sizeof(r));
+  if (c->intercept) {
+    /* The client sent origin-form inside the tunnel: the event names the
+     * full URL it asked for. */
+    cp_hostport_format(authority, sizeof(authority), c->target.host,
+                       c->target.port == 443 ? 0 : c->target.port);
+    snprintf(url, sizeof(url), "https://%s%.*s", authority,
+             (int)c->req.url_len, cp_http_msg_url(&c->req));
+  } else {
+    snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
+  }
+  if (c->req.origin_len == 0) {
+    snprintf(path, sizeof(path), "/");
+  } else {
+    snprintf(path, sizeof(path), "%.*s", (int)c->req.origin_len,
+             c->req.head.data + c->req.origin_off);
+  }
+  r.method = cp_http_msg_method_name(&c->req);
+  r.url = url;
+  r.path = path;
+  r.status = status;
+  r.http_minor = (int)c->req.http_minor;
+  r.bytes_from_client = c->req.body_bytes;
+  r.bytes_to_client = c->resp.body_bytes;
+  r.ttfb_ms = c->resp_started ? c->t_first_byte - c->t_req : 0;
+  r.total_ms = now - c->t_req;
+  r.outcome = outcome;
+  r.scheme = c->intercept ? "https" : "http";
+  c->env->stats->v[CP_STAT_REQUESTS]++;
+  cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%llu bytes, %llu ms)", r.method,
+              url, status, (unsigned long long)r.bytes_to_client,
+              (unsigned long long)r.total_ms);
+  cp_event_request(c->env->events, &b, &r);
+}
+
+
+void cp_conn_respond(cp_conn_t *c, int status, const char *code,
+                     const char *msg, const char *detail) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_buf_t resp;
+  size_t body_len;
+
+  if (c->state == CP_CONN_CLOSING) {
+    return;
+  }
+  cp_conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
+  cp_event_error(c->env->events, &b, code, msg, c->action, status);
+  emit_request(c, status, code);
+  cp_conn_set_reason(c, code);
+  if (c->resp_sent) {
+    /* Part of a response is out already: all we can do is cut it off. */
+    cp_conn_go_state(c, CP_CONN_CLOSING);
+    return;
+  }
+  body_len = strlen("chainproxy: \n") + strlen(msg) +
+             (detail ? strlen(detail) : 0);
+  cp_buf_init(&resp, body_len + 1024);
+  if (cp_buf_appendf(&resp,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Connection: close\r\n"
+                     "X-Chainproxy-Error: %s\r\n"
+                     "Via: 1.1 chainproxy\r\n"
+                     "\r\n"
+                     "chainproxy: %s\n%s",
+                     status, http_status_str((enum http_status)status),
+                     body_len, code, msg, detail ? detail : "") == 0) {
+    c->resp_sent = 1;
+    cp_leg_write(&c->client, resp.data, resp.len);
+  }
+  cp_buf_free(&resp);
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}
+
+
+void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
+                           const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  cp_conn_respond(c, status, code, msg, NULL);
+}
+
+
+void cp_conn_http_start(cp_conn_t *c) {
+  cp_conn_env_t *env = c->env;
+
+  if (env->nconns > env->cfg->max_conns) {
+    env->stats->v[CP_STAT_CONN_REFUSED]++;
+    cp_conn_respond_error(c, 503, "too_many_connections",
+                          "over the limit of %u connections",
+                          env->cfg->max_conns);
+    return;
+  }
+  cp_conn_go_state(c, CP_CONN_READ_REQUEST);
+}
+
+
+/* Writes what the parser produced to a leg. */
+static int flush_out(cp_conn_t *c, cp_leg_t *leg) {
+  int rc = 0;
+
+  if (c->out.len > 0) {
+    rc = cp_leg_write(leg, c->out.data, c->out.len);
+    cp_buf_reset(&c->out);
+  }
+  return rc;
+}
+
+
+static int same_target(const cp_http_target_t *a, const cp_http_target_t *b) {
+  return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+
+static int is_passthrough(const cp_config_t *cfg, const char *host) {
+  size_t i;
+
+  for (i = 0; i < cfg->npassthrough; i++) {
+    if (cp_host_glob_match(cfg->passthrough[i], host)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+/* Decides where the request goes once its head is parsed. Returns nonzero
+ * when the conn has answered or failed and the caller must stop. */
+static int on_request_head(cp_conn_t *c) {
+  cp_http_msg_t *req = &c->req;
+
+  c->head_seen = 1;
+  c->t_req = cp_conn_now(c);
+  if (req->is_connect) {
+    if (c->requests > 0 || c->upstream_ok || c->tunnel) {
+      cp_conn_respond_error(c, 400, "bad_request",
+                            "CONNECT must be the first request of a "
+                            "connection");
+      return -1;
+    }
+    c->target = req->target;
+    c->tunnel = 1;
+    c->intercept = !is_passthrough(c->env->cfg, c->target.host);
+    cp_conn_emit_connect(c, "CONNECT", c->intercept ? "intercept" : "tunnel");
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+    return c->state == CP_CONN_CLOSING;
+  }
+  c->resp.req_method = req->method;
+  c->resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
+  c->resp.want_keepalive = req->keepalive_in && !c->env->shutting_down;
+  if (c->intercept) {
+    /* Decrypted requests go to the tunnel's origin, whatever they name. */
+    if (c->blocked) {
+      cp_conn_respond(c, 502, c->block_code, c->block_msg, c->block_detail);
+      return -1;
+    }
+    cp_conn_go_state(c, c->upstream_ok ? CP_CONN_FORWARD
+                                       : CP_CONN_UPSTREAM_CONNECT);
+    return c->state == CP_CONN_CLOSING;
+  }
+  if (req->target.form != CP_TARGET_ABSOLUTE) {
+    cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
+    cp_conn_respond_error(c, 400, "not_absolute_url",
+                          "this is a forward proxy: send absolute-form "
+                          "requests (GET http://host/path) or use CONNECT "
+                          "for https, e.g. "
+                          "HTTPS_PROXY=http://127.0.0.1:8080");
+    return -1;
+  }
+  if (!c->connect_emitted) {
+    c->target = req->target;
+    cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
+  }
+  if (c->upstream_ok && same_target(&c->target, &req->target)) {
+    cp_conn_go_state(c, CP_CONN_FORWARD);
+  } else {
+    c->target = req->target;
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+  }
+  return c->state == CP_CONN_CLOSING;
+}
+
+
+static void request_error(cp_conn_t *c, int rc) {
+  const char *why = c->req.err_text ? c->req.err_text : cp_strerror(rc);
+
+  if (c->head_seen) {
+    /* The head went upstream already; a broken body cannot be answered. */
+    cp_conn_fail(c, rc, "bad_request_body");
+    return;
+  }
+  cp_conn_emit_connect(c, NULL, NULL);
+  if (rc == CP_EHDRSIZE) {
+    cp_conn_respond_error(c, 431, "headers_too_large",
+                          "request head too large: %s (limits: %zu bytes, "
+                          "%d fields)", why, c->env->cfg->max_header_bytes,
+                          CP_HTTP_MAX_FIELDS);
+  } else if (rc == CP_ETARGET) {
+    cp_conn_respond_error(c, 400, "bad_target",
+                          "bad request target '%.*s': expected "
+                          "http://host/path or, for CONNECT, host:port",
+                          (int)(c->req.url_len > 200 ? 200 : c->req.url_len),
+                          cp_http_msg_url(&c->req));
+  } else {
+    cp_conn_respond_error(c, 400, "bad_request", "malformed request: %s",
+                          why);
+  }
+}
+
+
+static void feed_request(cp_conn_t *c, const char *data, size_t len) {
+  size_t n = 0;
+  int rc;
+
+  rc = cp_http_msg_feed(&c->req, data, len, &n, &c->out);
+  c->req_bytes += n;
+  if (rc < 0) {
+    request_error(c, rc);
+    return;
+  }
+  if (c->req.head_complete && !c->head_seen) {
+    if (on_request_head(c) != 0) {
+      return;
+    }
+  }
+  if (rc == CP_HTTP_DONE) {
+    c->req_done = 1;
+    if (n < len) {
+      cp_conn_stash(c, data + n, len - n);
+    }
+  }
+  if (c->state == CP_CONN_FORWARD && c->upstream_ok &&
+      flush_out(c, &c->upstream) != 0) {
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
+  }
+}
+
+
+void cp_conn_http_reset_exchange(cp_conn_t *c) {
+  cp_http_msg_reset(&c->req);
+  cp_http_msg_reset(&c->resp);
+  c->head_seen = c->req_done = 0;
+  c->resp_started = c->resp_sent = 0;
+  c->req_bytes = 0;
+}
+
+
+static void exchange_end(cp_conn_t *c) {
+  int keep;
+
+  c->requests++;
+  emit_request(c, c->resp.status, "ok");
+  if (!c->resp.keepalive_in || c->upstream.failed || c->upstream.eof) {
+    cp_leg_close(&c->upstream);
+    c->upstream_ok = 0;
+  }
+  keep = c->resp.keepalive_out && c->req_done && !c->client.eof &&
+         !c->env->shutting_down;
+  if (!keep) {
+    cp_conn_finish(c, c->env->shutting_down ? "shutdown" : "done");
+    return;
+  }
+  cp_conn_http_reset_exchange(c);
+  cp_conn_go_state(c, CP_CONN_READ_REQUEST);
+}
+
+
+static void feed_response(cp_conn_t *c, const char *data, size_t len) {
+  size_t n = 0;
+  int rc;
+
+  if (!c->resp_started) {
+    c->resp_started = 1;
+    c->t_first_byte = cp_conn_now(c);
+  }
+  rc = cp_http_msg_feed(&c->resp, data, len, &n, &c->out);
+  c->resp_sent |= c->out.len > 0;
+  if (flush_out(c, &c->client) != 0) {
+    cp_conn_fail(c, CP_EIO, "client_write_failed");
+    return;
+  }
+  if (rc < 0) {
+    if (!c->resp_sent) {
+      if (rc == CP_EUPCLOSED && c->resp.head.len == 0) {
+        cp_conn_respond_error(c, 502, "upstream_closed",
+                              "%s:%u closed the connection without sending "
+                              "a response", c->target.host, c->target.port);
+      } else {
+        cp_conn_respond_error(c, 502, "bad_upstream_response",
+                              "%s:%u sent a malformed response: %s",
+                              c->target.host, c->target.port,
+                              c->resp.err_text ? c->resp.err_text
+                                               : cp_strerror(rc));
+      }
+      return;
+    }
+    emit_request(c, c->resp.status, "upstream_truncated");
+    cp_conn_fail(c, rc, "upstream_truncated");
+    return;
+  }
+  if (rc == CP_HTTP_DONE) {
+    if (n < len) {
+      /* Bytes after a complete response: the upstream cannot be reused. */
+      c->upstream.failed = 1;
+    }
+    exchange_end(c);
+  }
+}
+
+
+void cp_conn_http_entry_read_request(cp_conn_t *c) {
+  if (c->env->shutting_down && c->pending.len == 0) {
+    cp_conn_finish(c, "shutdown");
+    return;
+  }
+  cp_leg_want_read(&c->client, 1);
+  /* An idle upstream is read too, so its close is noticed. */
+  cp_leg_want_read(&c->upstream, c->upstream_ok);
+  cp_conn_arm_timer(c);
+  cp_conn_replay_pending(c, feed_request);
+}
+
+
+void cp_conn_http_entry_forward(cp_conn_t *c) {
+  cp_leg_want_read(&c->client, c->pending.len < CP_CONN_PENDING_MAX);
+  cp_leg_want_read(&c->upstream, 1);
+  cp_conn_arm_timer(c);
+  if (flush_out(c, &c->upstream) != 0) {
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
+  }
+}
+
+
+/* An upstream kept for keep-alive talked or closed between exchanges: it
+ * cannot be reused. */
+static void drop_idle_upstream(cp_conn_t *c) {
+  c->upstream_ok = 0;
+  cp_leg_close(&c->upstream);
+}
+
+
+void cp_conn_http_on_read_data(cp_conn_t *c, cp_leg_t *leg,
+                               const char *data, size_t len) {
+  if (leg == &c->client) {
+    feed_request(c, data, len);
+  } else {
+    drop_idle_upstream(c);
+  }
+}
+
+
+void cp_conn_http_on_exchange_data(cp_conn_t *c, cp_leg_t *leg,
+                                   const char *data, size_t len) {
+  if (leg == &c->upstream) {
+    feed_response(c, data, len);
+  } else if (!c->req_done) {
+    feed_request(c, data, len);
+  } else {
+    cp_conn_stash(c, data, len);
+  }
+}
+
+
+void cp_conn_http_on_read_eof(cp_conn_t *c, cp_leg_t *leg) {
+  if (leg == &c->upstream) {
+    drop_idle_upstream(c);
+    return;
+  }
+  cp_conn_finish(c, c->req_bytes ? "client_closed_mid_request"
+                                 : "client_closed");
+}
+
+
+void cp_conn_http_on_forward_eof(cp_conn_t *c, cp_leg_t *leg) {
+  if (leg == &c->upstream) {
+    feed_response(c, NULL, 0);
+    return;
+  }
+  if (!c->req_done) {
+    cp_conn_abort(c, "client_closed");
+  }
+  /* Otherwise the response still goes out, then the conn closes. */
+}
+
+
+void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
+  int is_client = leg == &c->client;
+
+  if (!is_client && c->state == CP_CONN_READ_REQUEST) {
+    drop_idle_upstream(c);
+    return;
+  }
+  if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started) {
+    cp_conn_respond_error(c, 502, "upstream_error",
+                          "connection to %s:%u failed: %s", c->target.host,
+                          c->target.port, uv_strerror(err));
+    return;
+  }
+  cp_conn_fail(c, err, is_client ? "client_error" : "upstream_error");
+}
+
+
+void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs) {
+  if (c->req_bytes > 0) {
+    cp_conn_emit_connect(c, NULL, NULL);
+    cp_conn_respond_error(c, 408, "request_timeout",
+                          "no complete request head within %.1f s", secs);
+    return;
+  }
+  cp_conn_finish(c, "idle_timeout"); /* an idle keep-alive conn */
+}
+
+
+void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
+  if (!c->resp_started) {
+    cp_conn_respond_error(c, 504, "upstream_timeout",
+                          "%s:%u sent no response within %.1f s",
+                          c->target.host, c->target.port, secs);
+    return;
+  }
+  cp_conn_abort(c, "idle_timeout");
+}

@@ -1,0 +1,39 @@
+#include "conn_tunnel.h"
+
+#include "err.h"
+
+
+static void write_pending(cp_conn_t *c, const char *data, size_t len) {
+  if (cp_leg_write(&c->upstream, data, len) != 0) {
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
+  }
+}
+
+
+void cp_conn_tunnel_entry(cp_conn_t *c) {
+  cp_leg_want_read(&c->client, 1);
+  cp_leg_want_read(&c->upstream, 1);
+  cp_conn_arm_timer(c);
+  /* Bytes the client sent right behind its CONNECT. */
+  cp_conn_replay_pending(c, write_pending);
+}
+
+
+void cp_conn_tunnel_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                            size_t len) {
+  int is_client = leg == &c->client;
+
+  if (cp_leg_write(is_client ? &c->upstream : &c->client, data, len) != 0) {
+    cp_conn_fail(c, CP_EIO, is_client ? "upstream_write_failed"
+                                      : "client_write_failed");
+  }
+}
+
+
+void cp_conn_tunnel_on_eof(cp_conn_t *c, cp_leg_t *leg) {
+  /* Half-close: pass the FIN on and keep the other direction open. */
+  cp_leg_shutdown(leg == &c->client ? &c->upstream : &c->client);
+  if (c->client.eof && c->upstream.eof) {
+    cp_conn_finish(c, "done");
+  }
+}

@@ -1,0 +1,16 @@
+/* UPSTREAM_CONNECT: resolving the target (IP literals skip the resolver),
+ * connecting with fallback over every address, reusing or replacing a
+ * keep-alive upstream, and answering CONNECT once the upstream is there.
+ * Failures are answered 502/504 through conn_http. */
+#ifndef CP_CONN_UPSTREAM_H
+#define CP_CONN_UPSTREAM_H
+
+#include "conn.h"
+
+void cp_conn_upstream_entry(cp_conn_t *c);
+void cp_conn_upstream_on_connect(cp_conn_t *c, int status);
+void cp_conn_upstream_on_closed(cp_conn_t *c, cp_leg_t *leg);
+void cp_conn_upstream_on_eof(cp_conn_t *c, cp_leg_t *leg);
+void cp_conn_upstream_on_timeout(cp_conn_t *c, double secs);
+
+#endif

@@ -1,0 +1,456 @@
+#include "ctl_http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "http_parse.h"
+#include "leg.h"
+#include "listener.h"
+
+/* How long an answered connection waits for the client to close before it
+ * is closed anyway (as the proxy's CLOSING does). */
+#define LINGER_MS 5000
+#define MAX_AUTH 512
+
+typedef struct ctl_conn_s ctl_conn_t;
+
+struct ctl_conn_s {
+  cp_ctl_http_t *srv;           /* borrowed */
+  ctl_conn_t *prev, *next;      /* links in srv->conns */
+  cp_leg_t leg;                 /* embedded */
+  uv_timer_t timer;             /* embedded: idle and linger deadline */
+  cp_http_msg_t req;            /* owned */
+  cp_buf_t body;                /* owned: the current request's body */
+  int refs;                     /* open handles */
+  unsigned stream : 1;          /* an event stream: only written to */
+  unsigned closing : 1;         /* answered for the last time */
+  unsigned dead : 1;            /* handles are being closed */
+};
+
+struct cp_ctl_http_s {
+  uv_loop_t *loop;              /* borrowed */
+  const cp_config_t *cfg;       /* borrowed */
+  const cp_log_t *log;          /* borrowed */
+  cp_listener_t listener;       /* embedded */
+  cp_ctl_handler handler;
+  void *data;                   /* the handler's */
+  ctl_conn_t *conns;            /* live connections */
+  unsigned nconns;
+  int handles;                  /* listener + connections not yet freed */
+  unsigned stopping : 1;
+};
+
+static void on_data(cp_leg_t *leg, const char *data, size_t len);
+static void on_eof(cp_leg_t *leg);
+static void on_error(cp_leg_t *leg, int err);
+static void on_connect(cp_leg_t *leg, int status);
+static void on_drained(cp_leg_t *leg);
+static void on_closed(cp_leg_t *leg);
+static void on_handshake(cp_leg_t *leg);
+
+static const cp_leg_cbs_t leg_cbs = {
+    on_data, on_eof, on_error, on_connect, on_drained, on_closed,
+    on_handshake,
+};
+
+
+static void srv_release(cp_ctl_http_t *srv) {
+  if (--srv->handles == 0 && srv->stopping) {
+    free(srv);
+  }
+}
+
+
+static void conn_unref(ctl_conn_t *c) {
+  cp_ctl_http_t *srv = c->srv;
+
+  if (--c->refs > 0) {
+    return;
+  }
+  cp_http_msg_free(&c->req);
+  cp_buf_free(&c->body);
+  cp_leg_free(&c->leg);
+  free(c);
+  srv_release(srv);
+}
+
+
+static void on_timer_closed(uv_handle_t *h) {
+  conn_unref(h->data);
+}
+
+
+static void conn_close(ctl_conn_t *c) {
+  cp_ctl_http_t *srv = c->srv;
+
+  if (c->dead) {
+    return;
+  }
+  c->dead = 1;
+  if (c->prev != NULL) {
+    c->prev->next = c->next;
+  } else {
+    srv->conns = c->next;
+  }
+  if (c->next != NULL) {
+    c->next->prev = c->prev;
+  }
+  srv->nconns--;
+  cp_leg_close(&c->leg);
+  uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+
+static void on_timer(uv_timer_t *t) {
+  conn_close(t->data);
+}
+
+
+/* Idle connections and answered ones that linger get a deadline; event
+ * streams live until the reader leaves or falls behind. */
+static void conn_arm(ctl_conn_t *c) {
+  if (c->dead) {
+    return;
+  }
+  if (c->stream) {
+    uv_timer_stop(&c->timer);
+    return;
+  }
+  uv_timer_start(&c->timer, on_timer,
+                 c->closing ? LINGER_MS : c->srv->cfg->idle_timeout_ms, 0);
+}
+
+
+static void write_response(ctl_conn_t *c, const cp_ctl_response_t *r,
+                           int head_only, int keep) {
+  cp_buf_t h;
+  int status = r->status;
+
+  /* One write for head and body: room for both. */
+  cp_buf_init(&h, 4096 + r->body.len);
+  cp_buf_appendf(&h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", status,
+                 http_status_str((enum http_status)status),
+                 r->content_type ? r->content_type : "application/json");
+  if (r->stream) {
+    cp_buf_append_str(&h, "Cache-Control: no-cache\r\n");
+  } else {
+    cp_buf_appendf(&h, "Content-Length: %zu\r\n", r->body.len);
+  }
+  if (r->allow != NULL) {
+    cp_buf_appendf(&h, "Allow: %s\r\n", r->allow);
+  }
+  if (r->authenticate != NULL) {
+    cp_buf_appendf(&h, "WWW-Authenticate: %s\r\n", r->authenticate);
+  }
+  if (!r->stream && !keep) {
+    cp_buf_append_str(&h, "Connection: close\r\n");
+  }
+  cp_buf_append_str(&h, "\r\n");
+  if (!head_only) {
+    cp_buf_append(&h, r->body.data, r->body.len);
+  }
+  if (cp_leg_write(&c->leg, h.data, h.len) != 0) {
+    conn_close(c);
+  }
+  cp_buf_free(&h);
+  if (r->stream) {
+    c->stream = 1;
+  } else if (!keep && !c->dead) {
+    /* FIN once the answer is out; read and discard until the client
+     * closes, so unread request bytes do not turn into a reset that
+     * destroys the answer. */
+    c->closing = 1;
+    cp_leg_shutdown(&c->leg);
+  }
+  conn_arm(c);
+}
+
+
+/* A final error answer made here (not by the handler), then close. */
+static void answer_error(ctl_conn_t *c, int status, const char *msg) {
+  cp_ctl_response_t r;
+  json_t *o = json_pack("{s:s}", "error", msg);
+  char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+  memset(&r, 0, sizeof(r));
+  r.status = status;
+  cp_buf_init(&r.body, 4096);
+  cp_buf_append_str(&r.body, s ? s : "{}");
+  cp_buf_append(&r.body, "\n", 1);
+  write_response(c, &r, 0, 0);
+  cp_buf_free(&r.body);
+  free(s);
+  json_decref(o);
+}
+
+
+static void serve(ctl_conn_t *c) {
+  cp_ctl_http_t *srv = c->srv;
+  cp_ctl_request_t rq;
+  cp_ctl_response_t rs;
+  char *target = NULL;
+  char auth[MAX_AUTH + 1];
+  const char *a;
+  size_t alen = 0;
+  int keep = c->req.keepalive_in && !srv->stopping;
+
+  target = malloc(c->req.url_len + 1);
+  if (target == NULL) {
+    answer_error(c, 500, "out of memory");
+    return;
+  }
+  memcpy(target, cp_http_msg_url(&c->req), c->req.url_len);
+  target[c->req.url_len] = '\0';
+  a = cp_http_msg_field(&c->req, "authorization", &alen);
+  memset(&rq, 0, sizeof(rq));
+  rq.method = cp_http_msg_method_name(&c->req);
+  rq.target = target;
+  if (a != NULL) {
+    /* Longer than any token: pass a value that cannot match. */
+    alen = alen > MAX_AUTH ? 0 : alen;
+    memcpy(auth, a, alen);
+    auth[alen] = '\0';
+    rq.authorization = auth;
+  }
+  rq.body = c->body.data ? c->body.data : "";
+  rq.body_len = c->body.len;
+  memset(&rs, 0, sizeof(rs));
+  cp_buf_init(&rs.body, 8 * 1024 * 1024);
+  srv->handler(srv->data, &rq, &rs);
+  write_response(c, &rs, strcmp(rq.method, "HEAD") == 0, keep);
+  cp_buf_free(&rs.body);
+  free(target);
+}
+
+
+static void request_error(ctl_conn_t *c, int rc) {
+  if (rc == CP_EHDRSIZE) {
+    answer_error(c, 431, "request head too large");
+  } else if (rc == CP_ENOMEM) {
+    answer_error(c, 413, "request body over 65536 bytes");
+  } else {
+    char msg[300];
+
+    snprintf(msg, sizeof(msg), "malformed HTTP request: %s",
+             c->req.err_text ? c->req.err_text : cp_strerror(rc));
+    answer_error(c, 400, msg);
+  }
+}
+
+
+static void on_data(cp_leg_t *leg, const char *data, size_t len) {
+  ctl_conn_t *c = leg->owner;
+  size_t off = 0;
+
+  conn_arm(c);
+  while (off < len && !c->stream && !c->closing && !c->dead) {
+    size_t n = 0;
+    int rc = cp_http_msg_feed(&c->req, data + off, len - off, &n, &c->body);
+
+    off += n;
+    if (rc < 0) {
+      request_error(c, rc);
+      return;
+    }
+    /* Refuse an announced body over the limit before it is sent. */
+    if (c->req.head_complete && c->req.content_length != UINT64_MAX &&
+        c->req.content_length > CP_CTL_MAX_BODY) {
+      request_error(c, CP_ENOMEM);
+      return;
+    }
+    if (rc != CP_HTTP_DONE) {
+      return;
+    }
+    serve(c);
+    cp_http_msg_reset(&c->req);
+    cp_buf_reset(&c->body);
+  }
+}
+
+
+static void on_eof(cp_leg_t *leg) {
+  conn_close(leg->owner);
+}
+
+
+static void on_error(cp_leg_t *leg, int err) {
+  (void)err;
+  conn_close(leg->owner);
+}
+
+
+static void on_connect(cp_leg_t *leg, int status) {
+  (void)leg;
+  (void)status;
+}
+
+
+static void on_drained(cp_leg_t *leg) {
+  (void)leg;
+}
+
+
+static void on_handshake(cp_leg_t *leg) {
+  (void)leg;
+}
+
+
+static void on_closed(cp_leg_t *leg) {
+  conn_unref(leg->owner);
+}
+
+
+int cp_ctl_http_allowed(const cp_config_t *cfg, const unsigned char a[16]) {
+  static const unsigned char v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                            0, 0, 0, 0, 0, 0, 0, 1};
+  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                              0, 0, 0, 0, 0xff, 0xff};
+  size_t i;
+
+  if ((memcmp(a, v4_mapped, 12) == 0 && a[12] == 127) ||
+      memcmp(a, v6_loop, 16) == 0) {
+    return 1;
+  }
+  for (i = 0; i < cfg->ncontrol_allow; i++) {
+    const unsigned char *net = cfg->control_allow[i].addr;
+    int bits = cfg->control_allow[i].bits;
+    int full = bits / 8, rest = bits % 8;
+
+    if (memcmp(a, net, (size_t)full) == 0 &&
+        (rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+static int peer_allowed(const cp_config_t *cfg, uv_tcp_t *tcp) {
+  struct sockaddr_storage ss;
+  int len = sizeof(ss);
+  unsigned char a[16];
+
+  if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0) {
+    return 0;
+  }
+  memset(a, 0, sizeof(a));
+  if (ss.ss_family == AF_INET) {
+    a[10] = a[11] = 0xff;
+    memcpy(a + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+  } else {
+    memcpy(a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+  }
+  return cp_ctl_http_allowed(cfg, a);
+}
+
+
+static void on_accept(cp_listener_t *l, int status) {
+  cp_ctl_http_t *srv = l->data;
+  ctl_conn_t *c;
+
+  if (status < 0) {
+    cp_log(srv->log, CP_LOG_WARN, 0, NULL, "accepting", "control: accept: "
+           "%s", uv_strerror(status));
+    return;
+  }
+  c = calloc(1, sizeof(*c));
+  if (c == NULL || cp_leg_init(&c->leg, srv->loop, &leg_cbs, c, NULL) != 0) {
+    free(c);
+    return;
+  }
+  uv_timer_init(srv->loop, &c->timer);
+  c->timer.data = c;
+  c->refs = 2;
+  c->srv = srv;
+  srv->handles++;
+  cp_http_msg_init(&c->req, CP_HTTP_REQUEST, CP_CTL_MAX_HEAD);
+  c->req.body_only = 1;
+  cp_buf_init(&c->body, CP_CTL_MAX_BODY);
+  c->next = srv->conns;
+  if (srv->conns != NULL) {
+    srv->conns->prev = c;
+  }
+  srv->conns = c;
+  srv->nconns++;
+  if (cp_leg_accept(&c->leg, (uv_stream_t *)&l->tcp) != 0) {
+    conn_close(c);
+    return;
+  }
+  if (srv->nconns > CP_CTL_MAX_CONNS) {
+    answer_error(c, 403, "too many control connections");
+  } else if (!peer_allowed(srv->cfg, &c->leg.tcp)) {
+    answer_error(c, 403, "this address may not use the control API (see "
+                         "--control-allow)");
+  }
+  cp_leg_want_read(&c->leg, 1);
+  conn_arm(c);
+}
+
+
+static void on_listener_closed(cp_listener_t *l) {
+  srv_release(l->data);
+}
+
+
+int cp_ctl_http_start(cp_ctl_http_t **out, uv_loop_t *loop,
+                      const cp_config_t *cfg, const cp_log_t *log,
+                      cp_ctl_handler handler, void *data) {
+  cp_ctl_http_t *srv = calloc(1, sizeof(*srv));
+  int rc;
+
+  *out = NULL;
+  if (srv == NULL) {
+    return UV_ENOMEM;
+  }
+  srv->loop = loop;
+  srv->cfg = cfg;
+  srv->log = log;
+  srv->handler = handler;
+  srv->data = data;
+  srv->handles = 1;
+  rc = cp_listener_start(&srv->listener, loop, cfg->control_host,
+                         cfg->control_port, 64, on_accept, srv);
+  if (rc != 0) {
+    cp_ctl_http_stop(srv);
+    return rc;
+  }
+  *out = srv;
+  return 0;
+}
+
+
+void cp_ctl_http_stop(cp_ctl_http_t *srv) {
+  if (srv == NULL || srv->stopping) {
+    return;
+  }
+  srv->stopping = 1;
+  while (srv->conns != NULL) {
+    conn_close(srv->conns);
+  }
+  if (srv->listener.open) {
+    cp_listener_stop(&srv->listener, on_listener_closed);
+  } else {
+    srv_release(srv);
+  }
+}
+
+
+void cp_ctl_http_broadcast(cp_ctl_http_t *srv, const char *data,
+                           size_t len) {
+  ctl_conn_t *c, *next;
+
+  for (c = srv->conns; c != NULL; c = next) {
+    next = c->next;
+    if (!c->stream) {
+      continue;
+    }
+    /* Bounded: a reader that does not keep up is cut. */
+    if (cp_leg_queued(&c->leg) > CP_CTL_STREAM_MAX ||
+        cp_leg_write(&c->leg, data, len) != 0) {
+      conn_close(c);
+    }
+  }
+}
