@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,31 +351,43 @@ static int opt_version(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+/* The table getopt_long(3) parses with: long names map to a handler by
+ * their index; -v and -h are the short forms. */
 static const option_t options[] = {
-    {"--listen", 1, opt_listen},
-    {"--events", 1, opt_events},
-    {"--ca-dir", 1, opt_ca_dir},
-    {"--upstream-ca", 1, opt_upstream_ca},
-    {"--upstream-failure", 1, opt_upstream_failure},
-    {"--passthrough", 1, opt_passthrough},
-    {"--chain", 1, opt_chain},
-    {"--control", 1, opt_control},
-    {"--control-allow", 1, opt_control_allow},
-    {"--control-token", 1, opt_control_token},
-    {"--rules", 1, opt_rules},
-    {"--profiles", 1, opt_profiles},
-    {"--connect-timeout", 1, opt_connect_timeout},
-    {"--idle-timeout", 1, opt_idle_timeout},
-    {"--tunnel-idle-timeout", 1, opt_tunnel_idle},
-    {"--grace", 1, opt_grace},
-    {"--max-header-bytes", 1, opt_max_header},
-    {"--max-conns", 1, opt_max_conns},
-    {"--verbose", 0, opt_verbose},
-    {"-v", 0, opt_verbose},
-    {"--help", 0, opt_help},
-    {"-h", 0, opt_help},
-    {"--version", 0, opt_version},
+    {"listen", 1, opt_listen},
+    {"events", 1, opt_events},
+    {"ca-dir", 1, opt_ca_dir},
+    {"upstream-ca", 1, opt_upstream_ca},
+    {"upstream-failure", 1, opt_upstream_failure},
+    {"passthrough", 1, opt_passthrough},
+    {"chain", 1, opt_chain},
+    {"control", 1, opt_control},
+    {"control-allow", 1, opt_control_allow},
+    {"control-token", 1, opt_control_token},
+    {"rules", 1, opt_rules},
+    {"profiles", 1, opt_profiles},
+    {"connect-timeout", 1, opt_connect_timeout},
+    {"idle-timeout", 1, opt_idle_timeout},
+    {"tunnel-idle-timeout", 1, opt_tunnel_idle},
+    {"grace", 1, opt_grace},
+    {"max-header-bytes", 1, opt_max_header},
+    {"max-conns", 1, opt_max_conns},
+    {"verbose", 0, opt_verbose},
+    {"help", 0, opt_help},
+    {"version", 0, opt_version},
 };
+
+
+static size_t opt_index(const char *name) {
+  size_t k;
+
+  for (k = 0; k < CP_ARRAY_SIZE(options); k++) {
+    if (strcmp(options[k].name, name) == 0) {
+      break;
+    }
+  }
+  return k;
+}
 
 
 void cp_config_defaults(cp_config_t *cfg) {
@@ -393,45 +406,65 @@ void cp_config_defaults(cp_config_t *cfg) {
 }
 
 
+/* The option getopt_long reports a problem with, by its table index, or
+ * from the argument itself for one it does not know. */
+static int getopt_error(int c, int argc, char **argv, char *err,
+                        size_t errlen) {
+  const char *arg = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
+
+  if (c == ':') {
+    return cp_errf(err, errlen, CP_EINVAL, "%s needs a value (see --help)",
+                   arg);
+  }
+  if (optopt >= 1000 && strchr(arg, '=') != NULL) {
+    return cp_errf(err, errlen, CP_EINVAL, "--%s takes no value",
+                   options[optopt - 1000].name);
+  }
+  if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
+    return cp_errf(err, errlen, CP_EINVAL,
+                   "unknown option '-%c' (see --help)", optopt);
+  }
+  return cp_errf(err, errlen, CP_EINVAL, "unknown option '%s' (see --help)",
+                 arg);
+}
+
+
 int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
                     size_t errlen) {
-  int i;
+  struct option longopts[CP_ARRAY_SIZE(options) + 1];
   size_t k;
+  int c, rc;
 
-  for (i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *eq = strchr(arg, '=');
-    size_t name_len = eq && arg[0] == '-' && arg[1] == '-'
-                          ? (size_t)(eq - arg) : strlen(arg);
-    const option_t *opt = NULL;
-    const char *value = NULL;
-    int rc;
+  memset(longopts, 0, sizeof(longopts));
+  for (k = 0; k < CP_ARRAY_SIZE(options); k++) {
+    longopts[k].name = options[k].name;
+    longopts[k].has_arg = options[k].takes_value ? required_argument
+                                                 : no_argument;
+    longopts[k].val = 1000 + (int)k;
+  }
+  /* getopt keeps its position in globals: start afresh (glibc resets
+   * fully when optind is 0) and report errors here, not on stderr. */
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+    const option_t *opt;
 
-    for (k = 0; k < CP_ARRAY_SIZE(options); k++) {
-      if (strlen(options[k].name) == name_len &&
-          strncmp(options[k].name, arg, name_len) == 0) {
-        opt = &options[k];
-        break;
-      }
+    if (c == 'v') {
+      c = 1000 + (int)(opt_index("verbose"));
+    } else if (c == 'h') {
+      c = 1000 + (int)(opt_index("help"));
+    } else if (c < 1000) {
+      return getopt_error(c, argc, argv, err, errlen);
     }
-    if (opt == NULL) {
-      return cp_errf(err, errlen, CP_EINVAL, "unknown option '%s' (see --help)", arg);
-    }
-    if (opt->takes_value) {
-      if (arg[name_len] == '=') {
-        value = arg + name_len + 1;
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        return cp_errf(err, errlen, CP_EINVAL, "%s needs a value (see --help)", opt->name);
-      }
-    } else if (arg[name_len] == '=') {
-      return cp_errf(err, errlen, CP_EINVAL, "%s takes no value", opt->name);
-    }
-    rc = opt->apply(cfg, value, err, errlen);
+    opt = &options[c - 1000];
+    rc = opt->apply(cfg, optarg, err, errlen);
     if (rc != 0) {
       return rc;
     }
+  }
+  if (optind < argc) {
+    return cp_errf(err, errlen, CP_EINVAL,
+                   "unexpected argument '%s' (see --help)", argv[optind]);
   }
   return 0;
 }

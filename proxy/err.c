@@ -44,3 +44,13 @@ int cp_errf(char *err, size_t len, int rc, const char *fmt, ...) {
   va_end(ap);
   return rc;
 }
+
+
+int cp_errf_json(char *err, size_t len, int line, int column,
+                 const char *text) {
+  if (line < 1) {
+    return cp_errf(err, len, CP_ECONFIG, "%s", text);
+  }
+  return cp_errf(err, len, CP_ECONFIG, "line %d, column %d: %s", line,
+                 column, text);
+}

@@ -35,6 +35,11 @@ const char *cp_strerror(int err);
 int cp_errf(char *err, size_t len, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A JSON parser's error (jansson's line, column and text) as a CP_ECONFIG
+ * report; line < 1 means no position (the file could not be read). */
+int cp_errf_json(char *err, size_t len, int line, int column,
+                 const char *text);
+
 #define CP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

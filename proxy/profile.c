@@ -204,19 +204,13 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
 }
 
 
-int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
-                      char *err, size_t errlen) {
-  json_error_t jerr;
-  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+/* Takes over doc (a reference). */
+static int profiles_from_doc(cp_profiles_t *set, json_t *doc, char *err,
+                             size_t errlen) {
   json_t *profiles, *o;
   const char *name;
   int rc = 0;
 
-  memset(set, 0, sizeof(*set));
-  if (doc == NULL) {
-    return cp_errf(err, errlen, CP_ECONFIG, "line %d, column %d: %s", jerr.line,
-                jerr.column, jerr.text);
-  }
   profiles = json_object_get(doc, "profiles");
   if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
     rc = cp_errf(err, errlen, CP_ECONFIG, "\"profiles\" must be an object of profiles");
@@ -242,27 +236,32 @@ out:
 }
 
 
+int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
+                      char *err, size_t errlen) {
+  json_error_t jerr;
+  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+
+  memset(set, 0, sizeof(*set));
+  if (doc == NULL) {
+    return cp_errf_json(err, errlen, jerr.line, jerr.column, jerr.text);
+  }
+  return profiles_from_doc(set, doc, err, errlen);
+}
+
+
 int cp_profiles_load(cp_profiles_t *set, const char *path, char *err,
                      size_t errlen) {
-  char buf[64 * 1024];
+  json_error_t jerr;
+  json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   char inner[512];
-  FILE *fp = fopen(path, "r");
-  size_t n;
   int rc;
 
   memset(set, 0, sizeof(*set));
-  if (fp == NULL) {
-    return cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, strerror(errno));
-  }
-  n = fread(buf, 1, sizeof(buf), fp);
-  if (n == sizeof(buf)) {
-    fclose(fp);
-    return cp_errf(err, errlen, CP_ECONFIG, "%s: larger than %zu bytes", path, sizeof(buf));
-  }
-  fclose(fp);
-  rc = cp_profiles_parse(set, buf, n, inner, sizeof(inner));
+  rc = doc ? profiles_from_doc(set, doc, inner, sizeof(inner))
+           : cp_errf_json(inner, sizeof(inner), jerr.line, jerr.column,
+                          jerr.text);
   if (rc != 0) {
-    cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, inner);
+    cp_errf(err, errlen, rc, "%s: %s", path, inner);
   }
   return rc;
 }

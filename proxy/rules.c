@@ -1,6 +1,5 @@
 #include "rules.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,21 +113,17 @@ static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
 }
 
 
-int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
-                   const cp_profiles_t *profiles, char *err, size_t errlen) {
-  json_error_t jerr;
-  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+/* Takes over doc (a reference). */
+static int rules_from_doc(cp_rules_t *rules, json_t *doc,
+                          const cp_profiles_t *profiles, char *err,
+                          size_t errlen) {
   size_t i, n;
   int rc = 0;
 
-  memset(rules, 0, sizeof(*rules));
-  if (doc == NULL) {
-    return cp_errf(err, errlen, CP_ECONFIG, "line %d, column %d: %s", jerr.line,
-                jerr.column, jerr.text);
-  }
   if (!json_is_array(doc)) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "must be a JSON list of rules, e.g. [{\"host\": "
-              "\"*.example.test\", \"chain\": \"legacy\"}]");
+    rc = cp_errf(err, errlen, CP_ECONFIG, "must be a JSON list of rules, "
+                 "e.g. [{\"host\": \"*.example.test\", \"chain\": "
+                 "\"legacy\"}]");
     goto out;
   }
   n = json_array_size(doc);
@@ -156,36 +151,33 @@ out:
 }
 
 
+int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
+                   const cp_profiles_t *profiles, char *err, size_t errlen) {
+  json_error_t jerr;
+  json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+
+  memset(rules, 0, sizeof(*rules));
+  if (doc == NULL) {
+    return cp_errf_json(err, errlen, jerr.line, jerr.column, jerr.text);
+  }
+  return rules_from_doc(rules, doc, profiles, err, errlen);
+}
+
+
 int cp_rules_load(cp_rules_t *rules, const char *path,
                   const cp_profiles_t *profiles, char *err, size_t errlen) {
-  static const size_t cap = 1024 * 1024;
+  json_error_t jerr;
+  json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   char inner[600];
-  char *buf = malloc(cap);
-  FILE *fp;
-  size_t n;
   int rc;
 
   memset(rules, 0, sizeof(*rules));
-  if (buf == NULL) {
-    return cp_errf(err, errlen, CP_ECONFIG, "%s: out of memory", path);
-  }
-  fp = fopen(path, "r");
-  if (fp == NULL) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, strerror(errno));
-    free(buf);
-    return rc;
-  }
-  n = fread(buf, 1, cap, fp);
-  fclose(fp);
-  if (n == cap) {
-    free(buf);
-    return cp_errf(err, errlen, CP_ECONFIG, "%s: larger than %zu bytes", path, cap);
-  }
-  rc = cp_rules_parse(rules, buf, n, profiles, inner, sizeof(inner));
+  rc = doc ? rules_from_doc(rules, doc, profiles, inner, sizeof(inner))
+           : cp_errf_json(inner, sizeof(inner), jerr.line, jerr.column,
+                          jerr.text);
   if (rc != 0) {
-    cp_errf(err, errlen, CP_ECONFIG, "%s: %s", path, inner);
+    cp_errf(err, errlen, rc, "%s: %s", path, inner);
   }
-  free(buf);
   return rc;
 }
 

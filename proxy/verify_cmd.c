@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,14 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <http_parser.h>
 #include <jansson.h>
 #include <openssl/err.h>
+#include <openssl/http.h>
 #include <openssl/pem.h>
 
 #include "buf.h"
 #include "diag.h"
 #include "event.h"
+#include "host.h"
 #include "http_parse.h"
 #include "tls_client.h"
 #include "tls_io.h"
@@ -125,75 +127,126 @@ static int parse_time(const char *s, time_t *out) {
 }
 
 
+enum {
+  OPT_SERVERNAME = 1000,
+  OPT_UPSTREAM_CA,
+  OPT_PROXY,
+  OPT_CHAIN_FILE,
+  OPT_HOST,
+  OPT_AT,
+  OPT_WARN_DAYS,
+  OPT_TIMEOUT,
+  OPT_JSON,
+};
+
+static const struct option longopts[] = {
+    {"servername", required_argument, NULL, OPT_SERVERNAME},
+    {"upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA},
+    {"proxy", required_argument, NULL, OPT_PROXY},
+    {"chain-file", required_argument, NULL, OPT_CHAIN_FILE},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"at", required_argument, NULL, OPT_AT},
+    {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
+    {"connect-timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+
+/* One option's value into o; -1 after printing why it is wrong. */
+static int apply_opt(opts_t *o, int c, const char *v) {
+  char *end;
+
+  switch (c) {
+  case OPT_SERVERNAME:
+    o->servername = v;
+    break;
+  case OPT_UPSTREAM_CA:
+    o->ca_file = v;
+    break;
+  case OPT_PROXY:
+    o->proxy = v;
+    break;
+  case OPT_CHAIN_FILE:
+    o->chain_file = v;
+    break;
+  case OPT_HOST:
+    o->host = v;
+    break;
+  case OPT_JSON:
+    o->json = 1;
+    break;
+  case OPT_AT:
+    if (parse_time(v, &o->at) != 0) {
+      fprintf(stderr, "chainproxy verify: --at: '%s' is not an RFC 3339 "
+              "time (e.g. 2020-05-31T00:00:00Z)\n", v);
+      return -1;
+    }
+    break;
+  case OPT_WARN_DAYS: {
+    long n = strtol(v, &end, 10);
+
+    if (*v == '\0' || *end != '\0' || n < 0 || n > 36500) {
+      fprintf(stderr, "chainproxy verify: --warn-days: '%s' is not a "
+              "number of days between 0 and 36500\n", v);
+      return -1;
+    }
+    o->warn_days = (int)n;
+    break;
+  }
+  case OPT_TIMEOUT:
+    o->timeout = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(o->timeout > 0) ||
+        o->timeout > 3600) {
+      fprintf(stderr, "chainproxy verify: --connect-timeout: '%s' is not "
+              "a number of seconds\n", v);
+      return -1;
+    }
+    break;
+  default:
+    return -1;
+  }
+  return 0;
+}
+
+
+/* Returns 0, 1 after --help, or -1 after printing a usage error. */
 static int parse_opts(opts_t *o, int argc, char **argv) {
-  int i;
+  int c;
 
   memset(o, 0, sizeof(*o));
   o->warn_days = CP_DIAG_WARN_DAYS;
   o->timeout = 10;
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    char *end;
+  optind = 0; /* glibc: start afresh */
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    const char *arg = argv[optind - 1];
 
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+    if (c == 'h') {
       fputs(usage, stdout);
-      exit(0);
-    } else if (strcmp(a, "--json") == 0) {
-      o->json = 1;
-      continue;
-    } else if (a[0] != '-') {
-      if (o->target != NULL) {
-        fprintf(stderr, "chainproxy verify: more than one target ('%s' and "
-                "'%s')\n", o->target, a);
-        return -1;
-      }
-      o->target = a;
-      continue;
+      return 1;
     }
-    if (v == NULL) {
-      fprintf(stderr, "chainproxy verify: %s needs a value\n", a);
+    if (c == ':') {
+      fprintf(stderr, "chainproxy verify: %s needs a value\n", arg);
       return -1;
     }
-    i++;
-    if (strcmp(a, "--servername") == 0) {
-      o->servername = v;
-    } else if (strcmp(a, "--upstream-ca") == 0) {
-      o->ca_file = v;
-    } else if (strcmp(a, "--proxy") == 0) {
-      o->proxy = v;
-    } else if (strcmp(a, "--chain-file") == 0) {
-      o->chain_file = v;
-    } else if (strcmp(a, "--host") == 0) {
-      o->host = v;
-    } else if (strcmp(a, "--at") == 0) {
-      if (parse_time(v, &o->at) != 0) {
-        fprintf(stderr, "chainproxy verify: --at: '%s' is not an RFC 3339 "
-                "time (e.g. 2020-05-31T00:00:00Z)\n", v);
-        return -1;
-      }
-    } else if (strcmp(a, "--warn-days") == 0) {
-      long n = strtol(v, &end, 10);
-
-      if (*v == '\0' || *end != '\0' || n < 0 || n > 36500) {
-        fprintf(stderr, "chainproxy verify: --warn-days: '%s' is not a "
-                "number of days between 0 and 36500\n", v);
-        return -1;
-      }
-      o->warn_days = (int)n;
-    } else if (strcmp(a, "--connect-timeout") == 0) {
-      o->timeout = strtod(v, &end);
-      if (*v == '\0' || *end != '\0' || !(o->timeout > 0) ||
-          o->timeout > 3600) {
-        fprintf(stderr, "chainproxy verify: --connect-timeout: '%s' is not "
-                "a number of seconds\n", v);
-        return -1;
-      }
-    } else {
-      fprintf(stderr, "chainproxy verify: unknown option %s (see chainproxy "
-              "verify --help)\n", a);
+    if (c == '?') {
+      fprintf(stderr, "chainproxy verify: %s option %s (see chainproxy "
+              "verify --help)\n", optopt ? "bad use of" : "unknown", arg);
       return -1;
     }
+    if (apply_opt(o, c, optarg) != 0) {
+      return -1;
+    }
+  }
+  if (optind < argc) {
+    o->target = argv[optind++];
+  }
+  if (optind < argc) {
+    fprintf(stderr, "chainproxy verify: more than one target ('%s' and "
+            "'%s')\n", o->target, argv[optind]);
+    return -1;
   }
   if ((o->target == NULL) == (o->chain_file == NULL)) {
     fprintf(stderr, "chainproxy verify: give either HOST[:PORT] or "
@@ -239,8 +292,11 @@ static int wait_fd(int fd, short events, double deadline) {
 }
 
 
-/* Resolves and connects to host:port before the deadline; on failure why
- * says which step failed. */
+/* Resolves and connects to host:port before the deadline, trying every
+ * address; on failure why says which step failed. Hand-written on poll(2)
+ * because BIO_do_connect_retry() (OpenSSL 3.0) retries a refused or
+ * unresolvable target until the deadline and then reports only "connect
+ * timeout", which would hide the very thing this command diagnoses. */
 static int tcp_connect(const char *host, uint16_t port, double deadline,
                        char *why, size_t whylen) {
   struct addrinfo hints, *res = NULL, *ai;
@@ -300,81 +356,45 @@ static int tcp_connect(const char *host, uint16_t port, double deadline,
 }
 
 
-static int on_proxy_head_done(http_parser *p) {
-  (void)p;
-  return 1; /* a CONNECT answer has no body for us */
-}
-
-
-/* Sends CONNECT and reads the proxy's answer head; 0 on a 2xx. */
-static int proxy_connect(int fd, const char *authority, double deadline,
+/* CONNECT through the proxy on fd with OpenSSL's own client for it; 0 on
+ * a 2xx, else why names the proxy's answer. */
+static int proxy_connect(int fd, const cp_http_target_t *tg, double deadline,
                          char *why, size_t whylen) {
-  char req[600], head[16384];
-  size_t used = 0, sent = 0, len;
-  http_parser parser;
-  http_parser_settings settings;
+  BIO *bio = BIO_new_socket(fd, BIO_NOCLOSE);
+  char host[CP_HOSTPORT_MAX], port[8];
+  const char *data = NULL;
+  unsigned long e;
+  int flags = 0;
+  int timeout = (int)(deadline - mono_now() + 0.999);
+  int ok;
 
-  len = (size_t)snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: "
-                         "%s\r\nUser-Agent: chainproxy-verify\r\n\r\n",
-                         authority, authority);
-  while (sent < len) {
-    ssize_t n = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
-
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_fd(fd, POLLOUT, deadline)) {
-        snprintf(why, whylen, "the proxy did not take the CONNECT request");
-        return -1;
-      }
-      continue;
-    }
-    if (n <= 0) {
-      snprintf(why, whylen, "sending CONNECT to the proxy: %s",
-               strerror(errno));
-      return -1;
-    }
-    sent += (size_t)n;
-  }
-  /* Read byte by byte up to the end of the head: what follows belongs to
-   * the TLS handshake. */
-  while (used < 4 || memcmp(head + used - 4, "\r\n\r\n", 4) != 0) {
-    ssize_t n;
-
-    if (used == sizeof(head)) {
-      snprintf(why, whylen, "the proxy's answer head is over %zu bytes",
-               sizeof(head));
-      return -1;
-    }
-    n = recv(fd, head + used, 1, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_fd(fd, POLLIN, deadline)) {
-        snprintf(why, whylen, "the proxy did not answer CONNECT in time");
-        return -1;
-      }
-      continue;
-    }
-    if (n <= 0) {
-      snprintf(why, whylen, "the proxy closed the connection before "
-               "answering CONNECT");
-      return -1;
-    }
-    used++;
-  }
-  http_parser_init(&parser, HTTP_RESPONSE);
-  http_parser_settings_init(&settings);
-  settings.on_headers_complete = on_proxy_head_done;
-  http_parser_execute(&parser, &settings, head, used);
-  if (HTTP_PARSER_ERRNO(&parser) != HPE_OK &&
-      HTTP_PARSER_ERRNO(&parser) != HPE_CB_headers_complete) {
-    snprintf(why, whylen, "the proxy's answer is not HTTP: %s",
-             http_errno_description(HTTP_PARSER_ERRNO(&parser)));
+  if (bio == NULL) {
+    snprintf(why, whylen, "out of memory");
     return -1;
   }
-  if (parser.status_code / 100 != 2) {
-    snprintf(why, whylen, "the proxy answered CONNECT with %u",
-             parser.status_code);
-    return -1;
+  cp_hostport_format(host, sizeof(host), tg->host, 0);
+  snprintf(port, sizeof(port), "%u", (unsigned)tg->port);
+  ERR_clear_error();
+  ok = OSSL_HTTP_proxy_connect(bio, host, port, NULL, NULL,
+                               timeout > 0 ? timeout : 1, NULL, NULL);
+  BIO_free(bio);
+  if (ok == 1) {
+    return 0;
   }
-  return 0;
+  e = ERR_peek_last_error_data(&data, &flags);
+  if (ERR_GET_LIB(e) == ERR_LIB_HTTP && (flags & ERR_TXT_STRING) &&
+      strncmp(data, "reason=", 7) == 0) {
+    /* "reason= 407 Proxy Authentication Required" */
+    snprintf(why, whylen, "the proxy answered CONNECT with%s", data + 7);
+  } else if (ERR_GET_REASON(e) == BIO_R_TRANSFER_TIMEOUT ||
+             ERR_GET_REASON(e) == BIO_R_CONNECT_TIMEOUT) {
+    snprintf(why, whylen, "the proxy did not answer CONNECT in time");
+  } else {
+    snprintf(why, whylen, "the proxy's answer to CONNECT is not usable: %s",
+             e ? ERR_reason_error_string(e) : "connection closed");
+  }
+  ERR_clear_error();
+  return -1;
 }
 
 
@@ -519,8 +539,7 @@ static int verify_online(const opts_t *o) {
             "name\n", name);
     return EXIT_USAGE;
   }
-  snprintf(target, sizeof(target), "%s%s%s:%u", strchr(tg.host, ':') ? "[" :
-           "", tg.host, strchr(tg.host, ':') ? "]" : "", (unsigned)tg.port);
+  cp_hostport_format(target, sizeof(target), tg.host, tg.port);
   if (o->proxy != NULL) {
     const char *a = o->proxy;
 
@@ -545,7 +564,7 @@ static int verify_online(const opts_t *o) {
             : strstr(why, "timed out") ? "timeout" : "connect";
     goto fail;
   }
-  if (o->proxy && proxy_connect(fd, target, deadline, why, sizeof(why))) {
+  if (o->proxy && proxy_connect(fd, &tg, deadline, why, sizeof(why))) {
     stage = "proxy";
     goto fail;
   }
@@ -680,9 +699,10 @@ out:
 
 int cp_verify_cmd(int argc, char **argv) {
   opts_t o;
+  int rc = parse_opts(&o, argc, argv);
 
-  if (parse_opts(&o, argc, argv) != 0) {
-    return EXIT_USAGE;
+  if (rc != 0) {
+    return rc > 0 ? EXIT_VERIFIED : EXIT_USAGE;
   }
   return o.chain_file ? verify_file(&o) : verify_online(&o);
 }
