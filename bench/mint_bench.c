@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
   }
   printf("create CA hierarchy: %.1f ms\n", (now_s() - t0) * 1e3);
   key = cp_mint_key_new();
-  if (key == NULL || cp_minter_init(&m, key, ca.intermediate,
-                                    ca.inter_key) != 0 ||
+  if (key == NULL ||
+      cp_minter_init(&m, key, ca.intermediate, ca.inter_key) != 0 ||
       cp_leaf_cache_init(&cache, (size_t)n) != 0) {
     fprintf(stderr, "mint_bench: init failed\n");
     goto out;
@@ -56,8 +56,8 @@ int main(int argc, char **argv) {
 
     snprintf(host, sizeof(host), "host%d.example.test", i);
     if (cp_mint_leaf(&m, host, NULL, &leaf) != 0 ||
-        cp_leaf_cache_put(&cache, "modern", host, leaf, time(NULL) + 3600)
-            != 0) {
+        cp_leaf_cache_put(&cache, "modern", host, leaf, time(NULL) + 3600) !=
+            0) {
       fprintf(stderr, "mint_bench: mint failed for %s\n", host);
       X509_free(leaf);
       goto out;

@@ -18,9 +18,8 @@
 
 /* File names in the CA directory; certificate and key of each element. */
 static const char *const ca_files[] = {
-    "root.pem",         "root.key",         "legacy-root.pem",
-    "legacy-root.key",  "cross.pem",        "intermediate.pem",
-    "intermediate.key",
+    "root.pem",  "root.key",         "legacy-root.pem",  "legacy-root.key",
+    "cross.pem", "intermediate.pem", "intermediate.key",
 };
 
 
@@ -78,14 +77,15 @@ static X509 *make_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     return NULL;
   }
   name = X509_get_subject_name(x);
-  if (X509_set_version(x, X509_VERSION_3) != 1 || !cp_cert_set_random_serial(x) ||
+  if (X509_set_version(x, X509_VERSION_3) != 1 ||
+      !cp_cert_set_random_serial(x) ||
       X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                                  (const unsigned char *)"chainproxy", -1, -1,
                                  0) != 1 ||
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                  (const unsigned char *)cn, -1, -1, 0) != 1 ||
-      X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
-                                     : name) != 1 ||
+      X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) !=
+          1 ||
       ASN1_TIME_set(X509_getm_notBefore(x), not_before) == NULL ||
       ASN1_TIME_set(X509_getm_notAfter(x), not_after) == NULL ||
       X509_set_pubkey(x, key) != 1 ||
@@ -119,8 +119,7 @@ static int write_new_file(const char *path, mode_t mode, X509 *cert,
   }
   if (fchmod(fd, mode) != 0) { /* the umask must not widen or narrow it */
     close(fd);
-    return cp_errf(err, errlen, -errno, "%s: chmod: %s", path,
-                   strerror(errno));
+    return cp_errf(err, errlen, -errno, "%s: chmod: %s", path, strerror(errno));
   }
   fp = fdopen(fd, "w");
   if (fp == NULL) {
@@ -145,16 +144,14 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
   ca->root_key = EVP_EC_gen("P-256");
   ca->legacy_key = EVP_EC_gen("P-256");
   ca->inter_key = EVP_EC_gen("P-256");
-  if (ca->root_key == NULL || ca->legacy_key == NULL ||
-      ca->inter_key == NULL) {
+  if (ca->root_key == NULL || ca->legacy_key == NULL || ca->inter_key == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "key generation failed");
   }
   ca->root = make_ca_cert("chainproxy Modern Root CA", ca->root_key, NULL,
                           ca->root_key, now - day, now + 3650 * day, 0);
-  ca->legacy_root = make_ca_cert("chainproxy Legacy Root CA",
-                                 ca->legacy_key, NULL, ca->legacy_key,
-                                 CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER,
-                                 0);
+  ca->legacy_root = make_ca_cert("chainproxy Legacy Root CA", ca->legacy_key,
+                                 NULL, ca->legacy_key, CP_LEGACY_NOT_BEFORE,
+                                 CP_LEGACY_NOT_AFTER, 0);
   if (ca->root == NULL || ca->legacy_root == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "root certificate creation failed");
   }
@@ -164,9 +161,9 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
   ca->cross = make_ca_cert("chainproxy Modern Root CA", ca->root_key,
                            ca->legacy_root, ca->legacy_key,
                            CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER, 0);
-  ca->intermediate = make_ca_cert("chainproxy Intermediate CA",
-                                  ca->inter_key, ca->root, ca->root_key,
-                                  now - day, now + 1825 * day, 1);
+  ca->intermediate =
+      make_ca_cert("chainproxy Intermediate CA", ca->inter_key, ca->root,
+                   ca->root_key, now - day, now + 1825 * day, 1);
   if (ca->cross == NULL || ca->intermediate == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "CA certificate creation failed");
   }
@@ -200,8 +197,8 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
 }
 
 
-static int load_cert(const cp_ca_t *ca, const char *name, X509 **out,
-                     char *err, size_t errlen) {
+static int load_cert(const cp_ca_t *ca, const char *name, X509 **out, char *err,
+                     size_t errlen) {
   char path[1200];
   FILE *fp;
 
@@ -261,8 +258,7 @@ static int check_pair(const cp_ca_t *ca, X509 *cert, EVP_PKEY *key,
     ERR_clear_error();
     cp_ca_path(ca, key_name, path, sizeof(path));
     return cp_errf(err, errlen, CP_ECONFIG,
-                   "%s: does not match the certificate in %s", path,
-                   cert_name);
+                   "%s: does not match the certificate in %s", path, cert_name);
   }
   return 0;
 }
@@ -272,28 +268,26 @@ static int ca_load(cp_ca_t *ca, char *err, size_t errlen) {
   int rc;
 
   if ((rc = load_key(ca, "root.key", &ca->root_key, err, errlen)) != 0 ||
-      (rc = load_key(ca, "legacy-root.key", &ca->legacy_key, err,
-                     errlen)) != 0 ||
-      (rc = load_key(ca, "intermediate.key", &ca->inter_key, err,
-                     errlen)) != 0 ||
+      (rc = load_key(ca, "legacy-root.key", &ca->legacy_key, err, errlen)) !=
+          0 ||
+      (rc = load_key(ca, "intermediate.key", &ca->inter_key, err, errlen)) !=
+          0 ||
       (rc = load_cert(ca, "root.pem", &ca->root, err, errlen)) != 0 ||
-      (rc = load_cert(ca, "legacy-root.pem", &ca->legacy_root, err,
-                      errlen)) != 0 ||
+      (rc = load_cert(ca, "legacy-root.pem", &ca->legacy_root, err, errlen)) !=
+          0 ||
       (rc = load_cert(ca, "cross.pem", &ca->cross, err, errlen)) != 0 ||
       (rc = load_cert(ca, "intermediate.pem", &ca->intermediate, err,
                       errlen)) != 0) {
     return rc;
   }
-  if ((rc = check_pair(ca, ca->root, ca->root_key, "root.pem", "root.key",
-                       err, errlen)) != 0 ||
-      (rc = check_pair(ca, ca->legacy_root, ca->legacy_key,
-                       "legacy-root.pem", "legacy-root.key", err,
+  if ((rc = check_pair(ca, ca->root, ca->root_key, "root.pem", "root.key", err,
                        errlen)) != 0 ||
+      (rc = check_pair(ca, ca->legacy_root, ca->legacy_key, "legacy-root.pem",
+                       "legacy-root.key", err, errlen)) != 0 ||
       (rc = check_pair(ca, ca->cross, ca->root_key, "cross.pem", "root.key",
                        err, errlen)) != 0 ||
-      (rc = check_pair(ca, ca->intermediate, ca->inter_key,
-                       "intermediate.pem", "intermediate.key", err,
-                       errlen)) != 0) {
+      (rc = check_pair(ca, ca->intermediate, ca->inter_key, "intermediate.pem",
+                       "intermediate.key", err, errlen)) != 0) {
     return rc;
   }
   return 0;
@@ -313,8 +307,8 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
     return cp_errf(err, errlen, CP_EINVAL, "%s: path too long", dir);
   }
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-    return cp_errf(err, errlen, -errno, "%s: cannot create directory: %s",
-                   dir, strerror(errno));
+    return cp_errf(err, errlen, -errno, "%s: cannot create directory: %s", dir,
+                   strerror(errno));
   }
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
@@ -353,16 +347,15 @@ int cp_ca_make_untrusted(cp_ca_t *ca) {
     return CP_ETLS;
   }
   ca->untrusted_root = make_ca_cert("chainproxy Untrusted Root CA (never "
-                                    "trust)", ca->untrusted_key, NULL,
-                                    ca->untrusted_key, now - day,
-                                    now + 3650 * day, 0);
+                                    "trust)",
+                                    ca->untrusted_key, NULL, ca->untrusted_key,
+                                    now - day, now + 3650 * day, 0);
   if (ca->untrusted_root == NULL) {
     return CP_ETLS;
   }
-  ca->untrusted_inter = make_ca_cert("chainproxy Untrusted Intermediate CA",
-                                     ca->untrusted_inter_key,
-                                     ca->untrusted_root, ca->untrusted_key,
-                                     now - day, now + 1825 * day, 1);
+  ca->untrusted_inter = make_ca_cert(
+      "chainproxy Untrusted Intermediate CA", ca->untrusted_inter_key,
+      ca->untrusted_root, ca->untrusted_key, now - day, now + 1825 * day, 1);
   return ca->untrusted_inter != NULL ? 0 : CP_ETLS;
 }
 
@@ -420,6 +413,5 @@ void cp_ca_print_trust_help(const cp_ca_t *ca, FILE *out) {
           "\n"
           "Then: HTTPS_PROXY=http://127.0.0.1:8080 curl --cacert "
           "%s/root.pem https://example.test/\n",
-          d, ca->created ? " (just created)" : "", d, fp, d, d, d, d, d, d,
-          d);
+          d, ca->created ? " (just created)" : "", d, fp, d, d, d, d, d, d, d);
 }

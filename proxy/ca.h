@@ -19,19 +19,19 @@ typedef struct cp_ca_s cp_ca_t;
 
 struct cp_ca_s {
   char dir[1024];
-  X509 *root;              /* owned: modern root (root.pem) */
-  EVP_PKEY *root_key;      /* owned */
-  X509 *legacy_root;       /* owned: expired legacy root */
-  EVP_PKEY *legacy_key;    /* owned */
-  X509 *cross;             /* owned: modern root issued by the legacy root */
-  X509 *intermediate;      /* owned: signs leaves */
-  EVP_PKEY *inter_key;     /* owned */
-  int created;             /* this start created the hierarchy */
+  X509 *root;           /* owned: modern root (root.pem) */
+  EVP_PKEY *root_key;   /* owned */
+  X509 *legacy_root;    /* owned: expired legacy root */
+  EVP_PKEY *legacy_key; /* owned */
+  X509 *cross;          /* owned: modern root issued by the legacy root */
+  X509 *intermediate;   /* owned: signs leaves */
+  EVP_PKEY *inter_key;  /* owned */
+  int created;          /* this start created the hierarchy */
   /* A second hierarchy nobody is ever given, made in memory at each start
    * (cp_ca_make_untrusted) for the untrusted-root profile. */
-  X509 *untrusted_root;    /* owned */
-  EVP_PKEY *untrusted_key; /* owned */
-  X509 *untrusted_inter;   /* owned */
+  X509 *untrusted_root;          /* owned */
+  EVP_PKEY *untrusted_key;       /* owned */
+  X509 *untrusted_inter;         /* owned */
   EVP_PKEY *untrusted_inter_key; /* owned */
 };
 

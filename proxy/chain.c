@@ -56,11 +56,10 @@ int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
   if (s->leaf_key == NULL || s->minters == NULL ||
       cp_minter_init(&s->minters[CP_ISSUER_INTERMEDIATE], s->leaf_key,
                      ca->intermediate, ca->inter_key) != 0 ||
-      cp_minter_init(&s->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE],
-                     s->leaf_key, ca->untrusted_inter,
-                     ca->untrusted_inter_key) != 0 ||
-      cp_minter_init(&s->minters[CP_ISSUER_SELF], s->leaf_key, NULL,
-                     NULL) != 0) {
+      cp_minter_init(&s->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE], s->leaf_key,
+                     ca->untrusted_inter, ca->untrusted_inter_key) != 0 ||
+      cp_minter_init(&s->minters[CP_ISSUER_SELF], s->leaf_key, NULL, NULL) !=
+          0) {
     snprintf(err, errlen, "cannot set up leaf minting");
     return CP_ETLS;
   }
@@ -196,11 +195,10 @@ void cp_chain_resolve(const cp_chain_t *s, int profile, int force_mirror,
     /* A modern leaf for the names the upstream's leaf really has. */
     const cp_cert_info_t *leaf = r->nchain > 0 ? &r->chain[0] : NULL;
 
-    out->nnames = leaf ? split_names(leaf->names, out->names,
-                                     CP_PROFILE_MAX_NAMES)
-                       : 0;
-    out->profile = out->nnames > 0 ? modern
-                                   : find_or(ps, "wrong-host", untrusted);
+    out->nnames =
+        leaf ? split_names(leaf->names, out->names, CP_PROFILE_MAX_NAMES) : 0;
+    out->profile =
+        out->nnames > 0 ? modern : find_or(ps, "wrong-host", untrusted);
     break;
   }
   default:
@@ -265,9 +263,9 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
   s->stats->v[CP_STAT_LEAVES_MINTED]++;
   /* Re-mint a day before a current leaf expires; leaves that are meant to
    * be out of their validity are just refreshed hourly. */
-  cp_leaf_cache_put(&s->leaves, key, host, *leaf,
-                    now + (p->not_after > 2 * 86400 ? p->not_after - 86400
-                                                    : 3600));
+  cp_leaf_cache_put(
+      &s->leaves, key, host, *leaf,
+      now + (p->not_after > 2 * 86400 ? p->not_after - 86400 : 3600));
   s->stats->v[CP_STAT_LEAVES_CACHED] = s->leaves.count;
   return 0;
 }

@@ -27,18 +27,18 @@ typedef struct cp_chain_choice_s cp_chain_choice_t;
 
 struct cp_chain_s {
   cp_profiles_t profiles;
-  int default_profile;              /* --chain */
-  EVP_PKEY *leaf_key;               /* owned: shared by every leaf */
-  cp_minter_t *minters;             /* owned: one per cp_issuer_t */
+  int default_profile;                    /* --chain */
+  EVP_PKEY *leaf_key;                     /* owned: shared by every leaf */
+  cp_minter_t *minters;                   /* owned: one per cp_issuer_t */
   STACK_OF(X509) *chains[CP_PROFILE_MAX]; /* owned: sent after the leaf */
-  cp_leaf_cache_t leaves;           /* owned */
-  cp_stats_t *stats;                /* borrowed: minting counters */
+  cp_leaf_cache_t leaves;                 /* owned */
+  cp_stats_t *stats;                      /* borrowed: minting counters */
 };
 
 /* A served chain: the concrete profile, names override for mirror. */
 struct cp_chain_choice_s {
-  int profile;                      /* never a mirror profile */
-  int mirrored;                     /* chosen by mirroring the upstream */
+  int profile;  /* never a mirror profile */
+  int mirrored; /* chosen by mirroring the upstream */
   char names[CP_PROFILE_MAX_NAMES][254];
   int nnames;
 };

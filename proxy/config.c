@@ -81,23 +81,25 @@ static int parse_uint(const char *s, unsigned long long max,
 }
 
 
-static int opt_listen(cp_config_t *cfg, const char *v, char *err,
-                      size_t len) {
+static int opt_listen(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (cp_config_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host),
                              &cfg->listen_port) != 0) {
-    return cp_errf(err, len, CP_EINVAL, "--listen: '%s' is not HOST:PORT with an IP address "
-                "(e.g. 127.0.0.1:8080 or [::1]:8080)", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--listen: '%s' is not HOST:PORT with an IP address "
+                   "(e.g. 127.0.0.1:8080 or [::1]:8080)",
+                   v);
   }
   return 0;
 }
 
 
-static int opt_control(cp_config_t *cfg, const char *v, char *err,
-                       size_t len) {
+static int opt_control(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (cp_config_parse_listen(v, cfg->control_host, sizeof(cfg->control_host),
                              &cfg->control_port) != 0) {
-    return cp_errf(err, len, CP_EINVAL, "--control: '%s' is not HOST:PORT with an IP address "
-                "(e.g. 127.0.0.1:8081)", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--control: '%s' is not HOST:PORT with an IP address "
+                   "(e.g. 127.0.0.1:8081)",
+                   v);
   }
   return 0;
 }
@@ -147,12 +149,14 @@ static int opt_control_allow(cp_config_t *cfg, const char *v, char *err,
                              size_t len) {
   if (cfg->ncontrol_allow == CP_MAX_PASSTHROUGH) {
     return cp_errf(err, len, CP_EINVAL, "--control-allow: at most %d networks",
-                CP_MAX_PASSTHROUGH);
+                   CP_MAX_PASSTHROUGH);
   }
   if (cp_config_parse_cidr(v, cfg->control_allow[cfg->ncontrol_allow].addr,
                            &cfg->control_allow[cfg->ncontrol_allow].bits)) {
-    return cp_errf(err, len, CP_EINVAL, "--control-allow: '%s' is not an address or "
-                "network such as 10.0.0.0/8 or fd00::/8", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--control-allow: '%s' is not an address or "
+                   "network such as 10.0.0.0/8 or fd00::/8",
+                   v);
   }
   cfg->ncontrol_allow++;
   return 0;
@@ -161,18 +165,19 @@ static int opt_control_allow(cp_config_t *cfg, const char *v, char *err,
 
 static int opt_control_token(cp_config_t *cfg, const char *v, char *err,
                              size_t len) {
-  if (strlen(v) < 8 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-                              "opqrstuvwxyz0123456789-._~+/=") != strlen(v)) {
-    return cp_errf(err, len, CP_EINVAL, "--control-token: use at least 8 characters of "
-                "A-Z a-z 0-9 - . _ ~ + / =");
+  if (strlen(v) < 8 ||
+      strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                "opqrstuvwxyz0123456789-._~+/=") != strlen(v)) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--control-token: use at least 8 characters of "
+                   "A-Z a-z 0-9 - . _ ~ + / =");
   }
   cfg->control_token = v;
   return 0;
 }
 
 
-static int opt_events(cp_config_t *cfg, const char *v, char *err,
-                      size_t len) {
+static int opt_events(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--events: needs a file name or '-'");
   }
@@ -181,8 +186,7 @@ static int opt_events(cp_config_t *cfg, const char *v, char *err,
 }
 
 
-static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err,
-                      size_t len) {
+static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--ca-dir: needs a directory");
   }
@@ -210,16 +214,17 @@ static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
   } else if (strcmp(v, "mirror") == 0) {
     cfg->upstream_failure = CP_FAIL_MIRROR;
   } else {
-    return cp_errf(err, len, CP_EINVAL, "--upstream-failure: '%s' is not one of block, "
-                "mirror, ignore", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-failure: '%s' is not one of block, "
+                   "mirror, ignore",
+                   v);
   }
   return 0;
 }
 
 
 /* The profile name is checked against the profiles file at start. */
-static int opt_chain(cp_config_t *cfg, const char *v, char *err,
-                     size_t len) {
+static int opt_chain(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--chain: needs a profile name");
   }
@@ -228,8 +233,7 @@ static int opt_chain(cp_config_t *cfg, const char *v, char *err,
 }
 
 
-static int opt_rules(cp_config_t *cfg, const char *v, char *err,
-                     size_t len) {
+static int opt_rules(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--rules: needs a JSON file");
   }
@@ -255,7 +259,7 @@ static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
   }
   if (cfg->npassthrough == CP_MAX_PASSTHROUGH) {
     return cp_errf(err, len, CP_EINVAL, "--passthrough: at most %d patterns",
-                CP_MAX_PASSTHROUGH);
+                   CP_MAX_PASSTHROUGH);
   }
   cfg->passthrough[cfg->npassthrough++] = v;
   return 0;
@@ -265,8 +269,8 @@ static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
 static int seconds_opt(uint64_t *field, const char *flag, const char *v,
                        char *err, size_t len) {
   if (parse_seconds(v, field) != 0) {
-    return cp_errf(err, len, CP_EINVAL, "%s: '%s' is not a positive number of seconds",
-                flag, v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "%s: '%s' is not a positive number of seconds", flag, v);
   }
   return 0;
 }
@@ -287,8 +291,8 @@ static int opt_idle_timeout(cp_config_t *cfg, const char *v, char *err,
 
 static int opt_tunnel_idle(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
-  return seconds_opt(&cfg->tunnel_idle_timeout_ms, "--tunnel-idle-timeout",
-                     v, err, len);
+  return seconds_opt(&cfg->tunnel_idle_timeout_ms, "--tunnel-idle-timeout", v,
+                     err, len);
 }
 
 
@@ -302,8 +306,10 @@ static int opt_max_header(cp_config_t *cfg, const char *v, char *err,
   unsigned long long n;
 
   if (parse_uint(v, 1024 * 1024, &n) != 0 || n < 1024) {
-    return cp_errf(err, len, CP_EINVAL, "--max-header-bytes: '%s' is not a number from 1024 to "
-                "1048576", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--max-header-bytes: '%s' is not a number from 1024 to "
+                   "1048576",
+                   v);
   }
   cfg->max_header_bytes = (size_t)n;
   return 0;
@@ -315,15 +321,15 @@ static int opt_max_conns(cp_config_t *cfg, const char *v, char *err,
   unsigned long long n;
 
   if (parse_uint(v, 1000000, &n) != 0) {
-    return cp_errf(err, len, CP_EINVAL, "--max-conns: '%s' is not a number from 1 to 1000000", v);
+    return cp_errf(err, len, CP_EINVAL,
+                   "--max-conns: '%s' is not a number from 1 to 1000000", v);
   }
   cfg->max_conns = (unsigned)n;
   return 0;
 }
 
 
-static int opt_verbose(cp_config_t *cfg, const char *v, char *err,
-                       size_t len) {
+static int opt_verbose(cp_config_t *cfg, const char *v, char *err, size_t len) {
   (void)v;
   (void)err;
   (void)len;
@@ -341,8 +347,7 @@ static int opt_help(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
-static int opt_version(cp_config_t *cfg, const char *v, char *err,
-                       size_t len) {
+static int opt_version(cp_config_t *cfg, const char *v, char *err, size_t len) {
   (void)v;
   (void)err;
   (void)len;
@@ -421,8 +426,8 @@ static int getopt_error(int c, int argc, char **argv, char *err,
                    options[optopt - 1000].name);
   }
   if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
-    return cp_errf(err, errlen, CP_EINVAL,
-                   "unknown option '-%c' (see --help)", optopt);
+    return cp_errf(err, errlen, CP_EINVAL, "unknown option '-%c' (see --help)",
+                   optopt);
   }
   return cp_errf(err, errlen, CP_EINVAL, "unknown option '%s' (see --help)",
                  arg);
@@ -438,8 +443,8 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
   memset(longopts, 0, sizeof(longopts));
   for (k = 0; k < CP_ARRAY_SIZE(options); k++) {
     longopts[k].name = options[k].name;
-    longopts[k].has_arg = options[k].takes_value ? required_argument
-                                                 : no_argument;
+    longopts[k].has_arg =
+        options[k].takes_value ? required_argument : no_argument;
     longopts[k].val = 1000 + (int)k;
   }
   /* getopt keeps its position in globals: start afresh (glibc resets
@@ -473,7 +478,8 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
 const char *cp_config_usage(void) {
   return "usage: chainproxy [options]\n"
          "       chainproxy ca [--ca-dir DIR]\n"
-         "       chainproxy verify HOST[:PORT] | --chain-file FILE  (see: chainproxy verify --help)\n"
+         "       chainproxy verify HOST[:PORT] | --chain-file FILE  (see: "
+         "chainproxy verify --help)\n"
          "\n"
          "A TLS-intercepting diagnostic forward proxy. Point clients at it "
          "with\n"

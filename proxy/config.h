@@ -26,32 +26,32 @@ typedef enum cp_failure_mode_e {
 } cp_failure_mode_e;
 
 struct cp_config_s {
-  char listen_host[64];       /* IP literal */
+  char listen_host[64]; /* IP literal */
   uint16_t listen_port;
-  const char *events_path;    /* borrowed; NULL: no event log */
-  const char *ca_dir;         /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
-  const char *upstream_ca;    /* borrowed; NULL: system store */
+  const char *events_path; /* borrowed; NULL: no event log */
+  const char *ca_dir;      /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
+  const char *upstream_ca; /* borrowed; NULL: system store */
   cp_failure_mode_e upstream_failure;
-  const char *chain;          /* borrowed: profile for all hosts */
-  const char *rules_path;     /* borrowed; NULL: no rules */
-  const char *profiles_path;  /* borrowed: certs/profiles.json */
-  char control_host[64];      /* "" : no control API */
+  const char *chain;         /* borrowed: profile for all hosts */
+  const char *rules_path;    /* borrowed; NULL: no rules */
+  const char *profiles_path; /* borrowed: certs/profiles.json */
+  char control_host[64];     /* "" : no control API */
   uint16_t control_port;
   struct {
-    unsigned char addr[16];   /* IPv4 as ::ffff:a.b.c.d */
-    int bits;                 /* prefix length on the 128-bit form */
+    unsigned char addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+    int bits;               /* prefix length on the 128-bit form */
   } control_allow[CP_MAX_PASSTHROUGH];
-  size_t ncontrol_allow;      /* besides loopback, always allowed */
-  const char *control_token;  /* borrowed; NULL: no token needed */
+  size_t ncontrol_allow;     /* besides loopback, always allowed */
+  const char *control_token; /* borrowed; NULL: no token needed */
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;
-  uint64_t idle_timeout_ms;   /* waiting for a request or a response */
+  uint64_t idle_timeout_ms; /* waiting for a request or a response */
   uint64_t tunnel_idle_timeout_ms;
-  uint64_t grace_ms;          /* shutdown: in-flight connections' grace */
+  uint64_t grace_ms; /* shutdown: in-flight connections' grace */
   size_t max_header_bytes;
   unsigned max_conns;
-  int verbose;                /* 0 warn, 1 info, 2 debug */
+  int verbose; /* 0 warn, 1 info, 2 debug */
   int show_help;
   int show_version;
 };

@@ -25,7 +25,7 @@ static void on_leg_closed(cp_leg_t *leg);
 static void on_leg_handshake(cp_leg_t *leg);
 
 static const cp_leg_cbs_t leg_cbs = {
-    on_leg_data,    on_leg_eof,    on_leg_error,    on_leg_connect,
+    on_leg_data,    on_leg_eof,    on_leg_error,     on_leg_connect,
     on_leg_drained, on_leg_closed, on_leg_handshake,
 };
 
@@ -34,8 +34,8 @@ void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...) {
   va_list ap;
 
   va_start(ap, fmt);
-  cp_logv(c->env->log, level, c->id,
-          c->target.host[0] ? c->target.host : NULL, c->action, fmt, ap);
+  cp_logv(c->env->log, level, c->id, c->target.host[0] ? c->target.host : NULL,
+          c->action, fmt, ap);
   va_end(ap);
 }
 
@@ -67,8 +67,7 @@ void cp_conn_set_reason(cp_conn_t *c, const char *reason) {
 }
 
 
-void cp_conn_emit_connect(cp_conn_t *c, const char *method,
-                          const char *mode) {
+void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode) {
   cp_event_base_t b = cp_conn_base(c);
 
   if (c->connect_emitted) {
@@ -188,8 +187,7 @@ void cp_conn_arm_timer(cp_conn_t *c) {
   if (uv_is_closing((uv_handle_t *)&c->timer)) {
     return;
   }
-  uv_timer_start(&c->timer, on_timer, idle >= timeout ? 0 : timeout - idle,
-                 0);
+  uv_timer_start(&c->timer, on_timer, idle >= timeout ? 0 : timeout - idle, 0);
 }
 
 
@@ -375,8 +373,7 @@ static void on_leg_error(cp_leg_t *leg, int err) {
   } else if (ops(c)->on_error != NULL) {
     ops(c)->on_error(c, leg, err);
   } else {
-    cp_conn_fail(c, err, leg == &c->client ? "client_error"
-                                           : "upstream_error");
+    cp_conn_fail(c, err, leg == &c->client ? "client_error" : "upstream_error");
   }
 }
 

@@ -55,89 +55,88 @@ typedef struct cp_conn_state_ops_s cp_conn_state_ops_t;
  * the default: data is discarded, an error fails the conn, the rest is
  * ignored. CLOSING is conn.c's own and has no row. */
 struct cp_conn_state_ops_s {
-  const char *action;           /* for logs: "relaying the tunnel" */
+  const char *action; /* for logs: "relaying the tunnel" */
   void (*entry)(cp_conn_t *c);
-  void (*on_data)(cp_conn_t *c, cp_leg_t *leg, const char *data,
-                  size_t len);
+  void (*on_data)(cp_conn_t *c, cp_leg_t *leg, const char *data, size_t len);
   void (*on_eof)(cp_conn_t *c, cp_leg_t *leg);
   void (*on_error)(cp_conn_t *c, cp_leg_t *leg, int err);
-  void (*on_connect)(cp_conn_t *c, int status);       /* upstream leg */
-  void (*on_closed)(cp_conn_t *c, cp_leg_t *leg);     /* handle closed */
-  void (*on_handshake)(cp_conn_t *c, cp_leg_t *leg);  /* TLS bytes came */
+  void (*on_connect)(cp_conn_t *c, int status);      /* upstream leg */
+  void (*on_closed)(cp_conn_t *c, cp_leg_t *leg);    /* handle closed */
+  void (*on_handshake)(cp_conn_t *c, cp_leg_t *leg); /* TLS bytes came */
   void (*on_timeout)(cp_conn_t *c, double secs);
 };
 
 /* What every connection of one loop shares. Filled by the server, which
  * owns every pointed-to object and outlives its connections. */
 struct cp_conn_env_s {
-  uv_loop_t *loop;              /* borrowed */
-  const cp_config_t *cfg;       /* borrowed, read-only */
-  const cp_log_t *log;          /* borrowed */
-  cp_events_t *events;          /* borrowed */
-  cp_stats_t *stats;            /* borrowed */
-  cp_chain_t *chain;            /* borrowed: profiles, minting, leaves */
-  const cp_rules_t *rules;      /* borrowed: may change between conns */
-  SSL_CTX *tls_server;          /* borrowed: client-facing */
-  SSL_CTX *tls_client;          /* borrowed: upstream */
-  char *plain;                  /* borrowed: CP_LEG_RBUF plaintext scratch */
+  uv_loop_t *loop;         /* borrowed */
+  const cp_config_t *cfg;  /* borrowed, read-only */
+  const cp_log_t *log;     /* borrowed */
+  cp_events_t *events;     /* borrowed */
+  cp_stats_t *stats;       /* borrowed */
+  cp_chain_t *chain;       /* borrowed: profiles, minting, leaves */
+  const cp_rules_t *rules; /* borrowed: may change between conns */
+  SSL_CTX *tls_server;     /* borrowed: client-facing */
+  SSL_CTX *tls_client;     /* borrowed: upstream */
+  char *plain;             /* borrowed: CP_LEG_RBUF plaintext scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
-  void (*start)(cp_conn_t *c);  /* runs once an accepted conn is set up */
+  void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */
-  void *data;                   /* the server's */
-  cp_conn_t *conns;             /* list of live conns; they free themselves */
+  void *data;                             /* the server's */
+  cp_conn_t *conns; /* list of live conns; they free themselves */
   unsigned nconns;
   uint64_t next_id;
   unsigned shutting_down : 1;
 };
 
 struct cp_conn_s {
-  cp_conn_env_t *env;           /* borrowed */
-  cp_conn_t *prev, *next;       /* links in env->conns */
+  cp_conn_env_t *env;     /* borrowed */
+  cp_conn_t *prev, *next; /* links in env->conns */
   uint64_t id;
   cp_conn_state_e state;
-  const char *action;           /* static: what we are doing, for logs */
-  cp_leg_t client;              /* embedded */
-  cp_leg_t upstream;            /* embedded; re-initialised per target */
-  uv_timer_t timer;             /* embedded: every timeout of this conn */
-  uv_getaddrinfo_t gai;         /* embedded request */
-  struct addrinfo *addrs;       /* owned: resolved upstream addresses */
-  struct addrinfo *next_addr;   /* borrowed: next address to try */
-  int refs;                     /* open handles + resolver in flight */
+  const char *action;         /* static: what we are doing, for logs */
+  cp_leg_t client;            /* embedded */
+  cp_leg_t upstream;          /* embedded; re-initialised per target */
+  uv_timer_t timer;           /* embedded: every timeout of this conn */
+  uv_getaddrinfo_t gai;       /* embedded request */
+  struct addrinfo *addrs;     /* owned: resolved upstream addresses */
+  struct addrinfo *next_addr; /* borrowed: next address to try */
+  int refs;                   /* open handles + resolver in flight */
   int last_connect_err;
-  cp_http_msg_t req;            /* client -> upstream */
-  cp_http_msg_t resp;           /* upstream -> client */
-  cp_buf_t out;                 /* parser output, flushed after each feed */
-  cp_buf_t pending;             /* client bytes after the current request */
-  cp_http_target_t target;      /* upstream host and port */
+  cp_http_msg_t req;       /* client -> upstream */
+  cp_http_msg_t resp;      /* upstream -> client */
+  cp_buf_t out;            /* parser output, flushed after each feed */
+  cp_buf_t pending;        /* client bytes after the current request */
+  cp_http_target_t target; /* upstream host and port */
   char client_addr[80];
-  uint64_t t_start;             /* loop time of accept, ms */
-  uint64_t t_req;               /* loop time of the request head, ms */
-  uint64_t t_first_byte;        /* loop time of the first response byte */
-  uint64_t last_activity;       /* loop time of the last read or write */
-  uint64_t req_bytes;           /* bytes fed to the current request */
+  uint64_t t_start;       /* loop time of accept, ms */
+  uint64_t t_req;         /* loop time of the request head, ms */
+  uint64_t t_first_byte;  /* loop time of the first response byte */
+  uint64_t last_activity; /* loop time of the last read or write */
+  uint64_t req_bytes;     /* bytes fed to the current request */
   unsigned requests;
-  const char *close_reason;     /* static; first reason wins */
+  const char *close_reason; /* static; first reason wins */
   unsigned connect_emitted : 1;
-  unsigned tunnel : 1;          /* CONNECT: relay bytes, not HTTP */
-  unsigned head_seen : 1;       /* current request head handled */
+  unsigned tunnel : 1;    /* CONNECT: relay bytes, not HTTP */
+  unsigned head_seen : 1; /* current request head handled */
   unsigned req_done : 1;
-  unsigned resp_started : 1;    /* upstream sent response bytes */
-  unsigned resp_sent : 1;       /* response bytes went to the client */
-  unsigned resolving : 1;       /* getaddrinfo in flight */
-  unsigned upstream_ok : 1;     /* upstream connected to target */
-  unsigned reconnect : 1;       /* resolve again once upstream closed */
-  unsigned retry_next : 1;      /* try next address once upstream closed */
-  unsigned abort : 1;           /* close without flushing */
-  unsigned intercept : 1;       /* CONNECT is terminated here (TLS MITM) */
-  unsigned client_tls_done : 1; /* client handshake complete */
-  unsigned blocked : 1;         /* answer every request with block_* */
-  unsigned mirrored : 1;        /* served profile mirrors the upstream */
+  unsigned resp_started : 1;      /* upstream sent response bytes */
+  unsigned resp_sent : 1;         /* response bytes went to the client */
+  unsigned resolving : 1;         /* getaddrinfo in flight */
+  unsigned upstream_ok : 1;       /* upstream connected to target */
+  unsigned reconnect : 1;         /* resolve again once upstream closed */
+  unsigned retry_next : 1;        /* try next address once upstream closed */
+  unsigned abort : 1;             /* close without flushing */
+  unsigned intercept : 1;         /* CONNECT is terminated here (TLS MITM) */
+  unsigned client_tls_done : 1;   /* client handshake complete */
+  unsigned blocked : 1;           /* answer every request with block_* */
+  unsigned mirrored : 1;          /* served profile mirrors the upstream */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
-  cp_verify_result_t *verify;   /* owned: last upstream verification */
-  int served_profile;           /* index of the profile served */
-  const char *block_code;       /* static */
+  cp_verify_result_t *verify;     /* owned: last upstream verification */
+  int served_profile;             /* index of the profile served */
+  const char *block_code;         /* static */
   char block_msg[1024];
-  char *block_detail;           /* owned: the 502 body's explanation */
+  char *block_detail; /* owned: the 502 body's explanation */
 };
 
 /* Accepts one pending connection from server and runs env->start. */
@@ -163,8 +162,7 @@ void cp_conn_arm_timer(cp_conn_t *c);
 void cp_conn_touch(cp_conn_t *c);
 uint64_t cp_conn_now(const cp_conn_t *c);
 void cp_conn_set_reason(cp_conn_t *c, const char *reason);
-void cp_conn_emit_connect(cp_conn_t *c, const char *method,
-                          const char *mode);
+void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode);
 cp_event_base_t cp_conn_base(const cp_conn_t *c);
 void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -24,8 +24,8 @@ static void emit_request(cp_conn_t *c, int status, const char *outcome) {
      * full URL it asked for. */
     cp_hostport_format(authority, sizeof(authority), c->target.host,
                        c->target.port == 443 ? 0 : c->target.port);
-    snprintf(url, sizeof(url), "https://%s%.*s", authority,
-             (int)c->req.url_len, cp_http_msg_url(&c->req));
+    snprintf(url, sizeof(url), "https://%s%.*s", authority, (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
   } else {
     snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
              cp_http_msg_url(&c->req));
@@ -73,8 +73,8 @@ void cp_conn_respond(cp_conn_t *c, int status, const char *code,
     cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   }
-  body_len = strlen("chainproxy: \n") + strlen(msg) +
-             (detail ? strlen(detail) : 0);
+  body_len =
+      strlen("chainproxy: \n") + strlen(msg) + (detail ? strlen(detail) : 0);
   cp_buf_init(&resp, body_len + 1024);
   if (cp_buf_appendf(&resp,
                      "HTTP/1.1 %d %s\r\n"
@@ -219,7 +219,8 @@ static void request_error(cp_conn_t *c, int rc) {
   if (rc == CP_EHDRSIZE) {
     cp_conn_respond_error(c, 431, "headers_too_large",
                           "request head too large: %s (limits: %zu bytes, "
-                          "%d fields)", why, c->env->cfg->max_header_bytes,
+                          "%d fields)",
+                          why, c->env->cfg->max_header_bytes,
                           CP_HTTP_MAX_FIELDS);
   } else if (rc == CP_ETARGET) {
     cp_conn_respond_error(c, 400, "bad_target",
@@ -228,8 +229,7 @@ static void request_error(cp_conn_t *c, int rc) {
                           (int)(c->req.url_len > 200 ? 200 : c->req.url_len),
                           cp_http_msg_url(&c->req));
   } else {
-    cp_conn_respond_error(c, 400, "bad_request", "malformed request: %s",
-                          why);
+    cp_conn_respond_error(c, 400, "bad_request", "malformed request: %s", why);
   }
 }
 
@@ -310,7 +310,8 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
       if (rc == CP_EUPCLOSED && c->resp.head.len == 0) {
         cp_conn_respond_error(c, 502, "upstream_closed",
                               "%s:%u closed the connection without sending "
-                              "a response", c->target.host, c->target.port);
+                              "a response",
+                              c->target.host, c->target.port);
       } else {
         cp_conn_respond_error(c, 502, "bad_upstream_response",
                               "%s:%u sent a malformed response: %s",
@@ -365,8 +366,8 @@ static void drop_idle_upstream(cp_conn_t *c) {
 }
 
 
-void cp_conn_http_on_read_data(cp_conn_t *c, cp_leg_t *leg,
-                               const char *data, size_t len) {
+void cp_conn_http_on_read_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                               size_t len) {
   if (leg == &c->client) {
     feed_request(c, data, len);
   } else {
@@ -392,8 +393,8 @@ void cp_conn_http_on_read_eof(cp_conn_t *c, cp_leg_t *leg) {
     drop_idle_upstream(c);
     return;
   }
-  cp_conn_finish(c, c->req_bytes ? "client_closed_mid_request"
-                                 : "client_closed");
+  cp_conn_finish(c,
+                 c->req_bytes ? "client_closed_mid_request" : "client_closed");
 }
 
 

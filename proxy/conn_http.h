@@ -15,8 +15,8 @@ void cp_conn_http_entry_read_request(cp_conn_t *c);
 void cp_conn_http_entry_forward(cp_conn_t *c);
 /* READ_REQUEST: client bytes are requests; an idle upstream must not
  * talk. */
-void cp_conn_http_on_read_data(cp_conn_t *c, cp_leg_t *leg,
-                               const char *data, size_t len);
+void cp_conn_http_on_read_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                               size_t len);
 /* While an exchange is in flight (connecting, handshaking, forwarding):
  * upstream bytes are the response, client bytes the request body or the
  * next request. */

@@ -39,8 +39,7 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
   if (t != NULL && t->leaf != NULL) {
     cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
     h.served[h.nserved++] = sums[0];
-    for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8;
-         i++) {
+    for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8; i++) {
       cp_cert_sha256(sk_X509_value(t->chain, i), 0, sums[h.nserved],
                      sizeof(sums[0]));
       h.served[h.nserved] = sums[h.nserved];
@@ -143,8 +142,7 @@ static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
 
   cp_buf_init(&b, 64 * 1024);
   snprintf(target, sizeof(target), "\nupstream %s",
-           cp_hostport_format(hp, sizeof(hp), c->target.host,
-                              c->target.port));
+           cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port));
   cp_verify_format(r, target, sent_sni(c), &b);
   cp_buf_append(&b, "", 1);
   free(c->block_detail);
@@ -164,8 +162,8 @@ static int mint_for_client(cp_conn_t *c) {
   cp_chain_choice_t choice;
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
-  int profile = cp_chain_select(env->chain, env->rules, c->tls_name,
-                                c->target.port);
+  int profile =
+      cp_chain_select(env->chain, env->rules, c->tls_name, c->target.port);
   int rc;
 
   cp_chain_resolve(env->chain, profile,
@@ -210,8 +208,6 @@ static void upstream_settled(cp_conn_t *c) {
 }
 
 
-
-
 static void upstream_tls_failed(cp_conn_t *c, const char *why) {
   cp_event_base_t b = cp_conn_base(c);
   cp_verify_result_t empty;
@@ -249,8 +245,7 @@ static void upstream_verified(cp_conn_t *c) {
     c->env->stats->v[CP_STAT_VERIFY_OK]++;
     cp_conn_log(c, CP_LOG_INFO, "upstream verified: %s, %d certificate(s)%s%s",
                 r->nchain > 0 ? r->chain[0].subject : "?", r->nchain,
-                r->warning ? "; warning: " : "",
-                r->warning ? r->warning : "");
+                r->warning ? "; warning: " : "", r->warning ? r->warning : "");
   } else {
     c->env->stats->v[CP_STAT_VERIFY_FAILED]++;
     c->env->stats->by_cause[r->cause_id]++;
@@ -262,8 +257,8 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_conn_log(c, CP_LOG_WARN,
               "upstream certificate verification failed at depth %d: %s "
-              "(subject %s): %s", r->error_depth, r->error,
-              r->failing.subject, r->cause);
+              "(subject %s): %s",
+              r->error_depth, r->error, r->failing.subject, r->cause);
   if (c->env->cfg->upstream_failure == CP_FAIL_IGNORE ||
       c->env->cfg->upstream_failure == CP_FAIL_MIRROR) {
     /* Recorded; relayed anyway (mirror: the client gets the same defect
@@ -274,8 +269,8 @@ static void upstream_verified(cp_conn_t *c) {
   }
   snprintf(c->block_msg, sizeof(c->block_msg),
            "upstream certificate verification failed for %s:%u at depth "
-           "%d (%s): %s [%s]", c->target.host, c->target.port,
-           r->error_depth,
+           "%d (%s): %s [%s]",
+           c->target.host, c->target.port, r->error_depth,
            r->failing.subject[0] ? r->failing.subject : "no certificate",
            r->error, r->cause);
   build_block_detail(c, r);
@@ -302,8 +297,8 @@ void cp_conn_tls_entry_client_hello(cp_conn_t *c) {
 }
 
 
-void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg,
-                               const char *data, size_t len) {
+void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                               size_t len) {
   if (leg == &c->client) {
     hello_bytes(c, data, len);
   }
@@ -342,8 +337,8 @@ void cp_conn_tls_entry_client(cp_conn_t *c) {
 
 
 void cp_conn_tls_on_handshake(cp_conn_t *c, cp_leg_t *leg) {
-  if (leg == &c->client && (c->state == CP_CONN_CLIENT_HELLO ||
-                            c->state == CP_CONN_CLIENT_TLS)) {
+  if (leg == &c->client &&
+      (c->state == CP_CONN_CLIENT_HELLO || c->state == CP_CONN_CLIENT_TLS)) {
     client_handshake_step(c);
   } else if (leg == &c->upstream && c->state == CP_CONN_UPSTREAM_TLS) {
     upstream_handshake_step(c);

@@ -10,8 +10,8 @@
 #include "conn.h"
 
 void cp_conn_tls_entry_client_hello(cp_conn_t *c);
-void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg,
-                               const char *data, size_t len);
+void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                               size_t len);
 void cp_conn_tls_entry_upstream(cp_conn_t *c);
 void cp_conn_tls_entry_client(cp_conn_t *c);
 void cp_conn_tls_on_handshake(cp_conn_t *c, cp_leg_t *leg);

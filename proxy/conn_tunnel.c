@@ -24,8 +24,8 @@ void cp_conn_tunnel_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
   int is_client = leg == &c->client;
 
   if (cp_leg_write(is_client ? &c->upstream : &c->client, data, len) != 0) {
-    cp_conn_fail(c, CP_EIO, is_client ? "upstream_write_failed"
-                                      : "client_write_failed");
+    cp_conn_fail(c, CP_EIO,
+                 is_client ? "upstream_write_failed" : "client_write_failed");
   }
 }
 

@@ -48,8 +48,8 @@ static void connect_next(cp_conn_t *c) {
   int rc;
 
   if (ai == NULL) {
-    connect_failed(c, c->last_connect_err ? c->last_connect_err
-                                          : UV_EHOSTUNREACH);
+    connect_failed(c,
+                   c->last_connect_err ? c->last_connect_err : UV_EHOSTUNREACH);
     return;
   }
   c->next_addr = ai->ai_next;
@@ -97,11 +97,10 @@ static void resolve(cp_conn_t *c) {
   c->last_connect_err = 0;
   /* IP literals skip the resolver (and its thread pool) entirely. */
   if (c->target.host_kind == CP_HOST_IPV4) {
-    rc = uv_ip4_addr(c->target.host, c->target.port,
-                     (struct sockaddr_in *)&ss);
+    rc = uv_ip4_addr(c->target.host, c->target.port, (struct sockaddr_in *)&ss);
   } else if (c->target.host_kind == CP_HOST_IPV6) {
-    rc = uv_ip6_addr(c->target.host, c->target.port,
-                     (struct sockaddr_in6 *)&ss);
+    rc =
+        uv_ip6_addr(c->target.host, c->target.port, (struct sockaddr_in6 *)&ss);
   } else {
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -144,9 +143,8 @@ void cp_conn_upstream_entry(cp_conn_t *c) {
 
 
 void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
-  static const char established[] =
-      "HTTP/1.1 200 Connection established\r\n"
-      "Via: 1.1 chainproxy\r\n\r\n";
+  static const char established[] = "HTTP/1.1 200 Connection established\r\n"
+                                    "Via: 1.1 chainproxy\r\n\r\n";
 
   if (status < 0) {
     c->last_connect_err = status;
@@ -167,8 +165,7 @@ void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
     return;
   }
   if (c->tunnel) {
-    if (cp_leg_write(&c->client, established, sizeof(established) - 1) !=
-        0) {
+    if (cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
       cp_conn_fail(c, CP_EIO, "client_write_failed");
       return;
     }

@@ -31,10 +31,9 @@ static void resp_json(cp_ctl_response_t *r, int status, json_t *o) {
 }
 
 
-static void resp_error(cp_ctl_response_t *r, int status, const char *fmt,
-                       ...) __attribute__((format(printf, 3, 4)));
-static void resp_error(cp_ctl_response_t *r, int status, const char *fmt,
-                       ...) {
+static void resp_error(cp_ctl_response_t *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void resp_error(cp_ctl_response_t *r, int status, const char *fmt, ...) {
   char msg[600];
   va_list ap;
 
@@ -47,8 +46,8 @@ static void resp_error(cp_ctl_response_t *r, int status, const char *fmt,
 
 static int method_is(const char *m, const char *want, cp_ctl_response_t *r,
                      const char *allow) {
-  if (strcmp(m, want) == 0 || (strcmp(want, "GET") == 0 &&
-                               strcmp(m, "HEAD") == 0)) {
+  if (strcmp(m, want) == 0 ||
+      (strcmp(want, "GET") == 0 && strcmp(m, "HEAD") == 0)) {
     return 1;
   }
   r->allow = allow;
@@ -85,18 +84,18 @@ static json_t *rules_json(const cp_control_env_t *env) {
   for (i = 0; i < env->rules->n; i++) {
     const cp_rule_t *ru = &env->rules->r[i];
 
-    json_array_append_new(arr, json_pack(
-        "{s:s,s:o,s:s}", "host", ru->host, "port",
-        ru->port ? json_integer(ru->port) : json_null(), "chain",
-        env->profiles->p[ru->profile].name));
+    json_array_append_new(
+        arr, json_pack("{s:s,s:o,s:s}", "host", ru->host, "port",
+                       ru->port ? json_integer(ru->port) : json_null(), "chain",
+                       env->profiles->p[ru->profile].name));
   }
   return json_pack("{s:o,s:s}", "rules", arr, "default",
                    env->profiles->p[env->default_profile].name);
 }
 
 
-static void put_rule(const cp_control_env_t *env, const char *host, const char *body,
-                     size_t len, cp_ctl_response_t *r) {
+static void put_rule(const cp_control_env_t *env, const char *host,
+                     const char *body, size_t len, cp_ctl_response_t *r) {
   json_error_t jerr;
   json_t *doc = json_loadb(body, len, 0, &jerr);
   json_t *chain, *port;
@@ -107,12 +106,13 @@ static void put_rule(const cp_control_env_t *env, const char *host, const char *
   uint16_t p = 0;
 
   if (doc == NULL) {
-    resp_error(r, 400, "body is not JSON: line %d, column %d: %s",
-               jerr.line, jerr.column, jerr.text);
+    resp_error(r, 400, "body is not JSON: line %d, column %d: %s", jerr.line,
+               jerr.column, jerr.text);
     return;
   }
   if (!json_is_object(doc)) {
-    resp_error(r, 400, "body must be an object like {\"chain\": "
+    resp_error(r, 400,
+               "body must be an object like {\"chain\": "
                "\"legacy\", \"port\": 443}");
     goto out;
   }
@@ -144,16 +144,17 @@ static void put_rule(const cp_control_env_t *env, const char *host, const char *
     p = (uint16_t)json_integer_value(port);
   }
   if (cp_rules_put(env->rules, host, p, profile) != 0) {
-    resp_error(r, 400, "cannot add the rule (at most %d rules)",
-               CP_RULES_MAX);
+    resp_error(r, 400, "cannot add the rule (at most %d rules)", CP_RULES_MAX);
     goto out;
   }
-  cp_log(env->log, CP_LOG_INFO, 0, host, NULL, "control: rule for %s "
-         "(port %s%u) -> %s", host, p ? "" : "any, ", (unsigned)p,
-         env->profiles->p[profile].name);
-  resp_json(r, 200, json_pack("{s:{s:s,s:o,s:s}}", "rule", "host", host,
-                              "port", p ? json_integer(p) : json_null(),
-                              "chain", env->profiles->p[profile].name));
+  cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
+         "control: rule for %s "
+         "(port %s%u) -> %s",
+         host, p ? "" : "any, ", (unsigned)p, env->profiles->p[profile].name);
+  resp_json(r, 200,
+            json_pack("{s:{s:s,s:o,s:s}}", "rule", "host", host, "port",
+                      p ? json_integer(p) : json_null(), "chain",
+                      env->profiles->p[profile].name));
 out:
   json_decref(doc);
 }
@@ -216,7 +217,8 @@ static void get_events(const cp_control_env_t *env, const char *query,
 
   if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0 ||
       query_u64(query, "limit", 100, 1000, &limit) != 0 || limit == 0) {
-    resp_error(r, 400, "since must be an event id and limit a number from "
+    resp_error(r, 400,
+               "since must be an event id and limit a number from "
                "1 to 1000");
     return;
   }
@@ -225,8 +227,8 @@ static void get_events(const cp_control_env_t *env, const char *query,
   c.out = &r->body;
   c.n = 0;
   c.last = since;
-  dropped = cp_events_query(env->events, since, (size_t)limit,
-                            collect_event, &c);
+  dropped =
+      cp_events_query(env->events, since, (size_t)limit, collect_event, &c);
   if (dropped > 0 && c.n == 0) {
     c.last = since + dropped;
   }
@@ -252,8 +254,8 @@ static void sse_event(void *arg, uint64_t id, const char *kind,
 static void get_stream(const cp_control_env_t *env, const char *query,
                        cp_ctl_response_t *r) {
   unsigned long long since;
-  int replay = strncmp(query, "since=", 6) == 0 ||
-               strstr(query, "&since=") != NULL;
+  int replay =
+      strncmp(query, "since=", 6) == 0 || strstr(query, "&since=") != NULL;
 
   if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0) {
     resp_error(r, 400, "since must be an event id");
@@ -265,8 +267,7 @@ static void get_stream(const cp_control_env_t *env, const char *query,
   cp_buf_reset(&r->body);
   if (replay) {
     /* The kept events after since go first, as the stream's opening. */
-    cp_events_query(env->events, since, CP_CONTROL_RING, sse_event,
-                    &r->body);
+    cp_events_query(env->events, since, CP_CONTROL_RING, sse_event, &r->body);
   }
 }
 
@@ -354,12 +355,10 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
     return;
   }
   if (strcmp(path, "/healthz") != 0 && strcmp(path, "/ca.pem") != 0 &&
-      strcmp(path, "/ca/legacy-root.pem") != 0 &&
-      strcmp(path, "/rules") != 0 && strcmp(path, "/events") != 0 &&
-      strcmp(path, "/events/stream") != 0 && strcmp(path, "/stats") != 0 &&
-      strcmp(path, "/metrics") != 0) {
-    resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)",
-               path);
+      strcmp(path, "/ca/legacy-root.pem") != 0 && strcmp(path, "/rules") != 0 &&
+      strcmp(path, "/events") != 0 && strcmp(path, "/events/stream") != 0 &&
+      strcmp(path, "/stats") != 0 && strcmp(path, "/metrics") != 0) {
+    resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)", path);
     return;
   }
   /* Every other endpoint is read-only. */
@@ -367,10 +366,10 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
     return;
   }
   if (strcmp(path, "/healthz") == 0) {
-    resp_json(r, 200, json_pack("{s:b,s:s,s:I}", "ok", 1, "version",
-                                CP_VERSION, "uptime_ms",
-                                (json_int_t)(uv_now(env->loop) -
-                                             ctl->started_ms)));
+    resp_json(r, 200,
+              json_pack("{s:b,s:s,s:I}", "ok", 1, "version", CP_VERSION,
+                        "uptime_ms",
+                        (json_int_t)(uv_now(env->loop) - ctl->started_ms)));
   } else if (strcmp(path, "/ca.pem") == 0) {
     get_pem(r, env->root);
   } else if (strcmp(path, "/ca/legacy-root.pem") == 0) {
@@ -395,8 +394,8 @@ static void on_request(void *data, const cp_ctl_request_t *req,
 }
 
 
-static void on_event(void *arg, uint64_t id, const char *kind,
-                     const char *json, size_t len) {
+static void on_event(void *arg, uint64_t id, const char *kind, const char *json,
+                     size_t len) {
   cp_control_t *ctl = arg;
   cp_buf_t b;
 
@@ -422,8 +421,8 @@ int cp_control_start(cp_control_t *ctl, const cp_control_env_t *env) {
       cp_events_ring_init(env->events, CP_CONTROL_RING) != 0) {
     return UV_ENOMEM;
   }
-  rc = cp_ctl_http_start(&ctl->http, env->loop, env->cfg, env->log,
-                         on_request, ctl);
+  rc = cp_ctl_http_start(&ctl->http, env->loop, env->cfg, env->log, on_request,
+                         ctl);
   if (rc != 0) {
     return rc;
   }

@@ -20,7 +20,7 @@
 #include "rules.h"
 #include "stats.h"
 
-#define CP_CONTROL_RING 4096        /* events kept for /events */
+#define CP_CONTROL_RING 4096 /* events kept for /events */
 
 typedef struct cp_control_s cp_control_t;
 typedef struct cp_control_env_s cp_control_env_t;
@@ -28,20 +28,20 @@ typedef struct cp_control_env_s cp_control_env_t;
 /* Everything borrowed; the server owns it and outlives the control API. */
 struct cp_control_env_s {
   uv_loop_t *loop;
-  const cp_config_t *cfg;           /* token, allowed networks, listener */
+  const cp_config_t *cfg; /* token, allowed networks, listener */
   const cp_log_t *log;
-  cp_events_t *events;              /* /events, /events/stream */
-  cp_stats_t *stats;                /* /stats, /metrics */
-  cp_rules_t *rules;                /* /rules (changed at run time) */
-  const cp_profiles_t *profiles;    /* names for rules */
-  int default_profile;              /* --chain */
-  X509 *root;                       /* /ca.pem */
-  X509 *legacy_root;                /* /ca/legacy-root.pem */
+  cp_events_t *events;           /* /events, /events/stream */
+  cp_stats_t *stats;             /* /stats, /metrics */
+  cp_rules_t *rules;             /* /rules (changed at run time) */
+  const cp_profiles_t *profiles; /* names for rules */
+  int default_profile;           /* --chain */
+  X509 *root;                    /* /ca.pem */
+  X509 *legacy_root;             /* /ca/legacy-root.pem */
 };
 
 struct cp_control_s {
-  cp_control_env_t env;             /* copied at start */
-  cp_ctl_http_t *http;              /* owned: NULL when not serving */
+  cp_control_env_t env; /* copied at start */
+  cp_ctl_http_t *http;  /* owned: NULL when not serving */
   uint64_t started_ms;
 };
 

@@ -18,28 +18,28 @@
 typedef struct ctl_conn_s ctl_conn_t;
 
 struct ctl_conn_s {
-  cp_ctl_http_t *srv;           /* borrowed */
-  ctl_conn_t *prev, *next;      /* links in srv->conns */
-  cp_leg_t leg;                 /* embedded */
-  uv_timer_t timer;             /* embedded: idle and linger deadline */
-  cp_http_msg_t req;            /* owned */
-  cp_buf_t body;                /* owned: the current request's body */
-  int refs;                     /* open handles */
-  unsigned stream : 1;          /* an event stream: only written to */
-  unsigned closing : 1;         /* answered for the last time */
-  unsigned dead : 1;            /* handles are being closed */
+  cp_ctl_http_t *srv;      /* borrowed */
+  ctl_conn_t *prev, *next; /* links in srv->conns */
+  cp_leg_t leg;            /* embedded */
+  uv_timer_t timer;        /* embedded: idle and linger deadline */
+  cp_http_msg_t req;       /* owned */
+  cp_buf_t body;           /* owned: the current request's body */
+  int refs;                /* open handles */
+  unsigned stream : 1;     /* an event stream: only written to */
+  unsigned closing : 1;    /* answered for the last time */
+  unsigned dead : 1;       /* handles are being closed */
 };
 
 struct cp_ctl_http_s {
-  uv_loop_t *loop;              /* borrowed */
-  const cp_config_t *cfg;       /* borrowed */
-  const cp_log_t *log;          /* borrowed */
-  cp_listener_t listener;       /* embedded */
+  uv_loop_t *loop;        /* borrowed */
+  const cp_config_t *cfg; /* borrowed */
+  const cp_log_t *log;    /* borrowed */
+  cp_listener_t listener; /* embedded */
   cp_ctl_handler handler;
-  void *data;                   /* the handler's */
-  ctl_conn_t *conns;            /* live connections */
+  void *data;        /* the handler's */
+  ctl_conn_t *conns; /* live connections */
   unsigned nconns;
-  int handles;                  /* listener + connections not yet freed */
+  int handles; /* listener + connections not yet freed */
   unsigned stopping : 1;
 };
 
@@ -52,8 +52,7 @@ static void on_closed(cp_leg_t *leg);
 static void on_handshake(cp_leg_t *leg);
 
 static const cp_leg_cbs_t leg_cbs = {
-    on_data, on_eof, on_error, on_connect, on_drained, on_closed,
-    on_handshake,
+    on_data, on_eof, on_error, on_connect, on_drained, on_closed, on_handshake,
 };
 
 
@@ -306,7 +305,7 @@ static void on_closed(cp_leg_t *leg) {
 int cp_ctl_http_allowed(const cp_config_t *cfg, const unsigned char a[16]) {
   static const unsigned char v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
                                             0, 0, 0, 0, 0, 0, 0, 1};
-  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0,    0,
                                               0, 0, 0, 0, 0xff, 0xff};
   size_t i;
 
@@ -352,8 +351,10 @@ static void on_accept(cp_listener_t *l, int status) {
   ctl_conn_t *c;
 
   if (status < 0) {
-    cp_log(srv->log, CP_LOG_WARN, 0, NULL, "accepting", "control: accept: "
-           "%s", uv_strerror(status));
+    cp_log(srv->log, CP_LOG_WARN, 0, NULL, "accepting",
+           "control: accept: "
+           "%s",
+           uv_strerror(status));
     return;
   }
   c = calloc(1, sizeof(*c));
@@ -382,8 +383,9 @@ static void on_accept(cp_listener_t *l, int status) {
   if (srv->nconns > CP_CTL_MAX_CONNS) {
     answer_error(c, 403, "too many control connections");
   } else if (!peer_allowed(srv->cfg, &c->leg.tcp)) {
-    answer_error(c, 403, "this address may not use the control API (see "
-                         "--control-allow)");
+    answer_error(c, 403,
+                 "this address may not use the control API (see "
+                 "--control-allow)");
   }
   cp_leg_want_read(&c->leg, 1);
   conn_arm(c);
@@ -438,8 +440,7 @@ void cp_ctl_http_stop(cp_ctl_http_t *srv) {
 }
 
 
-void cp_ctl_http_broadcast(cp_ctl_http_t *srv, const char *data,
-                           size_t len) {
+void cp_ctl_http_broadcast(cp_ctl_http_t *srv, const char *data, size_t len) {
   ctl_conn_t *c, *next;
 
   for (c = srv->conns; c != NULL; c = next) {

@@ -32,21 +32,21 @@ typedef struct cp_ctl_request_s cp_ctl_request_t;
 typedef struct cp_ctl_response_s cp_ctl_response_t;
 
 struct cp_ctl_request_s {
-  const char *method;          /* "GET", ... */
-  const char *target;          /* as sent, NUL-terminated */
-  const char *authorization;   /* the header's value, or NULL */
-  const char *body;            /* decoded body (never NULL) */
+  const char *method;        /* "GET", ... */
+  const char *target;        /* as sent, NUL-terminated */
+  const char *authorization; /* the header's value, or NULL */
+  const char *body;          /* decoded body (never NULL) */
   size_t body_len;
 };
 
 struct cp_ctl_response_s {
   int status;
-  const char *content_type;    /* static; NULL: application/json */
-  cp_buf_t body;               /* owned: freed by the server */
-  const char *allow;           /* static: Allow header of a 405 */
-  const char *authenticate;    /* static: WWW-Authenticate of a 401 */
-  int stream;                  /* keep the connection as an event stream;
-                                  body is its first bytes */
+  const char *content_type; /* static; NULL: application/json */
+  cp_buf_t body;            /* owned: freed by the server */
+  const char *allow;        /* static: Allow header of a 405 */
+  const char *authenticate; /* static: WWW-Authenticate of a 401 */
+  int stream;               /* keep the connection as an event stream;
+                               body is its first bytes */
 };
 
 /* Fills resp (its body is initialised by the server, limit 8 MiB). */

@@ -8,7 +8,7 @@
 
 static const char *const cause_names[] = {
 #define CP_DIAG_NAME(e, s) s,
-  CP_DIAG_CAUSES(CP_DIAG_NAME)
+    CP_DIAG_CAUSES(CP_DIAG_NAME)
 #undef CP_DIAG_NAME
 };
 
@@ -20,8 +20,7 @@ const char *cp_cause_name(cp_cause_t c) {
 
 /* The certificate an error at depth refers to: depths count along the
  * chain OpenSSL built; fall back to the presented one. */
-static const cp_cert_info_t *cert_at(const cp_verify_result_t *r,
-                                     int depth) {
+static const cp_cert_info_t *cert_at(const cp_verify_result_t *r, int depth) {
   if (depth >= 0 && depth < r->nbuilt) {
     return &r->built[depth];
   }
@@ -89,8 +88,7 @@ static int is_usage_error(int code) {
 }
 
 
-cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth,
-                            int code) {
+cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth, int code) {
   const cp_cert_info_t *c = cert_at(r, depth);
 
   switch (code) {
@@ -127,8 +125,7 @@ cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth,
     return CP_CAUSE_WEAK_SIGNATURE;
   case X509_V_ERR_CERT_SIGNATURE_FAILURE:
     /* MD5 is not even computed by OpenSSL 3: it shows as a bad signature. */
-    return c != NULL && c->weak_sig ? CP_CAUSE_WEAK_SIGNATURE
-                                    : CP_CAUSE_OTHER;
+    return c != NULL && c->weak_sig ? CP_CAUSE_WEAK_SIGNATURE : CP_CAUSE_OTHER;
   case X509_V_ERR_HOSTNAME_MISMATCH:
   case X509_V_ERR_IP_ADDRESS_MISMATCH:
   case X509_V_ERR_EMAIL_MISMATCH:
@@ -139,16 +136,14 @@ cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth,
 }
 
 
-static void day_str(const cp_cert_info_t *c, int after, char *out,
-                    size_t len) {
+static void day_str(const cp_cert_info_t *c, int after, char *out, size_t len) {
   snprintf(out, len, "%.10s", after ? c->not_after : c->not_before);
 }
 
 
 /* The one-sentence remedy for cause at depth. */
-static void hint_for(const cp_verify_result_t *r, cp_cause_t cause,
-                     int depth, int code, const char *host, char *out,
-                     size_t len) {
+static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
+                     int code, const char *host, char *out, size_t len) {
   static const cp_cert_info_t none;
   const cp_cert_info_t *c = cert_at(r, depth);
   char na[16], nb[16];
@@ -160,94 +155,117 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause,
   day_str(c, 0, nb, sizeof(nb));
   switch (cause) {
   case CP_CAUSE_UNTRUSTED_ROOT:
-    snprintf(out, len, "The chain ends at the self-signed root '%s', which "
+    snprintf(out, len,
+             "The chain ends at the self-signed root '%s', which "
              "this trust store does not hold: this is what a "
              "TLS-intercepting (corporate) proxy or a private CA looks like; "
              "trust that root only if you know who runs it, otherwise "
-             "connect without the device that re-signs TLS.", c->subject);
+             "connect without the device that re-signs TLS.",
+             c->subject);
     break;
   case CP_CAUSE_SELF_SIGNED_LEAF:
-    snprintf(out, len, "The server presents a self-signed certificate "
+    snprintf(out, len,
+             "The server presents a self-signed certificate "
              "('%s'): give it a certificate issued by a CA the clients "
              "trust, or pin this exact certificate in the client.",
              c->subject);
     break;
   case CP_CAUSE_INCOMPLETE_CHAIN:
-    snprintf(out, len, "The server sent its leaf without the intermediate "
+    snprintf(out, len,
+             "The server sent its leaf without the intermediate "
              "that issued it ('%s'), and the store does not hold that "
              "issuer: configure the server to send the full chain (leaf "
              "then intermediates); only clients that fetch missing "
-             "intermediates themselves (browsers) pass.", c->issuer);
+             "intermediates themselves (browsers) pass.",
+             c->issuer);
     break;
   case CP_CAUSE_UNKNOWN_ISSUER:
-    snprintf(out, len, "No certificate in the trust store issued '%s' "
+    snprintf(out, len,
+             "No certificate in the trust store issued '%s' "
              "(its issuer is '%s'): add the root that issued it to the "
              "store, or, if the store is an outdated bundle shipped with "
              "the app (Datadog Agent 5 kept only AddTrust), use the system "
-             "store instead.", c->subject, c->issuer);
+             "store instead.",
+             c->subject, c->issuer);
     break;
   case CP_CAUSE_EXPIRED_CROSS_SIGN:
     if (c->twin_root) {
-      snprintf(out, len, "'%s' at depth %d is a cross-sign that expired on "
+      snprintf(out, len,
+               "'%s' at depth %d is a cross-sign that expired on "
                "%s; this store holds the valid root with the same name and "
                "key, yet the path went through the expired copy, as "
                "OpenSSL 1.0.x-style chain builders do (current OpenSSL, "
                "GnuTLS 3.6.14+, Java, Node and browsers prefer the trusted "
                "root and pass): remove the expired cross-sign from the "
-               "server's chain.", c->subject, depth, na);
+               "server's chain.",
+               c->subject, depth, na);
     } else {
-      snprintf(out, len, "'%s' at depth %d is a cross-sign issued by the "
+      snprintf(out, len,
+               "'%s' at depth %d is a cross-sign issued by the "
                "old root '%s'; both expired on %s and this store has no "
                "valid root with the same name and key, so clients holding "
                "only the old root fail (the AddTrust 2020 and DST Root CA X3 "
                "2021 case): trust the current root '%s' (e.g. the system "
                "store instead of an app's own bundle) and remove the "
-               "cross-sign from the server's chain.", c->subject, depth,
-               c->issuer, na, c->subject);
+               "cross-sign from the server's chain.",
+               c->subject, depth, c->issuer, na, c->subject);
     }
     break;
   case CP_CAUSE_EXPIRED_ROOT:
-    snprintf(out, len, "The trusted root '%s' expired on %s: replace it in "
+    snprintf(out, len,
+             "The trusted root '%s' expired on %s: replace it in "
              "the client's trust store with its successor; the server can "
              "only help by sending a chain to a root clients still hold.",
              c->subject, na);
     break;
   case CP_CAUSE_EXPIRED_INTERMEDIATE:
-    snprintf(out, len, "The intermediate '%s' expired on %s: the server "
+    snprintf(out, len,
+             "The intermediate '%s' expired on %s: the server "
              "must send the current intermediate from its CA (update its "
-             "chain file).", c->subject, na);
+             "chain file).",
+             c->subject, na);
     break;
   case CP_CAUSE_EXPIRED_LEAF:
-    snprintf(out, len, "The server certificate '%s' expired on %s: renew it "
+    snprintf(out, len,
+             "The server certificate '%s' expired on %s: renew it "
              "and reload the server (if the date looks wrong, check the "
-             "client's clock).", c->subject, na);
+             "client's clock).",
+             c->subject, na);
     break;
   case CP_CAUSE_NOT_YET_VALID:
-    snprintf(out, len, "'%s' at depth %d is valid only from %s: check the "
+    snprintf(out, len,
+             "'%s' at depth %d is valid only from %s: check the "
              "client's clock, or the server is using a certificate before "
-             "its start date.", c->subject, depth, nb);
+             "its start date.",
+             c->subject, depth, nb);
     break;
   case CP_CAUSE_WEAK_KEY:
-    snprintf(out, len, "'%s' has a %d-bit %s key, under this client's "
+    snprintf(out, len,
+             "'%s' has a %d-bit %s key, under this client's "
              "security level: reissue it with RSA 2048 or more, or ECDSA "
-             "P-256.", c->subject, c->key_bits, c->key_type);
+             "P-256.",
+             c->subject, c->key_bits, c->key_type);
     break;
   case CP_CAUSE_WEAK_SIGNATURE:
-    snprintf(out, len, "'%s' is signed with %s, which current clients "
-             "refuse: reissue it with a SHA-256 signature.", c->subject,
-             c->sig_alg);
+    snprintf(out, len,
+             "'%s' is signed with %s, which current clients "
+             "refuse: reissue it with a SHA-256 signature.",
+             c->subject, c->sig_alg);
     break;
   case CP_CAUSE_BAD_USAGE:
-    snprintf(out, len, "'%s' at depth %d may not be used this way (%s): "
+    snprintf(out, len,
+             "'%s' at depth %d may not be used this way (%s): "
              "reissue it with the right extensions (a server needs "
              "extendedKeyUsage serverAuth, an issuer basicConstraints "
-             "CA:TRUE and keyUsage keyCertSign).", c->subject, depth,
-             X509_verify_cert_error_string(code));
+             "CA:TRUE and keyUsage keyCertSign).",
+             c->subject, depth, X509_verify_cert_error_string(code));
     break;
   case CP_CAUSE_HOSTNAME_MISMATCH:
-    snprintf(out, len, "The certificate is for %s, not for '%s': connect "
+    snprintf(out, len,
+             "The certificate is for %s, not for '%s': connect "
              "with a name it covers, or reissue it with this name in its "
-             "subjectAltName.", c->names[0] ? c->names : c->subject,
+             "subjectAltName.",
+             c->names[0] ? c->names : c->subject,
              host ? host : "the requested name");
     break;
   default:
@@ -293,9 +311,11 @@ static void forecast(cp_verify_result_t *r, int warn_days) {
                "this client found another path%s, but clients that build "
                "the path through it (OpenSSL 1.0.x style, old GnuTLS, a "
                "bundle holding only the old root) fail: remove it from the "
-               "server's chain.", c->subject, first, c->not_after,
+               "server's chain.",
+               c->subject, first, c->not_after,
                cross ? " (it is a cross-sign of a root this store trusts "
-                       "directly)" : "");
+                       "directly)"
+                     : "");
     } else {
       r->warning = "expires_soon";
       snprintf(r->warning_hint, sizeof(r->warning_hint),
@@ -303,7 +323,8 @@ static void forecast(cp_verify_result_t *r, int warn_days) {
                c->subject, first, c->not_after, r->expires_days,
                cross ? "; it is a cross-sign, so clients that rely on it "
                        "(an old root only, or OpenSSL 1.0.x style) fail "
-                       "then" : "",
+                       "then"
+                     : "",
                first == 0 ? "renew the certificate before then"
                           : "make sure clients trust the current root and "
                             "the server sends a chain that does not need "
@@ -313,8 +334,7 @@ static void forecast(cp_verify_result_t *r, int warn_days) {
 }
 
 
-void cp_diag_classify(cp_verify_result_t *r, const char *host,
-                      int warn_days) {
+void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
   cp_cause_t best = CP_CAUSE_NONE;
   int i, primary = -1;
 
@@ -325,8 +345,7 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host,
   r->warning = NULL;
   r->warning_hint[0] = '\0';
   for (i = 0; i < r->nerrors; i++) {
-    cp_cause_t c = cp_diag_cause_of(r, r->errors[i].depth,
-                                    r->errors[i].code);
+    cp_cause_t c = cp_diag_cause_of(r, r->errors[i].depth, r->errors[i].code);
 
     if (c < best) {
       best = c;

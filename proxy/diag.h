@@ -13,37 +13,35 @@
  * result carries several errors: trust problems first (nothing else
  * matters while the chain leads nowhere), then time, then algorithms and
  * usage, then the name. */
-#define CP_DIAG_CAUSES(X)                                                    \
-  X(UNTRUSTED_ROOT, "untrusted_root")                                        \
-  X(SELF_SIGNED_LEAF, "self_signed_leaf")                                    \
-  X(INCOMPLETE_CHAIN, "incomplete_chain")                                    \
-  X(UNKNOWN_ISSUER, "unknown_issuer")                                        \
-  X(EXPIRED_CROSS_SIGN, "expired_cross_sign")                                \
-  X(EXPIRED_ROOT, "expired_root")                                            \
-  X(EXPIRED_INTERMEDIATE, "expired_intermediate")                            \
-  X(EXPIRED_LEAF, "expired_leaf")                                            \
-  X(NOT_YET_VALID, "not_yet_valid")                                          \
-  X(WEAK_KEY, "weak_key")                                                    \
-  X(WEAK_SIGNATURE, "weak_signature")                                        \
-  X(BAD_USAGE, "bad_usage")                                                  \
-  X(HOSTNAME_MISMATCH, "hostname_mismatch")                                  \
+#define CP_DIAG_CAUSES(X)                                                      \
+  X(UNTRUSTED_ROOT, "untrusted_root")                                          \
+  X(SELF_SIGNED_LEAF, "self_signed_leaf")                                      \
+  X(INCOMPLETE_CHAIN, "incomplete_chain")                                      \
+  X(UNKNOWN_ISSUER, "unknown_issuer")                                          \
+  X(EXPIRED_CROSS_SIGN, "expired_cross_sign")                                  \
+  X(EXPIRED_ROOT, "expired_root")                                              \
+  X(EXPIRED_INTERMEDIATE, "expired_intermediate")                              \
+  X(EXPIRED_LEAF, "expired_leaf")                                              \
+  X(NOT_YET_VALID, "not_yet_valid")                                            \
+  X(WEAK_KEY, "weak_key")                                                      \
+  X(WEAK_SIGNATURE, "weak_signature")                                          \
+  X(BAD_USAGE, "bad_usage")                                                    \
+  X(HOSTNAME_MISMATCH, "hostname_mismatch")                                    \
   X(OTHER, "other")
 
 typedef enum {
 #define CP_DIAG_ENUM(e, s) CP_CAUSE_##e,
   CP_DIAG_CAUSES(CP_DIAG_ENUM)
 #undef CP_DIAG_ENUM
-  CP_CAUSE_NONE
+      CP_CAUSE_NONE
 } cp_cause_t;
 
 const char *cp_cause_name(cp_cause_t c);
 /* The cause of one error (code at depth) given the result's chains. */
-cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth,
-                            int code);
+cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth, int code);
 /* Fills r->cause, hint, primary (and moves error_depth, error_code, error
  * and failing to the primary error), warning, warning_hint,
  * expires_first and expires_days. host may be NULL. */
-void cp_diag_classify(cp_verify_result_t *r, const char *host,
-                      int warn_days);
+void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days);
 
 #endif

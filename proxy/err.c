@@ -10,8 +10,8 @@ const char *cp_err_name(int err) {
   switch (err) {
   case 0:
     return "OK";
-#define CP_ERR_NAME(name, val, text)                                         \
-  case CP_##name:                                                            \
+#define CP_ERR_NAME(name, val, text)                                           \
+  case CP_##name:                                                              \
     return #name;
     CP_ERR_MAP(CP_ERR_NAME)
 #undef CP_ERR_NAME
@@ -25,8 +25,8 @@ const char *cp_strerror(int err) {
   switch (err) {
   case 0:
     return "success";
-#define CP_ERR_TEXT(name, val, text)                                         \
-  case CP_##name:                                                            \
+#define CP_ERR_TEXT(name, val, text)                                           \
+  case CP_##name:                                                              \
     return text;
     CP_ERR_MAP(CP_ERR_TEXT)
 #undef CP_ERR_TEXT
@@ -51,6 +51,6 @@ int cp_errf_json(char *err, size_t len, int line, int column,
   if (line < 1) {
     return cp_errf(err, len, CP_ECONFIG, "%s", text);
   }
-  return cp_errf(err, len, CP_ECONFIG, "line %d, column %d: %s", line,
-                 column, text);
+  return cp_errf(err, len, CP_ECONFIG, "line %d, column %d: %s", line, column,
+                 text);
 }

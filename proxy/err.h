@@ -5,19 +5,19 @@
 
 #include <stddef.h>
 
-#define CP_ERR_MAP(X)                                                        \
-  X(EINVAL, -5000, "invalid argument")                                       \
-  X(ENOMEM, -5001, "out of memory")                                          \
-  X(ETLS, -5002, "TLS library error")                                        \
-  X(EHTTP, -5003, "malformed HTTP message")                                  \
-  X(EHDRSIZE, -5004, "request header fields too large")                      \
-  X(ETARGET, -5005, "bad request target")                                    \
-  X(ETIMEDOUT, -5006, "timed out")                                           \
-  X(EUPCLOSED, -5007, "upstream closed the connection early")                \
-  X(EIO, -5008, "input/output error")                                        \
-  X(ECONFIG, -5009, "configuration error")                                   \
-  X(EVERIFY, -5010, "upstream certificate verification failed")              \
-  X(EPERM, -5011, "permission error")                                        \
+#define CP_ERR_MAP(X)                                                          \
+  X(EINVAL, -5000, "invalid argument")                                         \
+  X(ENOMEM, -5001, "out of memory")                                            \
+  X(ETLS, -5002, "TLS library error")                                          \
+  X(EHTTP, -5003, "malformed HTTP message")                                    \
+  X(EHDRSIZE, -5004, "request header fields too large")                        \
+  X(ETARGET, -5005, "bad request target")                                      \
+  X(ETIMEDOUT, -5006, "timed out")                                             \
+  X(EUPCLOSED, -5007, "upstream closed the connection early")                  \
+  X(EIO, -5008, "input/output error")                                          \
+  X(ECONFIG, -5009, "configuration error")                                     \
+  X(EVERIFY, -5010, "upstream certificate verification failed")                \
+  X(EPERM, -5011, "permission error")                                          \
   X(EBUSY, -5012, "too many connections")
 
 enum cp_err_e {
@@ -37,8 +37,7 @@ int cp_errf(char *err, size_t len, int rc, const char *fmt, ...)
 
 /* A JSON parser's error (jansson's line, column and text) as a CP_ECONFIG
  * report; line < 1 means no position (the file could not be read). */
-int cp_errf_json(char *err, size_t len, int line, int column,
-                 const char *text);
+int cp_errf_json(char *err, size_t len, int line, int column, const char *text);
 
 #define CP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -39,9 +39,9 @@ int cp_events_ring_init(cp_events_t *ev, size_t cap) {
 }
 
 
-uint64_t cp_events_query(const cp_events_t *ev, uint64_t since,
-                         size_t limit, cp_event_cb cb, void *arg) {
-  uint64_t last = ev->next_id - 1;  /* newest id */
+uint64_t cp_events_query(const cp_events_t *ev, uint64_t since, size_t limit,
+                         cp_event_cb cb, void *arg) {
+  uint64_t last = ev->next_id - 1; /* newest id */
   uint64_t oldest, id, dropped = 0;
   size_t n = 0;
 
@@ -122,8 +122,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
   json_object_set_new(o, "event", json_string(kind));
   json_object_set_new(o, "conn", json_integer((json_int_t)b->conn));
   json_object_set_new(o, "host", str_or_null(b->host));
-  json_object_set_new(o, "port", b->port ? json_integer(b->port)
-                                         : json_null());
+  json_object_set_new(o, "port", b->port ? json_integer(b->port) : json_null());
   return o;
 }
 
@@ -165,8 +164,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
   }
   if (ev->fp != NULL) {
     line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
-    if (fwrite(line, 1, len + 1, ev->fp) != len + 1 ||
-        fflush(ev->fp) != 0) {
+    if (fwrite(line, 1, len + 1, ev->fp) != len + 1 || fflush(ev->fp) != 0) {
       ev->write_failed = 1;
     } else {
       ev->written++;
@@ -215,8 +213,8 @@ void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
 
 
 void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
-                    const char *error, const char *message,
-                    const char *action, int status) {
+                    const char *error, const char *message, const char *action,
+                    int status) {
   json_t *o = event_new(ev, "error", b);
 
   if (o == NULL) {
@@ -225,8 +223,7 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "error", str_or_null(error));
   json_object_set_new(o, "message", str_or_null(message));
   json_object_set_new(o, "action", str_or_null(action));
-  json_object_set_new(o, "status", status ? json_integer(status)
-                                          : json_null());
+  json_object_set_new(o, "status", status ? json_integer(status) : json_null());
   event_emit(ev, o);
 }
 
@@ -241,8 +238,8 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "method", str_or_null(r->method));
   json_object_set_new(o, "url", str_or_null(r->url));
   json_object_set_new(o, "path", str_or_null(r->path));
-  json_object_set_new(o, "status", r->status ? json_integer(r->status)
-                                             : json_null());
+  json_object_set_new(o, "status",
+                      r->status ? json_integer(r->status) : json_null());
   json_object_set_new(o, "http_version",
                       json_string(r->http_minor ? "1.1" : "1.0"));
   json_object_set_new(o, "bytes_from_client",
@@ -252,8 +249,7 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
   json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
   json_object_set_new(o, "outcome", str_or_null(r->outcome));
-  json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme
-                                                          : "http"));
+  json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme : "http"));
   event_emit(ev, o);
 }
 

@@ -30,11 +30,11 @@ struct cp_events_s {
   struct {
     uint64_t id;
     char kind[24];
-    char *json;     /* owned, without newline */
+    char *json; /* owned, without newline */
     size_t len;
-  } *ring;          /* owned */
+  } * ring; /* owned */
   size_t ring_cap;
-  cp_event_cb on_event;   /* called after each event is recorded */
+  cp_event_cb on_event; /* called after each event is recorded */
   void *on_event_arg;
 };
 
@@ -55,26 +55,26 @@ struct cp_event_close_s {
 
 struct cp_event_request_s {
   const char *method;
-  const char *url;        /* as the client sent it */
-  const char *path;       /* origin-form */
-  int status;             /* 0: no response */
-  int http_minor;         /* client's HTTP/1.x */
+  const char *url;                             /* as the client sent it */
+  const char *path;                            /* origin-form */
+  int status;                                  /* 0: no response */
+  int http_minor;                              /* client's HTTP/1.x */
   uint64_t bytes_from_client, bytes_to_client; /* body bytes */
   uint64_t ttfb_ms, total_ms;
-  const char *outcome;    /* "ok", or why the exchange ended early */
-  const char *scheme;     /* "http" or "https" (intercepted) */
+  const char *outcome; /* "ok", or why the exchange ended early */
+  const char *scheme;  /* "http" or "https" (intercepted) */
 };
 
 struct cp_event_handshake_s {
   int accepted;
   const char *profile;
-  int mirrored;                 /* the profile mirrors upstream's defect */
-  const char *sni;              /* NULL: none sent */
-  const char *served[8];        /* sha256 of each certificate sent */
+  int mirrored;          /* the profile mirrors upstream's defect */
+  const char *sni;       /* NULL: none sent */
+  const char *served[8]; /* sha256 of each certificate sent */
   int nserved;
-  const char *alert;            /* what the client sent when it refused */
-  const char *error;            /* library text when it failed */
-  const char *version;          /* "TLSv1.3" */
+  const char *alert;   /* what the client sent when it refused */
+  const char *error;   /* library text when it failed */
+  const char *version; /* "TLSv1.3" */
   const char *alpn;
 };
 
@@ -85,17 +85,16 @@ int cp_events_close(cp_events_t *ev);
 int cp_events_ring_init(cp_events_t *ev, size_t cap);
 /* Calls cb for each kept event with id > since, oldest first, at most
  * limit; returns how many events after since are no longer kept. */
-uint64_t cp_events_query(const cp_events_t *ev, uint64_t since,
-                         size_t limit, cp_event_cb cb, void *arg);
+uint64_t cp_events_query(const cp_events_t *ev, uint64_t since, size_t limit,
+                         cp_event_cb cb, void *arg);
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
-                      const char *client, const char *method,
-                      const char *mode);
+                      const char *client, const char *method, const char *mode);
 void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
                     const cp_event_close_t *c);
 void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
-                    const char *error, const char *message,
-                    const char *action, int status);
+                    const char *error, const char *message, const char *action,
+                    int status);
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r);
 /* tls_error: the handshake itself failed (no chain to judge), or NULL. */

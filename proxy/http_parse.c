@@ -11,9 +11,15 @@ enum { CB_NONE, CB_URL, CB_FIELD, CB_VALUE };
 /* Hop-by-hop fields (RFC 9110 7.6.1 plus the proxy-specific ones) are never
  * forwarded; framing fields are rewritten by the proxy itself. */
 static const char *const hop_fields[] = {
-    "connection",          "keep-alive", "proxy-connection",
-    "proxy-authorization", "proxy-authenticate", "te",
-    "trailer",             "transfer-encoding",  "upgrade",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
 };
 
 
@@ -98,7 +104,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len) {
 }
 
 
-static const char *field_name(const cp_http_msg_t *m, const cp_http_field_t *f) {
+static const char *field_name(const cp_http_msg_t *m,
+                              const cp_http_field_t *f) {
   return m->head.data + f->name_off;
 }
 
@@ -160,8 +167,7 @@ const char *cp_http_msg_field(const cp_http_msg_t *m, const char *name,
   size_t i;
 
   for (i = 0; i < m->nfields; i++) {
-    if (cp_str_ieq(field_name(m, &m->fields[i]), m->fields[i].name_len,
-                   name)) {
+    if (cp_str_ieq(field_name(m, &m->fields[i]), m->fields[i].name_len, name)) {
       *len = m->fields[i].value_len;
       return field_value(m, &m->fields[i]);
     }
@@ -328,8 +334,8 @@ static int parse_request_target(cp_http_msg_t *m) {
     m->origin_len = m->url_len - u.field_data[UF_PATH].off;
     if (u.field_set & (1 << UF_FRAGMENT)) {
       /* A fragment is never sent on the wire; drop it with its '#'. */
-      m->origin_len = u.field_data[UF_FRAGMENT].off - 1 -
-                      u.field_data[UF_PATH].off;
+      m->origin_len =
+          u.field_data[UF_FRAGMENT].off - 1 - u.field_data[UF_PATH].off;
     }
   } else {
     m->origin_off = 0;

@@ -59,23 +59,23 @@ struct cp_http_msg_s {
   cp_http_kind_e kind;
 
   /* Set by the owner before feeding. */
-  size_t head_limit;         /* bytes of request/status line + fields */
-  int req_method;            /* responses: the request's method (HEAD) */
-  unsigned peer_http11 : 1;  /* responses: client may receive chunked */
+  size_t head_limit;           /* bytes of request/status line + fields */
+  int req_method;              /* responses: the request's method (HEAD) */
+  unsigned peer_http11 : 1;    /* responses: client may receive chunked */
   unsigned want_keepalive : 1; /* responses: proxy would keep the client */
-  unsigned body_only : 1;    /* requests answered here (the control API):
-                                out receives only the decoded body */
+  unsigned body_only : 1;      /* requests answered here (the control API):
+                                  out receives only the decoded body */
 
   /* Parsed head, valid once head_complete is set. */
-  cp_buf_t head;             /* owned: URL or reason, field names/values */
+  cp_buf_t head; /* owned: URL or reason, field names/values */
   cp_http_field_t fields[CP_HTTP_MAX_FIELDS];
   size_t nfields;
-  size_t url_off, url_len;   /* request target, or response reason */
-  int last_cb;               /* which head callback ran last */
+  size_t url_off, url_len; /* request target, or response reason */
+  int last_cb;             /* which head callback ran last */
   int method;
   int status;
   unsigned http_major, http_minor;
-  cp_http_target_t target;   /* requests */
+  cp_http_target_t target;       /* requests */
   size_t origin_off, origin_len; /* requests: origin-form target in head */
 
   unsigned head_complete : 1;
@@ -87,11 +87,11 @@ struct cp_http_msg_s {
   unsigned is_connect : 1;
   unsigned is_upgrade : 1;
 
-  uint64_t content_length;    /* announced length, UINT64_MAX if none */
-  uint64_t body_bytes;        /* decoded body bytes of this message */
-  int err;                    /* first error, a CP_E* code */
-  const char *err_text;       /* static text for err */
-  cp_buf_t *out;              /* borrowed during cp_http_msg_feed */
+  uint64_t content_length; /* announced length, UINT64_MAX if none */
+  uint64_t body_bytes;     /* decoded body bytes of this message */
+  int err;                 /* first error, a CP_E* code */
+  const char *err_text;    /* static text for err */
+  cp_buf_t *out;           /* borrowed during cp_http_msg_feed */
 };
 
 /* Result codes of cp_http_msg_feed besides negative errors. */
@@ -108,7 +108,8 @@ void cp_http_msg_free(cp_http_msg_t *m);
  * CP_ETARGET for a bad request target, CP_EHTTP otherwise). */
 int cp_http_msg_feed(cp_http_msg_t *m, const char *data, size_t len,
                      size_t *consumed, cp_buf_t *out);
-/* Value of the first field with that name, or NULL; *len receives its length. */
+/* Value of the first field with that name, or NULL; *len receives its length.
+ */
 const char *cp_http_msg_field(const cp_http_msg_t *m, const char *name,
                               size_t *len);
 const char *cp_http_msg_method_name(const cp_http_msg_t *m);

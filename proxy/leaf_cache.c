@@ -118,8 +118,8 @@ X509 *cp_leaf_cache_get1(cp_leaf_cache_t *c, const char *profile,
 }
 
 
-int cp_leaf_cache_put(cp_leaf_cache_t *c, const char *profile,
-                      const char *host, X509 *leaf, time_t refresh_at) {
+int cp_leaf_cache_put(cp_leaf_cache_t *c, const char *profile, const char *host,
+                      X509 *leaf, time_t refresh_at) {
   uint32_t h = key_hash(profile, host);
   size_t plen = strlen(profile);
   size_t hlen = strlen(host);

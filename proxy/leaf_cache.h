@@ -19,11 +19,11 @@ struct cp_leaf_entry_s {
   X509 *leaf;                   /* owned reference */
   time_t refresh_at;            /* re-mint after this */
   uint32_t hash;
-  char key[];                   /* "profile\0host" */
+  char key[]; /* "profile\0host" */
 };
 
 struct cp_leaf_cache_s {
-  cp_leaf_entry_t **buckets;    /* owned */
+  cp_leaf_entry_t **buckets; /* owned */
   size_t nbuckets;
   size_t count, cap;
   cp_leaf_entry_t *head, *tail; /* borrowed links */
@@ -37,7 +37,7 @@ X509 *cp_leaf_cache_get1(cp_leaf_cache_t *c, const char *profile,
                          const char *host, time_t now);
 /* Stores leaf (the cache takes its own reference), evicting the least
  * recently used entry when full. */
-int cp_leaf_cache_put(cp_leaf_cache_t *c, const char *profile,
-                      const char *host, X509 *leaf, time_t refresh_at);
+int cp_leaf_cache_put(cp_leaf_cache_t *c, const char *profile, const char *host,
+                      X509 *leaf, time_t refresh_at);
 
 #endif

@@ -135,9 +135,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 
 static void leg_update_read(cp_leg_t *leg) {
-  int should = leg->open && !leg->closing && leg->connected &&
-               leg->want_read && !leg->throttled && !leg->eof &&
-               !leg->failed;
+  int should = leg->open && !leg->closing && leg->connected && leg->want_read &&
+               !leg->throttled && !leg->eof && !leg->failed;
 
   if (should && !leg->reading) {
     if (uv_read_start((uv_stream_t *)&leg->tcp, on_alloc, on_read) == 0) {
@@ -359,8 +358,8 @@ void cp_leg_shutdown(cp_leg_t *leg) {
     flush_tls(leg);
   }
   leg->shut = 1;
-  if (uv_shutdown(&leg->shutdown_req, (uv_stream_t *)&leg->tcp,
-                  on_shutdown) != 0) {
+  if (uv_shutdown(&leg->shutdown_req, (uv_stream_t *)&leg->tcp, on_shutdown) !=
+      0) {
     leg->shut = 0;
   }
 }

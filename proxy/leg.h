@@ -34,27 +34,27 @@ struct cp_leg_cbs_s {
 };
 
 struct cp_leg_s {
-  uv_tcp_t tcp;                /* embedded; tcp.data = this leg */
-  uv_connect_t connect_req;    /* embedded; one connect at a time */
-  uv_shutdown_t shutdown_req;  /* embedded; one shutdown per socket */
-  const cp_leg_cbs_t *cb;      /* borrowed, static */
-  void *owner;                 /* borrowed: the conn */
-  cp_leg_t *peer;              /* borrowed: the other leg of the conn */
-  char *rbuf;                  /* owned: CP_LEG_RBUF bytes, made on first read */
-  char *plain;                 /* borrowed: the ctx's plaintext scratch */
-  cp_tls_t *tls;               /* owned; NULL for plain TCP */
-  uint64_t bytes_in;           /* wire bytes read */
-  uint64_t bytes_out;          /* wire bytes written */
-  size_t writes_pending;       /* uv_write requests in flight */
-  unsigned open : 1;           /* handle initialised and not closed */
-  unsigned closing : 1;        /* uv_close called */
-  unsigned connected : 1;      /* usable for reads and writes */
-  unsigned want_read : 1;      /* owner wants bytes */
-  unsigned throttled : 1;      /* peer's write queue is full */
-  unsigned reading : 1;        /* uv_read_start is in effect */
-  unsigned eof : 1;            /* peer sent FIN */
-  unsigned shut : 1;           /* we sent FIN (or asked to) */
-  unsigned failed : 1;         /* a read or write error was reported */
+  uv_tcp_t tcp;               /* embedded; tcp.data = this leg */
+  uv_connect_t connect_req;   /* embedded; one connect at a time */
+  uv_shutdown_t shutdown_req; /* embedded; one shutdown per socket */
+  const cp_leg_cbs_t *cb;     /* borrowed, static */
+  void *owner;                /* borrowed: the conn */
+  cp_leg_t *peer;             /* borrowed: the other leg of the conn */
+  char *rbuf;                 /* owned: CP_LEG_RBUF bytes, made on first read */
+  char *plain;                /* borrowed: the ctx's plaintext scratch */
+  cp_tls_t *tls;              /* owned; NULL for plain TCP */
+  uint64_t bytes_in;          /* wire bytes read */
+  uint64_t bytes_out;         /* wire bytes written */
+  size_t writes_pending;      /* uv_write requests in flight */
+  unsigned open : 1;          /* handle initialised and not closed */
+  unsigned closing : 1;       /* uv_close called */
+  unsigned connected : 1;     /* usable for reads and writes */
+  unsigned want_read : 1;     /* owner wants bytes */
+  unsigned throttled : 1;     /* peer's write queue is full */
+  unsigned reading : 1;       /* uv_read_start is in effect */
+  unsigned eof : 1;           /* peer sent FIN */
+  unsigned shut : 1;          /* we sent FIN (or asked to) */
+  unsigned failed : 1;        /* a read or write error was reported */
 };
 
 /* Initialises the handle. Accepted sockets are connected already; pass 1. */

@@ -12,10 +12,10 @@
 typedef struct cp_listener_s cp_listener_t;
 
 struct cp_listener_s {
-  uv_tcp_t tcp;                 /* embedded; tcp.data = this listener */
+  uv_tcp_t tcp; /* embedded; tcp.data = this listener */
   void (*on_accept)(cp_listener_t *l, int status);
   void (*on_closed)(cp_listener_t *l);
-  void *data;                   /* the owner's */
+  void *data; /* the owner's */
   unsigned open : 1;
 };
 

@@ -15,7 +15,10 @@ void cp_log_timestamp(char *buf, unsigned long size) {
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
   strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+  /* tv_nsec < 1e9, so the milliseconds are 0..999 (3 digits); the cast
+   * tells the compiler as much. */
+  snprintf(buf, size, "%s.%03uZ", base,
+           (unsigned)(ts.tv_nsec / 1000000) % 1000u);
 }
 
 

@@ -25,8 +25,8 @@ void cp_log(const cp_log_t *lg, cp_log_level_e level, uint64_t conn,
             const char *host, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void cp_logv(const cp_log_t *lg, cp_log_level_e level, uint64_t conn,
-             const char *host, const char *action, const char *fmt,
-             va_list ap) __attribute__((format(printf, 6, 0)));
+             const char *host, const char *action, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 /* RFC 3339 UTC with milliseconds into buf (at least 32 bytes). */
 void cp_log_timestamp(char *buf, unsigned long size);
 

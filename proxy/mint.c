@@ -50,22 +50,21 @@ int cp_minter_init(cp_minter_t *m, EVP_PKEY *leaf_key, X509 *issuer,
   /* Every leaf has the same key and issuer, so these are the same bytes
    * for all of them: build them once. */
   m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_basic_constraints,
-                                 "critical,CA:FALSE");
+                                         "critical,CA:FALSE");
   /* A self-signed leaf carries no keyUsage: one without keyCertSign
    * would not count as self-signed to OpenSSL, and clients would report
    * an unknown issuer instead of a self-signed certificate. */
   if (issuer != NULL) {
     m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_key_usage,
-                                   "critical,digitalSignature");
+                                           "critical,digitalSignature");
   }
-  m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_ext_key_usage,
-                                 "serverAuth");
-  m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_subject_key_identifier,
-                                 "hash");
+  m->exts[m->nexts++] =
+      cp_cert_conf_ext(signer, probe, NID_ext_key_usage, "serverAuth");
+  m->exts[m->nexts++] =
+      cp_cert_conf_ext(signer, probe, NID_subject_key_identifier, "hash");
   if (issuer != NULL) {
-    m->exts[m->nexts++] = cp_cert_conf_ext(issuer, probe,
-                                   NID_authority_key_identifier,
-                                   "keyid:always");
+    m->exts[m->nexts++] = cp_cert_conf_ext(
+        issuer, probe, NID_authority_key_identifier, "keyid:always");
   }
   for (int i = 0; i < m->nexts; i++) {
     if (m->exts[i] == NULL) {
@@ -181,9 +180,10 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
     goto out;
   }
   name = X509_get_subject_name(leaf);
-  if (X509_set_version(leaf, X509_VERSION_3) != 1 || !cp_cert_set_random_serial(leaf) ||
-      X509_time_adj_ex(X509_getm_notBefore(leaf), 0, opts->not_before,
-                       &now) == NULL ||
+  if (X509_set_version(leaf, X509_VERSION_3) != 1 ||
+      !cp_cert_set_random_serial(leaf) ||
+      X509_time_adj_ex(X509_getm_notBefore(leaf), 0, opts->not_before, &now) ==
+          NULL ||
       X509_time_adj_ex(X509_getm_notAfter(leaf), 0, opts->not_after, &now) ==
           NULL ||
       X509_set_pubkey(leaf, m->leaf_key) != 1) {
@@ -193,8 +193,7 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
    * what clients check anyway. */
   if (strlen(host) <= 64 &&
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                 (const unsigned char *)host, -1, -1,
-                                 0) != 1) {
+                                 (const unsigned char *)host, -1, -1, 0) != 1) {
     goto out;
   }
   /* Self-signed leaves name themselves as issuer. */
@@ -207,8 +206,8 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
       goto out;
     }
   }
-  if (!add_san(leaf, names, nnames) || X509_sign(leaf, m->issuer_key,
-                                        EVP_sha256()) <= 0) {
+  if (!add_san(leaf, names, nnames) ||
+      X509_sign(leaf, m->issuer_key, EVP_sha256()) <= 0) {
     goto out;
   }
   *out = leaf;

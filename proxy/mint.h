@@ -15,16 +15,16 @@ typedef struct cp_minter_s cp_minter_t;
 typedef struct cp_mint_opts_s cp_mint_opts_t;
 
 struct cp_minter_s {
-  EVP_PKEY *leaf_key;          /* borrowed: shared by every leaf */
-  X509 *issuer;                /* borrowed; NULL: self-signed leaves */
-  EVP_PKEY *issuer_key;        /* borrowed (the leaf key when self) */
-  X509_EXTENSION *exts[5];     /* owned: bc, ku, eku, ski, aki */
+  EVP_PKEY *leaf_key;      /* borrowed: shared by every leaf */
+  X509 *issuer;            /* borrowed; NULL: self-signed leaves */
+  EVP_PKEY *issuer_key;    /* borrowed (the leaf key when self) */
+  X509_EXTENSION *exts[5]; /* owned: bc, ku, eku, ski, aki */
   int nexts;
 };
 
 struct cp_mint_opts_s {
-  long not_before;   /* seconds relative to now (negative: in the past) */
-  long not_after;    /* seconds relative to now */
+  long not_before; /* seconds relative to now (negative: in the past) */
+  long not_after;  /* seconds relative to now */
   const char *const *names; /* nnames > 0: the SAN names (the first is
                                also the CN) instead of host */
   int nnames;

@@ -11,12 +11,14 @@
 #include "http_parse.h"
 
 static const char *const element_names[CP_EL_COUNT] = {
-  "intermediate", "cross", "root", "legacy-root", "untrusted-intermediate",
-  "untrusted-root",
+    "intermediate",           "cross",          "root", "legacy-root",
+    "untrusted-intermediate", "untrusted-root",
 };
 
 static const char *const issuer_names[CP_ISSUER_COUNT] = {
-  "intermediate", "untrusted-intermediate", "self",
+    "intermediate",
+    "untrusted-intermediate",
+    "self",
 };
 
 
@@ -83,18 +85,20 @@ static int offset_field(json_t *o, const char *field, long def, long *out,
     return 0;
   }
   if (!json_is_string(v) || cp_parse_offset(json_string_value(v), out)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"%s\" must be an offset such "
-                "as \"-1h\" or \"+30d\"", pname, field);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"%s\" must be an offset such "
+                   "as \"-1h\" or \"+30d\"",
+                   pname, field);
   }
   return 0;
 }
 
 
-static int parse_one(cp_profile_t *p, const char *name, json_t *o,
-                     char *err, size_t errlen) {
+static int parse_one(cp_profile_t *p, const char *name, json_t *o, char *err,
+                     size_t errlen) {
   static const char *const known[] = {
-    "description", "issuer", "not_before", "not_after", "names", "send",
-    "mirror",
+      "description", "issuer", "not_before", "not_after",
+      "names",       "send",   "mirror",
   };
   const char *key;
   json_t *v;
@@ -104,24 +108,29 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   memset(p, 0, sizeof(*p));
   if (strlen(name) == 0 || strlen(name) >= sizeof(p->name) ||
       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile name '%s': use 1-%zu characters "
-                "a-z, 0-9 and '-'", name, sizeof(p->name) - 1);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile name '%s': use 1-%zu characters "
+                   "a-z, 0-9 and '-'",
+                   name, sizeof(p->name) - 1);
   }
   snprintf(p->name, sizeof(p->name), "%s", name);
   if (!json_is_object(o)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': must be an object", name);
+    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': must be an object",
+                   name);
   }
   json_object_foreach(o, key, v) {
     if (lookup(known, (int)(sizeof(known) / sizeof(known[0])), key) < 0) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': unknown field \"%s\"", name,
-                  key);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': unknown field \"%s\"", name, key);
     }
   }
   v = json_object_get(o, "description");
   if (v != NULL) {
     if (!json_is_string(v)) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"description\" must be a "
-                  "string", name);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"description\" must be a "
+                     "string",
+                     name);
     }
     snprintf(p->description, sizeof(p->description), "%s",
              json_string_value(v));
@@ -129,25 +138,31 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   v = json_object_get(o, "mirror");
   if (v != NULL) {
     if (!json_is_boolean(v)) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"mirror\" must be true or "
-                  "false", name);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"mirror\" must be true or "
+                     "false",
+                     name);
     }
     p->mirror = json_is_true(v);
     if (p->mirror && json_object_size(o) > (p->description[0] ? 2u : 1u)) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': a mirror profile takes no "
-                  "other field than \"description\"", name);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': a mirror profile takes no "
+                     "other field than \"description\"",
+                     name);
     }
     if (p->mirror) {
       return 0;
     }
   }
   v = json_object_get(o, "issuer");
-  k = v && json_is_string(v) ? lookup(issuer_names, CP_ISSUER_COUNT,
-                                      json_string_value(v))
-                             : -1;
+  k = v && json_is_string(v)
+          ? lookup(issuer_names, CP_ISSUER_COUNT, json_string_value(v))
+          : -1;
   if (k < 0) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"issuer\" must be one of "
-                "intermediate, untrusted-intermediate, self", name);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"issuer\" must be one of "
+                   "intermediate, untrusted-intermediate, self",
+                   name);
   }
   p->issuer = (cp_issuer_t)k;
   if (offset_field(o, "not_before", -3600L, &p->not_before, name, err,
@@ -157,22 +172,28 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
     return CP_ECONFIG;
   }
   if (p->not_after <= p->not_before) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"not_after\" must come after "
-                "\"not_before\"", name);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"not_after\" must come after "
+                   "\"not_before\"",
+                   name);
   }
   v = json_object_get(o, "names");
   if (v != NULL) {
     if (!json_is_array(v) || json_array_size(v) == 0 ||
         json_array_size(v) > CP_PROFILE_MAX_NAMES) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"names\" must be a list of "
-                  "1 to %d host names", name, CP_PROFILE_MAX_NAMES);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"names\" must be a list of "
+                     "1 to %d host names",
+                     name, CP_PROFILE_MAX_NAMES);
     }
     for (i = 0; i < json_array_size(v); i++) {
       json_t *s = json_array_get(v, i);
 
       if (!json_is_string(s) || !cp_host_is_valid(json_string_value(s))) {
-        return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"names\"[%zu] is not a "
-                    "host name", name, i);
+        return cp_errf(err, errlen, CP_ECONFIG,
+                       "profile '%s': \"names\"[%zu] is not a "
+                       "host name",
+                       name, i);
       }
       snprintf(p->names[i], sizeof(p->names[i]), "%s", json_string_value(s));
     }
@@ -181,21 +202,24 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o,
   v = json_object_get(o, "send");
   if (v == NULL || !json_is_array(v) ||
       json_array_size(v) > CP_PROFILE_MAX_SEND) {
-    return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"send\" must be a list of up "
-                "to %d of: intermediate, cross, root, legacy-root, "
-                "untrusted-intermediate, untrusted-root", name,
-                CP_PROFILE_MAX_SEND);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"send\" must be a list of up "
+                   "to %d of: intermediate, cross, root, legacy-root, "
+                   "untrusted-intermediate, untrusted-root",
+                   name, CP_PROFILE_MAX_SEND);
   }
   for (i = 0; i < json_array_size(v); i++) {
     json_t *s = json_array_get(v, i);
 
-    k = json_is_string(s) ? lookup(element_names, CP_EL_COUNT,
-                                   json_string_value(s))
-                          : -1;
+    k = json_is_string(s)
+            ? lookup(element_names, CP_EL_COUNT, json_string_value(s))
+            : -1;
     if (k < 0) {
-      return cp_errf(err, errlen, CP_ECONFIG, "profile '%s': \"send\"[%zu] is not one of "
-                  "intermediate, cross, root, legacy-root, "
-                  "untrusted-intermediate, untrusted-root", name, i);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"send\"[%zu] is not one of "
+                     "intermediate, cross, root, legacy-root, "
+                     "untrusted-intermediate, untrusted-root",
+                     name, i);
     }
     p->send[i] = (cp_element_t)k;
   }
@@ -213,12 +237,14 @@ static int profiles_from_doc(cp_profiles_t *set, json_t *doc, char *err,
 
   profiles = json_object_get(doc, "profiles");
   if (!json_is_object(profiles) || json_object_size(profiles) == 0) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "\"profiles\" must be an object of profiles");
+    rc = cp_errf(err, errlen, CP_ECONFIG,
+                 "\"profiles\" must be an object of profiles");
     goto out;
   }
   json_object_foreach(profiles, name, o) {
     if (set->n == CP_PROFILE_MAX) {
-      rc = cp_errf(err, errlen, CP_ECONFIG, "more than %d profiles", CP_PROFILE_MAX);
+      rc = cp_errf(err, errlen, CP_ECONFIG, "more than %d profiles",
+                   CP_PROFILE_MAX);
       goto out;
     }
     rc = parse_one(&set->p[set->n], name, o, err, errlen);
@@ -228,7 +254,8 @@ static int profiles_from_doc(cp_profiles_t *set, json_t *doc, char *err,
     set->n++;
   }
   if (cp_profiles_find(set, "modern") < 0) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "no \"modern\" profile (the default)");
+    rc =
+        cp_errf(err, errlen, CP_ECONFIG, "no \"modern\" profile (the default)");
   }
 out:
   json_decref(doc);
@@ -285,8 +312,8 @@ void cp_profiles_list(const cp_profiles_t *set, char *out, size_t len) {
 
   out[0] = '\0';
   for (i = 0; i < set->n && used < len; i++) {
-    int k = snprintf(out + used, len - used, "%s%s", i ? ", " : "",
-                     set->p[i].name);
+    int k =
+        snprintf(out + used, len - used, "%s%s", i ? ", " : "", set->p[i].name);
 
     if (k < 0) {
       break;

@@ -39,14 +39,14 @@ struct cp_profile_s {
   char name[CP_PROFILE_NAME_MAX];
   char description[256];
   cp_issuer_t issuer;
-  long not_before;                  /* seconds from now */
+  long not_before; /* seconds from now */
   long not_after;
   char names[CP_PROFILE_MAX_NAMES][254]; /* fixed SAN names; none: the
                                             requested name */
   int nnames;
   cp_element_t send[CP_PROFILE_MAX_SEND];
   int nsend;
-  int mirror;                       /* reproduce the upstream's defect */
+  int mirror; /* reproduce the upstream's defect */
 };
 
 struct cp_profiles_s {

@@ -14,7 +14,7 @@ int cp_rules_host_ok(const char *host) {
 
   return n > 0 && n < sizeof(((cp_rule_t *)0)->host) &&
          strspn(host, "abcdefghijklmnopqrstuvwxyz"
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") == n;
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:*") == n;
 }
 
 
@@ -66,27 +66,32 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
 
 
 static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
-                      const cp_profiles_t *profiles, char *err,
-                      size_t errlen) {
+                      const cp_profiles_t *profiles, char *err, size_t errlen) {
   const char *key;
   json_t *v;
   char list[512];
 
   if (!json_is_object(o)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: must be an object like {\"host\": "
-                "\"*.example.test\", \"chain\": \"legacy\"}", i);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "rule %zu: must be an object like {\"host\": "
+                   "\"*.example.test\", \"chain\": \"legacy\"}",
+                   i);
   }
   json_object_foreach(o, key, v) {
     if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
         strcmp(key, "chain") != 0) {
-      return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: unknown field \"%s\" (fields: "
-                  "host, port, chain)", i, key);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "rule %zu: unknown field \"%s\" (fields: "
+                     "host, port, chain)",
+                     i, key);
     }
   }
   v = json_object_get(o, "host");
   if (!json_is_string(v) || !cp_rules_host_ok(json_string_value(v))) {
-    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"host\" must be a host name or "
-                "glob such as \"*.example.test\"", i);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "rule %zu: \"host\" must be a host name or "
+                   "glob such as \"*.example.test\"",
+                   i);
   }
   snprintf(r->host, sizeof(r->host), "%s", json_string_value(v));
   v = json_object_get(o, "port");
@@ -94,20 +99,25 @@ static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
   if (v != NULL) {
     if (!json_is_integer(v) || json_integer_value(v) < 1 ||
         json_integer_value(v) > 65535) {
-      return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"port\" must be a number from 1 "
-                  "to 65535", i);
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "rule %zu: \"port\" must be a number from 1 "
+                     "to 65535",
+                     i);
     }
     r->port = (uint16_t)json_integer_value(v);
   }
   v = json_object_get(o, "chain");
   if (!json_is_string(v)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"chain\" must name a profile", i);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "rule %zu: \"chain\" must name a profile", i);
   }
   r->profile = cp_profiles_find(profiles, json_string_value(v));
   if (r->profile < 0) {
     cp_profiles_list(profiles, list, sizeof(list));
-    return cp_errf(err, errlen, CP_ECONFIG, "rule %zu: \"chain\": unknown profile '%s' "
-                "(profiles: %s)", i, json_string_value(v), list);
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "rule %zu: \"chain\": unknown profile '%s' "
+                   "(profiles: %s)",
+                   i, json_string_value(v), list);
   }
   return 0;
 }
@@ -121,7 +131,8 @@ static int rules_from_doc(cp_rules_t *rules, json_t *doc,
   int rc = 0;
 
   if (!json_is_array(doc)) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "must be a JSON list of rules, "
+    rc = cp_errf(err, errlen, CP_ECONFIG,
+                 "must be a JSON list of rules, "
                  "e.g. [{\"host\": \"*.example.test\", \"chain\": "
                  "\"legacy\"}]");
     goto out;
@@ -189,14 +200,14 @@ void cp_rules_free(cp_rules_t *rules) {
 }
 
 
-int cp_rules_match(const cp_rules_t *rules, const char *host,
-                   uint16_t port) {
+int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port) {
   int i;
 
   for (i = 0; i < rules->n; i++) {
     const cp_rule_t *r = &rules->r[i];
 
-    if ((r->port == 0 || r->port == port) && cp_host_glob_match(r->host, host)) {
+    if ((r->port == 0 || r->port == port) &&
+        cp_host_glob_match(r->host, host)) {
       return r->profile;
     }
   }

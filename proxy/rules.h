@@ -15,13 +15,13 @@ typedef struct cp_rule_s cp_rule_t;
 typedef struct cp_rules_s cp_rules_t;
 
 struct cp_rule_s {
-  char host[256];   /* glob, '*' matches any run of characters */
-  uint16_t port;    /* 0: any */
-  int profile;      /* index into the profiles */
+  char host[256]; /* glob, '*' matches any run of characters */
+  uint16_t port;  /* 0: any */
+  int profile;    /* index into the profiles */
 };
 
 struct cp_rules_s {
-  cp_rule_t *r;     /* owned */
+  cp_rule_t *r; /* owned */
   int n;
 };
 

@@ -167,7 +167,8 @@ static int server_tls_init(cp_server_t *srv) {
   if (srv->ca.created) {
     cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
            "created a new CA in %s; clients must trust %s/root.pem "
-           "(see: chainproxy ca)", dir, dir);
+           "(see: chainproxy ca)",
+           dir, dir);
   }
   if (cp_ca_make_untrusted(&srv->ca) != 0) {
     fprintf(stderr, "chainproxy: cannot create the untrusted CA\n");
@@ -180,8 +181,8 @@ static int server_tls_init(cp_server_t *srv) {
     return rc;
   }
   if (cfg->rules_path != NULL) {
-    rc = cp_rules_load(&srv->rules, cfg->rules_path, &srv->chain.profiles,
-                       err, sizeof(err));
+    rc = cp_rules_load(&srv->rules, cfg->rules_path, &srv->chain.profiles, err,
+                       sizeof(err));
     if (rc != 0) {
       fprintf(stderr, "chainproxy: --rules %s\n", err);
       return rc;
@@ -192,8 +193,7 @@ static int server_tls_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
     return CP_ETLS;
   }
-  srv->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err,
-                                          sizeof(err));
+  srv->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err, sizeof(err));
   if (srv->tls_client == NULL) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
@@ -251,8 +251,7 @@ static int control_start(cp_server_t *srv) {
 }
 
 
-int cp_server_init(cp_server_t *srv, uv_loop_t *loop,
-                   const cp_config_t *cfg) {
+int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   char hp[CP_HOSTPORT_MAX];
   int rc;
 
@@ -297,10 +296,10 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop,
   rc = cp_listener_start(&srv->listener, loop, cfg->listen_host,
                          cfg->listen_port, 511, on_accept, srv);
   if (rc != 0) {
-    fprintf(stderr, "chainproxy: cannot listen on %s: %s\n",
-            cp_hostport_format(hp, sizeof(hp), cfg->listen_host,
-                               cfg->listen_port),
-            uv_strerror(rc));
+    fprintf(
+        stderr, "chainproxy: cannot listen on %s: %s\n",
+        cp_hostport_format(hp, sizeof(hp), cfg->listen_host, cfg->listen_port),
+        uv_strerror(rc));
     return rc;
   }
   rc = control_start(srv);
@@ -318,8 +317,8 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop,
 int cp_server_run(cp_server_t *srv) {
   char hp[CP_HOSTPORT_MAX];
 
-  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
-         "chainproxy %s listening on %s", CP_VERSION,
+  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL, "chainproxy %s listening on %s",
+         CP_VERSION,
          cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
                             srv->cfg->listen_port));
   return uv_run(srv->loop, UV_RUN_DEFAULT);

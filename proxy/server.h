@@ -26,31 +26,30 @@
 typedef struct cp_server_s cp_server_t;
 
 struct cp_server_s {
-  uv_loop_t *loop;          /* borrowed */
-  const cp_config_t *cfg;   /* borrowed, read-only */
+  uv_loop_t *loop;        /* borrowed */
+  const cp_config_t *cfg; /* borrowed, read-only */
   cp_log_t log;
-  cp_events_t events;       /* owned */
+  cp_events_t events; /* owned */
   cp_stats_t stats;
-  cp_ca_t ca;               /* owned */
-  cp_chain_t chain;         /* owned: profiles, minters, leaf cache */
-  cp_rules_t rules;         /* owned: --rules, changed by the API */
-  SSL_CTX *tls_server;      /* owned: client-facing */
-  SSL_CTX *tls_client;      /* owned: upstream */
-  char *plain;              /* owned: TLS plaintext scratch, one thread */
-  cp_conn_env_t env;        /* what connections share */
-  cp_control_t control;     /* the control API */
-  cp_listener_t listener;   /* embedded */
-  uv_signal_t sigint;       /* embedded */
-  uv_signal_t sigterm;      /* embedded */
-  uv_signal_t sighup;       /* embedded: reloads --rules */
-  uv_timer_t grace;         /* embedded: shutdown deadline */
-  int open_handles;         /* the server's own handles */
+  cp_ca_t ca;             /* owned */
+  cp_chain_t chain;       /* owned: profiles, minters, leaf cache */
+  cp_rules_t rules;       /* owned: --rules, changed by the API */
+  SSL_CTX *tls_server;    /* owned: client-facing */
+  SSL_CTX *tls_client;    /* owned: upstream */
+  char *plain;            /* owned: TLS plaintext scratch, one thread */
+  cp_conn_env_t env;      /* what connections share */
+  cp_control_t control;   /* the control API */
+  cp_listener_t listener; /* embedded */
+  uv_signal_t sigint;     /* embedded */
+  uv_signal_t sigterm;    /* embedded */
+  uv_signal_t sighup;     /* embedded: reloads --rules */
+  uv_timer_t grace;       /* embedded: shutdown deadline */
+  int open_handles;       /* the server's own handles */
 };
 
 /* Returns 0, or an error after printing one line to stderr. Whatever was
  * opened is released by cp_server_close(), which is always called. */
-int cp_server_init(cp_server_t *srv, uv_loop_t *loop,
-                   const cp_config_t *cfg);
+int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg);
 int cp_server_run(cp_server_t *srv);
 /* Begins a graceful shutdown (also what the signals do). */
 void cp_server_shutdown(cp_server_t *srv);

@@ -13,8 +13,8 @@ struct stat_desc_s {
   const char *group;
   const char *key;
   const char *metric;
-  const char *label;            /* e.g. result="ok", or NULL */
-  const char *type;             /* counter or gauge */
+  const char *label; /* e.g. result="ok", or NULL */
+  const char *type;  /* counter or gauge */
   const char *help;
 };
 
@@ -43,10 +43,10 @@ static const stat_desc_t table[] = {
      "counter", "Leaf certificates minted."},
     {CP_STAT_LEAF_HITS, "leaves", "cache_hits", "leaf_cache_lookups_total",
      "result=\"hit\"", "counter", "Leaf cache lookups, by result."},
-    {CP_STAT_LEAF_MISSES, "leaves", "cache_misses",
-     "leaf_cache_lookups_total", "result=\"miss\"", "counter", NULL},
-    {CP_STAT_LEAVES_CACHED, "leaves", "cached", "leaves_cached", NULL,
-     "gauge", "Leaf certificates in the cache."},
+    {CP_STAT_LEAF_MISSES, "leaves", "cache_misses", "leaf_cache_lookups_total",
+     "result=\"miss\"", "counter", NULL},
+    {CP_STAT_LEAVES_CACHED, "leaves", "cached", "leaves_cached", NULL, "gauge",
+     "Leaf certificates in the cache."},
     {CP_STAT_MINT_NS, "leaves", "mint_ns", "mint_seconds_total", NULL,
      "counter", "Time spent minting leaves."},
     {CP_STAT_EVENTS, "events", "recorded", "events_total", NULL, "counter",
@@ -121,8 +121,10 @@ json_t *cp_stats_json(const cp_stats_t *s) {
 
 static int help_type(cp_buf_t *b, const char *metric, const char *type,
                      const char *help) {
-  return cp_buf_appendf(b, "# HELP chainproxy_%s %s\n# TYPE chainproxy_%s "
-                        "%s\n", metric, help, metric, type);
+  return cp_buf_appendf(b,
+                        "# HELP chainproxy_%s %s\n# TYPE chainproxy_%s "
+                        "%s\n",
+                        metric, help, metric, type);
 }
 
 
@@ -138,8 +140,8 @@ int cp_stats_prometheus(const cp_stats_t *s, cp_buf_t *b) {
       rc = help_type(b, d->metric, d->type, d->help);
     }
     if (rc == 0 && d->id == CP_STAT_MINT_NS) {
-      rc = cp_buf_appendf(b, "chainproxy_%s %.6f\n", d->metric,
-                          (double)v / 1e9);
+      rc =
+          cp_buf_appendf(b, "chainproxy_%s %.6f\n", d->metric, (double)v / 1e9);
     } else if (rc == 0) {
       rc = cp_buf_appendf(b, "chainproxy_%s%s%s%s %llu\n", d->metric,
                           d->label ? "{" : "", d->label ? d->label : "",
@@ -153,9 +155,11 @@ int cp_stats_prometheus(const cp_stats_t *s, cp_buf_t *b) {
   }
   for (i = 0; i <= CP_STATS_NO_ALERT && rc == 0; i++) {
     if (s->alerts[i] > 0) {
-      rc = cp_buf_appendf(b, "chainproxy_client_rejections_total{alert=\"%s\""
-                          "} %llu\n", alert_label((int)i),
-                          (unsigned long long)s->alerts[i]);
+      rc =
+          cp_buf_appendf(b,
+                         "chainproxy_client_rejections_total{alert=\"%s\""
+                         "} %llu\n",
+                         alert_label((int)i), (unsigned long long)s->alerts[i]);
     }
   }
   if (rc == 0) {
@@ -164,7 +168,8 @@ int cp_stats_prometheus(const cp_stats_t *s, cp_buf_t *b) {
   }
   for (i = 0; i < CP_CAUSE_NONE && rc == 0; i++) {
     if (s->by_cause[i] > 0) {
-      rc = cp_buf_appendf(b, "chainproxy_upstream_verify_failures_total{"
+      rc = cp_buf_appendf(b,
+                          "chainproxy_upstream_verify_failures_total{"
                           "cause=\"%s\"} %llu\n",
                           cp_cause_name((cp_cause_t)i),
                           (unsigned long long)s->by_cause[i]);

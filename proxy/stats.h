@@ -15,8 +15,8 @@
 
 typedef enum cp_stat_e {
   CP_STAT_CONN_ACCEPTED,
-  CP_STAT_CONN_OPEN,            /* gauge */
-  CP_STAT_CONN_REFUSED,         /* over --max-conns */
+  CP_STAT_CONN_OPEN,    /* gauge */
+  CP_STAT_CONN_REFUSED, /* over --max-conns */
   CP_STAT_REQUESTS,
   CP_STAT_HS_ACCEPTED,
   CP_STAT_HS_REFUSED,
@@ -26,10 +26,10 @@ typedef enum cp_stat_e {
   CP_STAT_LEAVES_MINTED,
   CP_STAT_LEAF_HITS,
   CP_STAT_LEAF_MISSES,
-  CP_STAT_LEAVES_CACHED,        /* gauge */
-  CP_STAT_MINT_NS,              /* time spent minting */
+  CP_STAT_LEAVES_CACHED, /* gauge */
+  CP_STAT_MINT_NS,       /* time spent minting */
   CP_STAT_EVENTS,
-  CP_STAT_RULES,                /* gauge */
+  CP_STAT_RULES, /* gauge */
   CP_STAT_RULES_RELOADS,
   CP_STAT_RULES_RELOAD_FAILURES,
   CP_STAT_COUNT

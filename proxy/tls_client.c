@@ -12,8 +12,8 @@
 
 
 static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
-  SSL *ssl = X509_STORE_CTX_get_ex_data(sctx,
-                                        SSL_get_ex_data_X509_STORE_CTX_idx());
+  SSL *ssl =
+      X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
   cp_tls_t *t = ssl ? SSL_get_app_data(ssl) : NULL;
 
   (void)arg;
@@ -26,8 +26,7 @@ static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
 }
 
 
-SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err,
-                               size_t errlen) {
+SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen) {
   static const unsigned char h1[] = "\x08http/1.1";
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 

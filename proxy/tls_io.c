@@ -9,8 +9,8 @@
 #include "err.h"
 
 
-static void on_msg(int write_p, int version, int content_type,
-                   const void *buf, size_t len, SSL *ssl, void *arg) {
+static void on_msg(int write_p, int version, int content_type, const void *buf,
+                   size_t len, SSL *ssl, void *arg) {
   cp_tls_t *t = SSL_get_app_data(ssl);
   const unsigned char *p = buf;
 
@@ -180,19 +180,32 @@ const char *cp_tls_alert_name(int code) {
     int code;
     const char *name;
   } names[] = {
-      {0, "close_notify"},           {10, "unexpected_message"},
-      {20, "bad_record_mac"},        {22, "record_overflow"},
-      {40, "handshake_failure"},     {42, "bad_certificate"},
-      {43, "unsupported_certificate"}, {44, "certificate_revoked"},
-      {45, "certificate_expired"},   {46, "certificate_unknown"},
-      {47, "illegal_parameter"},     {48, "unknown_ca"},
-      {49, "access_denied"},         {50, "decode_error"},
-      {51, "decrypt_error"},         {70, "protocol_version"},
-      {71, "insufficient_security"}, {80, "internal_error"},
-      {86, "inappropriate_fallback"}, {90, "user_canceled"},
-      {109, "missing_extension"},    {110, "unsupported_extension"},
-      {112, "unrecognized_name"},    {113, "bad_certificate_status_response"},
-      {115, "unknown_psk_identity"}, {116, "certificate_required"},
+      {0, "close_notify"},
+      {10, "unexpected_message"},
+      {20, "bad_record_mac"},
+      {22, "record_overflow"},
+      {40, "handshake_failure"},
+      {42, "bad_certificate"},
+      {43, "unsupported_certificate"},
+      {44, "certificate_revoked"},
+      {45, "certificate_expired"},
+      {46, "certificate_unknown"},
+      {47, "illegal_parameter"},
+      {48, "unknown_ca"},
+      {49, "access_denied"},
+      {50, "decode_error"},
+      {51, "decrypt_error"},
+      {70, "protocol_version"},
+      {71, "insufficient_security"},
+      {80, "internal_error"},
+      {86, "inappropriate_fallback"},
+      {90, "user_canceled"},
+      {109, "missing_extension"},
+      {110, "unsupported_extension"},
+      {112, "unrecognized_name"},
+      {113, "bad_certificate_status_response"},
+      {115, "unknown_psk_identity"},
+      {116, "certificate_required"},
       {120, "no_application_protocol"},
   };
   size_t i;

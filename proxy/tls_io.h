@@ -13,30 +13,30 @@
 
 #include "verify.h"
 
-#define CP_TLS_WANT 0   /* needs more bytes from the peer */
-#define CP_TLS_DONE 1   /* handshake complete / data returned */
-#define CP_TLS_HELLO 2  /* server paused after the ClientHello */
-#define CP_TLS_EOF 3    /* peer sent close_notify */
+#define CP_TLS_WANT 0  /* needs more bytes from the peer */
+#define CP_TLS_DONE 1  /* handshake complete / data returned */
+#define CP_TLS_HELLO 2 /* server paused after the ClientHello */
+#define CP_TLS_EOF 3   /* peer sent close_notify */
 
 typedef struct cp_tls_s cp_tls_t;
 
 struct cp_tls_s {
-  SSL *ssl;                  /* owned */
-  BIO *rbio;                 /* owned by ssl */
-  BIO *wbio;                 /* owned by ssl */
+  SSL *ssl;  /* owned */
+  BIO *rbio; /* owned by ssl */
+  BIO *wbio; /* owned by ssl */
   int server;
-  unsigned done : 1;         /* handshake complete */
-  unsigned hello_seen : 1;   /* ClientHello parsed, handshake paused */
-  unsigned hello_ready : 1;  /* certificate chosen; resume */
-  unsigned shut : 1;         /* close_notify sent */
-  char sni[256];             /* server: the client's SNI, "" if none */
-  int alert_in;              /* last alert received, -1 if none */
-  int alert_out;             /* last alert sent, -1 if none */
-  X509 *leaf;                /* owned ref: served certificate */
-  EVP_PKEY *key;             /* borrowed: the minter's key */
-  STACK_OF(X509) *chain;     /* borrowed: the profile's chain */
-  cp_verify_rec_t verify;    /* client: what the verifier recorded */
-  char err[256];             /* last library error, drained from ERR */
+  unsigned done : 1;        /* handshake complete */
+  unsigned hello_seen : 1;  /* ClientHello parsed, handshake paused */
+  unsigned hello_ready : 1; /* certificate chosen; resume */
+  unsigned shut : 1;        /* close_notify sent */
+  char sni[256];            /* server: the client's SNI, "" if none */
+  int alert_in;             /* last alert received, -1 if none */
+  int alert_out;            /* last alert sent, -1 if none */
+  X509 *leaf;               /* owned ref: served certificate */
+  EVP_PKEY *key;            /* borrowed: the minter's key */
+  STACK_OF(X509) *chain;    /* borrowed: the profile's chain */
+  cp_verify_rec_t verify;   /* client: what the verifier recorded */
+  char err[256];            /* last library error, drained from ERR */
 };
 
 int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server);

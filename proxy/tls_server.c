@@ -61,8 +61,8 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
     return SSL_CLIENT_HELLO_ERROR;
   }
   if (!t->hello_ready) {
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext,
-                                  &len) == 1 &&
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) ==
+            1 &&
         cp_tls_parse_sni(ext, len, t->sni, sizeof(t->sni)) != 0) {
       *alert = SSL_AD_DECODE_ERROR;
       return SSL_CLIENT_HELLO_ERROR;

@@ -140,16 +140,15 @@ static void key_sig_info(X509 *x, cp_cert_info_t *out) {
   ln = OBJ_nid2ln(sig);
   snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", ln ? ln : "unknown");
   if (OBJ_find_sigid_algs(sig, &md, &pkn) == 1) {
-    out->weak_sig = md == NID_sha1 || md == NID_md5 || md == NID_md4 ||
-                    md == NID_md5_sha1;
+    out->weak_sig =
+        md == NID_sha1 || md == NID_md5 || md == NID_md4 || md == NID_md5_sha1;
   }
 }
 
 
 /* The leaf's SAN entries as "DNS:a.test, IP:127.0.0.1". */
 static void san_str(X509 *x, char *out, size_t len) {
-  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-                                         NULL);
+  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
   size_t used = 0;
   int i;
 
@@ -249,8 +248,7 @@ static void twin_lookup(X509_STORE *store, X509 *x, time_t at,
 }
 
 
-void cp_verify_result_build(const cp_verify_rec_t *r,
-                            STACK_OF(X509) *presented,
+void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
                             cp_verify_result_t *out) {
   int i;
   int n = presented ? sk_X509_num(presented) : 0;
@@ -330,8 +328,8 @@ static void format_cert(const cp_verify_result_t *r, const cp_cert_info_t *c,
   if (n == 0 && c->na != 0 && c->na <= r->at) {
     status = "expired, not used";
   }
-  cp_buf_appendf(out, "%*s%s[%s] %s%s\n", pad, "", level ? "`- " : "",
-                 status, c->subject, origin);
+  cp_buf_appendf(out, "%*s%s[%s] %s%s\n", pad, "", level ? "`- " : "", status,
+                 c->subject, origin);
   pad += level ? 3 : 0;
   cp_buf_appendf(out, "%*s     issuer %s\n", pad, "", c->issuer);
   cp_buf_appendf(out, "%*s     valid  %s .. %s\n", pad, "", c->not_before,
@@ -389,10 +387,11 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
     cp_buf_append_str(out, "\n");
   }
   if (!r->ok) {
-    cp_buf_appendf(out, "\nfailing element: depth %d, %s\nerror:  %s "
+    cp_buf_appendf(out,
+                   "\nfailing element: depth %d, %s\nerror:  %s "
                    "(X509_V_ERR %d)\ncause:  %s\nhint:   %s\n",
-                   r->error_depth, r->failing.subject[0] ? r->failing.subject
-                                                         : "(none)",
+                   r->error_depth,
+                   r->failing.subject[0] ? r->failing.subject : "(none)",
                    r->error ? r->error : "", r->error_code,
                    r->cause ? r->cause : "other", r->hint);
   }
@@ -401,9 +400,11 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
                    r->warning_hint);
   }
   if (r->expires_first >= 0) {
-    cp_buf_appendf(out, "\nexpires first: %s (depth %d) on %.10s, %s%ld "
-                   "days%s\n", r->chain[r->expires_first].subject,
-                   r->expires_first, r->chain[r->expires_first].not_after,
+    cp_buf_appendf(out,
+                   "\nexpires first: %s (depth %d) on %.10s, %s%ld "
+                   "days%s\n",
+                   r->chain[r->expires_first].subject, r->expires_first,
+                   r->chain[r->expires_first].not_after,
                    r->expires_days < 0 ? "" : "in ",
                    r->expires_days < 0 ? -r->expires_days : r->expires_days,
                    r->expires_days < 0 ? " ago" : "");

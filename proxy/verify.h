@@ -24,15 +24,15 @@ struct cp_verify_rec_s {
   struct {
     int depth;
     int code;
-    X509 *cert;       /* owned reference */
+    X509 *cert; /* owned reference */
   } errs[CP_VERIFY_MAX_ERRORS];
   int nerrs;
-  int dropped;        /* errors past the array */
-  int ran;            /* the verifier ran at all */
+  int dropped;           /* errors past the array */
+  int ran;               /* the verifier ran at all */
   STACK_OF(X509) *built; /* owned: the chain OpenSSL built, leaf first */
-  int num_untrusted;  /* built[0 .. num_untrusted-1] came from the peer */
-  X509_STORE *store;  /* owned reference: the trust store used */
-  time_t at;          /* verification time; 0 = the wall clock */
+  int num_untrusted;     /* built[0 .. num_untrusted-1] came from the peer */
+  X509_STORE *store;     /* owned reference: the trust store used */
+  time_t at;             /* verification time; 0 = the wall clock */
 };
 
 struct cp_cert_info_s {
@@ -41,29 +41,29 @@ struct cp_cert_info_s {
   char issuer[256];
   char not_before[32]; /* RFC 3339 */
   char not_after[32];
-  time_t nb, na;       /* the same as seconds; 0 when unreadable */
+  time_t nb, na; /* the same as seconds; 0 when unreadable */
   char sha256[65];
-  char key_type[16];   /* RSA, EC, Ed25519, ... */
+  char key_type[16]; /* RSA, EC, Ed25519, ... */
   int key_bits;
-  char sig_alg[48];    /* sha256WithRSAEncryption, ecdsa-with-SHA256, ... */
-  char names[256];     /* the SAN entries, comma separated (leaf) */
+  char sig_alg[48]; /* sha256WithRSAEncryption, ecdsa-with-SHA256, ... */
+  char names[256];  /* the SAN entries, comma separated (leaf) */
   unsigned self_issued : 1;
   unsigned is_ca : 1;
-  unsigned weak_sig : 1;   /* MD5 or SHA-1 signature */
-  unsigned in_store : 1;   /* built chain: taken from the trust store */
-  unsigned twin_root : 1;  /* not self-issued, but the store holds a
-                              self-issued root with this subject and key,
-                              valid at the verification time (looked up
-                              only for CA certificates expiring within a
-                              year: the cross-sign question) */
+  unsigned weak_sig : 1;  /* MD5 or SHA-1 signature */
+  unsigned in_store : 1;  /* built chain: taken from the trust store */
+  unsigned twin_root : 1; /* not self-issued, but the store holds a
+                             self-issued root with this subject and key,
+                             valid at the verification time (looked up
+                             only for CA certificates expiring within a
+                             year: the cross-sign question) */
 };
 
 struct cp_verify_result_s {
   int ok;
   int error_depth;
   int error_code;
-  const char *error;            /* static OpenSSL text */
-  cp_cert_info_t failing;       /* the element at error_depth */
+  const char *error;      /* static OpenSSL text */
+  cp_cert_info_t failing; /* the element at error_depth */
   struct {
     int depth;
     int code;
@@ -74,17 +74,17 @@ struct cp_verify_result_s {
   int nchain;
   cp_cert_info_t built[CP_VERIFY_MAX_CHAIN]; /* as OpenSSL built it */
   int nbuilt;
-  time_t at;                    /* the verification time */
+  time_t at; /* the verification time */
   /* Filled by cp_diag_classify(). */
-  const char *cause;            /* NULL when ok */
-  int cause_id;                 /* the same as a cp_cause_t (diag.h);
-                                   CP_CAUSE_NONE when ok */
+  const char *cause; /* NULL when ok */
+  int cause_id;      /* the same as a cp_cause_t (diag.h);
+                        CP_CAUSE_NONE when ok */
   char hint[2048];
-  int primary;                  /* index into errors[], -1 when ok */
-  const char *warning;          /* a cause that hits some clients, or NULL */
+  int primary;         /* index into errors[], -1 when ok */
+  const char *warning; /* a cause that hits some clients, or NULL */
   char warning_hint[2048];
-  int expires_first;            /* index into chain[], -1 if none */
-  long expires_days;            /* days from `at` (negative: expired) */
+  int expires_first; /* index into chain[], -1 if none */
+  long expires_days; /* days from `at` (negative: expired) */
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);
@@ -98,8 +98,7 @@ int cp_verify_record_cb(int ok, X509_STORE_CTX *sctx);
 int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec);
 void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out);
 /* presented may be NULL (no certificate at all). */
-void cp_verify_result_build(const cp_verify_rec_t *r,
-                            STACK_OF(X509) *presented,
+void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
                             cp_verify_result_t *out);
 /* The result as text: the presented chain as a tree with each element's
  * status, the failing one marked, every error, cause and hint. */

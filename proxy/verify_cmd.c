@@ -38,42 +38,42 @@
 #define EXIT_WARNING 4
 
 typedef struct {
-  const char *target;      /* HOST[:PORT] */
+  const char *target; /* HOST[:PORT] */
   const char *servername;
   const char *ca_file;
-  const char *proxy;       /* http://HOST:PORT */
+  const char *proxy; /* http://HOST:PORT */
   const char *chain_file;
-  const char *host;        /* --host for --chain-file */
-  time_t at;               /* 0: now */
+  const char *host; /* --host for --chain-file */
+  time_t at;        /* 0: now */
   int warn_days;
   double timeout;
   int json;
 } opts_t;
 
 static const char usage[] =
-  "usage: chainproxy verify HOST[:PORT] [--servername NAME] "
-  "[--upstream-ca FILE]\n"
-  "                         [--proxy http://HOST:PORT] [--json] "
-  "[--at TIME] [--warn-days N]\n"
-  "       chainproxy verify --chain-file FILE.pem [--host NAME] "
-  "[--upstream-ca FILE] [--json]\n"
-  "                         [--at TIME] [--warn-days N]\n"
-  "\n"
-  "Verifies a server's certificate chain as chainproxy does upstream and "
-  "names the\nfailing element, the cause and the remedy.\n"
-  "  --servername NAME    SNI and name to check (default: HOST)\n"
-  "  --upstream-ca FILE   trust store (default: the system store)\n"
-  "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
-  "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
-  "  --host NAME          with --chain-file: the name to check\n"
-  "  --at TIME            verify as of TIME (RFC 3339, e.g. "
-  "2020-05-31T00:00:00Z)\n"
-  "  --warn-days N        warn (exit 4) when the chain stops verifying for "
-  "some\n                       client within N days (default 30)\n"
-  "  --connect-timeout S  connect and handshake deadline (default 10)\n"
-  "  --json               print the upstream_verify object\n"
-  "exit: 0 verified, 1 verification failed, 2 usage, 3 could not connect,\n"
-  "      4 verified with a warning\n";
+    "usage: chainproxy verify HOST[:PORT] [--servername NAME] "
+    "[--upstream-ca FILE]\n"
+    "                         [--proxy http://HOST:PORT] [--json] "
+    "[--at TIME] [--warn-days N]\n"
+    "       chainproxy verify --chain-file FILE.pem [--host NAME] "
+    "[--upstream-ca FILE] [--json]\n"
+    "                         [--at TIME] [--warn-days N]\n"
+    "\n"
+    "Verifies a server's certificate chain as chainproxy does upstream and "
+    "names the\nfailing element, the cause and the remedy.\n"
+    "  --servername NAME    SNI and name to check (default: HOST)\n"
+    "  --upstream-ca FILE   trust store (default: the system store)\n"
+    "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
+    "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
+    "  --host NAME          with --chain-file: the name to check\n"
+    "  --at TIME            verify as of TIME (RFC 3339, e.g. "
+    "2020-05-31T00:00:00Z)\n"
+    "  --warn-days N        warn (exit 4) when the chain stops verifying for "
+    "some\n                       client within N days (default 30)\n"
+    "  --connect-timeout S  connect and handshake deadline (default 10)\n"
+    "  --json               print the upstream_verify object\n"
+    "exit: 0 verified, 1 verification failed, 2 usage, 3 could not connect,\n"
+    "      4 verified with a warning\n";
 
 
 /* RFC 3339: 2020-05-31T00:00:00Z, with optional fraction and a numeric
@@ -112,8 +112,8 @@ static int parse_time(const char *s, time_t *out) {
       return -1;
     }
   }
-  if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-      mi > 59 || sec > 60) {
+  if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+      sec > 60) {
     return -1;
   }
   tm.tm_year = y - 1900;
@@ -179,8 +179,10 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     break;
   case OPT_AT:
     if (parse_time(v, &o->at) != 0) {
-      fprintf(stderr, "chainproxy verify: --at: '%s' is not an RFC 3339 "
-              "time (e.g. 2020-05-31T00:00:00Z)\n", v);
+      fprintf(stderr,
+              "chainproxy verify: --at: '%s' is not an RFC 3339 "
+              "time (e.g. 2020-05-31T00:00:00Z)\n",
+              v);
       return -1;
     }
     break;
@@ -188,8 +190,10 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     long n = strtol(v, &end, 10);
 
     if (*v == '\0' || *end != '\0' || n < 0 || n > 36500) {
-      fprintf(stderr, "chainproxy verify: --warn-days: '%s' is not a "
-              "number of days between 0 and 36500\n", v);
+      fprintf(stderr,
+              "chainproxy verify: --warn-days: '%s' is not a "
+              "number of days between 0 and 36500\n",
+              v);
       return -1;
     }
     o->warn_days = (int)n;
@@ -197,10 +201,11 @@ static int apply_opt(opts_t *o, int c, const char *v) {
   }
   case OPT_TIMEOUT:
     o->timeout = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || !(o->timeout > 0) ||
-        o->timeout > 3600) {
-      fprintf(stderr, "chainproxy verify: --connect-timeout: '%s' is not "
-              "a number of seconds\n", v);
+    if (*v == '\0' || *end != '\0' || !(o->timeout > 0) || o->timeout > 3600) {
+      fprintf(stderr,
+              "chainproxy verify: --connect-timeout: '%s' is not "
+              "a number of seconds\n",
+              v);
       return -1;
     }
     break;
@@ -232,8 +237,10 @@ static int parse_opts(opts_t *o, int argc, char **argv) {
       return -1;
     }
     if (c == '?') {
-      fprintf(stderr, "chainproxy verify: %s option %s (see chainproxy "
-              "verify --help)\n", optopt ? "bad use of" : "unknown", arg);
+      fprintf(stderr,
+              "chainproxy verify: %s option %s (see chainproxy "
+              "verify --help)\n",
+              optopt ? "bad use of" : "unknown", arg);
       return -1;
     }
     if (apply_opt(o, c, optarg) != 0) {
@@ -244,23 +251,25 @@ static int parse_opts(opts_t *o, int argc, char **argv) {
     o->target = argv[optind++];
   }
   if (optind < argc) {
-    fprintf(stderr, "chainproxy verify: more than one target ('%s' and "
-            "'%s')\n", o->target, argv[optind]);
+    fprintf(stderr,
+            "chainproxy verify: more than one target ('%s' and "
+            "'%s')\n",
+            o->target, argv[optind]);
     return -1;
   }
   if ((o->target == NULL) == (o->chain_file == NULL)) {
     fprintf(stderr, "chainproxy verify: give either HOST[:PORT] or "
-            "--chain-file FILE (see chainproxy verify --help)\n");
+                    "--chain-file FILE (see chainproxy verify --help)\n");
     return -1;
   }
   if (o->chain_file != NULL && (o->proxy || o->servername)) {
     fprintf(stderr, "chainproxy verify: --proxy and --servername need "
-            "HOST[:PORT]; use --host with --chain-file\n");
+                    "HOST[:PORT]; use --host with --chain-file\n");
     return -1;
   }
   if (o->host != NULL && o->chain_file == NULL) {
     fprintf(stderr, "chainproxy verify: --host goes with --chain-file; use "
-            "--servername to check another name online\n");
+                    "--servername to check another name online\n");
     return -1;
   }
   return 0;
@@ -421,8 +430,10 @@ static int tls_over_fd(cp_tls_t *t, int fd, double deadline, char *why,
           continue;
         }
         if (w <= 0) {
-          snprintf(why, whylen, "connection lost during the TLS handshake: "
-                   "%s", strerror(errno));
+          snprintf(why, whylen,
+                   "connection lost during the TLS handshake: "
+                   "%s",
+                   strerror(errno));
           return -1;
         }
         off += (size_t)w;
@@ -448,7 +459,8 @@ static int tls_over_fd(cp_tls_t *t, int fd, double deadline, char *why,
         break;
       }
       if (r == 0) {
-        snprintf(why, whylen, "the server closed the connection during the "
+        snprintf(why, whylen,
+                 "the server closed the connection during the "
                  "TLS handshake");
         return -1;
       }
@@ -529,14 +541,15 @@ static int verify_online(const opts_t *o) {
   int fd = -1, rc = EXIT_CONNECT;
 
   if (cp_http_parse_authority(o->target, strlen(o->target), 443, &tg) != 0) {
-    fprintf(stderr, "chainproxy verify: '%s' is not HOST[:PORT]\n",
-            o->target);
+    fprintf(stderr, "chainproxy verify: '%s' is not HOST[:PORT]\n", o->target);
     return EXIT_USAGE;
   }
   name = o->servername ? o->servername : tg.host;
   if (!cp_host_is_valid(name)) {
-    fprintf(stderr, "chainproxy verify: --servername: '%s' is not a host "
-            "name\n", name);
+    fprintf(stderr,
+            "chainproxy verify: --servername: '%s' is not a host "
+            "name\n",
+            name);
     return EXIT_USAGE;
   }
   cp_hostport_format(target, sizeof(target), tg.host, tg.port);
@@ -547,8 +560,10 @@ static int verify_online(const opts_t *o) {
       a += 7;
     }
     if (cp_http_parse_authority(a, strcspn(a, "/"), 8080, &px) != 0) {
-      fprintf(stderr, "chainproxy verify: --proxy: '%s' is not "
-              "http://HOST:PORT\n", o->proxy);
+      fprintf(stderr,
+              "chainproxy verify: --proxy: '%s' is not "
+              "http://HOST:PORT\n",
+              o->proxy);
       return EXIT_USAGE;
     }
   }
@@ -560,8 +575,10 @@ static int verify_online(const opts_t *o) {
   fd = o->proxy ? tcp_connect(px.host, px.port, deadline, why, sizeof(why))
                 : tcp_connect(tg.host, tg.port, deadline, why, sizeof(why));
   if (fd < 0) {
-    stage = strstr(why, "DNS") ? "dns" : strstr(why, "refused") ? "refused"
-            : strstr(why, "timed out") ? "timeout" : "connect";
+    stage = strstr(why, "DNS")         ? "dns"
+            : strstr(why, "refused")   ? "refused"
+            : strstr(why, "timed out") ? "timeout"
+                                       : "connect";
     goto fail;
   }
   if (o->proxy && proxy_connect(fd, &tg, deadline, why, sizeof(why))) {
@@ -635,8 +652,8 @@ static int verify_file(const opts_t *o) {
   }
   in = BIO_new_file(o->chain_file, "r");
   if (in == NULL) {
-    fprintf(stderr, "chainproxy verify: --chain-file %s: %s\n",
-            o->chain_file, strerror(errno));
+    fprintf(stderr, "chainproxy verify: --chain-file %s: %s\n", o->chain_file,
+            strerror(errno));
     goto out;
   }
   while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
@@ -644,14 +661,18 @@ static int verify_file(const opts_t *o) {
   }
   ERR_clear_error();
   if (sk_X509_num(certs) == 0) {
-    fprintf(stderr, "chainproxy verify: --chain-file %s: no PEM "
-            "certificate in it\n", o->chain_file);
+    fprintf(stderr,
+            "chainproxy verify: --chain-file %s: no PEM "
+            "certificate in it\n",
+            o->chain_file);
     goto out;
   }
   if (o->ca_file ? X509_STORE_load_file(store, o->ca_file) != 1
                  : X509_STORE_set_default_paths(store) != 1) {
-    fprintf(stderr, "chainproxy verify: --upstream-ca %s: cannot load "
-            "certificates from it\n", o->ca_file ? o->ca_file : "(system)");
+    fprintf(stderr,
+            "chainproxy verify: --upstream-ca %s: cannot load "
+            "certificates from it\n",
+            o->ca_file ? o->ca_file : "(system)");
     goto out;
   }
   if (o->host != NULL && !cp_host_is_valid(o->host)) {

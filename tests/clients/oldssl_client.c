@@ -24,7 +24,7 @@
 #include <openssl/x509_vfy.h>
 
 typedef struct {
-  int mode;         /* 0 current, 2 = 1.0.2, 1 = 1.0.1 */
+  int mode; /* 0 current, 2 = 1.0.2, 1 = 1.0.1 */
   int error;
   int depth;
 } client_t;
@@ -101,12 +101,13 @@ int main(int argc, char **argv) {
 
   if (argc != 5 || split(argv[2], &ph, &pp) || split(argv[3], &th, &tp)) {
     fprintf(stderr, "usage: oldssl_client current|1.0.2|1.0.1 "
-            "PROXY_HOST:PORT TARGET_HOST:PORT CAFILE\n");
+                    "PROXY_HOST:PORT TARGET_HOST:PORT CAFILE\n");
     return 2;
   }
-  cl.mode = strcmp(argv[1], "1.0.2") == 0   ? 2
-            : strcmp(argv[1], "1.0.1") == 0 ? 1
-            : strcmp(argv[1], "current") == 0 ? 0 : -1;
+  cl.mode = strcmp(argv[1], "1.0.2") == 0     ? 2
+            : strcmp(argv[1], "1.0.1") == 0   ? 1
+            : strcmp(argv[1], "current") == 0 ? 0
+                                              : -1;
   if (cl.mode < 0) {
     fprintf(stderr, "oldssl_client: unknown mode %s\n", argv[1]);
     return 2;
@@ -152,8 +153,9 @@ int main(int argc, char **argv) {
   } else {
     unsigned long e = ERR_peek_error();
 
-    printf("error: %s\n", e ? ERR_reason_error_string(e) : "handshake "
-           "failed");
+    printf("error: %s\n", e ? ERR_reason_error_string(e)
+                            : "handshake "
+                              "failed");
   }
   SSL_free(ssl);
   SSL_CTX_free(ctx);

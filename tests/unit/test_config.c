@@ -49,8 +49,7 @@ static void test_values(void **state) {
   assert_int_equal(parse(&cfg, err, sizeof(err), "--listen", "[::1]:9000",
                          "--events=-", "--idle-timeout", "0.5", "-v", "-v",
                          "--passthrough", "*.bank.test", "--passthrough",
-                         "pinned.test", "--upstream-failure", "ignore",
-                         NULL),
+                         "pinned.test", "--upstream-failure", "ignore", NULL),
                    0);
   assert_string_equal(cfg.listen_host, "::1");
   assert_int_equal(cfg.listen_port, 9000);
@@ -60,9 +59,8 @@ static void test_values(void **state) {
   assert_int_equal(cfg.npassthrough, 2);
   assert_string_equal(cfg.passthrough[1], "pinned.test");
   assert_int_equal(cfg.upstream_failure, CP_FAIL_IGNORE);
-  assert_int_equal(parse(&cfg, err, sizeof(err), "--listen", "localhost:1",
-                         NULL),
-                   0);
+  assert_int_equal(
+      parse(&cfg, err, sizeof(err), "--listen", "localhost:1", NULL), 0);
   assert_string_equal(cfg.listen_host, "127.0.0.1");
 }
 
@@ -93,9 +91,8 @@ static void test_errors_name_the_option(void **state) {
   (void)state;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     err[0] = '\0';
-    assert_int_equal(parse(&cfg, err, sizeof(err), cases[i].a, cases[i].b,
-                           NULL),
-                     CP_EINVAL);
+    assert_int_equal(
+        parse(&cfg, err, sizeof(err), cases[i].a, cases[i].b, NULL), CP_EINVAL);
     assert_non_null(strstr(err, cases[i].needle));
   }
 }

@@ -12,16 +12,15 @@
 
 #include "diag.h"
 
-#define NOW ((time_t)1800000000)  /* 2027-01-15 */
+#define NOW ((time_t)1800000000) /* 2027-01-15 */
 #define DAY 86400L
 
 static cp_verify_result_t res;
 
 /* cert(depth, subject, issuer, is_ca, self_issued, not_after) into both
  * the presented and the built chain. */
-static cp_cert_info_t *cert(int depth, const char *subject,
-                            const char *issuer, int is_ca, int self_issued,
-                            time_t na) {
+static cp_cert_info_t *cert(int depth, const char *subject, const char *issuer,
+                            int is_ca, int self_issued, time_t na) {
   cp_cert_info_t *c = &res.built[depth];
 
   memset(c, 0, sizeof(*c));
@@ -320,8 +319,10 @@ static void test_weak_key(void **state) {
 
 static void test_bad_usage(void **state) {
   static const int codes[] = {
-    X509_V_ERR_INVALID_PURPOSE, X509_V_ERR_INVALID_CA,
-    X509_V_ERR_PATH_LENGTH_EXCEEDED, X509_V_ERR_KEYUSAGE_NO_CERTSIGN,
+      X509_V_ERR_INVALID_PURPOSE,
+      X509_V_ERR_INVALID_CA,
+      X509_V_ERR_PATH_LENGTH_EXCEEDED,
+      X509_V_ERR_KEYUSAGE_NO_CERTSIGN,
   };
   size_t i;
 
@@ -371,8 +372,7 @@ static void test_priority(void **state) {
 
 static void test_cause_names(void **state) {
   (void)state;
-  assert_string_equal(cp_cause_name(CP_CAUSE_UNTRUSTED_ROOT),
-                      "untrusted_root");
+  assert_string_equal(cp_cause_name(CP_CAUSE_UNTRUSTED_ROOT), "untrusted_root");
   assert_string_equal(cp_cause_name(CP_CAUSE_OTHER), "other");
   assert_null(cp_cause_name(CP_CAUSE_NONE));
 }
@@ -380,31 +380,31 @@ static void test_cause_names(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup(test_ok_no_warning, setup),
-    cmocka_unit_test_setup(test_expired_leaf, setup),
-    cmocka_unit_test_setup(test_expired_intermediate, setup),
-    cmocka_unit_test_setup(test_expired_root, setup),
-    cmocka_unit_test_setup(test_expired_cross_sign_no_alternate, setup),
-    cmocka_unit_test_setup(test_expired_cross_sign_with_alternate, setup),
-    cmocka_unit_test_setup(test_expired_ca_with_other_end_is_intermediate,
-                           setup),
-    cmocka_unit_test_setup(test_verified_with_expired_cross_sign_warns,
-                           setup),
-    cmocka_unit_test_setup(test_expires_soon_warns, setup),
-    cmocka_unit_test_setup(test_not_yet_valid, setup),
-    cmocka_unit_test_setup(test_incomplete_chain, setup),
-    cmocka_unit_test_setup(test_unknown_issuer, setup),
-    cmocka_unit_test_setup(test_unknown_issuer_at_leaf_with_issuer_presented,
-                           setup),
-    cmocka_unit_test_setup(test_self_signed_leaf, setup),
-    cmocka_unit_test_setup(test_untrusted_root, setup),
-    cmocka_unit_test_setup(test_hostname_mismatch, setup),
-    cmocka_unit_test_setup(test_weak_signature, setup),
-    cmocka_unit_test_setup(test_weak_key, setup),
-    cmocka_unit_test_setup(test_bad_usage, setup),
-    cmocka_unit_test_setup(test_other_keeps_openssl_text, setup),
-    cmocka_unit_test_setup(test_priority, setup),
-    cmocka_unit_test(test_cause_names),
+      cmocka_unit_test_setup(test_ok_no_warning, setup),
+      cmocka_unit_test_setup(test_expired_leaf, setup),
+      cmocka_unit_test_setup(test_expired_intermediate, setup),
+      cmocka_unit_test_setup(test_expired_root, setup),
+      cmocka_unit_test_setup(test_expired_cross_sign_no_alternate, setup),
+      cmocka_unit_test_setup(test_expired_cross_sign_with_alternate, setup),
+      cmocka_unit_test_setup(test_expired_ca_with_other_end_is_intermediate,
+                             setup),
+      cmocka_unit_test_setup(test_verified_with_expired_cross_sign_warns,
+                             setup),
+      cmocka_unit_test_setup(test_expires_soon_warns, setup),
+      cmocka_unit_test_setup(test_not_yet_valid, setup),
+      cmocka_unit_test_setup(test_incomplete_chain, setup),
+      cmocka_unit_test_setup(test_unknown_issuer, setup),
+      cmocka_unit_test_setup(test_unknown_issuer_at_leaf_with_issuer_presented,
+                             setup),
+      cmocka_unit_test_setup(test_self_signed_leaf, setup),
+      cmocka_unit_test_setup(test_untrusted_root, setup),
+      cmocka_unit_test_setup(test_hostname_mismatch, setup),
+      cmocka_unit_test_setup(test_weak_signature, setup),
+      cmocka_unit_test_setup(test_weak_key, setup),
+      cmocka_unit_test_setup(test_bad_usage, setup),
+      cmocka_unit_test_setup(test_other_keeps_openssl_text, setup),
+      cmocka_unit_test_setup(test_priority, setup),
+      cmocka_unit_test(test_cause_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

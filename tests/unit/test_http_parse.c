@@ -110,7 +110,8 @@ static void test_connect_targets(void **state) {
 
 static void test_connect_leaves_tunnel_bytes(void **state) {
   fixture_t *f = *state;
-  const char *in = "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test\r\n\r\n\x16\x03";
+  const char *in =
+      "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test\r\n\r\n\x16\x03";
   size_t n;
 
   assert_int_equal(cp_http_msg_feed(&f->msg, in, strlen(in), &n, &f->out),
@@ -195,15 +196,14 @@ static void test_origin_form_is_kept(void **state) {
 }
 
 
-static const char chunked_req[] =
-    "POST http://a.test/up HTTP/1.1\r\n"
-    "Transfer-Encoding: chunked\r\n"
-    "X-A: 1\r\n"
-    "\r\n"
-    "5\r\nhello\r\n"
-    "6;ext=1\r\n world\r\n"
-    "0\r\n\r\n"
-    "GET http://a.test/next HTTP/1.1\r\n\r\n";
+static const char chunked_req[] = "POST http://a.test/up HTTP/1.1\r\n"
+                                  "Transfer-Encoding: chunked\r\n"
+                                  "X-A: 1\r\n"
+                                  "\r\n"
+                                  "5\r\nhello\r\n"
+                                  "6;ext=1\r\n world\r\n"
+                                  "0\r\n\r\n"
+                                  "GET http://a.test/next HTTP/1.1\r\n\r\n";
 
 
 /* Decodes a chunked body (no extensions, no trailers) into body. */
@@ -469,8 +469,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_malformed, setup_req, teardown),
       cmocka_unit_test_setup_teardown(test_response_chunked_kept_for_http11,
                                       setup_resp, teardown),
-      cmocka_unit_test_setup_teardown(
-          test_response_eof_body_for_http10_client, setup_resp, teardown),
+      cmocka_unit_test_setup_teardown(test_response_eof_body_for_http10_client,
+                                      setup_resp, teardown),
       cmocka_unit_test_setup_teardown(test_response_eof_body_rechunked,
                                       setup_resp, teardown),
       cmocka_unit_test_setup_teardown(test_response_truncated, setup_resp,

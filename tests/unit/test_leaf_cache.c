@@ -110,10 +110,10 @@ static void test_many_entries_stay_bounded(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_hit_miss_and_refresh),
-    cmocka_unit_test(test_lru_eviction),
-    cmocka_unit_test(test_replace_same_key),
-    cmocka_unit_test(test_many_entries_stay_bounded),
+      cmocka_unit_test(test_hit_miss_and_refresh),
+      cmocka_unit_test(test_lru_eviction),
+      cmocka_unit_test(test_replace_same_key),
+      cmocka_unit_test(test_many_entries_stay_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,8 +78,7 @@ static int verify_leaf(fixture_t *f, X509 *leaf, const char *host) {
   sk_X509_push(chain, f->ca.intermediate);
   X509_STORE_CTX_init(ctx, store, leaf, chain);
   vp = X509_STORE_CTX_get0_param(ctx);
-  if (strchr(host, ':') != NULL || strspn(host, "0123456789.") ==
-      strlen(host))
+  if (strchr(host, ':') != NULL || strspn(host, "0123456789.") == strlen(host))
     X509_VERIFY_PARAM_set1_ip_asc(vp, host);
   else
     X509_VERIFY_PARAM_set1_host(vp, host, 0);
@@ -125,8 +124,9 @@ static void test_serials_differ_and_key_shared(void **state) {
 
   assert_int_equal(cp_mint_leaf(&f->m, "a.test", NULL, &a), 0);
   assert_int_equal(cp_mint_leaf(&f->m, "a.test", NULL, &b), 0);
-  assert_int_not_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(a),
-                                        X509_get0_serialNumber(b)), 0);
+  assert_int_not_equal(
+      ASN1_INTEGER_cmp(X509_get0_serialNumber(a), X509_get0_serialNumber(b)),
+      0);
   assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)), 1);
   X509_free(a);
   X509_free(b);
@@ -144,7 +144,8 @@ static void test_long_name_has_no_cn(void **state) {
   strcpy(host + 81, ".example.test");
   assert_int_equal(cp_mint_leaf(&f->m, host, NULL, &leaf), 0);
   assert_int_equal(X509_NAME_get_index_by_NID(X509_get_subject_name(leaf),
-                                              NID_commonName, -1), -1);
+                                              NID_commonName, -1),
+                   -1);
   assert_int_equal(verify_leaf(f, leaf, host), 1);
   X509_free(leaf);
 }
@@ -190,13 +191,13 @@ static void test_self_signed(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_dns_leaf_verifies),
-    cmocka_unit_test(test_ip_leaves),
-    cmocka_unit_test(test_serials_differ_and_key_shared),
-    cmocka_unit_test(test_long_name_has_no_cn),
-    cmocka_unit_test(test_bad_host_refused),
-    cmocka_unit_test(test_names_and_validity_opts),
-    cmocka_unit_test(test_self_signed),
+      cmocka_unit_test(test_dns_leaf_verifies),
+      cmocka_unit_test(test_ip_leaves),
+      cmocka_unit_test(test_serials_differ_and_key_shared),
+      cmocka_unit_test(test_long_name_has_no_cn),
+      cmocka_unit_test(test_bad_host_refused),
+      cmocka_unit_test(test_names_and_validity_opts),
+      cmocka_unit_test(test_self_signed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

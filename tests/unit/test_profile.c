@@ -24,16 +24,17 @@ static int parse(const char *json, char *err) {
 
 static void test_shipped_profiles(void **state) {
   static const char *const names[] = {
-    "modern", "legacy", "expired", "not-yet-valid", "wrong-host",
-    "self-signed", "untrusted-root", "incomplete", "mirror",
+      "modern",         "legacy",     "expired",
+      "not-yet-valid",  "wrong-host", "self-signed",
+      "untrusted-root", "incomplete", "mirror",
   };
   char err[512];
   const cp_profile_t *p;
   size_t i;
 
   (void)state;
-  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err,
-                                    sizeof(err)), 0);
+  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err, sizeof(err)),
+                   0);
   for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     assert_true(cp_profiles_find(&set, names[i]) >= 0);
   }
@@ -56,7 +57,9 @@ static void test_defaults_and_offsets(void **state) {
 
   (void)state;
   assert_int_equal(parse("{\"profiles\": {\"modern\": {\"issuer\": "
-                         "\"intermediate\", \"send\": []}}}", err), 0);
+                         "\"intermediate\", \"send\": []}}}",
+                         err),
+                   0);
   assert_int_equal(set.p[0].not_before, -3600);
   assert_int_equal(set.p[0].not_after, 30 * 86400);
   assert_int_equal(cp_parse_offset("+30d", &v), 0);
@@ -77,27 +80,31 @@ static void test_errors_name_the_field(void **state) {
     const char *json;
     const char *want;
   } cases[] = {
-    {"{\"profiles\": ", "line 1"},
-    {"[]", "\"profiles\" must be an object"},
-    {"{\"profiles\": {\"x\": {\"issuer\": \"intermediate\", \"send\": []}}}",
-     "no \"modern\""},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"ca\", \"send\": []}}}",
-     "profile 'modern': \"issuer\""},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": "
-     "[\"nope\"]}}}", "\"send\"[0]"},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
-     "\"not_after\": \"soon\"}}}", "\"not_after\" must be an offset"},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
-     "\"not_before\": \"+2d\", \"not_after\": \"+1d\"}}}",
-     "must come after"},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
-     "\"names\": [\"bad name\"]}}}", "\"names\"[0]"},
-    {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
-     "\"colour\": 1}}}", "unknown field \"colour\""},
-    {"{\"profiles\": {\"Bad_Name\": {\"issuer\": \"self\", \"send\": []}}}",
-     "profile name 'Bad_Name'"},
-    {"{\"profiles\": {\"modern\": {\"mirror\": true, \"send\": []}}}",
-     "a mirror profile takes no other field"},
+      {"{\"profiles\": ", "line 1"},
+      {"[]", "\"profiles\" must be an object"},
+      {"{\"profiles\": {\"x\": {\"issuer\": \"intermediate\", \"send\": []}}}",
+       "no \"modern\""},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"ca\", \"send\": []}}}",
+       "profile 'modern': \"issuer\""},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": "
+       "[\"nope\"]}}}",
+       "\"send\"[0]"},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
+       "\"not_after\": \"soon\"}}}",
+       "\"not_after\" must be an offset"},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
+       "\"not_before\": \"+2d\", \"not_after\": \"+1d\"}}}",
+       "must come after"},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
+       "\"names\": [\"bad name\"]}}}",
+       "\"names\"[0]"},
+      {"{\"profiles\": {\"modern\": {\"issuer\": \"self\", \"send\": [], "
+       "\"colour\": 1}}}",
+       "unknown field \"colour\""},
+      {"{\"profiles\": {\"Bad_Name\": {\"issuer\": \"self\", \"send\": []}}}",
+       "profile name 'Bad_Name'"},
+      {"{\"profiles\": {\"modern\": {\"mirror\": true, \"send\": []}}}",
+       "a mirror profile takes no other field"},
   };
   char err[512];
   size_t i;
@@ -107,8 +114,7 @@ static void test_errors_name_the_field(void **state) {
     err[0] = '\0';
     assert_int_equal(parse(cases[i].json, err), CP_ECONFIG);
     if (strstr(err, cases[i].want) == NULL) {
-      fail_msg("case %zu: '%s' does not contain '%s'", i, err,
-               cases[i].want);
+      fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].want);
     }
   }
 }
@@ -123,10 +129,10 @@ static void test_rules(void **state) {
   char err[512];
 
   (void)state;
-  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err,
-                                    sizeof(err)), 0);
-  assert_int_equal(cp_rules_parse(&rules, json, strlen(json), &set, err,
-                                  sizeof(err)), 0);
+  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err, sizeof(err)),
+                   0);
+  assert_int_equal(
+      cp_rules_parse(&rules, json, strlen(json), &set, err, sizeof(err)), 0);
   assert_int_equal(rules.n, 3);
   assert_int_equal(cp_rules_match(&rules, "a.legacy.test", 443),
                    cp_profiles_find(&set, "legacy"));
@@ -147,34 +153,35 @@ static void test_rule_errors(void **state) {
     const char *json;
     const char *want;
   } cases[] = {
-    {"[{\"host\": \"a.test\", \"chain\": \"legacy\"},\n {\"host\": ",
-     "line 2"},
-    {"{}", "must be a JSON list"},
-    {"[{\"host\": \"a.test\", \"chain\": \"vintage\"}]",
-     "rule 0: \"chain\": unknown profile 'vintage'"},
-    {"[{\"host\": \"a.test\", \"chain\": \"modern\"}, {\"chain\": "
-     "\"modern\"}]", "rule 1: \"host\""},
-    {"[{\"host\": \"a.test\", \"port\": 70000, \"chain\": \"modern\"}]",
-     "rule 0: \"port\""},
-    {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
-     "unknown field \"chian\""},
-    {"[\"a.test\"]", "rule 0: must be an object"},
+      {"[{\"host\": \"a.test\", \"chain\": \"legacy\"},\n {\"host\": ",
+       "line 2"},
+      {"{}", "must be a JSON list"},
+      {"[{\"host\": \"a.test\", \"chain\": \"vintage\"}]",
+       "rule 0: \"chain\": unknown profile 'vintage'"},
+      {"[{\"host\": \"a.test\", \"chain\": \"modern\"}, {\"chain\": "
+       "\"modern\"}]",
+       "rule 1: \"host\""},
+      {"[{\"host\": \"a.test\", \"port\": 70000, \"chain\": \"modern\"}]",
+       "rule 0: \"port\""},
+      {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
+       "unknown field \"chian\""},
+      {"[\"a.test\"]", "rule 0: must be an object"},
   };
   cp_rules_t rules;
   char err[512];
   size_t i;
 
   (void)state;
-  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err,
-                                    sizeof(err)), 0);
+  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err, sizeof(err)),
+                   0);
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     err[0] = '\0';
     assert_int_equal(cp_rules_parse(&rules, cases[i].json,
                                     strlen(cases[i].json), &set, err,
-                                    sizeof(err)), CP_ECONFIG);
+                                    sizeof(err)),
+                     CP_ECONFIG);
     if (strstr(err, cases[i].want) == NULL) {
-      fail_msg("case %zu: '%s' does not contain '%s'", i, err,
-               cases[i].want);
+      fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].want);
     }
     assert_null(rules.r);
   }
@@ -186,16 +193,16 @@ static void test_mirror_mapping(void **state) {
     cp_cause_t cause;
     const char *want;
   } cases[] = {
-    {CP_CAUSE_EXPIRED_LEAF, "expired"},
-    {CP_CAUSE_EXPIRED_INTERMEDIATE, "expired"},
-    {CP_CAUSE_EXPIRED_ROOT, "expired"},
-    {CP_CAUSE_EXPIRED_CROSS_SIGN, "legacy"},
-    {CP_CAUSE_NOT_YET_VALID, "not-yet-valid"},
-    {CP_CAUSE_SELF_SIGNED_LEAF, "self-signed"},
-    {CP_CAUSE_UNKNOWN_ISSUER, "untrusted-root"},
-    {CP_CAUSE_INCOMPLETE_CHAIN, "untrusted-root"},
-    {CP_CAUSE_UNTRUSTED_ROOT, "untrusted-root"},
-    {CP_CAUSE_WEAK_KEY, "untrusted-root"},
+      {CP_CAUSE_EXPIRED_LEAF, "expired"},
+      {CP_CAUSE_EXPIRED_INTERMEDIATE, "expired"},
+      {CP_CAUSE_EXPIRED_ROOT, "expired"},
+      {CP_CAUSE_EXPIRED_CROSS_SIGN, "legacy"},
+      {CP_CAUSE_NOT_YET_VALID, "not-yet-valid"},
+      {CP_CAUSE_SELF_SIGNED_LEAF, "self-signed"},
+      {CP_CAUSE_UNKNOWN_ISSUER, "untrusted-root"},
+      {CP_CAUSE_INCOMPLETE_CHAIN, "untrusted-root"},
+      {CP_CAUSE_UNTRUSTED_ROOT, "untrusted-root"},
+      {CP_CAUSE_WEAK_KEY, "untrusted-root"},
   };
   static cp_chain_t s;
   static cp_verify_result_t r;
@@ -205,8 +212,8 @@ static void test_mirror_mapping(void **state) {
   size_t i;
 
   (void)state;
-  assert_int_equal(cp_profiles_load(&s.profiles, CP_PROFILES_PATH, err,
-                                    sizeof(err)), 0);
+  assert_int_equal(
+      cp_profiles_load(&s.profiles, CP_PROFILES_PATH, err, sizeof(err)), 0);
   mirror = cp_profiles_find(&s.profiles, "mirror");
   modern = cp_profiles_find(&s.profiles, "modern");
   /* Clean upstream, or none: modern. */
@@ -246,12 +253,12 @@ static void test_mirror_mapping(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_shipped_profiles),
-    cmocka_unit_test(test_defaults_and_offsets),
-    cmocka_unit_test(test_errors_name_the_field),
-    cmocka_unit_test(test_rules),
-    cmocka_unit_test(test_rule_errors),
-    cmocka_unit_test(test_mirror_mapping),
+      cmocka_unit_test(test_shipped_profiles),
+      cmocka_unit_test(test_defaults_and_offsets),
+      cmocka_unit_test(test_errors_name_the_field),
+      cmocka_unit_test(test_rules),
+      cmocka_unit_test(test_rule_errors),
+      cmocka_unit_test(test_mirror_mapping),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,8 +43,7 @@ static void test_malformed(void **state) {
   (void)state;
   /* Truncated at every length. */
   for (size_t cut = 0; cut < n; cut++)
-    assert_int_equal(cp_tls_parse_sni(ext, cut, out, sizeof(out)),
-                     CP_EINVAL);
+    assert_int_equal(cp_tls_parse_sni(ext, cut, out, sizeof(out)), CP_EINVAL);
   /* List length larger than the extension. */
   ext[1] = (unsigned char)(ext[1] + 1);
   assert_int_equal(cp_tls_parse_sni(ext, n, out, sizeof(out)), CP_EINVAL);
@@ -76,9 +75,9 @@ static void test_other_types_skipped(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_valid_name),
-    cmocka_unit_test(test_malformed),
-    cmocka_unit_test(test_other_types_skipped),
+      cmocka_unit_test(test_valid_name),
+      cmocka_unit_test(test_malformed),
+      cmocka_unit_test(test_other_types_skipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
