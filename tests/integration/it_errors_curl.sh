@@ -53,8 +53,7 @@ while True:
     c, _ = s.accept(); conns.append(c)
 ' > "$WORK/silent.port" &
 CP_PIDS+=($!)
-sleep 0.3
-silent=$(cat "$WORK/silent.port")
+silent=$(wait_file "$WORK/silent.port")
 out=$(curl -sS -i -x "$PROXY_URL" "http://127.0.0.1:$silent/" 2>&1)
 check 504 upstream_timeout "127.0.0.1:$silent sent no response within 1.5 s" "$out"
 
@@ -67,8 +66,7 @@ while True:
     c, _ = s.accept(); c.recv(65536); c.close()
 ' > "$WORK/closer.port" &
 CP_PIDS+=($!)
-sleep 0.3
-closer=$(cat "$WORK/closer.port")
+closer=$(wait_file "$WORK/closer.port")
 out=$(curl -sS -i -x "$PROXY_URL" "http://127.0.0.1:$closer/" 2>&1)
 check 502 upstream_closed "127.0.0.1:$closer closed the connection without sending a response" "$out"
 
@@ -87,8 +85,7 @@ print(port, flush=True)
 time.sleep(120)
 ' > "$WORK/full.port" &
 CP_PIDS+=($!)
-sleep 0.5
-full=$(cat "$WORK/full.port")
+full=$(wait_file "$WORK/full.port")
 out=$(curl -sS -i -x "$PROXY_URL" "http://127.0.0.1:$full/" 2>&1)
 check 504 connect_timeout "connecting to 127.0.0.1:$full timed out after 1.0 s" "$out"
 

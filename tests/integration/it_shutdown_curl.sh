@@ -24,12 +24,13 @@ tunnel=$!
 # A slow request in flight.
 curl -sS -x "$PROXY_URL" "$O/slow?ms=1500" > "$WORK/slow.out" 2>&1 &
 slow=$!
-sleep 0.5
-grep -q "200 Connection established" "$WORK/tunnel.out" || fail "tunnel"
+wait_for "the tunnel" grep -q "200 Connection established" "$WORK/tunnel.out"
+expect_event '.event == "connect" and .method == "GET"' "the slow request"
 
 t0=$(date +%s)
 kill -TERM "$PROXY_PID"
-sleep 0.3
+wait_for "the listener to close" \
+  bash -c "! exec 3<>/dev/tcp/127.0.0.1/$PROXY_PORT"
 curl -sS -m 2 -x "$PROXY_URL" "$O/hello" >/dev/null 2>&1 &&
   fail "a new connection was accepted during shutdown"
 wait "$slow" || fail "the in-flight request failed: $(cat "$WORK/slow.out")"

@@ -67,8 +67,12 @@ need() {
   done
 }
 
+# A test that needs its own network namespace: skipped on a developer's
+# machine that cannot make one, failed in CI (which must be able to).
 need_netns() {
-  [ "$CP_IN_NETNS" = 1 ] || skip "needs a private network namespace (unshare -n)"
+  [ "$CP_IN_NETNS" = 1 ] && return 0
+  [ "${CI:-}" = true ] && fail "needs a private network namespace (unshare -n), and CI must provide one"
+  skip "needs a private network namespace (unshare -n)"
 }
 
 free_port() {
@@ -90,6 +94,24 @@ wait_port() {
     sleep 0.05
   done
   fail "nothing listens on $host:$port"
+}
+
+# wait_for DESCRIPTION COMMAND...: until COMMAND succeeds, at most ~10 s.
+# Tests wait on a condition, never on a fixed sleep.
+wait_for() {
+  local what=$1 i
+  shift
+  for i in $(seq 1 200); do
+    "$@" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  fail "timed out waiting for $what"
+}
+
+# wait_file FILE: until FILE exists and is not empty; prints its content.
+wait_file() {
+  wait_for "$1 to be written" test -s "$1"
+  cat "$1"
 }
 
 # make_origin_pki: a test CA and a server certificate for 127.0.0.1, ::1
