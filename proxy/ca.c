@@ -48,7 +48,8 @@ int cp_ca_default_dir(const char *dir, char *out, size_t len) {
 }
 
 
-void cp_ca_path(const cp_ca_t *ca, const char *name, char *out, size_t len) {
+static void ca_path(const cp_ca_t *ca, const char *name, char *out,
+                    size_t len) {
   snprintf(out, len, "%s/%s", ca->dir, name);
 }
 
@@ -184,7 +185,7 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
     size_t i;
 
     for (i = 0; i < CP_ARRAY_SIZE(files); i++) {
-      cp_ca_path(ca, files[i].name, path, sizeof(path));
+      ca_path(ca, files[i].name, path, sizeof(path));
       rc = write_new_file(path, files[i].key ? 0600 : 0644, files[i].cert,
                           files[i].key, err, errlen);
       if (rc != 0) {
@@ -202,7 +203,7 @@ static int load_cert(const cp_ca_t *ca, const char *name, X509 **out, char *err,
   char path[1200];
   FILE *fp;
 
-  cp_ca_path(ca, name, path, sizeof(path));
+  ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
   if (fp == NULL) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
@@ -225,7 +226,7 @@ static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
   struct stat st;
   FILE *fp;
 
-  cp_ca_path(ca, name, path, sizeof(path));
+  ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
   if (fp == NULL) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
@@ -256,7 +257,7 @@ static int check_pair(const cp_ca_t *ca, X509 *cert, EVP_PKEY *key,
 
   if (X509_check_private_key(cert, key) != 1) {
     ERR_clear_error();
-    cp_ca_path(ca, key_name, path, sizeof(path));
+    ca_path(ca, key_name, path, sizeof(path));
     return cp_errf(err, errlen, CP_ECONFIG,
                    "%s: does not match the certificate in %s", path, cert_name);
   }
@@ -314,7 +315,7 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
     return cp_errf(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
   }
   for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
-    cp_ca_path(ca, ca_files[i], path, sizeof(path));
+    ca_path(ca, ca_files[i], path, sizeof(path));
     if (lstat(path, &st) == 0) {
       present++;
     } else if (missing == NULL) {
@@ -325,7 +326,7 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
     return ca_create(ca, err, errlen);
   }
   if (missing != NULL) {
-    cp_ca_path(ca, missing, path, sizeof(path));
+    ca_path(ca, missing, path, sizeof(path));
     /* Never fill gaps: a new key next to old certificates would silently
      * invalidate what users have installed. */
     return cp_errf(err, errlen, CP_ECONFIG,

@@ -21,8 +21,9 @@ struct option_s {
 };
 
 
-int cp_config_parse_listen(const char *s, char *host, size_t hostlen,
-                           uint16_t *port) {
+/* "HOST:PORT" for listeners: an IP literal (or localhost) and a port. */
+static int parse_listen(const char *s, char *host, size_t hostlen,
+                        uint16_t *port) {
   cp_http_target_t t;
   int rc;
 
@@ -82,8 +83,8 @@ static int parse_uint(const char *s, unsigned long long max,
 
 
 static int opt_listen(cp_config_t *cfg, const char *v, char *err, size_t len) {
-  if (cp_config_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host),
-                             &cfg->listen_port) != 0) {
+  if (parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host),
+                   &cfg->listen_port) != 0) {
     return cp_errf(err, len, CP_EINVAL,
                    "--listen: '%s' is not HOST:PORT with an IP address "
                    "(e.g. 127.0.0.1:8080 or [::1]:8080)",
@@ -94,8 +95,8 @@ static int opt_listen(cp_config_t *cfg, const char *v, char *err, size_t len) {
 
 
 static int opt_control(cp_config_t *cfg, const char *v, char *err, size_t len) {
-  if (cp_config_parse_listen(v, cfg->control_host, sizeof(cfg->control_host),
-                             &cfg->control_port) != 0) {
+  if (parse_listen(v, cfg->control_host, sizeof(cfg->control_host),
+                   &cfg->control_port) != 0) {
     return cp_errf(err, len, CP_EINVAL,
                    "--control: '%s' is not HOST:PORT with an IP address "
                    "(e.g. 127.0.0.1:8081)",

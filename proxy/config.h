@@ -1,8 +1,8 @@
 /* Command line -> cp_config_t. The config is filled once at startup and is
  * read-only afterwards; string fields point into argv (borrowed) or at
  * static defaults. cp_config_parse() never exits and never prints: it
- * returns an error and a one-line message, so tests and fuzzers can drive
- * it. */
+ * returns an error and a one-line message, so unit tests drive it with
+ * plain argument vectors. */
 #ifndef CP_CONFIG_H
 #define CP_CONFIG_H
 
@@ -62,9 +62,6 @@ int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits);
 /* argv[0] is skipped. Returns 0, or CP_EINVAL with a message in err. */
 int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
                     size_t errlen);
-/* "HOST:PORT" for listeners: an IP literal (or localhost) and a port. */
-int cp_config_parse_listen(const char *s, char *host, size_t hostlen,
-                           uint16_t *port);
 const char *cp_config_usage(void);
 
 #endif

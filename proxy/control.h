@@ -3,7 +3,7 @@
  * reading and changing only what its env hands it (rules, counters, the
  * event ring, the CA's certificates), answering JSON built with jansson,
  * and feeding new events to the event streams. cp_control_route() takes a
- * plain request, so unit tests (and fuzzers) drive it without sockets. */
+ * plain request, so unit tests drive it without sockets. */
 #ifndef CP_CONTROL_H
 #define CP_CONTROL_H
 

@@ -88,7 +88,8 @@ static int is_usage_error(int code) {
 }
 
 
-cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth, int code) {
+/* The cause of one error (code at depth) given the result\'s chains. */
+static cp_cause_t cause_of(const cp_verify_result_t *r, int depth, int code) {
   const cp_cert_info_t *c = cert_at(r, depth);
 
   switch (code) {
@@ -345,7 +346,7 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
   r->warning = NULL;
   r->warning_hint[0] = '\0';
   for (i = 0; i < r->nerrors; i++) {
-    cp_cause_t c = cp_diag_cause_of(r, r->errors[i].depth, r->errors[i].code);
+    cp_cause_t c = cause_of(r, r->errors[i].depth, r->errors[i].code);
 
     if (c < best) {
       best = c;

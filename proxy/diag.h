@@ -37,8 +37,6 @@ typedef enum {
 } cp_cause_t;
 
 const char *cp_cause_name(cp_cause_t c);
-/* The cause of one error (code at depth) given the result's chains. */
-cp_cause_t cp_diag_cause_of(const cp_verify_result_t *r, int depth, int code);
 /* Fills r->cause, hint, primary (and moves error_depth, error_code, error
  * and failing to the primary error), warning, warning_hint,
  * expires_first and expires_days. host may be NULL. */

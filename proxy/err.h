@@ -12,13 +12,10 @@
   X(EHTTP, -5003, "malformed HTTP message")                                    \
   X(EHDRSIZE, -5004, "request header fields too large")                        \
   X(ETARGET, -5005, "bad request target")                                      \
-  X(ETIMEDOUT, -5006, "timed out")                                             \
   X(EUPCLOSED, -5007, "upstream closed the connection early")                  \
   X(EIO, -5008, "input/output error")                                          \
   X(ECONFIG, -5009, "configuration error")                                     \
-  X(EVERIFY, -5010, "upstream certificate verification failed")                \
-  X(EPERM, -5011, "permission error")                                          \
-  X(EBUSY, -5012, "too many connections")
+  X(EPERM, -5011, "permission error")
 
 enum cp_err_e {
 #define CP_ERR_ENUM(name, val, text) CP_##name = (val),

@@ -333,13 +333,6 @@ static void drain_tls(cp_leg_t *leg) {
 }
 
 
-void cp_leg_pump(cp_leg_t *leg) {
-  if (leg->tls != NULL && leg->tls->done) {
-    drain_tls(leg);
-  }
-}
-
-
 static void on_shutdown(uv_shutdown_t *req, int status) {
   cp_leg_t *leg = req->handle->data;
 

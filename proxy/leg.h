@@ -71,8 +71,6 @@ void cp_leg_set0_tls(cp_leg_t *leg, cp_tls_t *tls, char *plain);
 /* Drives the handshake and sends what it produced: CP_TLS_WANT,
  * CP_TLS_DONE, CP_TLS_HELLO or CP_ETLS. */
 int cp_leg_handshake(cp_leg_t *leg);
-/* Delivers plaintext already buffered inside the TLS object. */
-void cp_leg_pump(cp_leg_t *leg);
 /* Sends close_notify (TLS legs), then FIN once queued writes are out. */
 void cp_leg_shutdown(cp_leg_t *leg);
 void cp_leg_close(cp_leg_t *leg);

@@ -1,8 +1,9 @@
 /* Chain profiles as data. certs/profiles.json describes each profile: who
  * issues the leaf, its validity relative to now, fixed names, and which CA
- * certificates are sent after it. This module parses that JSON (from bytes:
- * a fuzzer can drive it) into plain structs; server.c turns them into
- * minters and certificate stacks. Adding a profile is a JSON edit. */
+ * certificates are sent after it. This module parses that JSON (from a
+ * file, or from bytes for the tests) into plain structs; chain.c turns
+ * them into minters and certificate stacks. Adding a profile is a JSON
+ * edit. */
 #ifndef CP_PROFILE_H
 #define CP_PROFILE_H
 

@@ -1,6 +1,7 @@
 /* Per-host chain rules (--rules FILE): a JSON list of
  * {"host": GLOB, "port": N (optional), "chain": PROFILE}; the first match
- * wins. Parsed from bytes (fuzzable), validated against the profiles. */
+ * wins. Parsed from a file or from bytes (the tests), validated against the
+ * profiles. */
 #ifndef CP_RULES_H
 #define CP_RULES_H
 

@@ -71,7 +71,8 @@ static void on_grace_over(uv_timer_t *t) {
 }
 
 
-void cp_server_shutdown(cp_server_t *srv) {
+/* Graceful: stop accepting, let in-flight connections finish. */
+static void server_shutdown(cp_server_t *srv) {
   cp_conn_t *c;
   cp_conn_t *next;
 
@@ -100,7 +101,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 
   cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL, "received %s",
          signum == SIGINT ? "SIGINT" : "SIGTERM");
-  cp_server_shutdown(srv);
+  server_shutdown(srv);
 }
 
 

@@ -51,8 +51,6 @@ struct cp_server_s {
  * opened is released by cp_server_close(), which is always called. */
 int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg);
 int cp_server_run(cp_server_t *srv);
-/* Begins a graceful shutdown (also what the signals do). */
-void cp_server_shutdown(cp_server_t *srv);
 /* Closes what is left and runs the loop until every handle is closed.
  * Returns 0, or CP_EIO when the event log could not be written. */
 int cp_server_close(cp_server_t *srv);

@@ -1,8 +1,8 @@
 /* The upstream SSL_CTX: TLS 1.2+, trust from --upstream-ca or the system
  * store, ALPN http/1.1, and a certificate verify callback that runs
- * X509_verify_cert with cp_verify_record_cb, so every error is recorded and
- * the handshake completes; conn.c decides (block/ignore) afterwards from
- * the record. */
+ * X509_verify_cert with the recorder of verify.c (cp_verify_run), so every
+ * error is recorded and the handshake completes; conn.c decides (block/ignore)
+ * afterwards from the record. */
 #ifndef CP_TLS_CLIENT_H
 #define CP_TLS_CLIENT_H
 

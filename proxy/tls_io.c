@@ -16,14 +16,11 @@ static void on_msg(int write_p, int version, int content_type, const void *buf,
 
   (void)version;
   (void)arg;
-  if (t == NULL || content_type != SSL3_RT_ALERT || len < 2) {
+  /* The alert the peer sent is what it says about the chain we served. */
+  if (t == NULL || write_p || content_type != SSL3_RT_ALERT || len < 2) {
     return;
   }
-  if (write_p) {
-    t->alert_out = p[1];
-  } else {
-    t->alert_in = p[1];
-  }
+  t->alert_in = p[1];
 }
 
 
@@ -33,8 +30,7 @@ int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server) {
   if (t == NULL) {
     return CP_ENOMEM;
   }
-  t->server = server;
-  t->alert_in = t->alert_out = -1;
+  t->alert_in = -1;
   t->ssl = SSL_new(ctx);
   t->rbio = BIO_new(BIO_s_mem());
   t->wbio = BIO_new(BIO_s_mem());

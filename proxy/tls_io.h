@@ -21,17 +21,14 @@
 typedef struct cp_tls_s cp_tls_t;
 
 struct cp_tls_s {
-  SSL *ssl;  /* owned */
-  BIO *rbio; /* owned by ssl */
-  BIO *wbio; /* owned by ssl */
-  int server;
+  SSL *ssl;                 /* owned */
+  BIO *rbio;                /* owned by ssl */
+  BIO *wbio;                /* owned by ssl */
   unsigned done : 1;        /* handshake complete */
-  unsigned hello_seen : 1;  /* ClientHello parsed, handshake paused */
   unsigned hello_ready : 1; /* certificate chosen; resume */
   unsigned shut : 1;        /* close_notify sent */
   char sni[256];            /* server: the client's SNI, "" if none */
   int alert_in;             /* last alert received, -1 if none */
-  int alert_out;            /* last alert sent, -1 if none */
   X509 *leaf;               /* owned ref: served certificate */
   EVP_PKEY *key;            /* borrowed: the minter's key */
   STACK_OF(X509) *chain;    /* borrowed: the profile's chain */

@@ -67,7 +67,6 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
       *alert = SSL_AD_DECODE_ERROR;
       return SSL_CLIENT_HELLO_ERROR;
     }
-    t->hello_seen = 1;
     return SSL_CLIENT_HELLO_RETRY; /* the conn verifies upstream first */
   }
   if (SSL_use_cert_and_key(ssl, t->leaf, t->key, t->chain, 1) != 1) {

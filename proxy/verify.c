@@ -33,6 +33,9 @@ void cp_verify_rec_clear(cp_verify_rec_t *r) {
 }
 
 
+static int record_cb(int ok, X509_STORE_CTX *sctx);
+
+
 int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
   X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(sctx);
   X509_STORE *store = X509_STORE_CTX_get0_store(sctx);
@@ -40,7 +43,7 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
 
   cp_verify_rec_clear(rec);
   X509_STORE_CTX_set_app_data(sctx, rec);
-  X509_STORE_CTX_set_verify_cb(sctx, cp_verify_record_cb);
+  X509_STORE_CTX_set_verify_cb(sctx, record_cb);
   ok = X509_verify_cert(sctx);
   rec->ran = 1;
   if (ok <= 0 && rec->nerrs == 0) {
@@ -63,7 +66,9 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
 }
 
 
-int cp_verify_record_cb(int ok, X509_STORE_CTX *sctx) {
+/* The X509_STORE_CTX verify callback: records and returns 1. The record
+ * is the store context's app data. */
+static int record_cb(int ok, X509_STORE_CTX *sctx) {
   cp_verify_rec_t *r = X509_STORE_CTX_get_app_data(sctx);
   X509 *cert;
 
@@ -193,7 +198,7 @@ static time_t asn1_secs(const ASN1_TIME *t) {
 }
 
 
-void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out) {
+static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   memset(out, 0, sizeof(*out));
   out->depth = depth;
   if (x == NULL) {
@@ -262,14 +267,14 @@ void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
   for (i = 0; i < n && i < CP_VERIFY_MAX_CHAIN; i++) {
     X509 *x = sk_X509_value(presented, i);
 
-    cp_cert_info(x, i, &out->chain[i]);
+    cert_info(x, i, &out->chain[i]);
     twin_lookup(r->store, x, at, &out->chain[i]);
   }
   out->nchain = i;
   for (i = 0; i < nb && i < CP_VERIFY_MAX_CHAIN; i++) {
     X509 *x = sk_X509_value(r->built, i);
 
-    cp_cert_info(x, i, &out->built[i]);
+    cert_info(x, i, &out->built[i]);
     out->built[i].in_store = i >= r->num_untrusted;
     twin_lookup(r->store, x, at, &out->built[i]);
   }
@@ -293,7 +298,7 @@ void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
     out->error_depth = r->errs[0].depth;
     out->error_code = r->errs[0].code;
     out->error = X509_verify_cert_error_string(r->errs[0].code);
-    cp_cert_info(r->errs[0].cert, r->errs[0].depth, &out->failing);
+    cert_info(r->errs[0].cert, r->errs[0].depth, &out->failing);
   }
 }
 

@@ -88,15 +88,11 @@ struct cp_verify_result_s {
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);
-/* The X509_STORE_CTX verify callback: records and returns 1. The record
- * is the store context's app data. */
-int cp_verify_record_cb(int ok, X509_STORE_CTX *sctx);
 /* Runs X509_verify_cert on an initialised store context with the recorder,
  * and keeps the built chain and the store in rec. Returns 1 when nothing
  * was recorded (verified), 0 otherwise. Never turns a failure into a pass:
  * a failure the callback was not told of is recorded too. */
 int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec);
-void cp_cert_info(X509 *x, int depth, cp_cert_info_t *out);
 /* presented may be NULL (no certificate at all). */
 void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
                             cp_verify_result_t *out);
