@@ -48,19 +48,20 @@ static int parse_listen(const char *s, char *host, size_t hostlen,
 }
 
 
-/* Seconds, possibly fractional ("0.5"), into milliseconds. */
-static int parse_seconds(const char *s, uint64_t *ms) {
+/* Seconds, possibly fractional ("0.5"), into milliseconds; "0" only when
+ * zero_ok (the option's "none"). */
+static int parse_seconds(const char *s, uint64_t *ms, int zero_ok) {
   char *end = NULL;
   double v;
 
   errno = 0;
   v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
+  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
       v > 86400.0 * 365) {
     return CP_EINVAL;
   }
   *ms = (uint64_t)(v * 1000.0 + 0.5);
-  return *ms == 0 ? CP_EINVAL : 0;
+  return *ms == 0 && !(zero_ok && v == 0) ? CP_EINVAL : 0;
 }
 
 
@@ -269,7 +270,7 @@ static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
 
 static int seconds_opt(uint64_t *field, const char *flag, const char *v,
                        char *err, size_t len) {
-  if (parse_seconds(v, field) != 0) {
+  if (parse_seconds(v, field, 0) != 0) {
     return cp_errf(err, len, CP_EINVAL,
                    "%s: '%s' is not a positive number of seconds", flag, v);
   }
@@ -287,6 +288,31 @@ static int opt_connect_timeout(cp_config_t *cfg, const char *v, char *err,
 static int opt_idle_timeout(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   return seconds_opt(&cfg->idle_timeout_ms, "--idle-timeout", v, err, len);
+}
+
+
+static int opt_head_timeout(cp_config_t *cfg, const char *v, char *err,
+                            size_t len) {
+  return seconds_opt(&cfg->head_timeout_ms, "--head-timeout", v, err, len);
+}
+
+
+static int opt_response_timeout(cp_config_t *cfg, const char *v, char *err,
+                                size_t len) {
+  return seconds_opt(&cfg->response_timeout_ms, "--response-timeout", v, err,
+                     len);
+}
+
+
+static int opt_body_idle(cp_config_t *cfg, const char *v, char *err,
+                         size_t len) {
+  if (parse_seconds(v, &cfg->body_idle_timeout_ms, 1) != 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--body-idle-timeout: '%s' is not a number of seconds "
+                   "(0: none)",
+                   v);
+  }
+  return 0;
 }
 
 
@@ -375,6 +401,9 @@ static const option_t options[] = {
     {"connect-timeout", 1, opt_connect_timeout},
     {"idle-timeout", 1, opt_idle_timeout},
     {"tunnel-idle-timeout", 1, opt_tunnel_idle},
+    {"head-timeout", 1, opt_head_timeout},
+    {"response-timeout", 1, opt_response_timeout},
+    {"body-idle-timeout", 1, opt_body_idle},
     {"grace", 1, opt_grace},
     {"max-header-bytes", 1, opt_max_header},
     {"max-conns", 1, opt_max_conns},
@@ -406,6 +435,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->tunnel_idle_timeout_ms = 300000;
+  cfg->body_idle_timeout_ms = 300000;
   cfg->grace_ms = 10000;
   cfg->max_header_bytes = 64 * 1024;
   cfg->max_conns = 4096;
@@ -472,6 +502,14 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
     return cp_errf(err, errlen, CP_EINVAL,
                    "unexpected argument '%s' (see --help)", argv[optind]);
   }
+  /* Unless given, the head and first-byte deadlines follow
+   * --idle-timeout, as they did when it was the only timeout. */
+  if (cfg->head_timeout_ms == 0) {
+    cfg->head_timeout_ms = cfg->idle_timeout_ms;
+  }
+  if (cfg->response_timeout_ms == 0) {
+    cfg->response_timeout_ms = cfg->idle_timeout_ms;
+  }
   return 0;
 }
 
@@ -510,8 +548,17 @@ const char *cp_config_usage(void) {
          "(repeatable)\n"
          "  --connect-timeout SEC     upstream connect timeout (default "
          "10)\n"
-         "  --idle-timeout SEC        wait for a request or a response "
+         "  --idle-timeout SEC        idle keep-alive connections "
          "(default 60)\n"
+         "  --head-timeout SEC        a complete request head, from its "
+         "first byte\n"
+         "                            (default: --idle-timeout)\n"
+         "  --response-timeout SEC    the response's first byte after the "
+         "request\n"
+         "                            (default: --idle-timeout)\n"
+         "  --body-idle-timeout SEC   a gap inside a request or response "
+         "body\n"
+         "                            (default 300, 0: none)\n"
          "  --tunnel-idle-timeout SEC idle tunnel lifetime (default 300)\n"
          "  --grace SEC               shutdown grace for in-flight "
          "connections (default 10)\n"

@@ -46,7 +46,11 @@ struct cp_config_s {
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;
-  uint64_t idle_timeout_ms; /* waiting for a request or a response */
+  uint64_t idle_timeout_ms;      /* an idle keep-alive client or control conn */
+  uint64_t head_timeout_ms;      /* a request head, from its first byte */
+  uint64_t response_timeout_ms;  /* the response's first byte, from the
+                                    request's last */
+  uint64_t body_idle_timeout_ms; /* a gap inside a body; 0: none */
   uint64_t tunnel_idle_timeout_ms;
   uint64_t grace_ms; /* shutdown: in-flight connections' grace */
   size_t max_header_bytes;

@@ -157,9 +157,14 @@ static void conn_close_handles(cp_conn_t *c) {
 }
 
 
-static uint64_t state_timeout(const cp_conn_t *c) {
+/* The length of the current state's timeout and the loop time it counts
+ * from; 0: no timeout. Most are idle timeouts (from the last read or
+ * write); a request head and the wait for a response's first byte are
+ * deadlines that bytes do not push back. */
+static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
   const cp_config_t *cfg = c->env->cfg;
 
+  *from = c->last_activity;
   switch (c->state) {
   case CP_CONN_UPSTREAM_CONNECT:
   case CP_CONN_UPSTREAM_TLS:
@@ -169,6 +174,18 @@ static uint64_t state_timeout(const cp_conn_t *c) {
     return cfg->tunnel_idle_timeout_ms;
   case CP_CONN_CLOSING:
     return LINGER_MS;
+  case CP_CONN_READ_REQUEST:
+    if (c->req_bytes > 0) {
+      *from = c->t_head_start;
+      return cfg->head_timeout_ms;
+    }
+    return cfg->idle_timeout_ms;
+  case CP_CONN_FORWARD:
+    if (c->req_done && !c->resp_started) {
+      *from = c->t_req_done;
+      return cfg->response_timeout_ms;
+    }
+    return cfg->body_idle_timeout_ms;
   default:
     return cfg->idle_timeout_ms;
   }
@@ -179,15 +196,22 @@ static void on_timer(uv_timer_t *t);
 
 
 /* Activity only updates a timestamp; the timer re-arms itself when it
- * fires early, so reads and writes never touch the timer heap. */
+ * fires early, so reads and writes never touch the timer heap. Callers
+ * re-arm when the kind of timeout changes within a state. */
 void cp_conn_arm_timer(cp_conn_t *c) {
-  uint64_t timeout = state_timeout(c);
-  uint64_t idle = cp_conn_now(c) - c->last_activity;
+  uint64_t from;
+  uint64_t timeout = state_timeout(c, &from);
+  uint64_t now = cp_conn_now(c);
 
   if (uv_is_closing((uv_handle_t *)&c->timer)) {
     return;
   }
-  uv_timer_start(&c->timer, on_timer, idle >= timeout ? 0 : timeout - idle, 0);
+  if (timeout == 0) {
+    uv_timer_stop(&c->timer);
+    return;
+  }
+  uv_timer_start(&c->timer, on_timer,
+                 from + timeout <= now ? 0 : from + timeout - now, 0);
 }
 
 
@@ -321,9 +345,10 @@ static const cp_conn_state_ops_t *ops(const cp_conn_t *c) {
 
 static void on_timer(uv_timer_t *t) {
   cp_conn_t *c = t->data;
-  uint64_t timeout = state_timeout(c);
+  uint64_t from;
+  uint64_t timeout = state_timeout(c, &from);
 
-  if (cp_conn_now(c) - c->last_activity < timeout) {
+  if (timeout == 0 || cp_conn_now(c) < from + timeout) {
     cp_conn_arm_timer(c);
     return;
   }

@@ -238,6 +238,9 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
 
+  if (c->req_bytes == 0 && len > 0) {
+    c->t_head_start = cp_conn_now(c); /* the head deadline starts */
+  }
   rc = cp_http_msg_feed(&c->req, data, len, &n, &c->out);
   c->req_bytes += n;
   if (rc < 0) {
@@ -251,8 +254,12 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   }
   if (rc == CP_HTTP_DONE) {
     c->req_done = 1;
+    c->t_req_done = cp_conn_now(c);
     if (n < len) {
       cp_conn_stash(c, data + n, len - n);
+    }
+    if (c->state == CP_CONN_FORWARD) {
+      cp_conn_arm_timer(c); /* now waiting for the first byte */
     }
   }
   if (c->state == CP_CONN_FORWARD && c->upstream_ok &&
@@ -298,6 +305,7 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
   if (!c->resp_started) {
     c->resp_started = 1;
     c->t_first_byte = cp_conn_now(c);
+    cp_conn_arm_timer(c); /* from now on, gaps in the body */
   }
   rc = cp_http_msg_feed(&c->resp, data, len, &n, &c->out);
   c->resp_sent |= c->out.len > 0;
@@ -349,6 +357,9 @@ void cp_conn_http_entry_read_request(cp_conn_t *c) {
 
 
 void cp_conn_http_entry_forward(cp_conn_t *c) {
+  if (c->req_done) {
+    c->t_req_done = cp_conn_now(c); /* sent upstream just now */
+  }
   cp_leg_want_read(&c->client, c->pending.len < CP_CONN_PENDING_MAX);
   cp_leg_want_read(&c->upstream, 1);
   cp_conn_arm_timer(c);
@@ -439,11 +450,23 @@ void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs) {
 
 
 void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
-  if (!c->resp_started) {
+  if (!c->req_done && !c->resp_started) {
+    cp_conn_respond_error(c, 408, "request_body_timeout",
+                          "the request body stalled for %.1f s "
+                          "(--body-idle-timeout)",
+                          secs);
+  } else if (!c->resp_started) {
     cp_conn_respond_error(c, 504, "upstream_timeout",
                           "%s:%u sent no response within %.1f s",
                           c->target.host, c->target.port, secs);
-    return;
+  } else {
+    /* A response is under way: all that can be done is to cut it, and
+     * say so where people look. */
+    cp_conn_log(c, CP_LOG_WARN,
+                "response body idle for %.1f s "
+                "(--body-idle-timeout): cut after %llu bytes",
+                secs, (unsigned long long)c->resp.body_bytes);
+    emit_request(c, c->resp.status, "body_idle_timeout");
+    cp_conn_abort(c, "body_idle_timeout");
   }
-  cp_conn_abort(c, "idle_timeout");
 }

@@ -97,6 +97,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self._stream(n, chunked=parts[0] == "chunked")
+        elif parts[0] == "sse":
+            # Server-sent events with a silence between them: n events,
+            # gap ms apart, chunked, then the end of the stream.
+            n = int(query.get("n", ["2"])[0])
+            gap = int(query.get("gap", ["1000"])[0]) / 1000.0
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(n):
+                if i:
+                    time.sleep(gap)
+                ev = b"data: event %d\n\n" % (i + 1)
+                self.wfile.write(b"%x\r\n" % len(ev) + ev + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
         elif parts[0] == "slow":
             time.sleep(int(query.get("ms", ["1000"])[0]) / 1000.0)
             self._send(200, b"slow\n")
