@@ -95,6 +95,9 @@ static void conn_free(cp_conn_t *c) {
   ev.bytes_to_upstream = c->upstream.bytes_out;
   ev.duration_ms = cp_conn_now(c) - c->t_start;
   ev.requests = c->requests;
+  ev.upgraded = c->upgraded;
+  ev.relayed_from_client = c->relayed_from_client;
+  ev.relayed_to_client = c->relayed_to_client;
   cp_event_close(env->events, &b, &ev);
   cp_conn_log(c, CP_LOG_DEBUG, "closed: %s", ev.reason);
 

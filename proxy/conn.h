@@ -117,6 +117,8 @@ struct cp_conn_s {
   uint64_t last_activity; /* loop time of the last read or write */
   uint64_t req_bytes;     /* bytes fed to the current request */
   unsigned requests;
+  uint64_t relayed_from_client; /* TUNNEL: bytes relayed (plaintext) */
+  uint64_t relayed_to_client;
   const char *close_reason; /* static; first reason wins */
   unsigned connect_emitted : 1;
   unsigned tunnel : 1;    /* CONNECT: relay bytes, not HTTP */
@@ -133,6 +135,7 @@ struct cp_conn_s {
   unsigned client_tls_done : 1;   /* client handshake complete */
   unsigned blocked : 1;           /* answer every request with block_* */
   unsigned mirrored : 1;          /* served profile mirrors the upstream */
+  unsigned upgraded : 1;          /* switched protocols (WebSocket) */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;     /* owned: last upstream verification */
   int served_profile;             /* index of the profile served */

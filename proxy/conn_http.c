@@ -172,6 +172,7 @@ static int on_request_head(cp_conn_t *c) {
     return c->state == CP_CONN_CLOSING;
   }
   c->resp.req_method = req->method;
+  c->resp.ws_upgrade = req->ws_upgrade;
   c->resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
   c->resp.want_keepalive = req->keepalive_in && !c->env->shutting_down;
   if (c->intercept) {
@@ -298,6 +299,23 @@ static void exchange_end(cp_conn_t *c) {
 }
 
 
+/* The origin accepted a WebSocket handshake: from here on both sides
+ * speak WebSocket, and the conn relays bytes (TUNNEL) with the tunnel's
+ * idle timeout. rest: upstream bytes that came behind the 101. */
+static void switch_protocols(cp_conn_t *c, const char *rest, size_t len) {
+  c->requests++;
+  c->upgraded = 1;
+  emit_request(c, 101, "upgrade");
+  cp_conn_log(c, CP_LOG_INFO, "switched to %s", "WebSocket");
+  if (len > 0 && cp_leg_write(&c->client, rest, len) != 0) {
+    cp_conn_fail(c, CP_EIO, "client_write_failed");
+    return;
+  }
+  c->relayed_to_client += len;
+  cp_conn_go_state(c, CP_CONN_TUNNEL); /* replays the client's early bytes */
+}
+
+
 static void feed_response(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
@@ -333,7 +351,9 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
     cp_conn_fail(c, rc, "upstream_truncated");
     return;
   }
-  if (rc == CP_HTTP_DONE) {
+  if (rc == CP_HTTP_DONE && c->resp.status == 101) {
+    switch_protocols(c, data + n, len - n);
+  } else if (rc == CP_HTTP_DONE) {
     if (n < len) {
       /* Bytes after a complete response: the upstream cannot be reused. */
       c->upstream.failed = 1;

@@ -4,6 +4,7 @@
 
 
 static void write_pending(cp_conn_t *c, const char *data, size_t len) {
+  c->relayed_from_client += len;
   if (cp_leg_write(&c->upstream, data, len) != 0) {
     cp_conn_fail(c, CP_EIO, "upstream_write_failed");
   }
@@ -23,6 +24,11 @@ void cp_conn_tunnel_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
                             size_t len) {
   int is_client = leg == &c->client;
 
+  if (is_client) {
+    c->relayed_from_client += len;
+  } else {
+    c->relayed_to_client += len;
+  }
   if (cp_leg_write(is_client ? &c->upstream : &c->client, data, len) != 0) {
     cp_conn_fail(c, CP_EIO,
                  is_client ? "upstream_write_failed" : "client_write_failed");

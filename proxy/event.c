@@ -208,6 +208,16 @@ void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "duration_ms",
                       json_integer((json_int_t)c->duration_ms));
   json_object_set_new(o, "requests", json_integer(c->requests));
+  if (c->upgraded) {
+    /* The WebSocket stream's own bytes (decrypted, without the HTTP
+     * handshake); the counts above are wire bytes of the whole
+     * connection. */
+    json_object_set_new(o, "upgraded", json_true());
+    json_object_set_new(o, "upgraded_bytes_from_client",
+                        json_integer((json_int_t)c->relayed_from_client));
+    json_object_set_new(o, "upgraded_bytes_to_client",
+                        json_integer((json_int_t)c->relayed_to_client));
+  }
   event_emit(ev, o);
 }
 

@@ -51,6 +51,9 @@ struct cp_event_close_s {
   uint64_t bytes_from_upstream, bytes_to_upstream;
   uint64_t duration_ms;
   unsigned requests;
+  int upgraded;                 /* the connection switched protocols */
+  uint64_t relayed_from_client; /* after the switch */
+  uint64_t relayed_to_client;
 };
 
 struct cp_event_request_s {

@@ -116,16 +116,17 @@ static const char *field_value(const cp_http_msg_t *m,
 }
 
 
-/* 1 if name appears as a token in any Connection field (RFC 9110 7.6.1). */
-static int listed_in_connection(const cp_http_msg_t *m, const char *name,
-                                size_t name_len) {
+/* 1 if token appears in the comma-separated list of any field called
+ * field (case-insensitive), e.g. "upgrade" in Connection. */
+static int field_has_token(const cp_http_msg_t *m, const char *field,
+                           const char *name, size_t name_len) {
   size_t i, j, start;
 
   for (i = 0; i < m->nfields; i++) {
     const cp_http_field_t *f = &m->fields[i];
     const char *v = field_value(m, f);
 
-    if (!cp_str_ieq(field_name(m, f), f->name_len, "connection")) {
+    if (!cp_str_ieq(field_name(m, f), f->name_len, field)) {
       continue;
     }
     start = 0;
@@ -158,7 +159,31 @@ static int is_hop_field(const cp_http_msg_t *m, const cp_http_field_t *f) {
       return 1;
     }
   }
-  return listed_in_connection(m, field_name(m, f), f->name_len);
+  return field_has_token(m, "connection", field_name(m, f), f->name_len);
+}
+
+
+/* A WebSocket handshake (RFC 6455 4.1): Upgrade names websocket and
+ * Connection lists upgrade. Other upgrades (h2c) are dropped with the
+ * hop-by-hop fields, which refuses them cleanly: the origin answers the
+ * request as plain HTTP/1.1. */
+static int asks_websocket(const cp_http_msg_t *m) {
+  return field_has_token(m, "upgrade", "websocket", 9) &&
+         field_has_token(m, "connection", "upgrade", 7);
+}
+
+
+/* Connection and Upgrade for a WebSocket switch, which a proxy must pass
+ * on although both are hop-by-hop. */
+static int write_upgrade_fields(cp_http_msg_t *m) {
+  size_t len = 0;
+  const char *v = cp_http_msg_field(m, "upgrade", &len);
+
+  if (cp_buf_appendf(m->out, "Connection: Upgrade\r\nUpgrade: %.*s\r\n",
+                     (int)len, v ? v : "websocket") != 0) {
+    return set_err(m, CP_ENOMEM, "output buffer limit reached");
+  }
+  return 0;
 }
 
 
@@ -410,6 +435,10 @@ static int write_request_head(cp_http_msg_t *m) {
   if (write_fields(m, absolute, !chunked)) {
     return -1;
   }
+  m->ws_upgrade = asks_websocket(m);
+  if (m->ws_upgrade && write_upgrade_fields(m) != 0) {
+    return -1;
+  }
   if (cp_buf_appendf(m->out, "Via: %u.%u chainproxy\r\n%s\r\n", p->http_major,
                      p->http_minor,
                      chunked ? "Transfer-Encoding: chunked\r\n" : "") != 0) {
@@ -429,6 +458,13 @@ static int write_response_head(cp_http_msg_t *m) {
   int framed;
 
   m->interim = status / 100 == 1 && status != 101;
+  if (status == 101 && !m->ws_upgrade) {
+    /* Only a WebSocket handshake is passed on; any other switch would
+     * leave the client speaking a protocol it never asked for. */
+    return set_err(m, CP_EHTTP,
+                   "101 Switching Protocols to a request that "
+                   "asked for no WebSocket upgrade");
+  }
   m->chunk_out = !no_body && !has_cl && m->peer_http11;
   framed = no_body || has_cl || m->chunk_out;
   m->keepalive_out = m->want_keepalive && framed && status != 101;
@@ -444,10 +480,15 @@ static int write_response_head(cp_http_msg_t *m) {
                      p->http_minor) != 0) {
     return set_err(m, CP_ENOMEM, "output buffer limit reached");
   }
-  if (!m->interim &&
-      cp_buf_appendf(m->out, "%sConnection: %s\r\n",
-                     m->chunk_out ? "Transfer-Encoding: chunked\r\n" : "",
-                     m->keepalive_out ? "keep-alive" : "close") != 0) {
+  if (status == 101) {
+    if (write_upgrade_fields(m) != 0) {
+      return -1;
+    }
+  } else if (!m->interim &&
+             cp_buf_appendf(m->out, "%sConnection: %s\r\n",
+                            m->chunk_out ? "Transfer-Encoding: chunked\r\n"
+                                         : "",
+                            m->keepalive_out ? "keep-alive" : "close") != 0) {
     return set_err(m, CP_ENOMEM, "output buffer limit reached");
   }
   if (out_append(m, "\r\n", 2)) {
@@ -512,7 +553,6 @@ static int on_message_complete(http_parser *p) {
     return 0; /* keep parsing: the final response follows */
   }
   m->keepalive_in = http_should_keep_alive(p) != 0;
-  m->is_upgrade = p->upgrade;
   m->msg_complete = 1;
   /* One exchange at a time: stop here so the next message waits until this
    * one has been answered. */
@@ -552,7 +592,7 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   memset(&m->target, 0, sizeof(m->target));
   m->head_complete = m->msg_complete = 0;
   m->keepalive_in = m->keepalive_out = 0;
-  m->chunk_out = m->interim = m->is_connect = m->is_upgrade = 0;
+  m->chunk_out = m->interim = m->is_connect = m->ws_upgrade = 0;
   m->method = m->status = 0;
   m->body_bytes = 0;
   m->content_length = UINT64_MAX;

@@ -85,7 +85,9 @@ struct cp_http_msg_s {
   unsigned chunk_out : 1;     /* body is re-encoded as chunked */
   unsigned interim : 1;       /* responses: last message was 1xx */
   unsigned is_connect : 1;
-  unsigned is_upgrade : 1;
+  unsigned ws_upgrade : 1; /* requests: a WebSocket handshake, passed
+                             on; responses: set by the owner when the
+                             request was one, so a 101 is relayed */
 
   uint64_t content_length; /* announced length, UINT64_MAX if none */
   uint64_t body_bytes;     /* decoded body bytes of this message */
