@@ -20,6 +20,7 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
   const unsigned char *alpn = NULL;
   unsigned alpn_len = 0;
   char alpn_str[32] = "";
+  char offered[CP_ALPN_MAX * 2];
   int i;
 
   memset(&h, 0, sizeof(h));
@@ -36,6 +37,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
   h.profile = cp_chain_profile_name(c->env->chain, c->served_profile);
   h.mirrored = c->mirrored;
   h.sni = t && t->sni[0] ? t->sni : NULL;
+  if (t != NULL && t->alpn_offered_len > 0) {
+    h.alpn_offered = cp_alpn_str(t->alpn_offered, t->alpn_offered_len, offered,
+                                 sizeof(offered));
+  }
   if (t != NULL && t->leaf != NULL) {
     cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
     h.served[h.nserved++] = sums[0];
@@ -184,6 +189,41 @@ static int mint_for_client(cp_conn_t *c) {
 }
 
 
+/* The protocol the upstream chose, as text ("" for none). */
+static const char *upstream_alpn(const cp_conn_t *c, char *out, size_t cap) {
+  const unsigned char *p = NULL;
+  unsigned n = 0;
+
+  out[0] = '\0';
+  if (c->upstream.tls != NULL) {
+    SSL_get0_alpn_selected(c->upstream.tls->ssl, &p, &n);
+  }
+  if (n > 0 && n < cap) {
+    memcpy(out, p, n);
+    out[n] = '\0';
+  }
+  return out;
+}
+
+
+/* What the client is answered in ALPN: the upstream's choice; for a
+ * blocked upstream http/1.1 when offered, as the 502 is HTTP/1.1. */
+static void choose_client_alpn(cp_conn_t *c) {
+  cp_tls_t *t = c->client.tls;
+  char up[16];
+
+  upstream_alpn(c, up, sizeof(up));
+  if (c->blocked) {
+    snprintf(up, sizeof(up), "%s",
+             cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "http/1.1", 8)
+                 ? "http/1.1"
+                 : "");
+  }
+  t->alpn_choice_len = (unsigned)strlen(up);
+  memcpy(t->alpn_choice, up, t->alpn_choice_len);
+}
+
+
 /* Upstream is settled (verified, failed, or blocked): go on with the
  * client. */
 static void upstream_settled(cp_conn_t *c) {
@@ -200,6 +240,7 @@ static void upstream_settled(cp_conn_t *c) {
     cp_conn_go_state(c, CP_CONN_FORWARD);
     return;
   }
+  choose_client_alpn(c);
   if (mint_for_client(c) != 0) {
     cp_conn_fail(c, CP_ETLS, "mint_failed");
     return;
@@ -214,7 +255,7 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why) {
 
   memset(&empty, 0, sizeof(empty));
   c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
-  cp_event_upstream_verify(c->env->events, &b, &empty, sent_sni(c), why);
+  cp_event_upstream_verify(c->env->events, &b, &empty, sent_sni(c), why, NULL);
   cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
   snprintf(c->block_msg, sizeof(c->block_msg),
            "TLS handshake with %s:%u failed: %s", c->target.host,
@@ -230,6 +271,7 @@ static void upstream_verified(cp_conn_t *c) {
   cp_event_base_t b = cp_conn_base(c);
   cp_tls_t *t = c->upstream.tls;
   cp_verify_result_t *r = c->verify;
+  char alpn[16];
 
   if (r == NULL) {
     r = c->verify = malloc(sizeof(*r));
@@ -240,7 +282,8 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
-  cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL);
+  cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
+                           upstream_alpn(c, alpn, sizeof(alpn)));
   if (r->ok) {
     c->env->stats->v[CP_STAT_VERIFY_OK]++;
     cp_conn_log(c, CP_LOG_INFO, "upstream verified: %s, %d certificate(s)%s%s",
@@ -305,6 +348,29 @@ void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
 }
 
 
+/* Upstream ALPN: the client's list, cut to what can be relayed; after
+ * the client handshake (a new upstream for a waiting request), the
+ * protocol the client speaks. */
+static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
+  const cp_tls_t *ct = c->client.tls;
+  unsigned char list[CP_ALPN_MAX];
+  size_t n = 0;
+
+  if (ct != NULL && c->client_tls_done && ct->alpn_choice_len > 0) {
+    list[0] = (unsigned char)ct->alpn_choice_len;
+    memcpy(list + 1, ct->alpn_choice, ct->alpn_choice_len);
+    n = 1 + ct->alpn_choice_len;
+  } else if (ct != NULL && !c->client_tls_done) {
+    n = cp_alpn_relayable(ct->alpn_offered, ct->alpn_offered_len, list,
+                          sizeof(list));
+  }
+  /* SSL_set_alpn_protos returns 0 on success; an empty list offers none. */
+  return SSL_set_alpn_protos(up->ssl, n ? list : NULL, (unsigned)n) == 0
+             ? 0
+             : CP_ETLS;
+}
+
+
 void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_tls_t *t = NULL;
   int rc;
@@ -316,6 +382,9 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   rc = cp_tls_new(&t, c->env->tls_client, 0);
   if (rc == 0) {
     rc = cp_tls_client_prepare(t, c->tls_name);
+  }
+  if (rc == 0) {
+    rc = offer_alpn(c, t);
   }
   if (rc != 0) {
     cp_tls_free(t);

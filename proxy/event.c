@@ -356,13 +356,14 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
 
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error) {
+                              const char *tls_error, const char *alpn) {
   json_t *o = event_new(ev, "upstream_verify", b);
 
   if (o == NULL) {
     return;
   }
   cp_verify_result_to_json(r, sni, tls_error, o);
+  json_object_set_new(o, "alpn", str_or_null(alpn && *alpn ? alpn : NULL));
   event_emit(ev, o);
 }
 
@@ -380,6 +381,7 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "profile", str_or_null(h->profile));
   json_object_set_new(o, "mirrored", json_boolean(h->mirrored));
   json_object_set_new(o, "sni", str_or_null(h->sni));
+  json_object_set_new(o, "alpn_offered", str_or_null(h->alpn_offered));
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
     json_array_append_new(arr, str_or_null(h->served[i]));

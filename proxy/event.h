@@ -75,10 +75,12 @@ struct cp_event_handshake_s {
   const char *sni;       /* NULL: none sent */
   const char *served[8]; /* sha256 of each certificate sent */
   int nserved;
-  const char *alert;   /* what the client sent when it refused */
-  const char *error;   /* library text when it failed */
-  const char *version; /* "TLSv1.3" */
-  const char *alpn;
+  const char *alert;        /* what the client sent when it refused */
+  const char *error;        /* library text when it failed */
+  const char *version;      /* "TLSv1.3" */
+  const char *alpn;         /* negotiated; NULL: none */
+  const char *alpn_offered; /* the client's list, "h2,http/1.1"; NULL:
+                               the client sent no ALPN */
 };
 
 /* path: file to append to, "-" for stdout, NULL for none. */
@@ -105,9 +107,10 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
  * `chainproxy verify --json`). */
 void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, json_t *o);
+/* alpn: the protocol the upstream chose ("" for none). */
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error);
+                              const char *tls_error, const char *alpn);
 void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
                                const cp_event_handshake_t *h);
 

@@ -11,6 +11,7 @@
 
 #include <openssl/ssl.h>
 
+#include "alpn.h"
 #include "verify.h"
 
 #define CP_TLS_WANT 0  /* needs more bytes from the peer */
@@ -28,12 +29,17 @@ struct cp_tls_s {
   unsigned hello_ready : 1; /* certificate chosen; resume */
   unsigned shut : 1;        /* close_notify sent */
   char sni[256];            /* server: the client's SNI, "" if none */
-  int alert_in;             /* last alert received, -1 if none */
-  X509 *leaf;               /* owned ref: served certificate */
-  EVP_PKEY *key;            /* borrowed: the minter's key */
-  STACK_OF(X509) *chain;    /* borrowed: the profile's chain */
-  cp_verify_rec_t verify;   /* client: what the verifier recorded */
-  char err[256];            /* last library error, drained from ERR */
+  unsigned char alpn_offered[CP_ALPN_MAX]; /* server: the client's ALPN */
+  size_t alpn_offered_len;                 /* 0: the client sent no ALPN */
+  unsigned char alpn_choice[16];           /* server: the answer (one name, no
+                                              length byte); empty: no ALPN */
+  unsigned alpn_choice_len;
+  int alert_in;           /* last alert received, -1 if none */
+  X509 *leaf;             /* owned ref: served certificate */
+  EVP_PKEY *key;          /* borrowed: the minter's key */
+  STACK_OF(X509) *chain;  /* borrowed: the profile's chain */
+  cp_verify_rec_t verify; /* client: what the verifier recorded */
+  char err[256];          /* last library error, drained from ERR */
 };
 
 int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server);

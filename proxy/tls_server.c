@@ -67,6 +67,16 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
       *alert = SSL_AD_DECODE_ERROR;
       return SSL_CLIENT_HELLO_ERROR;
     }
+    /* The client's ALPN list is offered upstream on its behalf, so the
+     * origin chooses as it would for the client directly. */
+    if (SSL_client_hello_get0_ext(
+            ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext,
+            &len) == 1 &&
+        cp_alpn_parse_ext(ext, len, t->alpn_offered, &t->alpn_offered_len) !=
+            0) {
+      *alert = SSL_AD_DECODE_ERROR;
+      return SSL_CLIENT_HELLO_ERROR;
+    }
     return SSL_CLIENT_HELLO_RETRY; /* the conn verifies upstream first */
   }
   if (SSL_use_cert_and_key(ssl, t->leaf, t->key, t->chain, 1) != 1) {
@@ -77,19 +87,26 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
 }
 
 
+/* The client gets the protocol the upstream chose (t->alpn_choice, set by
+ * the conn before the handshake resumes), or no ALPN when the upstream
+ * chose none: each side sees what it would see directly. */
 static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                    const unsigned char *in, unsigned int inlen, void *arg) {
-  static const unsigned char h1[] = "\x08http/1.1";
-  unsigned char *sel = NULL;
+  cp_tls_t *t = SSL_get_app_data(ssl);
+  size_t off = 0;
 
-  (void)ssl;
   (void)arg;
-  /* HTTP/2 is not relayed yet: pick http/1.1 when offered; clients that
-   * offered h2 and http/1.1 fall back. */
-  if (SSL_select_next_proto(&sel, outlen, h1, sizeof(h1) - 1, in, inlen) ==
-      OPENSSL_NPN_NEGOTIATED) {
-    *out = sel;
-    return SSL_TLSEXT_ERR_OK;
+  if (t == NULL || t->alpn_choice_len == 0) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  while (off < inlen && off + 1 + in[off] <= inlen) {
+    if (in[off] == t->alpn_choice_len &&
+        memcmp(in + off + 1, t->alpn_choice, t->alpn_choice_len) == 0) {
+      *out = in + off + 1;
+      *outlen = in[off];
+      return SSL_TLSEXT_ERR_OK;
+    }
+    off += 1 + in[off];
   }
   return SSL_TLSEXT_ERR_NOACK;
 }

@@ -179,6 +179,9 @@ def main():
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.cert, args.key)
+        # As most HTTP/1.1 servers do; chainproxy answers its clients with
+        # the origin's choice.
+        ctx.set_alpn_protocols(["http/1.1"])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("ready %d" % srv.server_address[1], flush=True)
     srv.serve_forever()
