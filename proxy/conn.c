@@ -13,7 +13,8 @@
 
 static const char *const state_names[CP_CONN_STATE_COUNT] = {
     "READ_REQUEST", "UPSTREAM_CONNECT", "CLIENT_HELLO", "UPSTREAM_TLS",
-    "CLIENT_TLS",   "TUNNEL",           "FORWARD",      "CLOSING",
+    "CLIENT_TLS",   "TUNNEL",           "FORWARD",      "H2",
+    "CLOSING",
 };
 
 static void on_leg_data(cp_leg_t *leg, const char *data, size_t len);
@@ -84,8 +85,13 @@ static void conn_free(cp_conn_t *c) {
   cp_event_close_t ev;
 
   /* Every connection gets exactly one connect and one close event, even
-   * one that never sent a parsable request. */
+   * one that never sent a parsable request; a protocol's last request
+   * events come before the close. */
   cp_conn_emit_connect(c, NULL, NULL);
+  if (c->proto_free != NULL) {
+    c->proto_free(c->proto);
+    c->proto = NULL;
+  }
   b = cp_conn_base(c);
   memset(&ev, 0, sizeof(ev));
   ev.reason = c->close_reason ? c->close_reason : "closed";
@@ -121,6 +127,7 @@ static void conn_free(cp_conn_t *c) {
   cp_http_msg_free(&c->resp);
   cp_buf_free(&c->out);
   cp_buf_free(&c->pending);
+  cp_buf_free(&c->early);
   cp_leg_free(&c->client);
   cp_leg_free(&c->upstream);
   free(c);
@@ -183,6 +190,8 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
       return cfg->head_timeout_ms;
     }
     return cfg->idle_timeout_ms;
+  case CP_CONN_H2:
+    return c->h2_streams > 0 ? cfg->body_idle_timeout_ms : cfg->idle_timeout_ms;
   case CP_CONN_FORWARD:
     if (c->req_done && !c->resp_started) {
       *from = c->t_req_done;
@@ -432,6 +441,8 @@ static void on_leg_drained(cp_leg_t *leg) {
   cp_conn_touch(c);
   if (c->state == CP_CONN_CLOSING) {
     conn_try_close(c);
+  } else if (ops(c)->on_drained != NULL) {
+    ops(c)->on_drained(c, leg);
   }
 }
 
@@ -492,6 +503,7 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   /* Parser output per feed: one read buffer, its chunk framing and a head. */
   cp_buf_init(&c->out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);
   cp_buf_init(&c->pending, CP_CONN_PENDING_MAX * 2);
+  cp_buf_init(&c->early, CP_CONN_PENDING_MAX);
   c->next = env->conns;
   if (env->conns != NULL) {
     env->conns->prev = c;

@@ -43,6 +43,7 @@ typedef enum cp_conn_state_e {
   CP_CONN_CLIENT_TLS,       /* finishing the client handshake */
   CP_CONN_TUNNEL,           /* blind byte relay after CONNECT */
   CP_CONN_FORWARD,          /* one HTTP exchange in flight */
+  CP_CONN_H2,               /* relaying HTTP/2 streams (conn_h2.c) */
   CP_CONN_CLOSING,          /* flushing, then closing every handle */
   CP_CONN_STATE_COUNT
 } cp_conn_state_e;
@@ -64,6 +65,7 @@ struct cp_conn_state_ops_s {
   void (*on_closed)(cp_conn_t *c, cp_leg_t *leg);    /* handle closed */
   void (*on_handshake)(cp_conn_t *c, cp_leg_t *leg); /* TLS bytes came */
   void (*on_timeout)(cp_conn_t *c, double secs);
+  void (*on_drained)(cp_conn_t *c, cp_leg_t *leg); /* a write queue emptied */
 };
 
 /* What every connection of one loop shares. Filled by the server, which
@@ -103,10 +105,14 @@ struct cp_conn_s {
   struct addrinfo *next_addr; /* borrowed: next address to try */
   int refs;                   /* open handles + resolver in flight */
   int last_connect_err;
-  cp_http_msg_t req;       /* client -> upstream */
-  cp_http_msg_t resp;      /* upstream -> client */
-  cp_buf_t out;            /* parser output, flushed after each feed */
-  cp_buf_t pending;        /* client bytes after the current request */
+  cp_http_msg_t req;  /* client -> upstream */
+  cp_http_msg_t resp; /* upstream -> client */
+  cp_buf_t out;       /* parser output, flushed after each feed */
+  cp_buf_t pending;   /* client bytes after the current request */
+  cp_buf_t early;     /* upstream bytes before the client handshake ended */
+  void *proto;        /* owned: the HTTP/2 relay, freed by proto_free */
+  void (*proto_free)(void *proto);
+  unsigned h2_streams;     /* HTTP/2 streams open (for the timer) */
   cp_http_target_t target; /* upstream host and port */
   char client_addr[80];
   uint64_t t_start;       /* loop time of accept, ms */

@@ -1,5 +1,6 @@
 #include "conn_states.h"
 
+#include "conn_h2.h"
 #include "conn_http.h"
 #include "conn_tls.h"
 #include "conn_tunnel.h"
@@ -50,6 +51,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
         {
             .action = "TLS handshake with client",
             .entry = cp_conn_tls_entry_client,
+            .on_data = cp_conn_tls_on_client_tls_data,
             .on_eof = cp_conn_tls_on_eof,
             .on_error = cp_conn_tls_on_error,
             .on_handshake = cp_conn_tls_on_handshake,
@@ -70,6 +72,16 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_eof = cp_conn_http_on_forward_eof,
             .on_error = cp_conn_http_on_error,
             .on_timeout = cp_conn_http_on_forward_timeout,
+        },
+    [CP_CONN_H2] =
+        {
+            .action = "relaying HTTP/2",
+            .entry = cp_conn_h2_entry,
+            .on_data = cp_conn_h2_on_data,
+            .on_eof = cp_conn_h2_on_eof,
+            .on_error = cp_conn_h2_on_error,
+            .on_drained = cp_conn_h2_on_drained,
+            .on_timeout = cp_conn_h2_on_timeout,
         },
 };
 

@@ -93,6 +93,13 @@ static void client_handshake_step(cp_conn_t *c) {
     c->client_tls_done = 1;
     emit_client_handshake(c, 1);
     cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
+    if (t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) {
+      cp_conn_go_state(c, CP_CONN_H2); /* both sides chose h2 */
+      return;
+    }
+    /* An HTTP/1.1 origin does not speak first; anything it sent during
+     * the client's handshake would be garbage for the relay. */
+    cp_buf_reset(&c->early);
     cp_conn_go_state(c, CP_CONN_READ_REQUEST);
   } else if (rc == CP_ETLS) {
     client_refused(c);
@@ -402,6 +409,16 @@ void cp_conn_tls_entry_client(cp_conn_t *c) {
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
   client_handshake_step(c);
+}
+
+
+void cp_conn_tls_on_client_tls_data(cp_conn_t *c, cp_leg_t *leg,
+                                    const char *data, size_t len) {
+  /* An HTTP/2 origin sends its SETTINGS right after its handshake, while
+   * the client's is still going: keep them for the relay. */
+  if (leg == &c->upstream && cp_buf_append(&c->early, data, len) != 0) {
+    cp_conn_fail(c, CP_ENOMEM, "upstream_overrun");
+  }
 }
 
 

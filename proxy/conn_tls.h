@@ -15,6 +15,9 @@ void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
 void cp_conn_tls_entry_upstream(cp_conn_t *c);
 void cp_conn_tls_entry_client(cp_conn_t *c);
 void cp_conn_tls_on_handshake(cp_conn_t *c, cp_leg_t *leg);
+/* CLIENT_TLS: upstream bytes are kept (c->early) for the relay. */
+void cp_conn_tls_on_client_tls_data(cp_conn_t *c, cp_leg_t *leg,
+                                    const char *data, size_t len);
 void cp_conn_tls_on_eof(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_tls_on_error(cp_conn_t *c, cp_leg_t *leg, int err);
 void cp_conn_tls_on_timeout(cp_conn_t *c, double secs);

@@ -251,7 +251,12 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "status",
                       r->status ? json_integer(r->status) : json_null());
   json_object_set_new(o, "http_version",
-                      json_string(r->http_minor ? "1.1" : "1.0"));
+                      json_string(r->http_version ? r->http_version
+                                  : r->http_minor ? "1.1"
+                                                  : "1.0"));
+  if (r->stream_id > 0) {
+    json_object_set_new(o, "stream_id", json_integer(r->stream_id));
+  }
   json_object_set_new(o, "bytes_from_client",
                       json_integer((json_int_t)r->bytes_from_client));
   json_object_set_new(o, "bytes_to_client",
