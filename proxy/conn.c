@@ -527,5 +527,7 @@ void cp_conn_shutdown(cp_conn_t *c) {
   if (c->state == CP_CONN_READ_REQUEST && c->req_bytes == 0 &&
       c->pending.len == 0) {
     cp_conn_finish(c, "shutdown");
+  } else if (c->state != CP_CONN_CLOSING && ops(c)->on_shutdown != NULL) {
+    ops(c)->on_shutdown(c);
   }
 }

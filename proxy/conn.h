@@ -66,6 +66,7 @@ struct cp_conn_state_ops_s {
   void (*on_handshake)(cp_conn_t *c, cp_leg_t *leg); /* TLS bytes came */
   void (*on_timeout)(cp_conn_t *c, double secs);
   void (*on_drained)(cp_conn_t *c, cp_leg_t *leg); /* a write queue emptied */
+  void (*on_shutdown)(cp_conn_t *c); /* the server is shutting down */
 };
 
 /* What every connection of one loop shares. Filled by the server, which
@@ -142,6 +143,8 @@ struct cp_conn_s {
   unsigned blocked : 1;           /* answer every request with block_* */
   unsigned mirrored : 1;          /* served profile mirrors the upstream */
   unsigned upgraded : 1;          /* switched protocols (WebSocket) */
+  unsigned want_h2 : 1;           /* the client started HTTP/2 without ALPN */
+  unsigned h2_refuse : 1;         /* ... and the origin does not speak it */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;     /* owned: last upstream verification */
   int served_profile;             /* index of the profile served */

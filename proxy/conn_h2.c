@@ -671,6 +671,28 @@ static void feed(cp_conn_t *c, cp_leg_t *leg, const char *data, size_t len) {
 }
 
 
+static void feed_client(cp_conn_t *c, const char *data, size_t len) {
+  feed(c, &c->client, data, len);
+}
+
+
+/* A client that started HTTP/2 without ALPN, to an origin that does not
+ * speak it: the answer is HTTP/2's own refusal (GOAWAY
+ * HTTP_1_1_REQUIRED, with the reason as debug data), which HTTP/2
+ * clients report; chainproxy does not translate to HTTP/1.1. */
+static void refuse(cp_conn_t *c, cp_h2_t *h) {
+  static const char why[] = "chainproxy: the origin does not speak HTTP/2 "
+                            "(it did not choose h2 in ALPN); use HTTP/1.1";
+
+  cp_conn_log(c, CP_LOG_WARN, "%s", why + strlen("chainproxy: "));
+  cp_conn_replay_pending(c, feed_client);
+  nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE, 0, NGHTTP2_HTTP_1_1_REQUIRED,
+                        (const uint8_t *)why, sizeof(why) - 1);
+  flush(h->cs, &c->client);
+  cp_conn_finish(c, "h2_not_supported_upstream");
+}
+
+
 void cp_conn_h2_entry(cp_conn_t *c) {
   cp_h2_t *h = calloc(1, sizeof(*h));
 
@@ -685,6 +707,10 @@ void cp_conn_h2_entry(cp_conn_t *c) {
   c->proto_free = h2_free;
   cp_leg_want_read(&c->client, 1);
   cp_leg_want_read(&c->upstream, 1);
+  if (c->h2_refuse) {
+    refuse(c, h);
+    return;
+  }
   /* The origin's SETTINGS may have come with its handshake. */
   if (c->early.len > 0) {
     cp_buf_t tmp = c->early;
@@ -693,6 +719,20 @@ void cp_conn_h2_entry(cp_conn_t *c) {
     feed(c, &c->upstream, tmp.data, tmp.len);
     cp_buf_free(&tmp);
   }
+  /* A prior-knowledge client's preface, read before the origin said h2. */
+  cp_conn_replay_pending(c, feed_client);
+  pump(c);
+}
+
+
+void cp_conn_h2_on_shutdown(cp_conn_t *c) {
+  cp_h2_t *h = relay(c);
+
+  /* Graceful: no new stream, the open ones finish (within --grace);
+   * the session ends once they have. */
+  nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(h->cs),
+                        NGHTTP2_NO_ERROR, NULL, 0);
   pump(c);
 }
 

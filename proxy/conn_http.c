@@ -235,10 +235,31 @@ static void request_error(cp_conn_t *c, int rc) {
 }
 
 
+/* "PRI * HTTP/2.0": an HTTP/2 client that did not ask in ALPN (prior
+ * knowledge). The origin is asked for h2 on a new connection; the relay
+ * or a clear refusal follows (conn_tls, conn_h2). */
+static int prior_knowledge(cp_conn_t *c, const char *data, size_t len) {
+  if (!c->intercept || !c->client_tls_done || c->requests > 0 ||
+      c->req_bytes > 0 || len < 3 || memcmp(data, "PRI", 3) != 0) {
+    return 0;
+  }
+  cp_conn_log(c, CP_LOG_INFO,
+              "client speaks HTTP/2 without ALPN; asking "
+              "the origin for h2");
+  c->want_h2 = 1;
+  cp_conn_stash(c, data, len);
+  cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+  return 1;
+}
+
+
 static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
 
+  if (prior_knowledge(c, data, len)) {
+    return;
+  }
   if (c->req_bytes == 0 && len > 0) {
     c->t_head_start = cp_conn_now(c); /* the head deadline starts */
   }

@@ -82,6 +82,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_error = cp_conn_h2_on_error,
             .on_drained = cp_conn_h2_on_drained,
             .on_timeout = cp_conn_h2_on_timeout,
+            .on_shutdown = cp_conn_h2_on_shutdown,
         },
 };
 

@@ -238,6 +238,16 @@ static void upstream_settled(cp_conn_t *c) {
     cp_leg_close(&c->upstream);
     c->upstream_ok = 0;
   }
+  if (c->client_tls_done && c->want_h2) {
+    char up[16];
+
+    /* HTTP/2 by prior knowledge: relayed if the origin chose h2, else
+     * refused in HTTP/2's own words (conn_h2). */
+    c->h2_refuse =
+        c->blocked || strcmp(upstream_alpn(c, up, sizeof(up)), "h2") != 0;
+    cp_conn_go_state(c, CP_CONN_H2);
+    return;
+  }
   if (c->client_tls_done) {
     /* A reconnect for a request that is waiting. */
     if (c->blocked) {
@@ -363,7 +373,10 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
   unsigned char list[CP_ALPN_MAX];
   size_t n = 0;
 
-  if (ct != NULL && c->client_tls_done && ct->alpn_choice_len > 0) {
+  if (c->want_h2) {
+    memcpy(list, "\x02h2", 3);
+    n = 3;
+  } else if (ct != NULL && c->client_tls_done && ct->alpn_choice_len > 0) {
     list[0] = (unsigned char)ct->alpn_choice_len;
     memcpy(list + 1, ct->alpn_choice, ct->alpn_choice_len);
     n = 1 + ct->alpn_choice_len;

@@ -4,6 +4,7 @@
 //   POST /echo           the SHA-256 and length of the request body
 //   GET  /bytes/N        N bytes
 //   GET  /trailers       a body, then trailers (grpc-status: 0)
+//   GET  /slow           "slow", after 1.5 s
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -31,6 +32,12 @@ server.on('stream', (stream, headers) => {
     const n = parseInt(path.slice(7), 10);
     stream.respond({':status': 200, 'content-length': String(n)});
     stream.end(Buffer.alloc(n, 'x'));
+  } else if (path.startsWith('/slow')) {
+    console.log('got /slow');
+    setTimeout(() => {
+      stream.respond({':status': 200});
+      stream.end('slow\n');
+    }, 1500);
   } else if (path === '/trailers') {
     stream.respond({':status': 200}, {waitForTrailers: true});
     stream.on('wantTrailers', () => stream.sendTrailers({'grpc-status': '0'}));

@@ -89,6 +89,28 @@ wait_for "the h2 origin" grep -q '^ready ' "$out"
 NODE_H2=$(awk '/^ready /{print $2}' "$out")
 node "$CP_IT/clients/h2_client.js" "$PROXY_PORT" localhost "$NODE_H2" \
   "$ROOT" || fail "Node http2 through the proxy"
+say "SIGTERM: an open h2 stream finishes, then the proxy exits"
+"${C[@]}" -o "$WORK/slow.out" "https://localhost:$NODE_H2/slow" &
+slow=$!
+wait_for "the slow stream at the origin" grep -q "got /slow" "$out"
+kill -TERM "$PROXY_PID"
+wait "$slow" || fail "the in-flight h2 stream failed"
+assert_eq "$(cat "$WORK/slow.out")" "slow" "in-flight h2 response"
+wait "$PROXY_PID"
+assert_eq "$?" 0 "proxy exit status after SIGTERM"
+expect_event '.event == "request" and .path == "/slow" and .status == 200 and
+  .http_version == "2" and .outcome == "ok"'
+check_connect_close_pairs
+EVENTS_FILE=$WORK/after-restart.jsonl start_proxy --upstream-ca "$ORIGIN_CA"
+C=(curl -sS --http2 --cacert "$ROOT" -x "$PROXY_URL")
+
+say "HTTP/2 by prior knowledge (no ALPN)"
+out=$(python3 "$CP_IT/clients/h2_prior.py" "$PROXY_PORT" localhost "$H2" "$ROOT")
+assert_eq "$out" "status 200 body hello from nginx" "prior knowledge to nginx"
+out=$(python3 "$CP_IT/clients/h2_prior.py" "$PROXY_PORT" localhost \
+  "$ORIGIN_PORT" "$ROOT")
+assert_contains "$out" "goaway 13 chainproxy: the origin does not speak HTTP/2" \
+  "prior knowledge to an HTTP/1.1 origin: GOAWAY HTTP_1_1_REQUIRED"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
