@@ -47,6 +47,7 @@ struct h2_stream_s {
   unsigned c_closed : 1;         /* closed on the client session */
   unsigned u_closed : 1;         /* closed (or never opened) upstream */
   unsigned reset : 1;            /* ended by a reset on either side */
+  const char *outcome;           /* static; NULL: ok or reset */
 };
 
 struct cp_h2_s {
@@ -150,7 +151,7 @@ static void emit_request(h2_stream_t *s) {
   r.bytes_to_client = s->bytes_down;
   r.ttfb_ms = s->t_first ? s->t_first - s->t_start : 0;
   r.total_ms = now - s->t_start;
-  r.outcome = s->reset ? "reset" : "ok";
+  r.outcome = s->outcome ? s->outcome : s->reset ? "reset" : "ok";
   r.scheme = "https";
   c->env->stats->v[CP_STAT_REQUESTS]++;
   c->requests++;
@@ -331,6 +332,35 @@ static void submit_upstream(cp_conn_t *c, h2_stream_t *s) {
 }
 
 
+/* The upstream failed verification (block mode) or its handshake: each
+ * stream gets the same 502 and explanation an HTTP/1.1 client gets. */
+static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
+  cp_h2_t *h = relay(c);
+  static const char ctype[] = "text/plain; charset=utf-8";
+  nghttp2_nv nv[3];
+  nghttp2_data_provider prd;
+
+  cp_buf_reset(&s->down);
+  s->down.limit = 1 << 20; /* the explanation can be long */
+  cp_buf_appendf(&s->down, "chainproxy: %s\n%s", c->block_msg,
+                 c->block_detail ? c->block_detail : "");
+  s->status = 502;
+  s->outcome = c->block_code;
+  s->u_closed = 1; /* no upstream stream */
+  s->down_eof = 1;
+  s->resp_sent = 1;
+  s->t_first = cp_conn_now(c);
+  nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)"502", 7, 3, 0};
+  nv[1] = (nghttp2_nv){(uint8_t *)"content-type", (uint8_t *)ctype, 12,
+                       sizeof(ctype) - 1, 0};
+  nv[2] = (nghttp2_nv){(uint8_t *)"x-chainproxy-error",
+                       (uint8_t *)c->block_code, 18, strlen(c->block_code), 0};
+  prd.source.ptr = s;
+  prd.read_callback = down_read;
+  nghttp2_submit_response(h->cs, s->cid, nv, 3, &prd);
+}
+
+
 static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
   cp_conn_t *c = ud;
   cp_h2_t *h = relay(c);
@@ -341,7 +371,10 @@ static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
     return 0;
   }
   if (fr->hd.type == NGHTTP2_HEADERS && s->uid < 0 &&
-      fr->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      fr->headers.cat == NGHTTP2_HCAT_REQUEST && c->blocked) {
+    answer_blocked(c, s);
+  } else if (fr->hd.type == NGHTTP2_HEADERS && s->uid < 0 &&
+             fr->headers.cat == NGHTTP2_HCAT_REQUEST) {
     s->up_eof = end;
     submit_upstream(c, s);
   } else if ((fr->hd.type == NGHTTP2_DATA || fr->hd.type == NGHTTP2_HEADERS) &&
@@ -710,6 +743,11 @@ void cp_conn_h2_entry(cp_conn_t *c) {
   if (c->h2_refuse) {
     refuse(c, h);
     return;
+  }
+  if (c->blocked) {
+    /* No origin to talk to: every stream is answered 502 here. */
+    nghttp2_session_del(h->us);
+    h->us = NULL;
   }
   /* The origin's SETTINGS may have come with its handshake. */
   if (c->early.len > 0) {

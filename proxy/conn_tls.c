@@ -214,17 +214,20 @@ static const char *upstream_alpn(const cp_conn_t *c, char *out, size_t cap) {
 
 
 /* What the client is answered in ALPN: the upstream's choice; for a
- * blocked upstream http/1.1 when offered, as the 502 is HTTP/1.1. */
+ * blocked upstream, what the 502 can be spoken in. */
 static void choose_client_alpn(cp_conn_t *c) {
   cp_tls_t *t = c->client.tls;
   char up[16];
 
   upstream_alpn(c, up, sizeof(up));
   if (c->blocked) {
+    /* The 502 speaks the client's protocol: HTTP/1.1 when offered, else
+     * h2 (conn_h2 answers every stream). */
     snprintf(up, sizeof(up), "%s",
              cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "http/1.1", 8)
                  ? "http/1.1"
-                 : "");
+             : cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "h2", 2) ? "h2"
+                                                                          : "");
   }
   t->alpn_choice_len = (unsigned)strlen(up);
   memcpy(t->alpn_choice, up, t->alpn_choice_len);

@@ -115,6 +115,18 @@ stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
 
+say "a blocked upstream answers an h2-only client in HTTP/2"
+EVENTS_FILE=$WORK/blocked.jsonl start_proxy  # the system store: origin CA unknown
+out=$(node "$CP_IT/clients/h2_get.js" "$PROXY_PORT" localhost "$NODE_H2" /hello "$ROOT")
+assert_contains "$out" "502 upstream_verify_failed" "h2 502 with the error code"
+assert_contains "$out" "cause:  incomplete_chain" "h2 502 body explains the chain"
+out=$(curl -sS -i --http2 --cacert "$ROOT" -x "$PROXY_URL" "https://localhost:$NODE_H2/hello")
+assert_contains "$out" "HTTP/1.1 502" "curl (h2 and http/1.1 offered) gets HTTP/1.1"
+expect_event '.event == "request" and .http_version == "2" and .status == 502
+  and .outcome == "upstream_verify_failed"'
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+
 say "the legacy chain over h2"
 EVENTS_FILE=$WORK/legacy.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
   --chain legacy
