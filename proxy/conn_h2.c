@@ -6,6 +6,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "err.h"
+#include "h2_head.h"
 #include "host.h"
 
 #define MAX_STREAMS 100            /* SETTINGS_MAX_CONCURRENT_STREAMS */
@@ -15,26 +16,16 @@
  * to flow control never finds it full. */
 #define STREAM_BUF (STREAM_WINDOW + 16384)
 
-typedef struct h2_head_s h2_head_t;
 typedef struct h2_stream_s h2_stream_t;
 typedef struct cp_h2_s cp_h2_t;
-
-/* One header block: names and values in one buffer. */
-struct h2_head_s {
-  cp_buf_t b;
-  struct {
-    uint32_t no, nl, vo, vl;
-  } f[CP_HTTP_MAX_FIELDS];
-  int n;
-};
 
 struct h2_stream_s {
   cp_conn_t *c;             /* borrowed */
   h2_stream_t *prev, *next; /* links in cp_h2_t.streams */
   int32_t cid;              /* stream id with the client */
   int32_t uid;              /* with the upstream; -1 before submission */
-  h2_head_t req;            /* request head as the client sent it */
-  h2_head_t resp;           /* response head, then its trailers */
+  cp_h2_head_t req;         /* request head as the client sent it */
+  cp_h2_head_t resp;        /* response head, then its trailers */
   cp_buf_t up;              /* request body bytes not yet sent up */
   cp_buf_t down;            /* response body bytes not yet sent down */
   int status;
@@ -59,71 +50,6 @@ struct cp_h2_s {
 };
 
 
-static void head_init(h2_head_t *h, size_t limit) {
-  cp_buf_init(&h->b, limit);
-  h->n = 0;
-}
-
-
-static int head_add(h2_head_t *h, const uint8_t *name, size_t nl,
-                    const uint8_t *value, size_t vl) {
-  if (h->n == CP_HTTP_MAX_FIELDS) {
-    return CP_EHDRSIZE;
-  }
-  h->f[h->n].no = (uint32_t)h->b.len;
-  h->f[h->n].nl = (uint32_t)nl;
-  h->f[h->n].vo = (uint32_t)(h->b.len + nl);
-  h->f[h->n].vl = (uint32_t)vl;
-  if (cp_buf_append(&h->b, name, nl) != 0 ||
-      cp_buf_append(&h->b, value, vl) != 0) {
-    return CP_EHDRSIZE;
-  }
-  h->n++;
-  return 0;
-}
-
-
-/* The block as nghttp2_nv (pointing into h), plus "via" when asked. */
-static size_t head_nv(const h2_head_t *h, nghttp2_nv *nv, int via) {
-  static const char via_name[] = "via", via_value[] = "2 chainproxy";
-  int i;
-
-  for (i = 0; i < h->n; i++) {
-    nv[i].name = (uint8_t *)h->b.data + h->f[i].no;
-    nv[i].namelen = h->f[i].nl;
-    nv[i].value = (uint8_t *)h->b.data + h->f[i].vo;
-    nv[i].valuelen = h->f[i].vl;
-    nv[i].flags = NGHTTP2_NV_FLAG_NONE;
-  }
-  if (via) {
-    nv[i].name = (uint8_t *)via_name;
-    nv[i].namelen = sizeof(via_name) - 1;
-    nv[i].value = (uint8_t *)via_value;
-    nv[i].valuelen = sizeof(via_value) - 1;
-    nv[i].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
-    i++;
-  }
-  return (size_t)i;
-}
-
-
-/* The value of a field of h (e.g. ":path"), NUL-terminated into out. */
-static const char *head_get(const h2_head_t *h, const char *name, char *out,
-                            size_t cap) {
-  int i;
-
-  out[0] = '\0';
-  for (i = 0; i < h->n; i++) {
-    if (h->f[i].nl == strlen(name) &&
-        memcmp(h->b.data + h->f[i].no, name, h->f[i].nl) == 0) {
-      snprintf(out, cap, "%.*s", (int)h->f[i].vl, h->b.data + h->f[i].vo);
-      break;
-    }
-  }
-  return out;
-}
-
-
 static cp_h2_t *relay(const cp_conn_t *c) {
   return c->proto;
 }
@@ -136,9 +62,9 @@ static void emit_request(h2_stream_t *s) {
   char method[32], authority[CP_HOSTPORT_MAX], path[2048], url[2400];
   uint64_t now = cp_conn_now(c);
 
-  head_get(&s->req, ":method", method, sizeof(method));
-  head_get(&s->req, ":authority", authority, sizeof(authority));
-  head_get(&s->req, ":path", path, sizeof(path));
+  cp_h2_head_get(&s->req, ":method", method, sizeof(method));
+  cp_h2_head_get(&s->req, ":authority", authority, sizeof(authority));
+  cp_h2_head_get(&s->req, ":path", path, sizeof(path));
   snprintf(url, sizeof(url), "https://%s%s", authority, path);
   memset(&r, 0, sizeof(r));
   r.method = method;
@@ -249,7 +175,7 @@ static ssize_t down_read(nghttp2_session *cs, int32_t id, uint8_t *buf,
     if (s->trailers) {
       /* gRPC's grpc-status travels here. */
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      nghttp2_submit_trailer(cs, id, nv, head_nv(&s->resp, nv, 0));
+      nghttp2_submit_trailer(cs, id, nv, cp_h2_head_nv(&s->resp, nv, 0));
     }
   } else if (n == 0) {
     return NGHTTP2_ERR_DEFERRED;
@@ -281,8 +207,8 @@ static int on_c_begin_headers(nghttp2_session *cs, const nghttp2_frame *fr,
   s->cid = fr->hd.stream_id;
   s->uid = -1;
   s->t_start = cp_conn_now(c);
-  head_init(&s->req, c->env->cfg->max_header_bytes);
-  head_init(&s->resp, c->env->cfg->max_header_bytes);
+  cp_h2_head_init(&s->req, c->env->cfg->max_header_bytes);
+  cp_h2_head_init(&s->resp, c->env->cfg->max_header_bytes);
   cp_buf_init(&s->up, STREAM_BUF);
   cp_buf_init(&s->down, STREAM_BUF);
   s->next = h->streams;
@@ -307,7 +233,7 @@ static int on_c_header(nghttp2_session *cs, const nghttp2_frame *fr,
   if (s == NULL || fr->headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0; /* request trailers are not relayed */
   }
-  if (head_add(&s->req, name, nl, value, vl) != 0) {
+  if (cp_h2_head_add(&s->req, name, nl, value, vl) != 0) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
   }
   return 0;
@@ -321,8 +247,9 @@ static void submit_upstream(cp_conn_t *c, h2_stream_t *s) {
 
   prd.source.ptr = s;
   prd.read_callback = up_read;
-  s->uid = nghttp2_submit_request(h->us, NULL, nv, head_nv(&s->req, nv, 1),
-                                  s->up_eof ? NULL : &prd, s);
+  s->uid =
+      nghttp2_submit_request(h->us, NULL, nv, cp_h2_head_nv(&s->req, nv, 1),
+                             s->up_eof ? NULL : &prd, s);
   if (s->uid < 0) {
     s->u_closed = 1;
     s->reset = 1;
@@ -447,7 +374,7 @@ static int on_u_header(nghttp2_session *us, const nghttp2_frame *fr,
   if (s == NULL || fr->hd.type != NGHTTP2_HEADERS) {
     return 0;
   }
-  if (head_add(&s->resp, name, nl, value, vl) != 0) {
+  if (cp_h2_head_add(&s->resp, name, nl, value, vl) != 0) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
   }
   return 0;
@@ -460,7 +387,7 @@ static void submit_response(cp_conn_t *c, h2_stream_t *s, int end) {
   nghttp2_data_provider prd;
   char st[8];
 
-  head_get(&s->resp, ":status", st, sizeof(st));
+  cp_h2_head_get(&s->resp, ":status", st, sizeof(st));
   s->status = atoi(st);
   if (s->status >= 100 && s->status < 200) {
     s->resp.n = 0; /* an interim response: wait for the final one */
@@ -473,7 +400,7 @@ static void submit_response(cp_conn_t *c, h2_stream_t *s, int end) {
   prd.source.ptr = s;
   prd.read_callback = down_read;
   if (!s->c_closed) {
-    nghttp2_submit_response(h->cs, s->cid, nv, head_nv(&s->resp, nv, 1),
+    nghttp2_submit_response(h->cs, s->cid, nv, cp_h2_head_nv(&s->resp, nv, 1),
                             end ? NULL : &prd);
   }
   s->resp.n = 0; /* the block now collects trailers */
@@ -640,14 +567,22 @@ static int flush(nghttp2_session *s, cp_leg_t *leg) {
 
 /* Sends what both sessions have, and ends the conn once the client
  * session has nothing left to do. */
+static void upstream_lost(cp_conn_t *c, const char *why);
+
+
 static void pump(cp_conn_t *c) {
   cp_h2_t *h = relay(c);
 
   if (c->state != CP_CONN_H2) {
     return;
   }
-  if (flush(h->us, &c->upstream) != 0 && !h->upstream_gone) {
-    h->upstream_gone = 1;
+  /* A write error, or a session the origin ended (GOAWAY) with nothing
+   * left to do: no new stream can be served. */
+  if (h->us != NULL && !h->upstream_gone &&
+      (flush(h->us, &c->upstream) != 0 ||
+       (!nghttp2_session_want_read(h->us) &&
+        !nghttp2_session_want_write(h->us)))) {
+    upstream_lost(c, "the upstream ended the session");
   }
   if (flush(h->cs, &c->client) != 0) {
     cp_conn_abort(c, "client_write_failed");
@@ -662,8 +597,9 @@ static void pump(cp_conn_t *c) {
 }
 
 
-/* The origin's side is gone: every stream still open is reset, and the
- * client is told with GOAWAY that no new stream will be served. */
+/* The origin's side is gone: every stream without its whole response is
+ * reset, and the client is told with GOAWAY that no new stream will be
+ * served; streams whose response is complete finish sending it. */
 static void upstream_lost(cp_conn_t *c, const char *why) {
   cp_h2_t *h = relay(c);
   h2_stream_t *s;
@@ -683,7 +619,9 @@ static void upstream_lost(cp_conn_t *c, const char *why) {
       }
     }
   }
-  nghttp2_session_terminate_session(h->cs, NGHTTP2_NO_ERROR);
+  nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(h->cs),
+                        NGHTTP2_NO_ERROR, NULL, 0);
 }
 
 
