@@ -5,6 +5,8 @@
 
 #include "err.h"
 #include "host.h"
+#include "hs_diag.h"
+#include "tls_client.h"
 
 
 static void emit_request(cp_conn_t *c, int status, const char *outcome) {
@@ -462,11 +464,38 @@ void cp_conn_http_on_forward_eof(cp_conn_t *c, cp_leg_t *leg) {
 }
 
 
+/* The upstream refused with a TLS alert once the request was on its way
+ * (over TLS 1.3 a server that wants a client certificate does so after
+ * the handshake): answered with the handshake's cause and hint. */
+static void refused_by_alert(cp_conn_t *c) {
+  cp_hs_facts_t f;
+  cp_hs_result_t hs;
+  char cas[512], msg[700];
+  cp_buf_t detail;
+
+  cp_tls_client_facts(c->upstream.tls, &f, cas, sizeof(cas));
+  cp_hs_classify(&f, &hs);
+  snprintf(msg, sizeof(msg), "TLS with %s:%u failed: %s [%s]", c->target.host,
+           c->target.port, c->upstream.tls->err, hs.name);
+  cp_buf_init(&detail, 4096);
+  cp_buf_appendf(&detail, "\ncause:  %s\nhint:   %s\n", hs.name, hs.hint);
+  cp_buf_append(&detail, "", 1);
+  cp_conn_respond(c, 502, "upstream_tls_failed", msg,
+                  detail.data ? detail.data : "");
+  cp_buf_free(&detail);
+}
+
+
 void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
   int is_client = leg == &c->client;
 
   if (!is_client && c->state == CP_CONN_READ_REQUEST) {
     drop_idle_upstream(c);
+    return;
+  }
+  if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started &&
+      c->upstream.tls != NULL && c->upstream.tls->alert_in >= 0) {
+    refused_by_alert(c);
     return;
   }
   if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started) {

@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "err.h"
 #include "host.h"
+#include "hs_diag.h"
 #include "tls_client.h"
 
 
@@ -269,21 +270,93 @@ static void upstream_settled(cp_conn_t *c) {
 }
 
 
-static void upstream_tls_failed(cp_conn_t *c, const char *why) {
-  cp_event_base_t b = cp_conn_base(c);
-  cp_verify_result_t empty;
+/* Why a TLS session with the upstream failed (hs_diag.c), from what the
+ * TLS layer saw; sets the block answer every request gets. */
+static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
+                                 int closed, cp_hs_result_t *hs,
+                                 cp_hs_facts_t *f, char *cas, size_t cap) {
+  char offered[CP_ALPN_MAX * 2] = "";
+  unsigned char list[CP_ALPN_MAX];
+  cp_buf_t detail;
+  size_t n;
 
-  memset(&empty, 0, sizeof(empty));
-  c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
-  cp_event_upstream_verify(c->env->events, &b, &empty, sent_sni(c), why, NULL);
-  cp_conn_log(c, CP_LOG_WARN, "TLS handshake with upstream failed: %s", why);
+  memset(f, 0, sizeof(*f));
+  f->alert_in = -1;
+  cas[0] = '\0';
+  if (c->upstream.tls != NULL) {
+    cp_tls_client_facts(c->upstream.tls, f, cas, cap);
+  }
+  if (c->client.tls != NULL) {
+    n = cp_alpn_relayable(c->client.tls->alpn_offered,
+                          c->client.tls->alpn_offered_len, list, sizeof(list));
+    cp_alpn_str(list, n, offered, sizeof(offered));
+  }
+  f->offered = offered;
+  f->timed_out = timed_out;
+  f->closed = closed;
+  f->min_version = "TLSv1.2";
+  cp_hs_classify(f, hs);
+  f->offered = NULL; /* points at this frame */
+  cp_conn_log(c, CP_LOG_WARN, "TLS with upstream failed: %s [%s]", why,
+              hs->name);
   snprintf(c->block_msg, sizeof(c->block_msg),
-           "TLS handshake with %s:%u failed: %s", c->target.host,
-           c->target.port, why);
+           "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
+           c->target.port, why, hs->name);
   free(c->block_detail);
   c->block_detail = NULL;
+  cp_buf_init(&detail, 4096);
+  if (cp_buf_appendf(&detail, "\ncause:  %s\nhint:   %s\n", hs->name,
+                     hs->hint) == 0 &&
+      cp_buf_append(&detail, "", 1) == 0) {
+    c->block_detail = detail.data; /* takes over the bytes */
+  } else {
+    cp_buf_free(&detail);
+  }
   set_blocked(c, "upstream_tls_failed");
+}
+
+
+/* The handshake failed before there was a chain to judge. */
+static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
+                                int closed) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_verify_result_t *r = calloc(1, sizeof(*r));
+  cp_hs_facts_t f;
+  cp_hs_result_t hs;
+  char cas[512];
+
+  describe_tls_failure(c, why, timed_out, closed, &hs, &f, cas, sizeof(cas));
+  c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
+  if (r != NULL) {
+    r->cause = hs.name;
+    snprintf(r->hint, sizeof(r->hint), "%s", hs.hint);
+    r->client_cert_requested = f.cert_requested;
+    snprintf(r->ca_names, sizeof(r->ca_names), "%s", cas);
+    cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL);
+  }
+  free(r);
   upstream_settled(c);
+}
+
+
+/* Over TLS 1.3 a server that wants a client certificate completes the
+ * client's side of the handshake and refuses afterwards (alert
+ * certificate_required) while the client's own handshake may still run:
+ * it finishes, and every request gets the explanation. */
+static void upstream_refused_late(cp_conn_t *c, int closed) {
+  cp_event_base_t b = cp_conn_base(c);
+  const char *why = c->upstream.tls && c->upstream.tls->err[0]
+                        ? c->upstream.tls->err
+                        : "the upstream closed the connection";
+  cp_hs_facts_t f;
+  cp_hs_result_t hs;
+  char cas[512];
+
+  describe_tls_failure(c, why, 0, closed, &hs, &f, cas, sizeof(cas));
+  c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
+  cp_event_error(c->env->events, &b, c->block_code, c->block_msg, c->action, 0);
+  cp_leg_close(&c->upstream);
+  c->upstream_ok = 0;
 }
 
 
@@ -301,6 +374,14 @@ static void upstream_verified(cp_conn_t *c) {
     }
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  if (t->cert_requested) {
+    cp_hs_facts_t f;
+
+    /* Verified, but the server wants a client certificate: worth
+     * knowing when it refuses later (TLS 1.3). */
+    cp_tls_client_facts(t, &f, r->ca_names, sizeof(r->ca_names));
+    r->client_cert_requested = 1;
+  }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
@@ -348,7 +429,7 @@ static void upstream_handshake_step(cp_conn_t *c) {
   if (rc == CP_TLS_DONE) {
     upstream_verified(c);
   } else if (rc == CP_ETLS) {
-    upstream_tls_failed(c, c->upstream.tls->err);
+    upstream_tls_failed(c, c->upstream.tls->err, 0, 0);
   }
 }
 
@@ -452,12 +533,18 @@ void cp_conn_tls_on_eof(cp_conn_t *c, cp_leg_t *leg) {
   int is_client = leg == &c->client;
 
   if (!is_client && c->state == CP_CONN_UPSTREAM_TLS) {
-    upstream_tls_failed(c, "the upstream closed the connection during the "
-                           "TLS handshake");
+    upstream_tls_failed(c,
+                        "the upstream closed the connection during the "
+                        "TLS handshake",
+                        0, 1);
     return;
   }
   if (is_client && c->state == CP_CONN_CLIENT_TLS) {
     client_refused(c);
+    return;
+  }
+  if (!is_client && c->state == CP_CONN_CLIENT_TLS) {
+    upstream_refused_late(c, !leg->failed);
     return;
   }
   cp_conn_abort(c, "client_closed");
@@ -475,7 +562,7 @@ void cp_conn_tls_on_timeout(cp_conn_t *c, double secs) {
     char why[128];
 
     snprintf(why, sizeof(why), "no handshake progress within %.1f s", secs);
-    upstream_tls_failed(c, why);
+    upstream_tls_failed(c, why, 1, 0);
     return;
   }
   cp_conn_log(c, CP_LOG_INFO, "client TLS handshake timed out");

@@ -301,7 +301,14 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
   json_object_set_new(o, "ok", json_boolean(r->ok && tls_error == NULL));
   json_object_set_new(o, "sni", str_or_null(sni));
   if (tls_error != NULL) {
+    /* The handshake failed: its cause (hs_diag.c), not a chain's. */
     json_object_set_new(o, "tls_error", str_or_null(tls_error));
+    json_object_set_new(o, "cause", str_or_null(r->cause));
+    json_object_set_new(o, "hint", str_or_null(r->cause ? r->hint : NULL));
+  }
+  if (r->client_cert_requested) {
+    json_object_set_new(o, "client_cert_requested", json_true());
+    json_object_set_new(o, "client_cert_cas", str_or_null(r->ca_names));
   }
   if (!r->ok && tls_error == NULL) {
     json_object_set_new(o, "error_depth", json_integer(r->error_depth));

@@ -57,6 +57,42 @@ SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen) {
 }
 
 
+void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
+                         size_t cap) {
+  STACK_OF(X509_NAME) *cas = SSL_get_client_CA_list(t->ssl);
+  size_t used = 0;
+  int i;
+
+  memset(f, 0, sizeof(*f));
+  f->alert_in = t->alert_in;
+  f->err_lib = t->err_lib;
+  f->err_reason = t->err_reason;
+  f->first = t->first;
+  f->nfirst = t->nfirst;
+  f->cert_requested = t->cert_requested;
+  ca_names[0] = '\0';
+  for (i = 0; cas != NULL && i < sk_X509_NAME_num(cas) && used + 4 < cap; i++) {
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long n;
+
+    if (b == NULL) {
+      break;
+    }
+    X509_NAME_print_ex(b, sk_X509_NAME_value(cas, i), 0,
+                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    n = BIO_get_mem_data(b, &data);
+    used += (size_t)snprintf(ca_names + used, cap - used, "%s%.*s",
+                             used ? "; " : "", (int)n, data);
+    BIO_free(b);
+  }
+  if (used >= cap) {
+    ca_names[cap - 1] = '\0';
+  }
+  f->ca_names = ca_names;
+}
+
+
 int cp_tls_client_prepare(cp_tls_t *t, const char *name) {
   if (cp_host_is_ip(name)) {
     /* RFC 6066 forbids IP literals in SNI; check the IP SAN instead. */

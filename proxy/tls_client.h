@@ -8,11 +8,17 @@
 
 #include <openssl/ssl.h>
 
+#include "hs_diag.h"
 #include "tls_io.h"
 
 /* ca_file NULL: the system default store. err gets a one-line reason. */
 SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen);
 /* Sets SNI (names only) and the name or IP the certificate must match. */
 int cp_tls_client_prepare(cp_tls_t *t, const char *name);
+/* What a failed (or post-handshake refused) upstream handshake left in t,
+ * for the handshake classifier: alert, first error, first bytes, and the
+ * CAs of a CertificateRequest as "CN=a; CN=b" in ca_names. */
+void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
+                         size_t cap);
 
 #endif

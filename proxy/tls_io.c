@@ -16,11 +16,17 @@ static void on_msg(int write_p, int version, int content_type, const void *buf,
 
   (void)version;
   (void)arg;
-  /* The alert the peer sent is what it says about the chain we served. */
-  if (t == NULL || write_p || content_type != SSL3_RT_ALERT || len < 2) {
+  if (t == NULL || write_p || len < 1) {
     return;
   }
-  t->alert_in = p[1];
+  /* The alert the peer sent is what it says about the chain we served;
+   * a CertificateRequest says the server wants a client certificate. */
+  if (content_type == SSL3_RT_ALERT && len >= 2) {
+    t->alert_in = p[1];
+  } else if (content_type == SSL3_RT_HANDSHAKE &&
+             p[0] == SSL3_MT_CERTIFICATE_REQUEST) {
+    t->cert_requested = 1;
+  }
 }
 
 
@@ -77,6 +83,8 @@ static void drain_errors(cp_tls_t *t) {
   while ((e = ERR_get_error()) != 0) {
     if (first) {
       ERR_error_string_n(e, t->err, sizeof(t->err));
+      t->err_lib = ERR_GET_LIB(e);
+      t->err_reason = ERR_GET_REASON(e);
       first = 0;
     }
   }
@@ -84,6 +92,14 @@ static void drain_errors(cp_tls_t *t) {
 
 
 int cp_tls_feed(cp_tls_t *t, const char *data, size_t len) {
+  size_t keep = sizeof(t->first) - t->nfirst;
+
+  /* The peer's first bytes tell TLS from something else (plain HTTP). */
+  if (keep > len) {
+    keep = len;
+  }
+  memcpy(t->first + t->nfirst, data, keep);
+  t->nfirst += keep;
   return BIO_write(t->rbio, data, (int)len) == (int)len ? 0 : CP_ENOMEM;
 }
 

@@ -34,12 +34,17 @@ struct cp_tls_s {
   unsigned char alpn_choice[16];           /* server: the answer (one name, no
                                               length byte); empty: no ALPN */
   unsigned alpn_choice_len;
-  int alert_in;           /* last alert received, -1 if none */
-  X509 *leaf;             /* owned ref: served certificate */
-  EVP_PKEY *key;          /* borrowed: the minter's key */
-  STACK_OF(X509) *chain;  /* borrowed: the profile's chain */
-  cp_verify_rec_t verify; /* client: what the verifier recorded */
-  char err[256];          /* last library error, drained from ERR */
+  int alert_in;            /* last alert received, -1 if none */
+  unsigned char first[16]; /* the peer\'s first wire bytes */
+  size_t nfirst;
+  int err_lib, err_reason;     /* of the first library error (ERR_GET_*) */
+  unsigned cert_requested : 1; /* client: the server sent a
+                                  CertificateRequest */
+  X509 *leaf;                  /* owned ref: served certificate */
+  EVP_PKEY *key;               /* borrowed: the minter's key */
+  STACK_OF(X509) *chain;       /* borrowed: the profile's chain */
+  cp_verify_rec_t verify;      /* client: what the verifier recorded */
+  char err[256];               /* last library error, drained from ERR */
 };
 
 int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server);

@@ -76,9 +76,11 @@ struct cp_verify_result_s {
   int nbuilt;
   time_t at; /* the verification time */
   /* Filled by cp_diag_classify(). */
-  const char *cause; /* NULL when ok */
-  int cause_id;      /* the same as a cp_cause_t (diag.h);
-                        CP_CAUSE_NONE when ok */
+  const char *cause;         /* NULL when ok */
+  int client_cert_requested; /* the server sent a CertificateRequest */
+  char ca_names[512];        /* ... naming these CAs ("CN=a; CN=b") */
+  int cause_id;              /* the same as a cp_cause_t (diag.h);
+                                CP_CAUSE_NONE when ok */
   char hint[2048];
   int primary;         /* index into errors[], -1 when ok */
   const char *warning; /* a cause that hits some clients, or NULL */

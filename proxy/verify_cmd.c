@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "err.h"
 #include "event.h"
 #include "host.h"
 #include "http_parse.h"
@@ -530,6 +531,68 @@ static void connect_failed(const opts_t *o, const char *target,
 }
 
 
+/* Over TLS 1.3 a server that wants a client certificate refuses after
+ * the client's side of the handshake is done: wait briefly for that
+ * alert. 1 when it came (why says so). */
+static int late_refusal(cp_tls_t *t, int fd, double deadline, char *why,
+                        size_t whylen) {
+  double until = mono_now() + 1.5;
+  char buf[4096];
+  size_t n;
+
+  if (!t->cert_requested) {
+    return 0;
+  }
+  if (until > deadline) {
+    until = deadline;
+  }
+  while (wait_fd(fd, POLLIN, until)) {
+    ssize_t r = recv(fd, buf, sizeof(buf), 0);
+
+    if (r <= 0) {
+      break;
+    }
+    cp_tls_feed(t, buf, (size_t)r);
+    if (cp_tls_read(t, buf, sizeof(buf), &n) == CP_ETLS) {
+      snprintf(why, whylen,
+               "the server sent TLS alert %s after the "
+               "handshake (%s)",
+               cp_tls_alert_name(t->alert_in), t->err);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+/* A failed handshake, classified (hs_diag.c): printed with its cause and
+ * hint; exit 1, as for a chain that does not verify. */
+static int handshake_failed(const opts_t *o, const cp_tls_t *t,
+                            const char *target, const char *why) {
+  cp_hs_facts_t f;
+  cp_hs_result_t hs;
+  char cas[512];
+
+  cp_tls_client_facts(t, &f, cas, sizeof(cas));
+  f.timed_out = strstr(why, "timed out") != NULL;
+  f.closed = strstr(why, "closed") != NULL;
+  f.offered = "h2,http/1.1";
+  f.min_version = "TLSv1.2";
+  cp_hs_classify(&f, &hs);
+  if (o->json) {
+    print_json(json_pack("{s:s,s:b,s:s,s:s,s:s,s:s}", "target", target, "ok", 0,
+                         "connect_error", "tls", "message", why, "cause",
+                         hs.name, "hint", hs.hint));
+  } else {
+    printf("%s: TLS handshake FAILED\n\nerror:  %s\ncause:  %s\nhint:   "
+           "%s\n",
+           target, why, hs.name, hs.hint);
+  }
+  fprintf(stderr, "chainproxy verify: %s [%s]\n", why, hs.name);
+  return EXIT_FAILED;
+}
+
+
 static int verify_online(const opts_t *o) {
   cp_http_target_t tg, px;
   SSL_CTX *ctx = NULL;
@@ -586,20 +649,23 @@ static int verify_online(const opts_t *o) {
     goto fail;
   }
   stage = "tls";
-  if (cp_tls_new(&t, ctx, 0) != 0 || cp_tls_client_prepare(t, name) != 0) {
+  /* Offered as browsers do, so an HTTP/2-only server does not refuse
+   * the handshake for ALPN alone. */
+  if (cp_tls_new(&t, ctx, 0) != 0 || cp_tls_client_prepare(t, name) != 0 ||
+      SSL_set_alpn_protos(t->ssl, (const unsigned char *)"\x02h2\x08http/1.1",
+                          12) != 0) {
     snprintf(why, sizeof(why), "cannot set up TLS");
     goto fail;
   }
   if (o->at != 0) {
     X509_VERIFY_PARAM_set_time(SSL_get0_param(t->ssl), o->at);
   }
-  if (tls_over_fd(t, fd, deadline, why, sizeof(why)) != CP_TLS_DONE) {
-    if (strstr(why, "timed out")) {
-      stage = "timeout";
-    } else if (strstr(why, "alert")) {
-      stage = "tls_alert";
-    }
-    goto fail;
+  if (tls_over_fd(t, fd, deadline, why, sizeof(why)) != CP_TLS_DONE ||
+      late_refusal(t, fd, deadline, why, sizeof(why))) {
+    /* The handshake failed for a reason that is not the chain: named
+     * like the proxy names it, and a verification failure (exit 1). */
+    rc = handshake_failed(o, t, target, why);
+    goto out;
   }
   r = malloc(sizeof(*r));
   if (r == NULL) {

@@ -1,0 +1,91 @@
+#!/bin/bash
+# TLS failures that are not about the chain, named on the upstream side:
+# for each kind of origin (openssl s_server set up to fail one way, an
+# HTTP/2-only Node origin, a plain HTTP server, a silent one) the proxy's
+# 502 body, its upstream_verify or error event and `chainproxy verify`
+# (exit 1) all give the same cause and a hint that says what to change.
+. "$(dirname "$0")/lib.sh"
+need curl jq openssl python3 node
+
+make_origin_pki
+start_proxy --upstream-ca "$ORIGIN_CA" --connect-timeout 2
+
+# s_server NAME ARGS...: an openssl s_server on a free port; sets PORT_NAME.
+declare -A PORT
+s_server() {
+  local name=$1 p
+  shift
+  p=$(free_port)
+  openssl s_server -accept "127.0.0.1:$p" -cert "$ORIGIN_CERT" \
+    -key "$ORIGIN_KEY" -quiet "$@" > "$WORK/s_server.$name" 2>&1 < /dev/null &
+  CP_PIDS+=($!)
+  wait_port "$p"
+  PORT[$name]=$p
+}
+
+s_server tls11 -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+s_server mtls12 -tls1_2 -Verify 1 -CAfile "$ORIGIN_CA"
+s_server mtls13 -tls1_3 -Verify 1 -CAfile "$ORIGIN_CA"
+s_server nocipher -tls1_2 -cipher 'ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0'
+PORT[plain]=$(free_port)
+python3 -m http.server --bind 127.0.0.1 "${PORT[plain]}" > /dev/null 2>&1 &
+CP_PIDS+=($!)
+wait_port "${PORT[plain]}"
+python3 - > "$WORK/silent.port" <<'PY' &
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept())
+PY
+CP_PIDS+=($!)
+PORT[silent]=$(wait_file "$WORK/silent.port")
+node "$CP_IT/h2_origin.js" "$ORIGIN_CERT" "$ORIGIN_KEY" > "$WORK/h2.out" 2>&1 &
+CP_PIDS+=($!)
+wait_for "the h2 origin" grep -q '^ready ' "$WORK/h2.out"
+PORT[h2only]=$(awk '/^ready /{print $2}' "$WORK/h2.out")
+
+# check_case NAME CAUSE HINT_WORDS [CURL_ARGS...]
+check_case() {
+  local name=$1 cause=$2 words=$3 port body json rc
+  shift 3
+  port=${PORT[$name]}
+  body=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" "$@" "https://localhost:$port/" 2>&1)
+  assert_contains "$body" "[$cause]" "$name: 502 names the cause"
+  assert_contains "$body" "cause:  $cause" "$name: 502 body cause"
+  assert_contains "$body" "$words" "$name: the hint"
+  expect_event ".port == $port and (.event == \"upstream_verify\" or
+    .event == \"error\") and ((.cause // \"\") == \"$cause\" or
+    ((.message // \"\") | contains(\"[$cause]\")))" "$name: event"
+  json=$("$CP_BIN" verify "localhost:$port" --upstream-ca "$ORIGIN_CA" \
+           --connect-timeout 2 --json 2>/dev/null); rc=$?
+  if [ "$cause" = alpn_mismatch ]; then
+    # verify offers h2 and http/1.1 as browsers do: the handshake works.
+    [ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "$name: verify exit status $rc"
+  else
+    assert_eq "$rc" 1 "$name: verify exit status"
+    assert_eq "$(jq -r .cause <<< "$json")" "$cause" "$name: verify cause"
+  fi
+  say "$name: $cause"
+}
+
+check_case tls11 tls_version "TLS 1.0 or 1.1"
+check_case mtls12 client_cert_required "issued by one of: CN=cp test origin CA"
+check_case mtls13 client_cert_required "client certificate (mutual TLS)"
+check_case nocipher no_shared_cipher "share no cipher suite"
+check_case plain not_tls "plain HTTP"
+check_case silent handshake_timeout "did not complete the TLS handshake"
+check_case h2only alpn_mismatch "(http/1.1)" --http1.1
+expect_event ".port == ${PORT[mtls12]} and .event == \"upstream_verify\" and
+  .client_cert_requested == true and
+  .client_cert_cas == \"CN=cp test origin CA\"" "CA names in the event"
+# The same origin reached with the client's full offer works over h2.
+v=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o /dev/null \
+  -w '%{http_version}' "https://localhost:${PORT[h2only]}/hello")
+assert_eq "$v" 2 "h2-only origin with h2 offered"
+
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+check_connect_close_pairs
+say "ok"
