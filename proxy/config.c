@@ -291,6 +291,44 @@ static int opt_idle_timeout(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+/* "1.0" .. "1.3" into OpenSSL's version number. */
+static int tls_version_opt(int *field, const char *flag, const char *v,
+                           char *err, size_t len) {
+  static const struct {
+    const char *name;
+    int version;
+  } versions[] = {
+      {"1.0", 0x0301},
+      {"1.1", 0x0302},
+      {"1.2", 0x0303},
+      {"1.3", 0x0304},
+  };
+  size_t i;
+
+  for (i = 0; i < CP_ARRAY_SIZE(versions); i++) {
+    if (strcmp(v, versions[i].name) == 0) {
+      *field = versions[i].version;
+      return 0;
+    }
+  }
+  return cp_errf(err, len, CP_EINVAL,
+                 "%s: '%s' is not one of 1.0, 1.1, 1.2, 1.3", flag, v);
+}
+
+
+static int opt_client_tls_min(cp_config_t *cfg, const char *v, char *err,
+                              size_t len) {
+  return tls_version_opt(&cfg->client_tls_min, "--client-tls-min", v, err, len);
+}
+
+
+static int opt_upstream_tls_min(cp_config_t *cfg, const char *v, char *err,
+                                size_t len) {
+  return tls_version_opt(&cfg->upstream_tls_min, "--upstream-tls-min", v, err,
+                         len);
+}
+
+
 static int opt_head_timeout(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   return seconds_opt(&cfg->head_timeout_ms, "--head-timeout", v, err, len);
@@ -402,6 +440,8 @@ static const option_t options[] = {
     {"idle-timeout", 1, opt_idle_timeout},
     {"tunnel-idle-timeout", 1, opt_tunnel_idle},
     {"head-timeout", 1, opt_head_timeout},
+    {"client-tls-min", 1, opt_client_tls_min},
+    {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},
     {"body-idle-timeout", 1, opt_body_idle},
     {"grace", 1, opt_grace},
@@ -436,6 +476,8 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->idle_timeout_ms = 60000;
   cfg->tunnel_idle_timeout_ms = 300000;
   cfg->body_idle_timeout_ms = 300000;
+  cfg->client_tls_min = 0x0303; /* TLS 1.2 */
+  cfg->upstream_tls_min = 0x0303;
   cfg->grace_ms = 10000;
   cfg->max_header_bytes = 64 * 1024;
   cfg->max_conns = 4096;
@@ -535,6 +577,11 @@ const char *cp_config_usage(void) {
          "block)\n"
          "  --chain PROFILE           chain served to clients (default "
          "modern)\n"
+         "  --client-tls-min VER      lowest TLS version clients may use: "
+         "1.0 1.1 1.2 1.3\n"
+         "                            (default 1.2)\n"
+         "  --upstream-tls-min VER    lowest TLS version offered upstream "
+         "(default 1.2)\n"
          "  --rules FILE              per-host chain rules (JSON; SIGHUP "
          "reloads)\n"
          "  --control HOST:PORT       control API (default off)\n"

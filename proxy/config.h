@@ -32,6 +32,8 @@ struct cp_config_s {
   const char *ca_dir;      /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
   const char *upstream_ca; /* borrowed; NULL: system store */
   cp_failure_mode_e upstream_failure;
+  int client_tls_min;        /* TLS1_2_VERSION ...: --client-tls-min */
+  int upstream_tls_min;      /* --upstream-tls-min */
   const char *chain;         /* borrowed: profile for all hosts */
   const char *rules_path;    /* borrowed; NULL: no rules */
   const char *profiles_path; /* borrowed: certs/profiles.json */

@@ -13,7 +13,9 @@
 #include "tls_client.h"
 
 
-static void emit_client_handshake(cp_conn_t *c, int accepted) {
+/* hs, when set: chainproxy refused the client, and why. */
+static void emit_client_handshake(cp_conn_t *c, int accepted,
+                                  const cp_hs_result_t *hs) {
   cp_event_base_t b = cp_conn_base(c);
   cp_event_handshake_t h;
   cp_tls_t *t = c->client.tls;
@@ -60,20 +62,52 @@ static void emit_client_handshake(cp_conn_t *c, int accepted) {
       alpn_str[alpn_len] = '\0';
       h.alpn = alpn_str;
     }
+  } else if (t != NULL && hs != NULL) {
+    h.refused_by = "chainproxy";
+    h.alert = cp_tls_alert_name(t->alert_out);
+    h.error = t->err[0] ? t->err : "chainproxy refused the handshake";
+    h.cause = hs->name;
+    h.hint = hs->hint;
   } else if (t != NULL) {
+    h.refused_by = "client";
     h.alert = cp_tls_alert_name(t->alert_in);
     cp_stats_alert(c->env->stats, t->alert_in);
     h.error = t->err[0] ? t->err : "the client closed the connection";
+  }
+  if (t != NULL && t->client_versions[0]) {
+    h.client_versions = t->client_versions;
+    h.client_ciphers = t->client_ciphers;
   }
   cp_event_client_handshake(c->env->events, &b, &h);
 }
 
 
+/* The client's handshake failed: either chainproxy refused the client
+ * (its TLS version or ciphers; an alert we sent says so) or the client
+ * refused the chain it was served (its alert, or a close right after the
+ * chain, as Node and Java do). */
 static void client_refused(cp_conn_t *c) {
   cp_tls_t *t = c->client.tls;
   const char *alert = t ? cp_tls_alert_name(t->alert_in) : NULL;
+  cp_hs_facts_t f;
+  cp_hs_result_t hs;
 
-  emit_client_handshake(c, 0);
+  memset(&f, 0, sizeof(f));
+  if (t != NULL) {
+    f.alert_out = t->alert_out;
+    f.err_lib = t->err_lib;
+    f.err_reason = t->err_reason;
+    f.client_versions = t->client_versions;
+    f.client_ciphers = t->client_ciphers;
+    f.min_version = cp_tls_version_name(c->env->cfg->client_tls_min);
+  }
+  if (t != NULL && cp_hs_classify_client(&f, &hs)) {
+    emit_client_handshake(c, 0, &hs);
+    cp_conn_log(c, CP_LOG_WARN, "%s [%s]", hs.hint, hs.name);
+    cp_conn_finish(c, "client_tls_refused");
+    return;
+  }
+  emit_client_handshake(c, 0, NULL);
   cp_conn_log(c, CP_LOG_WARN, "client refused the %s%s chain%s%s",
               c->mirrored ? "mirrored " : "",
               cp_chain_profile_name(c->env->chain, c->served_profile),
@@ -92,7 +126,7 @@ static void client_handshake_step(cp_conn_t *c) {
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
   } else if (rc == CP_TLS_DONE) {
     c->client_tls_done = 1;
-    emit_client_handshake(c, 1);
+    emit_client_handshake(c, 1, NULL);
     cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
     if (t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) {
       cp_conn_go_state(c, CP_CONN_H2); /* both sides chose h2 */
@@ -294,7 +328,7 @@ static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
   f->offered = offered;
   f->timed_out = timed_out;
   f->closed = closed;
-  f->min_version = "TLSv1.2";
+  f->min_version = cp_tls_version_name(c->env->cfg->upstream_tls_min);
   cp_hs_classify(f, hs);
   f->offered = NULL; /* points at this frame */
   cp_conn_log(c, CP_LOG_WARN, "TLS with upstream failed: %s [%s]", why,
@@ -544,7 +578,13 @@ void cp_conn_tls_on_eof(cp_conn_t *c, cp_leg_t *leg) {
     return;
   }
   if (!is_client && c->state == CP_CONN_CLIENT_TLS) {
-    upstream_refused_late(c, !leg->failed);
+    if (c->upstream.tls != NULL && c->upstream.tls->alert_in > 0) {
+      upstream_refused_late(c, 0);
+    } else {
+      /* A plain close: the first request opens a new upstream. */
+      cp_leg_close(&c->upstream);
+      c->upstream_ok = 0;
+    }
     return;
   }
   cp_conn_abort(c, "client_closed");

@@ -394,14 +394,23 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "mirrored", json_boolean(h->mirrored));
   json_object_set_new(o, "sni", str_or_null(h->sni));
   json_object_set_new(o, "alpn_offered", str_or_null(h->alpn_offered));
+  if (h->client_versions != NULL) {
+    json_object_set_new(o, "client_versions", str_or_null(h->client_versions));
+    json_object_set_new(o, "client_ciphers", str_or_null(h->client_ciphers));
+  }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
     json_array_append_new(arr, str_or_null(h->served[i]));
   }
   json_object_set_new(o, "served", arr);
   if (!h->accepted) {
+    json_object_set_new(o, "refused_by", str_or_null(h->refused_by));
     json_object_set_new(o, "alert", str_or_null(h->alert));
     json_object_set_new(o, "error", str_or_null(h->error));
+    if (h->cause != NULL) {
+      json_object_set_new(o, "cause", str_or_null(h->cause));
+      json_object_set_new(o, "hint", str_or_null(h->hint));
+    }
   } else {
     json_object_set_new(o, "version", str_or_null(h->version));
     json_object_set_new(o, "alpn", str_or_null(h->alpn));

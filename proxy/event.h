@@ -83,6 +83,11 @@ struct cp_event_handshake_s {
   const char *alpn;         /* negotiated; NULL: none */
   const char *alpn_offered; /* the client's list, "h2,http/1.1"; NULL:
                                the client sent no ALPN */
+  const char *refused_by;   /* "client" or "chainproxy" when refused */
+  const char *cause;        /* chainproxy's refusal: hs_diag cause */
+  const char *hint;
+  const char *client_versions; /* what the client offered */
+  const char *client_ciphers;
 };
 
 /* path: file to append to, "-" for stdout, NULL for none. */

@@ -87,6 +87,44 @@ static cp_hs_cause_t cause_of(const cp_hs_facts_t *f) {
 }
 
 
+int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out) {
+  const char *alert = cp_tls_alert_name(f->alert_out);
+  const char *minv = f->min_version ? f->min_version : "TLSv1.2";
+  const char *offer = f->client_versions ? f->client_versions : "?";
+  const char *suites = f->client_ciphers ? f->client_ciphers : "?";
+
+  memset(out, 0, sizeof(*out));
+  out->cause = CP_HS_NONE;
+  if (f->alert_out < 0) {
+    return 0; /* chainproxy said nothing: the client walked away */
+  }
+  if (f->alert_out == 70 || reason_is(f, SSL_R_UNSUPPORTED_PROTOCOL) ||
+      reason_is(f, SSL_R_VERSION_TOO_LOW)) {
+    out->cause = CP_HS_TLS_VERSION;
+    snprintf(out->hint, sizeof(out->hint),
+             "chainproxy refused the client: it offers only %s, and "
+             "chainproxy accepts %s and newer as current servers do (start "
+             "chainproxy with --client-tls-min to play an older server).",
+             offer, minv);
+  } else if (f->alert_out == 40 || reason_is(f, SSL_R_NO_SHARED_CIPHER) ||
+             reason_is(f, SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM)) {
+    out->cause = CP_HS_NO_SHARED_CIPHER;
+    snprintf(out->hint, sizeof(out->hint),
+             "chainproxy refused the client: none of its cipher suites (%s) "
+             "works with chainproxy's ECDSA leaf (a client that wants RSA "
+             "key exchange or an old suite; current servers refuse it too).",
+             suites);
+  } else {
+    out->cause = CP_HS_HANDSHAKE_ALERT;
+    snprintf(out->hint, sizeof(out->hint),
+             "chainproxy refused the client's handshake with alert %s (%d).",
+             alert ? alert : "unknown", f->alert_out);
+  }
+  out->name = cp_hs_cause_name(out->cause);
+  return 1;
+}
+
+
 void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out) {
   const char *alert = cp_tls_alert_name(f->alert_in);
   const char *minv = f->min_version ? f->min_version : "TLSv1.2";

@@ -41,6 +41,10 @@ struct cp_hs_facts_s {
   int closed;              /* the peer closed the connection */
   const char *offered;     /* ALPN offered, "h2,http/1.1" or "" */
   const char *min_version; /* our lowest version, "TLSv1.2" */
+  /* The client side (chainproxy as the server): */
+  int alert_out;               /* the alert chainproxy sent, -1: none */
+  const char *client_versions; /* "TLSv1" */
+  const char *client_ciphers;  /* "5 suites: RSA-key-exchange" */
 };
 
 struct cp_hs_result_s {
@@ -51,5 +55,9 @@ struct cp_hs_result_s {
 
 const char *cp_hs_cause_name(cp_hs_cause_t c);
 void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out);
+/* A client's handshake that failed: 1 when chainproxy refused the client
+ * (out names why: tls_version, no_shared_cipher, handshake_alert), 0 when
+ * the client refused what it was served (its alert, or a plain close). */
+int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out);
 
 #endif

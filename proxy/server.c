@@ -189,12 +189,25 @@ static int server_tls_init(cp_server_t *srv) {
       return rc;
     }
   }
-  srv->tls_server = cp_tls_server_ctx_new();
+  if (cfg->client_tls_min < TLS1_2_VERSION) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "--client-tls-min: clients may use %s (security level 0 on the "
+           "client side, as a legacy server)",
+           cp_tls_version_name(cfg->client_tls_min));
+  }
+  if (cfg->upstream_tls_min < TLS1_2_VERSION) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "--upstream-tls-min: offering %s upstream (security level 0 for "
+           "the handshake; chains are still judged at the default level)",
+           cp_tls_version_name(cfg->upstream_tls_min));
+  }
+  srv->tls_server = cp_tls_server_ctx_new(cfg->client_tls_min);
   if (srv->tls_server == NULL) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
     return CP_ETLS;
   }
-  srv->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, err, sizeof(err));
+  srv->tls_client = cp_tls_client_ctx_new(
+      cfg->upstream_ca, cfg->upstream_tls_min, err, sizeof(err));
   if (srv->tls_client == NULL) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;

@@ -20,21 +20,34 @@ static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
   if (t == NULL) {
     return X509_verify_cert(sctx);
   }
+  if (ssl != NULL && SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) != NULL) {
+    /* The handshake runs at level 0 for an old TLS version; the chain is
+     * judged at the level it would be otherwise. */
+    X509_VERIFY_PARAM_set_auth_level(
+        X509_STORE_CTX_get0_param(sctx),
+        (int)(intptr_t)SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  }
   cp_verify_run(sctx, &t->verify);
   ERR_clear_error();
   return 1; /* complete the handshake; the caller decides from the record */
 }
 
 
-SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen) {
+SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, int min_version, char *err,
+                               size_t errlen) {
   static const unsigned char h1[] = "\x08http/1.1";
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  int level;
 
   if (ctx == NULL) {
     snprintf(err, errlen, "cannot create the upstream TLS context");
     return NULL;
   }
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  level = SSL_CTX_get_security_level(ctx);
+  if (cp_tls_set_min_version(ctx, min_version)) {
+    /* Remembered for the verifier (an int in the ctx's app data). */
+    SSL_CTX_set_app_data(ctx, (void *)(intptr_t)level);
+  }
   if (ca_file != NULL) {
     if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
       snprintf(err, errlen,

@@ -12,7 +12,11 @@
 #include "tls_io.h"
 
 /* ca_file NULL: the system default store. err gets a one-line reason. */
-SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, char *err, size_t errlen);
+/* min_version: the lowest TLS version offered upstream; below TLS 1.2 the
+ * handshake's security level drops to 0 but chains are still judged at
+ * the default level, so the diagnosis does not change. */
+SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, int min_version, char *err,
+                               size_t errlen);
 /* Sets SNI (names only) and the name or IP the certificate must match. */
 int cp_tls_client_prepare(cp_tls_t *t, const char *name);
 /* What a failed (or post-handshake refused) upstream handshake left in t,

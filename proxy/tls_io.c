@@ -16,7 +16,14 @@ static void on_msg(int write_p, int version, int content_type, const void *buf,
 
   (void)version;
   (void)arg;
-  if (t == NULL || write_p || len < 1) {
+  if (t == NULL || len < 1) {
+    return;
+  }
+  if (write_p) {
+    /* An alert we sent: this side refused the peer. */
+    if (content_type == SSL3_RT_ALERT && len >= 2 && p[1] != 0) {
+      t->alert_out = p[1];
+    }
     return;
   }
   /* The alert the peer sent is what it says about the chain we served;
@@ -36,7 +43,7 @@ int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server) {
   if (t == NULL) {
     return CP_ENOMEM;
   }
-  t->alert_in = -1;
+  t->alert_in = t->alert_out = -1;
   t->ssl = SSL_new(ctx);
   t->rbio = BIO_new(BIO_s_mem());
   t->wbio = BIO_new(BIO_s_mem());
@@ -184,6 +191,32 @@ size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap) {
   int n = BIO_read(t->wbio, out, (int)cap);
 
   return n > 0 ? (size_t)n : 0;
+}
+
+
+int cp_tls_set_min_version(SSL_CTX *ctx, int version) {
+  SSL_CTX_set_min_proto_version(ctx, version);
+  if (version >= TLS1_2_VERSION) {
+    return 0;
+  }
+  SSL_CTX_set_security_level(ctx, 0);
+  return 1;
+}
+
+
+const char *cp_tls_version_name(int version) {
+  switch (version) {
+  case TLS1_3_VERSION:
+    return "TLSv1.3";
+  case TLS1_2_VERSION:
+    return "TLSv1.2";
+  case TLS1_1_VERSION:
+    return "TLSv1.1";
+  case TLS1_VERSION:
+    return "TLSv1";
+  default:
+    return "?";
+  }
 }
 
 

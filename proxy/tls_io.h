@@ -34,8 +34,11 @@ struct cp_tls_s {
   unsigned char alpn_choice[16];           /* server: the answer (one name, no
                                               length byte); empty: no ALPN */
   unsigned alpn_choice_len;
-  int alert_in;            /* last alert received, -1 if none */
-  unsigned char first[16]; /* the peer\'s first wire bytes */
+  int alert_in;             /* last alert received, -1 if none */
+  int alert_out;            /* last alert sent (not close_notify), -1 */
+  char client_versions[48]; /* server: versions the client offered */
+  char client_ciphers[96];  /* server: its cipher suites, summarised */
+  unsigned char first[16];  /* the peer\'s first wire bytes */
   size_t nfirst;
   int err_lib, err_reason;     /* of the first library error (ERR_GET_*) */
   unsigned cert_requested : 1; /* client: the server sent a
@@ -58,6 +61,13 @@ int cp_tls_write(cp_tls_t *t, const char *data, size_t len);
 void cp_tls_close_notify(cp_tls_t *t);
 size_t cp_tls_pending(const cp_tls_t *t);
 size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap);
+/* Sets ctx's lowest protocol version (TLS1_VERSION .. TLS1_3_VERSION).
+ * Below TLS 1.2 OpenSSL 3 needs security level 0 for the handshake
+ * itself (SHA-1 and MD5 in its signatures); the level is lowered then,
+ * and 1 returned so the caller can say so. */
+int cp_tls_set_min_version(SSL_CTX *ctx, int version);
+/* "TLSv1.2" for TLS1_2_VERSION. */
+const char *cp_tls_version_name(int version);
 /* TLS alert name as in the RFC ("unknown_ca"), or NULL for -1. */
 const char *cp_tls_alert_name(int code);
 

@@ -50,6 +50,73 @@ int cp_tls_parse_sni(const unsigned char *ext, size_t len, char *out,
 }
 
 
+static const char *version_name(unsigned v) {
+  switch (v) {
+  case 0x0304:
+    return "TLSv1.3";
+  case 0x0303:
+    return "TLSv1.2";
+  case 0x0302:
+    return "TLSv1.1";
+  case 0x0301:
+    return "TLSv1";
+  case 0x0300:
+    return "SSLv3";
+  default:
+    return NULL; /* GREASE and drafts */
+  }
+}
+
+
+/* What the client offered, for a refusal to name: its versions (the
+ * supported_versions extension, else the legacy version) and a summary of
+ * its cipher suites. */
+static void note_offer(SSL *ssl, cp_tls_t *t) {
+  const unsigned char *ext = NULL, *cs = NULL;
+  size_t len = 0, i, used = 0, n;
+  int tls13 = 0, ecdhe = 0, rsa = 0;
+  size_t real = 0;
+
+  t->client_versions[0] = '\0';
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext,
+                                &len) == 1 &&
+      len >= 1 && ext[0] + 1u <= len) {
+    for (i = 1; i + 1 < (size_t)ext[0] + 1; i += 2) {
+      const char *v = version_name(((unsigned)ext[i] << 8) | ext[i + 1]);
+
+      if (v != NULL && used + strlen(v) + 2 < sizeof(t->client_versions)) {
+        used += (size_t)snprintf(t->client_versions + used,
+                                 sizeof(t->client_versions) - used, "%s%s",
+                                 used ? "," : "", v);
+      }
+    }
+  } else {
+    const char *v = version_name(SSL_client_hello_get0_legacy_version(ssl));
+
+    snprintf(t->client_versions, sizeof(t->client_versions), "%s", v ? v : "?");
+  }
+  n = SSL_client_hello_get0_ciphers(ssl, &cs) / 2;
+  for (i = 0; i < n; i++) {
+    unsigned id = ((unsigned)cs[2 * i] << 8) | cs[2 * i + 1];
+
+    if (id == 0x00FF || id == 0x5600 || (id & 0x0F0F) == 0x0A0A) {
+      continue; /* signalling values and GREASE, not suites */
+    }
+    real++;
+
+    /* RFC 8446 suites are 0x13xx; ECDHE suites sit in 0xC0xx and
+     * 0xCCA8..0xCCAE; plain RSA key exchange in the low range. */
+    tls13 |= (id >> 8) == 0x13;
+    ecdhe |= (id >> 8) == 0xC0 || (id >= 0xCCA8 && id <= 0xCCAE);
+    rsa |= id == 0x002F || id == 0x0035 || id == 0x003C || id == 0x003D ||
+           id == 0x009C || id == 0x009D || id == 0x000A;
+  }
+  snprintf(t->client_ciphers, sizeof(t->client_ciphers), "%zu suites:%s%s%s",
+           real, tls13 ? " TLS 1.3" : "", ecdhe ? " ECDHE" : "",
+           rsa ? " RSA-key-exchange" : "");
+}
+
+
 static int on_client_hello(SSL *ssl, int *alert, void *arg) {
   cp_tls_t *t = SSL_get_app_data(ssl);
   const unsigned char *ext = NULL;
@@ -77,6 +144,7 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
       *alert = SSL_AD_DECODE_ERROR;
       return SSL_CLIENT_HELLO_ERROR;
     }
+    note_offer(ssl, t);
     return SSL_CLIENT_HELLO_RETRY; /* the conn verifies upstream first */
   }
   if (SSL_use_cert_and_key(ssl, t->leaf, t->key, t->chain, 1) != 1) {
@@ -112,16 +180,13 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 }
 
 
-SSL_CTX *cp_tls_server_ctx_new(void) {
+SSL_CTX *cp_tls_server_ctx_new(int min_version) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
   if (ctx == NULL) {
     return NULL;
   }
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    SSL_CTX_free(ctx);
-    return NULL;
-  }
+  cp_tls_set_min_version(ctx, min_version);
   SSL_CTX_set_client_hello_cb(ctx, on_client_hello, NULL);
   SSL_CTX_set_alpn_select_cb(ctx, on_alpn, NULL);
   /* Each conn talks to one client once; no session cache to grow. */

@@ -10,7 +10,8 @@
 
 #include <openssl/ssl.h>
 
-SSL_CTX *cp_tls_server_ctx_new(void);
+/* min_version: the lowest TLS version clients may use (--client-tls-min). */
+SSL_CTX *cp_tls_server_ctx_new(int min_version);
 /* Parses the server_name extension body of a ClientHello into out (the
  * first host_name entry, NUL-terminated). Returns 0, or CP_EINVAL when the
  * bytes are malformed or the name is not a valid host name. */

@@ -630,7 +630,7 @@ static int verify_online(const opts_t *o) {
       return EXIT_USAGE;
     }
   }
-  ctx = cp_tls_client_ctx_new(o->ca_file, err, sizeof(err));
+  ctx = cp_tls_client_ctx_new(o->ca_file, TLS1_2_VERSION, err, sizeof(err));
   if (ctx == NULL) {
     fprintf(stderr, "chainproxy verify: %s\n", err);
     return EXIT_USAGE;

@@ -85,7 +85,48 @@ v=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o /dev/null \
   -w '%{http_version}' "https://localhost:${PORT[h2only]}/hello")
 assert_eq "$v" 2 "h2-only origin with h2 offered"
 
+
+# The client side: chainproxy refusing a client (its TLS version, its
+# ciphers) is told apart from a client refusing the chain it was served.
+s_client() { # ARGS...: one handshake through the proxy to the h2 origin
+  echo | timeout 10 openssl s_client -proxy "127.0.0.1:$PROXY_PORT" \
+    -connect "localhost:${PORT[h2only]}" -servername localhost \
+    -CAfile "$ROOT" "$@" 2>&1
+}
+out=$(s_client -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
+assert_contains "$out" "alert protocol version" "TLS 1.0 client refused"
+expect_event '.event == "client_handshake" and .accepted == false and
+  .refused_by == "chainproxy" and .cause == "tls_version" and
+  .client_versions == "TLSv1" and .alert == "protocol_version"'
+out=$(s_client -tls1_2 -cipher AES128-SHA)
+assert_contains "$out" "alert handshake failure" "RSA-only client refused"
+expect_event '.event == "client_handshake" and .accepted == false and
+  .refused_by == "chainproxy" and .cause == "no_shared_cipher" and
+  (.client_ciphers | contains("RSA-key-exchange"))'
+wait_for "the operator log line" grep -q \
+  "chainproxy refused the client: it offers only TLSv1," "$PROXY_LOG"
+out=$(curl -sS --cacert "$PROXY_CA/legacy-root.pem" -x "$PROXY_URL" \
+  "https://localhost:${PORT[h2only]}/hello" 2>&1)
+expect_event '.event == "client_handshake" and .accepted == false and
+  .refused_by == "client" and .alert == "unknown_ca"' \
+  "a client refusing the chain is the client's refusal"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
+
+# Lowered floors reach the old: a TLS 1.0 client, a TLS 1.1 origin whose
+# chain is still judged (at the default level).
+EVENTS_FILE=$WORK/legacy-tls.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
+  --client-tls-min 1.0 --upstream-tls-min 1.1
+assert_contains "$(cat "$PROXY_LOG")" "--client-tls-min: clients may use TLSv1" \
+  "lowered client floor logged"
+out=$(s_client -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
+assert_contains "$out" "Protocol  : TLSv1" "TLS 1.0 client accepted"
+assert_contains "$out" "Verify return code: 0 (ok)" "and served the modern chain"
+code=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o /dev/null \
+  -w '%{http_code}' "https://localhost:${PORT[tls11]}/")
+expect_event ".event == \"upstream_verify\" and .port == ${PORT[tls11]} and
+  .ok == true" "the TLS 1.1 origin reached and its chain verified"
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 say "ok"

@@ -92,6 +92,29 @@ static void test_rules(void **state) {
 }
 
 
+static void test_client_side(void **state) {
+  cp_hs_facts_t f = facts(-1);
+  cp_hs_result_t r;
+
+  (void)state;
+  f.alert_out = -1; /* the client walked away: its refusal, not ours */
+  assert_int_equal(cp_hs_classify_client(&f, &r), 0);
+  f.alert_out = 70;
+  f.client_versions = "TLSv1";
+  assert_int_equal(cp_hs_classify_client(&f, &r), 1);
+  assert_string_equal(r.name, "tls_version");
+  assert_non_null(strstr(r.hint, "offers only TLSv1"));
+  f.alert_out = 40;
+  f.client_ciphers = "1 suites: RSA-key-exchange";
+  assert_int_equal(cp_hs_classify_client(&f, &r), 1);
+  assert_string_equal(r.name, "no_shared_cipher");
+  assert_non_null(strstr(r.hint, "(1 suites: RSA-key-exchange)"));
+  f.alert_out = 50;
+  assert_int_equal(cp_hs_classify_client(&f, &r), 1);
+  assert_string_equal(r.name, "handshake_alert");
+}
+
+
 static void test_names(void **state) {
   (void)state;
   assert_string_equal(cp_hs_cause_name(CP_HS_NOT_TLS), "not_tls");
@@ -102,6 +125,7 @@ static void test_names(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rules),
+      cmocka_unit_test(test_client_side),
       cmocka_unit_test(test_names),
   };
 
