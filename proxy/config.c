@@ -207,6 +207,18 @@ static int opt_upstream_ca(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_upstream_client_cert(cp_config_t *cfg, const char *v, char *err,
+                                    size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-client-cert: needs a PEM file (certificate "
+                   "and key)");
+  }
+  cfg->upstream_client_cert = v;
+  return 0;
+}
+
+
 static int opt_upstream_failure(cp_config_t *cfg, const char *v, char *err,
                                 size_t len) {
   if (strcmp(v, "block") == 0) {
@@ -428,6 +440,7 @@ static const option_t options[] = {
     {"events", 1, opt_events},
     {"ca-dir", 1, opt_ca_dir},
     {"upstream-ca", 1, opt_upstream_ca},
+    {"upstream-client-cert", 1, opt_upstream_client_cert},
     {"upstream-failure", 1, opt_upstream_failure},
     {"passthrough", 1, opt_passthrough},
     {"chain", 1, opt_chain},
@@ -573,6 +586,9 @@ const char *cp_config_usage(void) {
          "else ~/.chainproxy)\n"
          "  --upstream-ca FILE        trust store for upstream (default: "
          "the system store)\n"
+         "  --upstream-client-cert FILE  certificate and key (PEM) for "
+         "upstreams that ask\n"
+         "                            for one (mutual TLS)\n"
          "  --upstream-failure MODE   block | mirror | ignore (default "
          "block)\n"
          "  --chain PROFILE           chain served to clients (default "

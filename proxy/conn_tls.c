@@ -415,6 +415,7 @@ static void upstream_verified(cp_conn_t *c) {
      * knowing when it refuses later (TLS 1.3). */
     cp_tls_client_facts(t, &f, r->ca_names, sizeof(r->ca_names));
     r->client_cert_requested = 1;
+    r->client_cert_presented = SSL_get_certificate(t->ssl) != NULL;
   }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,

@@ -309,6 +309,8 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
   if (r->client_cert_requested) {
     json_object_set_new(o, "client_cert_requested", json_true());
     json_object_set_new(o, "client_cert_cas", str_or_null(r->ca_names));
+    json_object_set_new(o, "client_cert_presented",
+                        json_boolean(r->client_cert_presented));
   }
   if (!r->ok && tls_error == NULL) {
     json_object_set_new(o, "error_depth", json_integer(r->error_depth));

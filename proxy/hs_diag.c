@@ -160,9 +160,9 @@ void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out) {
   case CP_HS_CLIENT_CERT_REQUIRED:
     snprintf(out->hint, sizeof(out->hint),
              "The upstream requires a client certificate (mutual TLS)%s%s%s "
-             "and none was presented: chainproxy cannot forward the client's "
-             "own certificate; give the upstream a certificate and key it "
-             "accepts.",
+             "and none was presented (or it refused the one given): chainproxy "
+             "cannot forward the client's own certificate; give chainproxy "
+             "one the upstream accepts with --upstream-client-cert FILE.",
              f->ca_names && *f->ca_names ? ", issued by one of: " : "",
              f->ca_names && *f->ca_names ? f->ca_names : "",
              f->ca_names && *f->ca_names ? "," : "");

@@ -212,6 +212,12 @@ static int server_tls_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
+  if (cfg->upstream_client_cert != NULL &&
+      cp_tls_client_set_cert(srv->tls_client, cfg->upstream_client_cert, err,
+                             sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
   return 0;
 }
 

@@ -106,6 +106,29 @@ void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
 }
 
 
+int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
+                           size_t errlen) {
+  int rc = 0;
+
+  if (SSL_CTX_use_certificate_chain_file(ctx, pem) != 1) {
+    rc = cp_errf(err, errlen, CP_ECONFIG,
+                 "--upstream-client-cert %s: no PEM certificate in it", pem);
+  } else if (SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM) != 1) {
+    rc = cp_errf(err, errlen, CP_ECONFIG,
+                 "--upstream-client-cert %s: no PEM private key in it (the "
+                 "file holds the certificate, then its key)",
+                 pem);
+  } else if (SSL_CTX_check_private_key(ctx) != 1) {
+    rc = cp_errf(err, errlen, CP_ECONFIG,
+                 "--upstream-client-cert %s: the key does not match the "
+                 "certificate",
+                 pem);
+  }
+  ERR_clear_error();
+  return rc;
+}
+
+
 int cp_tls_client_prepare(cp_tls_t *t, const char *name) {
   if (cp_host_is_ip(name)) {
     /* RFC 6066 forbids IP literals in SNI; check the IP SAN instead. */

@@ -17,6 +17,10 @@
  * the default level, so the diagnosis does not change. */
 SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, int min_version, char *err,
                                size_t errlen);
+/* The certificate and key (one PEM file) presented when an upstream asks
+ * for a client certificate (mutual TLS). err names the file. */
+int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
+                           size_t errlen);
 /* Sets SNI (names only) and the name or IP the certificate must match. */
 int cp_tls_client_prepare(cp_tls_t *t, const char *name);
 /* What a failed (or post-handshake refused) upstream handshake left in t,

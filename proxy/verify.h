@@ -78,6 +78,7 @@ struct cp_verify_result_s {
   /* Filled by cp_diag_classify(). */
   const char *cause;         /* NULL when ok */
   int client_cert_requested; /* the server sent a CertificateRequest */
+  int client_cert_presented; /* ... and --upstream-client-cert was sent */
   char ca_names[512];        /* ... naming these CAs ("CN=a; CN=b") */
   int cause_id;              /* the same as a cp_cause_t (diag.h);
                                 CP_CAUSE_NONE when ok */

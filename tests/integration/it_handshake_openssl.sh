@@ -129,4 +129,36 @@ expect_event ".event == \"upstream_verify\" and .port == ${PORT[tls11]} and
   .ok == true" "the TLS 1.1 origin reached and its chain verified"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+
+# Mutual TLS: with --upstream-client-cert the origins that asked for a
+# certificate (TLS 1.2 and 1.3) are reached.
+d=$WORK/client-cert
+mkdir -p "$d"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout "$d/key.pem" -out "$d/req.pem" -subj "/CN=chainproxy test client" \
+  2>/dev/null || fail "client key"
+printf 'extendedKeyUsage=clientAuth\n' > "$d/ext.cnf"
+openssl x509 -req -in "$d/req.pem" -CA "$ORIGIN_CA" \
+  -CAkey "$(dirname "$ORIGIN_CA")/ca.key" -CAcreateserial -days 2 \
+  -extfile "$d/ext.cnf" -out "$d/cert.pem" 2>/dev/null || fail "client cert"
+cat "$d/cert.pem" "$d/key.pem" > "$d/client.pem"
+chmod 600 "$d/client.pem"
+s_server www12 -tls1_2 -Verify 1 -CAfile "$ORIGIN_CA" -www
+s_server www13 -tls1_3 -Verify 1 -CAfile "$ORIGIN_CA" -www
+EVENTS_FILE=$WORK/mtls.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
+  --upstream-client-cert "$d/client.pem"
+for name in www12 www13; do
+  code=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o "$WORK/$name.out" \
+    -w '%{http_code}' "https://localhost:${PORT[$name]}/")
+  assert_eq "$code" 200 "$name: mutual TLS through chainproxy"
+  expect_event ".event == \"upstream_verify\" and .port == ${PORT[$name]} and
+    .ok == true and .client_cert_requested == true and
+    .client_cert_presented == true" "$name: certificate presented"
+done
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+out=$("$CP_BIN" --upstream-client-cert "$ORIGIN_CA" --listen 127.0.0.1:1 \
+  --ca-dir "$PROXY_CA" 2>&1); rc=$?
+assert_eq "$rc" 1 "a client certificate file without a key: exit status"
+assert_contains "$out" "no PEM private key in it" "and why"
 say "ok"
