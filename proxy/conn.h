@@ -72,16 +72,17 @@ struct cp_conn_state_ops_s {
 /* What every connection of one loop shares. Filled by the server, which
  * owns every pointed-to object and outlives its connections. */
 struct cp_conn_env_s {
-  uv_loop_t *loop;         /* borrowed */
-  const cp_config_t *cfg;  /* borrowed, read-only */
-  const cp_log_t *log;     /* borrowed */
-  cp_events_t *events;     /* borrowed */
-  cp_stats_t *stats;       /* borrowed */
-  cp_chain_t *chain;       /* borrowed: profiles, minting, leaves */
-  const cp_rules_t *rules; /* borrowed: may change between conns */
-  SSL_CTX *tls_server;     /* borrowed: client-facing */
-  SSL_CTX *tls_client;     /* borrowed: upstream */
-  char *plain;             /* borrowed: CP_LEG_RBUF plaintext scratch */
+  uv_loop_t *loop;                /* borrowed */
+  const cp_config_t *cfg;         /* borrowed, read-only */
+  const cp_log_t *log;            /* borrowed */
+  cp_events_t *events;            /* borrowed */
+  cp_stats_t *stats;              /* borrowed */
+  cp_chain_t *chain;              /* borrowed: profiles, minting, leaves */
+  const struct cp_roots_s *roots; /* borrowed: the distribution\'s roots */
+  const cp_rules_t *rules;        /* borrowed: may change between conns */
+  SSL_CTX *tls_server;            /* borrowed: client-facing */
+  SSL_CTX *tls_client;            /* borrowed: upstream */
+  char *plain;                    /* borrowed: CP_LEG_RBUF plaintext scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
   void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */

@@ -247,9 +247,11 @@ static void submit_upstream(cp_conn_t *c, h2_stream_t *s) {
 
   prd.source.ptr = s;
   prd.read_callback = up_read;
-  s->uid =
-      nghttp2_submit_request(h->us, NULL, nv, cp_h2_head_nv(&s->req, nv, 1),
-                             s->up_eof ? NULL : &prd, s);
+  /* No upstream session when the whole session is being refused. */
+  s->uid = h->us == NULL ? -1
+                         : nghttp2_submit_request(h->us, NULL, nv,
+                                                  cp_h2_head_nv(&s->req, nv, 1),
+                                                  s->up_eof ? NULL : &prd, s);
   if (s->uid < 0) {
     s->u_closed = 1;
     s->reset = 1;
@@ -628,7 +630,12 @@ static void upstream_lost(cp_conn_t *c, const char *why) {
 static void feed(cp_conn_t *c, cp_leg_t *leg, const char *data, size_t len) {
   cp_h2_t *h = relay(c);
   nghttp2_session *s = leg == &c->client ? h->cs : h->us;
-  ssize_t n = nghttp2_session_mem_recv(s, (const uint8_t *)data, len);
+  ssize_t n;
+
+  if (s == NULL) {
+    return; /* no upstream session (blocked, or refused): nothing to say */
+  }
+  n = nghttp2_session_mem_recv(s, (const uint8_t *)data, len);
 
   if (n < 0 && leg == &c->client) {
     cp_conn_log(c, CP_LOG_INFO, "h2 client: %s", nghttp2_strerror((int)n));
@@ -678,14 +685,16 @@ void cp_conn_h2_entry(cp_conn_t *c) {
   c->proto_free = h2_free;
   cp_leg_want_read(&c->client, 1);
   cp_leg_want_read(&c->upstream, 1);
-  if (c->h2_refuse) {
-    refuse(c, h);
-    return;
-  }
-  if (c->blocked) {
-    /* No origin to talk to: every stream is answered 502 here. */
+  if (c->blocked || c->h2_refuse) {
+    /* No origin to talk to: every stream is answered here (502), or the
+     * session is refused. */
     nghttp2_session_del(h->us);
     h->us = NULL;
+  }
+  if (c->h2_refuse) {
+    cp_leg_close(&c->upstream);
+    refuse(c, h);
+    return;
   }
   /* The origin's SETTINGS may have come with its handshake. */
   if (c->early.len > 0) {

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
+#include "roots.h"
 #include "tls_client.h"
 
 
@@ -418,8 +419,15 @@ static void upstream_verified(cp_conn_t *c) {
     r->client_cert_presented = SSL_get_certificate(t->ssl) != NULL;
   }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
+  cp_roots_check(c->env->roots, r);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
+  if (r->ok && r->private_root == 1) {
+    cp_conn_log(c, CP_LOG_INFO,
+                "the chain ends at '%s', a root this system "
+                "added locally: a re-signing network or a private CA",
+                r->root_subject);
+  }
   if (r->ok) {
     c->env->stats->v[CP_STAT_VERIFY_OK]++;
     cp_conn_log(c, CP_LOG_INFO, "upstream verified: %s, %d certificate(s)%s%s",

@@ -300,6 +300,9 @@ static void forecast(cp_verify_result_t *r, int warn_days) {
   if (!r->ok || r->expires_days >= warn_days) {
     return;
   }
+  if (first == 0 && r->minted_by_chainproxy && r->expires_days >= 0) {
+    return; /* chainproxy's own leaves live 30 days and are re-minted */
+  }
   {
     const cp_cert_info_t *c = &r->chain[first];
     int cross = c->is_ca && !c->self_issued &&
@@ -335,10 +338,43 @@ static void forecast(cp_verify_result_t *r, int warn_days) {
 }
 
 
+/* Leaves minted by chainproxy name their CA "O=chainproxy, CN=chainproxy
+ * ..." (ca.c): a chain seen through chainproxy itself. */
+static int from_chainproxy(const cp_verify_result_t *r) {
+  int i;
+
+  for (i = 0; i < r->nchain; i++) {
+    /* Not the untrusted hierarchy: nobody is meant to trust that one. */
+    if (strstr(r->chain[i].issuer, "O=chainproxy") != NULL &&
+        strstr(r->chain[i].issuer, "Untrusted") == NULL) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
+/* CA/Browser Forum limits: 398 days since 2020; a leaf valid from
+ * before 2000 is a clock or a fake. */
+static void check_validity(cp_verify_result_t *r) {
+  const cp_cert_info_t *leaf = r->nchain > 0 ? &r->chain[0] : NULL;
+
+  r->unusual_validity = 0;
+  r->validity_days = 0;
+  if (leaf == NULL || leaf->nb == 0 || leaf->na == 0) {
+    return;
+  }
+  r->validity_days = (long)((leaf->na - leaf->nb) / 86400);
+  r->unusual_validity = leaf->nb < (time_t)946684800 || r->validity_days > 398;
+}
+
+
 void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
   cp_cause_t best = CP_CAUSE_NONE;
   int i, primary = -1;
 
+  r->minted_by_chainproxy = from_chainproxy(r);
+  check_validity(r);
   r->cause = NULL;
   r->cause_id = CP_CAUSE_NONE;
   r->hint[0] = '\0';
@@ -367,6 +403,16 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
     }
     hint_for(r, best, r->error_depth, r->error_code, host, r->hint,
              sizeof(r->hint));
+    if (r->minted_by_chainproxy &&
+        (best == CP_CAUSE_UNKNOWN_ISSUER || best == CP_CAUSE_UNTRUSTED_ROOT ||
+         best == CP_CAUSE_INCOMPLETE_CHAIN)) {
+      snprintf(r->hint, sizeof(r->hint),
+               "This chain was minted by chainproxy (the connection went "
+               "through it): trust chainproxy's root.pem ('chainproxy ca' "
+               "prints where it is; e.g. --upstream-ca "
+               "~/.chainproxy/root.pem, or curl --cacert "
+               "~/.chainproxy/root.pem).");
+    }
   } else if (!r->ok) {
     r->cause_id = CP_CAUSE_OTHER;
     r->cause = cp_cause_name(CP_CAUSE_OTHER);

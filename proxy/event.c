@@ -338,6 +338,21 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
     json_object_set_new(o, "warning", json_string(r->warning));
     json_object_set_new(o, "warning_hint", json_string(r->warning_hint));
   }
+  if (r->ok && tls_error == NULL && r->private_root >= 0) {
+    /* A trust anchor the distribution does not ship: a re-signing
+     * network (corporate proxy) or a private CA. */
+    json_object_set_new(o, "private_root", json_boolean(r->private_root));
+    json_object_set_new(o, "root", str_or_null(r->root_subject));
+  }
+  if (r->unusual_validity) {
+    json_object_set_new(o, "unusual_validity",
+                        json_pack("{s:i,s:s}", "days", (int)r->validity_days,
+                                  "not_before",
+                                  r->nchain > 0 ? r->chain[0].not_before : ""));
+  }
+  if (r->minted_by_chainproxy) {
+    json_object_set_new(o, "minted_by_chainproxy", json_true());
+  }
   if (r->expires_first >= 0) {
     json_t *e = json_object();
 

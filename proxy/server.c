@@ -126,6 +126,7 @@ static void on_sighup(uv_signal_t *s, int signum) {
     return;
   }
   cp_rules_free(&srv->rules);
+  cp_roots_free(&srv->roots);
   srv->rules = fresh;
   srv->stats.v[CP_STAT_RULES_RELOADS]++;
   cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -170,6 +171,10 @@ static int server_tls_init(cp_server_t *srv) {
            "created a new CA in %s; clients must trust %s/root.pem "
            "(see: chainproxy ca)",
            dir, dir);
+  }
+  if (cp_roots_load(&srv->roots, CP_ROOTS_DIR) != 0) {
+    fprintf(stderr, "chainproxy: out of memory\n");
+    return CP_ENOMEM;
   }
   if (cp_ca_make_untrusted(&srv->ca) != 0) {
     fprintf(stderr, "chainproxy: cannot create the untrusted CA\n");
@@ -244,6 +249,7 @@ static void env_init(cp_server_t *srv) {
   env->stats = &srv->stats;
   env->chain = &srv->chain;
   env->rules = &srv->rules;
+  env->roots = &srv->roots;
   env->tls_server = srv->tls_server;
   env->tls_client = srv->tls_client;
   env->plain = srv->plain;
@@ -356,6 +362,7 @@ int cp_server_close(cp_server_t *srv) {
   SSL_CTX_free(srv->tls_client);
   srv->tls_client = NULL;
   cp_rules_free(&srv->rules);
+  cp_roots_free(&srv->roots);
   cp_chain_free(&srv->chain);
   cp_ca_free(&srv->ca);
   free(srv->plain);

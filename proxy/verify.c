@@ -404,6 +404,26 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
     cp_buf_appendf(out, "\nwarning: %s\nhint:    %s\n", r->warning,
                    r->warning_hint);
   }
+  if (r->unusual_validity) {
+    cp_buf_appendf(out,
+                   "\nnote:    unusual_validity: the leaf is valid for %ld "
+                   "days from %s; browsers refuse leaves valid for more than "
+                   "398 days (and one from before 2000 is a clock or a "
+                   "fake)\n",
+                   r->validity_days,
+                   r->nchain > 0 ? r->chain[0].not_before : "?");
+  }
+  if (r->ok && r->private_root == 1) {
+    cp_buf_appendf(out,
+                   "\nroot:    '%s' is not a root the distribution ships "
+                   "(it was added locally): this network re-signs TLS, or "
+                   "the service uses a private CA\n",
+                   r->root_subject);
+  }
+  if (r->minted_by_chainproxy) {
+    cp_buf_append_str(out, "\nnote:    this chain was minted by chainproxy "
+                           "(the connection went through it)\n");
+  }
   if (r->expires_first >= 0) {
     cp_buf_appendf(out,
                    "\nexpires first: %s (depth %d) on %.10s, %s%ld "

@@ -88,6 +88,15 @@ struct cp_verify_result_s {
   char warning_hint[2048];
   int expires_first; /* index into chain[], -1 if none */
   long expires_days; /* days from `at` (negative: expired) */
+  /* Filled by cp_diag_classify() too: */
+  int minted_by_chainproxy; /* the chain comes from a chainproxy CA */
+  int unusual_validity;     /* the leaf starts before 2000 or lasts more
+                               than 398 days */
+  long validity_days;       /* the leaf's lifetime */
+  /* Filled by cp_roots_check(): */
+  int private_root;       /* 1: the trust anchor is not one the
+                             distribution ships; -1: unknown */
+  char root_subject[256]; /* the trust anchor */
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);

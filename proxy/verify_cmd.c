@@ -28,6 +28,8 @@
 #include "event.h"
 #include "host.h"
 #include "http_parse.h"
+#include "rfc3339.h"
+#include "roots.h"
 #include "tls_client.h"
 #include "tls_io.h"
 
@@ -75,57 +77,6 @@ static const char usage[] =
     "  --json               print the upstream_verify object\n"
     "exit: 0 verified, 1 verification failed, 2 usage, 3 could not connect,\n"
     "      4 verified with a warning\n";
-
-
-/* RFC 3339: 2020-05-31T00:00:00Z, with optional fraction and a numeric
- * offset; a plain date means its midnight UTC. */
-static int parse_time(const char *s, time_t *out) {
-  struct tm tm;
-  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, oh = 0, om = 0;
-  long off = 0;
-  const char *p;
-
-  memset(&tm, 0, sizeof(tm));
-  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) {
-    return -1;
-  }
-  p = s + n;
-  if (*p == 'T' || *p == 't' || *p == ' ') {
-    if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8) {
-      return -1;
-    }
-    p += 1 + n;
-    if (*p == '.') {
-      p++;
-      while (*p >= '0' && *p <= '9') {
-        p++;
-      }
-    }
-    if (*p == 'Z' || *p == 'z') {
-      p++;
-    } else if (*p == '+' || *p == '-') {
-      if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5) {
-        return -1;
-      }
-      off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-      p += 1 + n;
-    } else {
-      return -1;
-    }
-  }
-  if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-      sec > 60) {
-    return -1;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  *out = timegm(&tm) - off;
-  return 0;
-}
 
 
 enum {
@@ -179,7 +130,7 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     o->json = 1;
     break;
   case OPT_AT:
-    if (parse_time(v, &o->at) != 0) {
+    if (cp_rfc3339_parse(v, &o->at) != 0) {
       fprintf(stderr,
               "chainproxy verify: --at: '%s' is not an RFC 3339 "
               "time (e.g. 2020-05-31T00:00:00Z)\n",
@@ -493,7 +444,12 @@ static void print_json(json_t *o) {
 
 static int print_result(const opts_t *o, cp_verify_result_t *r,
                         const char *target, const char *name) {
+  cp_roots_t roots;
+
   cp_diag_classify(r, name, o->warn_days);
+  cp_roots_load(&roots, CP_ROOTS_DIR);
+  cp_roots_check(&roots, r);
+  cp_roots_free(&roots);
   if (o->json) {
     json_t *obj = json_object();
 
@@ -517,6 +473,7 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
   if (!r->ok) {
     return EXIT_FAILED;
   }
+  /* unusual_validity is a browser policy: shown, not an exit status. */
   return r->warning ? EXIT_WARNING : EXIT_VERIFIED;
 }
 

@@ -155,6 +155,22 @@ for name in www12 www13; do
     .ok == true and .client_cert_requested == true and
     .client_cert_presented == true" "$name: certificate presented"
 done
+# A root that the distribution does not ship is a private root: a
+# re-signing network, or a private CA (the test's).
+expect_event ".event == \"upstream_verify\" and .port == ${PORT[www12]} and
+  .private_root == true and .root == \"CN=cp test origin CA\"" \
+  "private root named"
+# verify through chainproxy itself: the chain is recognised as chainproxy's
+# own, its 30-day leaves do not warn, and the hint says what to trust.
+json=$("$CP_BIN" verify "localhost:${PORT[www12]}" --proxy "$PROXY_URL" \
+  --upstream-ca "$ROOT" --json); rc=$?
+assert_eq "$rc" 0 "verify --proxy through chainproxy, trusting its root"
+assert_eq "$(jq -r .minted_by_chainproxy <<< "$json")" true "minted_by_chainproxy"
+json=$("$CP_BIN" verify "localhost:${PORT[www12]}" --proxy "$PROXY_URL" \
+  --upstream-ca "$ORIGIN_CA" --json); rc=$?
+assert_eq "$rc" 1 "verify --proxy through chainproxy, not trusting its root"
+assert_contains "$(jq -r .hint <<< "$json")" "trust chainproxy's root.pem" \
+  "the hint for chainproxy's own CA"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 out=$("$CP_BIN" --upstream-client-cert "$ORIGIN_CA" --listen 127.0.0.1:1 \
