@@ -385,34 +385,3 @@ void cp_ca_free(cp_ca_t *ca) {
   EVP_PKEY_free(ca->inter_key);
   ca->inter_key = NULL;
 }
-
-
-void cp_ca_print_trust_help(const cp_ca_t *ca, FILE *out) {
-  char fp[100];
-  const char *d = ca->dir;
-
-  cp_cert_sha256(ca->root, 1, fp, sizeof(fp));
-  fprintf(out,
-          "chainproxy CA directory: %s%s\n"
-          "root certificate (install this one): %s/root.pem\n"
-          "SHA-256 fingerprint: %s\n"
-          "also there: legacy-root.pem (expired 2020-05-30), cross.pem, "
-          "intermediate.pem\n"
-          "\n"
-          "Trust it:\n"
-          "  curl:    curl --cacert %s/root.pem ...\n"
-          "  Python:  SSL_CERT_FILE=%s/root.pem "
-          "REQUESTS_CA_BUNDLE=%s/root.pem python3 app.py\n"
-          "  Node:    NODE_EXTRA_CA_CERTS=%s/root.pem node app.js\n"
-          "  Java:    keytool -importcert -noprompt -alias chainproxy "
-          "-file %s/root.pem -keystore chainproxy.jks -storepass changeit\n"
-          "           java -Djavax.net.ssl.trustStore=chainproxy.jks "
-          "-Djavax.net.ssl.trustStorePassword=changeit ...\n"
-          "  Debian:  cp %s/root.pem "
-          "/usr/local/share/ca-certificates/chainproxy.crt && "
-          "update-ca-certificates\n"
-          "\n"
-          "Then: HTTPS_PROXY=http://127.0.0.1:8080 curl --cacert "
-          "%s/root.pem https://example.test/\n",
-          d, ca->created ? " (just created)" : "", d, fp, d, d, d, d, d, d, d);
-}

@@ -49,7 +49,5 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
 void cp_ca_free(cp_ca_t *ca);
 /* Creates the in-memory untrusted hierarchy. */
 int cp_ca_make_untrusted(cp_ca_t *ca);
-/* `chainproxy ca`: where the root is and how to trust it, per client. */
-void cp_ca_print_trust_help(const cp_ca_t *ca, FILE *out);
 
 #endif

@@ -8,35 +8,8 @@
 #include "ca.h"
 #include "config.h"
 #include "server.h"
+#include "ca_cmd.h"
 #include "verify_cmd.h"
-
-
-/* chainproxy ca [--ca-dir DIR]: create or load the CA, print how to trust
- * it. */
-static int run_ca(int argc, char **argv) {
-  cp_config_t cfg;
-  cp_ca_t ca;
-  char err[1400];
-  char dir[1024];
-
-  cp_config_defaults(&cfg);
-  if (cp_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
-    fprintf(stderr, "chainproxy ca: %s\n", err);
-    return 2;
-  }
-  if (cp_ca_default_dir(cfg.ca_dir, dir, sizeof(dir)) != 0) {
-    fprintf(stderr, "chainproxy ca: set --ca-dir, CHAINPROXY_HOME or HOME\n");
-    return 2;
-  }
-  if (cp_ca_load_or_create(&ca, dir, err, sizeof(err)) != 0) {
-    fprintf(stderr, "chainproxy ca: %s\n", err);
-    cp_ca_free(&ca);
-    return 1;
-  }
-  cp_ca_print_trust_help(&ca, stdout);
-  cp_ca_free(&ca);
-  return 0;
-}
 
 
 int main(int argc, char **argv) {
@@ -48,7 +21,7 @@ int main(int argc, char **argv) {
   int exit_code = 0;
 
   if (argc > 1 && strcmp(argv[1], "ca") == 0) {
-    return run_ca(argc - 1, argv + 1);
+    return cp_ca_cmd(argc - 1, argv + 1);
   }
   if (argc > 1 && strcmp(argv[1], "verify") == 0) {
     signal(SIGPIPE, SIG_IGN);
