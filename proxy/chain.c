@@ -31,8 +31,8 @@ static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {
 
 
 int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
-                  const char *default_profile, cp_stats_t *stats, char *err,
-                  size_t errlen) {
+                  const char *default_profile, int rsa_leaf, cp_stats_t *stats,
+                  char *err, size_t errlen) {
   char list[512];
   int i, k;
 
@@ -51,7 +51,7 @@ int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
   if (cp_leaf_cache_init(&s->leaves, CP_CHAIN_LEAF_CACHE) != 0) {
     return cp_errf(err, errlen, CP_ENOMEM, "cannot set up the leaf cache");
   }
-  s->leaf_key = cp_mint_key_new();
+  s->leaf_key = rsa_leaf ? cp_mint_key_new_rsa() : cp_mint_key_new();
   s->minters = calloc(CP_ISSUER_COUNT, sizeof(*s->minters));
   if (s->leaf_key == NULL || s->minters == NULL ||
       cp_minter_init(&s->minters[CP_ISSUER_INTERMEDIATE], s->leaf_key,

@@ -46,9 +46,10 @@ struct cp_chain_choice_s {
 /* Loads the profiles from path, checks the default profile's name, builds
  * minters and chains from ca (its untrusted hierarchy must exist). err
  * names what is wrong. */
+/* rsa_leaf: leaves carry an RSA 2048 key instead of P-256 (--leaf-key). */
 int cp_chain_init(cp_chain_t *ch, const cp_ca_t *ca, const char *path,
-                  const char *default_profile, cp_stats_t *stats, char *err,
-                  size_t errlen);
+                  const char *default_profile, int rsa_leaf, cp_stats_t *stats,
+                  char *err, size_t errlen);
 void cp_chain_free(cp_chain_t *ch);
 const char *cp_chain_profile_name(const cp_chain_t *ch, int profile);
 /* The profile for host:port: the first matching rule, else --chain. */

@@ -341,6 +341,16 @@ static int opt_upstream_tls_min(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_leaf_key(cp_config_t *cfg, const char *v, char *err,
+                        size_t len) {
+  if (strcmp(v, "rsa") != 0 && strcmp(v, "ec") != 0) {
+    return cp_errf(err, len, CP_EINVAL, "--leaf-key: '%s' is not rsa or ec", v);
+  }
+  cfg->rsa_leaf = strcmp(v, "rsa") == 0;
+  return 0;
+}
+
+
 static int opt_head_timeout(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   return seconds_opt(&cfg->head_timeout_ms, "--head-timeout", v, err, len);
@@ -454,6 +464,7 @@ static const option_t options[] = {
     {"tunnel-idle-timeout", 1, opt_tunnel_idle},
     {"head-timeout", 1, opt_head_timeout},
     {"client-tls-min", 1, opt_client_tls_min},
+    {"leaf-key", 1, opt_leaf_key},
     {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},
     {"body-idle-timeout", 1, opt_body_idle},
@@ -598,6 +609,10 @@ const char *cp_config_usage(void) {
          "                            (default 1.2)\n"
          "  --upstream-tls-min VER    lowest TLS version offered upstream "
          "(default 1.2)\n"
+         "  --leaf-key rsa|ec         key of the minted leaves (default ec; "
+         "rsa for clients\n"
+         "                            without ECDSA or RSA key exchange "
+         "only)\n"
          "  --rules FILE              per-host chain rules (JSON; SIGHUP "
          "reloads)\n"
          "  --control HOST:PORT       control API (default off)\n"

@@ -35,6 +35,7 @@ struct cp_config_s {
   cp_failure_mode_e upstream_failure;
   int client_tls_min;        /* TLS1_2_VERSION ...: --client-tls-min */
   int upstream_tls_min;      /* --upstream-tls-min */
+  int rsa_leaf;              /* --leaf-key rsa */
   const char *chain;         /* borrowed: profile for all hosts */
   const char *rules_path;    /* borrowed; NULL: no rules */
   const char *profiles_path; /* borrowed: certs/profiles.json */

@@ -111,8 +111,9 @@ int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out) {
     out->cause = CP_HS_NO_SHARED_CIPHER;
     snprintf(out->hint, sizeof(out->hint),
              "chainproxy refused the client: none of its cipher suites (%s) "
-             "works with chainproxy's ECDSA leaf (a client that wants RSA "
-             "key exchange or an old suite; current servers refuse it too).",
+             "works with chainproxy's leaf (a client that wants RSA key "
+             "exchange or an old suite); start chainproxy with --leaf-key rsa "
+             "to serve it an RSA leaf.",
              suites);
   } else {
     out->cause = CP_HS_HANDSHAKE_ALERT;

@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
@@ -28,6 +30,26 @@ EVP_PKEY *cp_mint_key_new(void) {
     return NULL;
   }
   return pkey; /* owns ec now */
+}
+
+
+EVP_PKEY *cp_mint_key_new_rsa(void) {
+  RSA *rsa = RSA_new();
+  BIGNUM *e = BN_new();
+  EVP_PKEY *pkey = EVP_PKEY_new();
+
+  /* RSA_ API for the same reason as EC_KEY above: X509_set_pubkey()
+   * encodes such a key without a provider round trip. */
+  if (rsa == NULL || e == NULL || pkey == NULL || BN_set_word(e, RSA_F4) != 1 ||
+      RSA_generate_key_ex(rsa, 2048, e, NULL) != 1 ||
+      EVP_PKEY_assign_RSA(pkey, rsa) != 1) {
+    RSA_free(rsa);
+    BN_free(e);
+    EVP_PKEY_free(pkey);
+    return NULL;
+  }
+  BN_free(e);
+  return pkey; /* owns rsa now */
 }
 
 
@@ -54,9 +76,13 @@ int cp_minter_init(cp_minter_t *m, EVP_PKEY *leaf_key, X509 *issuer,
   /* A self-signed leaf carries no keyUsage: one without keyCertSign
    * would not count as self-signed to OpenSSL, and clients would report
    * an unknown issuer instead of a self-signed certificate. */
+  /* An RSA leaf may serve RSA key exchange (keyEncipherment). */
   if (issuer != NULL) {
-    m->exts[m->nexts++] = cp_cert_conf_ext(signer, probe, NID_key_usage,
-                                           "critical,digitalSignature");
+    m->exts[m->nexts++] =
+        cp_cert_conf_ext(signer, probe, NID_key_usage,
+                         EVP_PKEY_get_base_id(leaf_key) == EVP_PKEY_RSA
+                             ? "critical,digitalSignature,keyEncipherment"
+                             : "critical,digitalSignature");
   }
   m->exts[m->nexts++] =
       cp_cert_conf_ext(signer, probe, NID_ext_key_usage, "serverAuth");

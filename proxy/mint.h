@@ -36,6 +36,9 @@ struct cp_mint_opts_s {
 
 /* The shared leaf key: P-256, EC_KEY-backed (see mint.c). */
 EVP_PKEY *cp_mint_key_new(void);
+/* An RSA 2048 leaf key, for clients that cannot use ECDSA (--leaf-key
+ * rsa): RSA key exchange suites need one. */
+EVP_PKEY *cp_mint_key_new_rsa(void);
 /* issuer NULL: leaves are self-signed with leaf_key. */
 int cp_minter_init(cp_minter_t *m, EVP_PKEY *leaf_key, X509 *issuer,
                    EVP_PKEY *issuer_key);

@@ -181,7 +181,7 @@ static int server_tls_init(cp_server_t *srv) {
     return CP_ETLS;
   }
   rc = cp_chain_init(&srv->chain, &srv->ca, cfg->profiles_path, cfg->chain,
-                     &srv->stats, err, sizeof(err));
+                     cfg->rsa_leaf, &srv->stats, err, sizeof(err));
   if (rc != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;

@@ -115,9 +115,13 @@ assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
 
 # Lowered floors reach the old: a TLS 1.0 client, a TLS 1.1 origin whose
-# chain is still judged (at the default level).
+# chain is still judged (at the default level); an RSA leaf serves a
+# client that only knows RSA key exchange.
 EVENTS_FILE=$WORK/legacy-tls.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
-  --client-tls-min 1.0 --upstream-tls-min 1.1
+  --client-tls-min 1.0 --upstream-tls-min 1.1 --leaf-key rsa
+out=$(s_client -tls1_2 -cipher AES128-SHA)
+assert_contains "$out" "Cipher is AES128-SHA" "RSA-only client with --leaf-key rsa"
+assert_contains "$out" "Verify return code: 0 (ok)" "RSA leaf verifies"
 assert_contains "$(cat "$PROXY_LOG")" "--client-tls-min: clients may use TLSv1" \
   "lowered client floor logged"
 out=$(s_client -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
