@@ -204,6 +204,31 @@ static void set_blocked(cp_conn_t *c, const char *code) {
 }
 
 
+/* A rule's TLS floor for this host: lower versions need security level 0
+ * for the handshake; upstream chains are still judged at the level they
+ * would be otherwise. */
+static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
+  const cp_rule_t *ru =
+      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+  int v = ru == NULL    ? 0
+          : client_side ? ru->client_tls_min
+                        : ru->upstream_tls_min;
+
+  if (v == 0) {
+    return;
+  }
+  SSL_set_min_proto_version(t->ssl, v);
+  if (v < TLS1_2_VERSION) {
+    if (!client_side && SSL_get_security_level(t->ssl) > 0) {
+      t->auth_level = SSL_get_security_level(t->ssl);
+    }
+    SSL_set_security_level(t->ssl, 0);
+  }
+  cp_conn_log(c, CP_LOG_INFO, "rule for %s: %s floor %s", ru->host,
+              client_side ? "client" : "upstream", cp_tls_version_name(v));
+}
+
+
 static int mint_for_client(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_tls_t *t = c->client.tls;
@@ -226,6 +251,7 @@ static int mint_for_client(cp_conn_t *c) {
   X509_free(t->leaf);
   t->leaf = leaf;
   t->key = env->chain->leaf_key;
+  rule_floor(c, t, 1);
   t->chain = chain;
   t->hello_ready = 1;
   return 0;
@@ -532,6 +558,9 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   }
   if (rc == 0) {
     rc = offer_alpn(c, t);
+  }
+  if (rc == 0) {
+    rule_floor(c, t, 0);
   }
   if (rc != 0) {
     cp_tls_free(t);

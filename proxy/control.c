@@ -77,17 +77,37 @@ static void get_pem(cp_ctl_response_t *r, X509 *x) {
 }
 
 
+static json_t *floor_json(int v) {
+  static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+
+  return v >= 0x0301 && v <= 0x0304 ? json_string(names[v - 0x0301])
+                                    : json_null();
+}
+
+
+/* A rule as the API shows it; floors only when the rule sets them. */
+static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
+  json_t *o = json_pack("{s:s,s:o,s:s}", "host", ru->host, "port",
+                        ru->port ? json_integer(ru->port) : json_null(),
+                        "chain", env->profiles->p[ru->profile].name);
+
+  if (ru->client_tls_min != 0) {
+    json_object_set_new(o, "client_tls_min", floor_json(ru->client_tls_min));
+  }
+  if (ru->upstream_tls_min != 0) {
+    json_object_set_new(o, "upstream_tls_min",
+                        floor_json(ru->upstream_tls_min));
+  }
+  return o;
+}
+
+
 static json_t *rules_json(const cp_control_env_t *env) {
   json_t *arr = json_array();
   int i;
 
   for (i = 0; i < env->rules->n; i++) {
-    const cp_rule_t *ru = &env->rules->r[i];
-
-    json_array_append_new(
-        arr, json_pack("{s:s,s:o,s:s}", "host", ru->host, "port",
-                       ru->port ? json_integer(ru->port) : json_null(), "chain",
-                       env->profiles->p[ru->profile].name));
+    json_array_append_new(arr, rule_json(env, &env->rules->r[i]));
   }
   return json_pack("{s:o,s:s}", "rules", arr, "default",
                    env->profiles->p[env->default_profile].name);
@@ -98,64 +118,27 @@ static void put_rule(const cp_control_env_t *env, const char *host,
                      const char *body, size_t len, cp_ctl_response_t *r) {
   json_error_t jerr;
   json_t *doc = json_loadb(body, len, 0, &jerr);
-  json_t *chain, *port;
-  const char *key;
-  json_t *v;
-  char list[512];
-  int profile;
-  uint16_t p = 0;
+  cp_rule_t rule;
+  char err[700];
 
   if (doc == NULL) {
     resp_error(r, 400, "body is not JSON: line %d, column %d: %s", jerr.line,
                jerr.column, jerr.text);
     return;
   }
-  if (!json_is_object(doc)) {
-    resp_error(r, 400,
-               "body must be an object like {\"chain\": "
-               "\"legacy\", \"port\": 443}");
-    goto out;
-  }
-  json_object_foreach(doc, key, v) {
-    if (strcmp(key, "chain") != 0 && strcmp(key, "port") != 0) {
-      resp_error(r, 400, "unknown field \"%s\" (fields: chain, port)", key);
-      goto out;
-    }
-  }
-  chain = json_object_get(doc, "chain");
-  port = json_object_get(doc, "port");
-  if (!json_is_string(chain)) {
-    resp_error(r, 400, "\"chain\" must name a profile");
-    goto out;
-  }
-  profile = cp_profiles_find(env->profiles, json_string_value(chain));
-  if (profile < 0) {
-    cp_profiles_list(env->profiles, list, sizeof(list));
-    resp_error(r, 400, "unknown profile '%s' (profiles: %s)",
-               json_string_value(chain), list);
-    goto out;
-  }
-  if (port != NULL && !json_is_null(port)) {
-    if (!json_is_integer(port) || json_integer_value(port) < 1 ||
-        json_integer_value(port) > 65535) {
-      resp_error(r, 400, "\"port\" must be a number from 1 to 65535");
-      goto out;
-    }
-    p = (uint16_t)json_integer_value(port);
-  }
-  if (cp_rules_put(env->rules, host, p, profile) != 0) {
+  /* The same parser as the rules file: the same fields, the same
+   * errors. */
+  if (cp_rule_parse(&rule, doc, host, env->profiles, err, sizeof(err)) != 0) {
+    resp_error(r, 400, "%s", err);
+  } else if (cp_rules_put(env->rules, &rule) != 0) {
     resp_error(r, 400, "cannot add the rule (at most %d rules)", CP_RULES_MAX);
-    goto out;
+  } else {
+    cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
+           "control: rule for %s (port %s%u) -> %s", host,
+           rule.port ? "" : "any, ", (unsigned)rule.port,
+           env->profiles->p[rule.profile].name);
+    resp_json(r, 200, json_pack("{s:o}", "rule", rule_json(env, &rule)));
   }
-  cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
-         "control: rule for %s "
-         "(port %s%u) -> %s",
-         host, p ? "" : "any, ", (unsigned)p, env->profiles->p[profile].name);
-  resp_json(r, 200,
-            json_pack("{s:{s:s,s:o,s:s}}", "rule", "host", host, "port",
-                      p ? json_integer(p) : json_null(), "chain",
-                      env->profiles->p[profile].name));
-out:
   json_decref(doc);
 }
 

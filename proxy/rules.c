@@ -18,17 +18,17 @@ int cp_rules_host_ok(const char *host) {
 }
 
 
-int cp_rules_put(cp_rules_t *rules, const char *host, uint16_t port,
-                 int profile) {
+int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule) {
   cp_rule_t *grown;
   int i;
 
-  if (!cp_rules_host_ok(host)) {
+  if (!cp_rules_host_ok(rule->host)) {
     return CP_EINVAL;
   }
   for (i = 0; i < rules->n; i++) {
-    if (rules->r[i].port == port && strcmp(rules->r[i].host, host) == 0) {
-      rules->r[i].profile = profile;
+    if (rules->r[i].port == rule->port &&
+        strcmp(rules->r[i].host, rule->host) == 0) {
+      rules->r[i] = *rule;
       return 0;
     }
   }
@@ -40,10 +40,7 @@ int cp_rules_put(cp_rules_t *rules, const char *host, uint16_t port,
     return CP_ENOMEM;
   }
   memmove(grown + 1, grown, sizeof(*grown) * (size_t)rules->n);
-  memset(&grown[0], 0, sizeof(grown[0]));
-  snprintf(grown[0].host, sizeof(grown[0].host), "%s", host);
-  grown[0].port = port;
-  grown[0].profile = profile;
+  grown[0] = *rule;
   rules->r = grown;
   rules->n++;
   return 0;
@@ -65,61 +62,111 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
 }
 
 
-static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
-                      const cp_profiles_t *profiles, char *err, size_t errlen) {
+/* "1.0" .. "1.3" as OpenSSL's version number; 0 when not one. */
+static int tls_version(const char *v) {
+  static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+  int k;
+
+  for (k = 0; k < 4; k++) {
+    if (strcmp(v, names[k]) == 0) {
+      return 0x0301 + k;
+    }
+  }
+  return 0;
+}
+
+
+static int floor_field(json_t *o, const char *name, int *out, char *err,
+                       size_t errlen) {
+  json_t *v = json_object_get(o, name);
+
+  *out = 0;
+  if (v == NULL || json_is_null(v)) {
+    return 0;
+  }
+  if (!json_is_string(v) || (*out = tls_version(json_string_value(v))) == 0) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"%s\" must be one of \"1.0\", \"1.1\", \"1.2\", "
+                   "\"1.3\"",
+                   name);
+  }
+  return 0;
+}
+
+
+int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
+                  const cp_profiles_t *profiles, char *err, size_t errlen) {
+  static const char *const fields[] = {"host", "port", "chain",
+                                       "client_tls_min", "upstream_tls_min"};
   const char *key;
   json_t *v;
   char list[512];
+  size_t k;
 
+  memset(r, 0, sizeof(*r));
   if (!json_is_object(o)) {
     return cp_errf(err, errlen, CP_ECONFIG,
-                   "rule %zu: must be an object like {\"host\": "
-                   "\"*.example.test\", \"chain\": \"legacy\"}",
-                   i);
+                   "must be an object like {\"host\": "
+                   "\"*.example.test\", \"chain\": \"legacy\"}");
   }
   json_object_foreach(o, key, v) {
-    if (strcmp(key, "host") != 0 && strcmp(key, "port") != 0 &&
-        strcmp(key, "chain") != 0) {
+    for (k = host ? 1 : 0; k < CP_ARRAY_SIZE(fields); k++) {
+      if (strcmp(key, fields[k]) == 0) {
+        break;
+      }
+    }
+    if (k == CP_ARRAY_SIZE(fields)) {
       return cp_errf(err, errlen, CP_ECONFIG,
-                     "rule %zu: unknown field \"%s\" (fields: "
-                     "host, port, chain)",
-                     i, key);
+                     "unknown field \"%s\" (fields: %schain, port, "
+                     "client_tls_min, upstream_tls_min)",
+                     key, host ? "" : "host, ");
     }
   }
   v = json_object_get(o, "host");
-  if (!json_is_string(v) || !cp_rules_host_ok(json_string_value(v))) {
+  if (host == NULL &&
+      (!json_is_string(v) || !cp_rules_host_ok(json_string_value(v)))) {
     return cp_errf(err, errlen, CP_ECONFIG,
-                   "rule %zu: \"host\" must be a host name or "
-                   "glob such as \"*.example.test\"",
-                   i);
+                   "\"host\" must be a host name or glob such as "
+                   "\"*.example.test\"");
   }
-  snprintf(r->host, sizeof(r->host), "%s", json_string_value(v));
+  snprintf(r->host, sizeof(r->host), "%s", host ? host : json_string_value(v));
   v = json_object_get(o, "port");
-  r->port = 0;
-  if (v != NULL) {
+  if (v != NULL && !json_is_null(v)) {
     if (!json_is_integer(v) || json_integer_value(v) < 1 ||
         json_integer_value(v) > 65535) {
       return cp_errf(err, errlen, CP_ECONFIG,
-                     "rule %zu: \"port\" must be a number from 1 "
-                     "to 65535",
-                     i);
+                     "\"port\" must be a number from 1 to 65535");
     }
     r->port = (uint16_t)json_integer_value(v);
   }
   v = json_object_get(o, "chain");
   if (!json_is_string(v)) {
-    return cp_errf(err, errlen, CP_ECONFIG,
-                   "rule %zu: \"chain\" must name a profile", i);
+    return cp_errf(err, errlen, CP_ECONFIG, "\"chain\" must name a profile");
   }
   r->profile = cp_profiles_find(profiles, json_string_value(v));
   if (r->profile < 0) {
     cp_profiles_list(profiles, list, sizeof(list));
     return cp_errf(err, errlen, CP_ECONFIG,
-                   "rule %zu: \"chain\": unknown profile '%s' "
-                   "(profiles: %s)",
-                   i, json_string_value(v), list);
+                   "\"chain\": unknown profile '%s' (profiles: %s)",
+                   json_string_value(v), list);
+  }
+  if (floor_field(o, "client_tls_min", &r->client_tls_min, err, errlen) ||
+      floor_field(o, "upstream_tls_min", &r->upstream_tls_min, err, errlen)) {
+    return CP_ECONFIG;
   }
   return 0;
+}
+
+
+static int parse_rule(cp_rule_t *r, size_t i, json_t *o,
+                      const cp_profiles_t *profiles, char *err, size_t errlen) {
+  char inner[600];
+  int rc = cp_rule_parse(r, o, NULL, profiles, inner, sizeof(inner));
+
+  if (rc != 0) {
+    cp_errf(err, errlen, rc, "rule %zu: %s", i, inner);
+  }
+  return rc;
 }
 
 
@@ -200,7 +247,8 @@ void cp_rules_free(cp_rules_t *rules) {
 }
 
 
-int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port) {
+const cp_rule_t *cp_rules_find(const cp_rules_t *rules, const char *host,
+                               uint16_t port) {
   int i;
 
   for (i = 0; i < rules->n; i++) {
@@ -208,8 +256,15 @@ int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port) {
 
     if ((r->port == 0 || r->port == port) &&
         cp_host_glob_match(r->host, host)) {
-      return r->profile;
+      return r;
     }
   }
-  return -1;
+  return NULL;
+}
+
+
+int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port) {
+  const cp_rule_t *r = cp_rules_find(rules, host, port);
+
+  return r ? r->profile : -1;
 }

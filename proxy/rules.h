@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "profile.h"
 
 #define CP_RULES_MAX 1024
@@ -16,9 +18,11 @@ typedef struct cp_rule_s cp_rule_t;
 typedef struct cp_rules_s cp_rules_t;
 
 struct cp_rule_s {
-  char host[256]; /* glob, '*' matches any run of characters */
-  uint16_t port;  /* 0: any */
-  int profile;    /* index into the profiles */
+  char host[256];       /* glob, '*' matches any run of characters */
+  uint16_t port;        /* 0: any */
+  int profile;          /* index into the profiles */
+  int client_tls_min;   /* TLS1_VERSION ..., 0: --client-tls-min */
+  int upstream_tls_min; /* 0: --upstream-tls-min */
 };
 
 struct cp_rules_s {
@@ -35,8 +39,15 @@ void cp_rules_free(cp_rules_t *rules);
 int cp_rules_host_ok(const char *host);
 /* Sets the rule for exactly (host, port): replaced in place when one
  * exists, else added first (it wins over older rules). */
-int cp_rules_put(cp_rules_t *rules, const char *host, uint16_t port,
-                 int profile);
+int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule);
+/* One rule from its JSON object: {"host", "port", "chain",
+ * "client_tls_min", "upstream_tls_min"}; with host given (the control
+ * API's path) the object has no "host". err names the field. */
+int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
+                  const cp_profiles_t *profiles, char *err, size_t errlen);
+/* The first rule matching host:port, or NULL. */
+const cp_rule_t *cp_rules_find(const cp_rules_t *rules, const char *host,
+                               uint16_t port);
 /* Removes every rule for host (any port); returns how many. */
 int cp_rules_delete(cp_rules_t *rules, const char *host);
 /* The profile index of the first rule matching host:port, or -1. */

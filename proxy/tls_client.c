@@ -20,7 +20,11 @@ static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
   if (t == NULL) {
     return X509_verify_cert(sctx);
   }
-  if (ssl != NULL && SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) != NULL) {
+  if (t->auth_level > 0) {
+    X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(sctx),
+                                     t->auth_level);
+  } else if (ssl != NULL &&
+             SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) != NULL) {
     /* The handshake runs at level 0 for an old TLS version; the chain is
      * judged at the level it would be otherwise. */
     X509_VERIFY_PARAM_set_auth_level(

@@ -36,6 +36,8 @@ struct cp_tls_s {
   unsigned alpn_choice_len;
   int alert_in;             /* last alert received, -1 if none */
   int alert_out;            /* last alert sent (not close_notify), -1 */
+  int auth_level;           /* client: chains judged at this level when the
+                               handshake runs lower (a rule\'s old floor) */
   char client_versions[48]; /* server: versions the client offered */
   char client_ciphers[96];  /* server: its cipher suites, summarised */
   unsigned char first[16];  /* the peer\'s first wire bytes */

@@ -134,6 +134,28 @@ expect_event ".event == \"upstream_verify\" and .port == ${PORT[tls11]} and
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
+# The same floors per host, from the rules file.
+cat > "$WORK/rules.json" <<JSON
+[{"host": "localhost", "port": ${PORT[tls11]}, "chain": "modern",
+  "upstream_tls_min": "1.1"},
+ {"host": "localhost", "port": ${PORT[h2only]}, "chain": "modern",
+  "client_tls_min": "1.0"}]
+JSON
+EVENTS_FILE=$WORK/rule-floors.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
+  --rules "$WORK/rules.json"
+curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o /dev/null \
+  "https://localhost:${PORT[tls11]}/" 2>/dev/null
+expect_event ".event == \"upstream_verify\" and .port == ${PORT[tls11]} and
+  .ok == true" "a rule's upstream floor reaches the TLS 1.1 origin"
+out=$(s_client -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
+assert_contains "$out" "Protocol  : TLSv1" "a rule's client floor admits TLS 1.0"
+out=$(echo | timeout 10 openssl s_client -proxy "127.0.0.1:$PROXY_PORT" \
+  -connect "localhost:${PORT[mtls12]}" -servername localhost \
+  -tls1 -cipher 'DEFAULT:@SECLEVEL=0' 2>&1)
+assert_contains "$out" "alert protocol version" "other hosts keep the default floor"
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+
 # Mutual TLS: with --upstream-client-cert the origins that asked for a
 # certificate (TLS 1.2 and 1.3) are reached.
 d=$WORK/client-cert

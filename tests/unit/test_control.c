@@ -200,6 +200,22 @@ static void test_rules_lifecycle(void **state) {
   assert_string_equal(json_string_value(json_object_get(a.doc, "default")),
                       "modern");
   done(&a);
+  ask(f, "PUT", "/rules/old.test", NULL,
+      "{\"chain\": \"modern\", \"client_tls_min\": \"1.0\"}", &a);
+  assert_int_equal(a.r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(
+                          json_object_get(a.doc, "rule"), "client_tls_min")),
+                      "1.0");
+  done(&a);
+  assert_int_equal(cp_rules_find(&f->rules, "old.test", 443)->client_tls_min,
+                   0x0301);
+  ask(f, "PUT", "/rules/old.test", NULL,
+      "{\"chain\": \"modern\", \"upstream_tls_min\": \"0.9\"}", &a);
+  assert_int_equal(a.r.status, 400);
+  assert_non_null(strstr(error_of(&a), "upstream_tls_min"));
+  done(&a);
+  ask(f, "DELETE", "/rules/old.test", NULL, NULL, &a);
+  done(&a);
   ask(f, "DELETE", "/rules/*.a.test", NULL, NULL, &a);
   assert_int_equal(a.r.status, 200);
   done(&a);
