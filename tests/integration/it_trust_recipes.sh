@@ -96,6 +96,28 @@ fi
 got=$(run git "$(recipe git | sed "s|$URL/repo.git|$URL/repo.git|")")
 assert_contains "$got" "refs/heads/" "git ls-remote with GIT_SSL_CAINFO"
 
+# The Debian store recipe changes the machine's trust: it runs in a
+# private mount namespace over throwaway copies of the store's two
+# directories, and curl then trusts chainproxy with no --cacert.
+if [ "$(id -u)" = 0 ] && command -v update-ca-certificates > /dev/null &&
+   unshare -m true 2> /dev/null; then
+  debian=$(recipe Debian)
+  say "Debian: $debian"
+  got=$(unshare -m bash -c '
+    set -e
+    mount -t tmpfs tmpfs /usr/local/share/ca-certificates
+    mount -t tmpfs tmpfs /etc/ssl/certs
+    update-ca-certificates --fresh > /dev/null 2>&1
+    '"$debian"' > /dev/null 2>&1
+    curl -sS '"$URL"'/hello' 2> "$WORK/debian.err") ||
+    fail "Debian store recipe: $(cat "$WORK/debian.err")"
+  assert_eq "$got" "hello through a recipe" "curl trusting the Debian store"
+elif [ "${CI:-}" = true ]; then
+  fail "the Debian store recipe needs root and a mount namespace in CI"
+else
+  say "no root or no mount namespace: the Debian store recipe was not run"
+fi
+
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 say "ok"
