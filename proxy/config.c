@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "http_parse.h"
+#include "rules.h"
 
 typedef struct option_s option_t;
 
@@ -303,28 +304,14 @@ static int opt_idle_timeout(cp_config_t *cfg, const char *v, char *err,
 }
 
 
-/* "1.0" .. "1.3" into OpenSSL's version number. */
 static int tls_version_opt(int *field, const char *flag, const char *v,
                            char *err, size_t len) {
-  static const struct {
-    const char *name;
-    int version;
-  } versions[] = {
-      {"1.0", 0x0301},
-      {"1.1", 0x0302},
-      {"1.2", 0x0303},
-      {"1.3", 0x0304},
-  };
-  size_t i;
-
-  for (i = 0; i < CP_ARRAY_SIZE(versions); i++) {
-    if (strcmp(v, versions[i].name) == 0) {
-      *field = versions[i].version;
-      return 0;
-    }
+  *field = cp_rules_parse_tls_version(v);
+  if (*field == 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "%s: '%s' is not one of 1.0, 1.1, 1.2, 1.3", flag, v);
   }
-  return cp_errf(err, len, CP_EINVAL,
-                 "%s: '%s' is not one of 1.0, 1.1, 1.2, 1.3", flag, v);
+  return 0;
 }
 
 

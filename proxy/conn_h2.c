@@ -47,6 +47,7 @@ struct cp_h2_s {
   h2_stream_t *streams; /* owned list */
   unsigned nstreams;
   unsigned upstream_gone : 1;
+  unsigned busy : 1; /* streams were open when the timer was last armed */
 };
 
 
@@ -595,7 +596,13 @@ static void pump(cp_conn_t *c) {
     cp_conn_finish(c, "done");
     return;
   }
-  cp_conn_arm_timer(c); /* idle with no stream, body idle with some */
+  /* The timeout's kind changes between idle (no stream) and body idle
+   * (some): re-arm then only; within a kind the timer re-arms itself
+   * from the last activity, so reads do not touch the timer heap. */
+  if (h->busy != (h->nstreams > 0)) {
+    h->busy = h->nstreams > 0;
+    cp_conn_arm_timer(c);
+  }
 }
 
 
@@ -704,6 +711,7 @@ void cp_conn_h2_entry(cp_conn_t *c) {
     feed(c, &c->upstream, tmp.data, tmp.len);
     cp_buf_free(&tmp);
   }
+  cp_conn_arm_timer(c); /* H2's own timeout, not the handshake's */
   /* A prior-knowledge client's preface, read before the origin said h2. */
   cp_conn_replay_pending(c, feed_client);
   pump(c);

@@ -471,18 +471,15 @@ static void refused_by_alert(cp_conn_t *c) {
   cp_hs_facts_t f;
   cp_hs_result_t hs;
   char cas[512], msg[700];
-  cp_buf_t detail;
+  char *detail;
 
   cp_tls_client_facts(c->upstream.tls, &f, cas, sizeof(cas));
   cp_hs_classify(&f, &hs);
   snprintf(msg, sizeof(msg), "TLS with %s:%u failed: %s [%s]", c->target.host,
            c->target.port, c->upstream.tls->err, hs.name);
-  cp_buf_init(&detail, 4096);
-  cp_buf_appendf(&detail, "\ncause:  %s\nhint:   %s\n", hs.name, hs.hint);
-  cp_buf_append(&detail, "", 1);
-  cp_conn_respond(c, 502, "upstream_tls_failed", msg,
-                  detail.data ? detail.data : "");
-  cp_buf_free(&detail);
+  detail = cp_hs_detail(&hs);
+  cp_conn_respond(c, 502, "upstream_tls_failed", msg, detail ? detail : "");
+  free(detail);
 }
 
 

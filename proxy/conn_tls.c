@@ -213,16 +213,14 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
   int v = ru == NULL    ? 0
           : client_side ? ru->client_tls_min
                         : ru->upstream_tls_min;
+  int level;
 
   if (v == 0) {
     return;
   }
-  SSL_set_min_proto_version(t->ssl, v);
-  if (v < TLS1_2_VERSION) {
-    if (!client_side && SSL_get_security_level(t->ssl) > 0) {
-      t->auth_level = SSL_get_security_level(t->ssl);
-    }
-    SSL_set_security_level(t->ssl, 0);
+  level = SSL_get_security_level(t->ssl);
+  if (cp_tls_ssl_set_min_version(t->ssl, v) && !client_side && level > 0) {
+    t->auth_level = level; /* chains are still judged at this level */
   }
   cp_conn_log(c, CP_LOG_INFO, "rule for %s: %s floor %s", ru->host,
               client_side ? "client" : "upstream", cp_tls_version_name(v));
@@ -338,7 +336,6 @@ static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
                                  cp_hs_facts_t *f, char *cas, size_t cap) {
   char offered[CP_ALPN_MAX * 2] = "";
   unsigned char list[CP_ALPN_MAX];
-  cp_buf_t detail;
   size_t n;
 
   memset(f, 0, sizeof(*f));
@@ -364,15 +361,7 @@ static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
            "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
            c->target.port, why, hs->name);
   free(c->block_detail);
-  c->block_detail = NULL;
-  cp_buf_init(&detail, 4096);
-  if (cp_buf_appendf(&detail, "\ncause:  %s\nhint:   %s\n", hs->name,
-                     hs->hint) == 0 &&
-      cp_buf_append(&detail, "", 1) == 0) {
-    c->block_detail = detail.data; /* takes over the bytes */
-  } else {
-    cp_buf_free(&detail);
-  }
+  c->block_detail = cp_hs_detail(hs);
   set_blocked(c, "upstream_tls_failed");
 }
 

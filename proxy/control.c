@@ -78,10 +78,9 @@ static void get_pem(cp_ctl_response_t *r, X509 *x) {
 
 
 static json_t *floor_json(int v) {
-  static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+  const char *s = cp_rules_tls_version_str(v);
 
-  return v >= 0x0301 && v <= 0x0304 ? json_string(names[v - 0x0301])
-                                    : json_null();
+  return s ? json_string(s) : json_null();
 }
 
 

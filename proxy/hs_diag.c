@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/sslerr.h>
 
+#include "buf.h"
 #include "tls_io.h"
 
 static const char *const names[] = {
@@ -17,6 +18,20 @@ static const char *const names[] = {
 
 const char *cp_hs_cause_name(cp_hs_cause_t c) {
   return c < CP_HS_NONE ? names[c] : NULL;
+}
+
+
+char *cp_hs_detail(const cp_hs_result_t *hs) {
+  cp_buf_t b;
+
+  cp_buf_init(&b, 4096);
+  if (cp_buf_appendf(&b, "\ncause:  %s\nhint:   %s\n", hs->name, hs->hint) !=
+          0 ||
+      cp_buf_append(&b, "", 1) != 0) {
+    cp_buf_free(&b);
+    return NULL;
+  }
+  return b.data; /* the caller takes over the bytes */
 }
 
 

@@ -54,6 +54,9 @@ struct cp_hs_result_s {
 };
 
 const char *cp_hs_cause_name(cp_hs_cause_t c);
+/* The "cause:" and "hint:" lines of a 502 body (NUL-terminated, the
+ * caller frees), or NULL when out of memory. */
+char *cp_hs_detail(const cp_hs_result_t *hs);
 void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out);
 /* A client's handshake that failed: 1 when chainproxy refused the client
  * (out names why: tls_version, no_shared_cipher, handshake_alert), 0 when

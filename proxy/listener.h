@@ -25,8 +25,8 @@ int cp_listener_start(cp_listener_t *l, uv_loop_t *loop, const char *host,
                       uint16_t port, int backlog,
                       void (*on_accept)(cp_listener_t *l, int status),
                       void *data);
-/* Stops accepting; on_closed runs when the handle is closed (at once if
- * it never opened). Idempotent. */
+/* Stops accepting; on_closed (may be NULL) runs when the handle is
+ * closed, and not at all if it never opened (l->open says). Idempotent. */
 void cp_listener_stop(cp_listener_t *l, void (*on_closed)(cp_listener_t *l));
 
 #endif

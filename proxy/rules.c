@@ -62,17 +62,26 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
 }
 
 
-/* "1.0" .. "1.3" as OpenSSL's version number; 0 when not one. */
-static int tls_version(const char *v) {
-  static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
-  int k;
+/* TLS 1.0 .. 1.3 by the names users type; OpenSSL's numbers are
+ * TLS1_VERSION (0x0301) upwards in the same order. */
+static const char *const tls_versions[] = {"1.0", "1.1", "1.2", "1.3"};
 
-  for (k = 0; k < 4; k++) {
-    if (strcmp(v, names[k]) == 0) {
-      return 0x0301 + k;
+
+int cp_rules_parse_tls_version(const char *v) {
+  size_t k;
+
+  for (k = 0; k < CP_ARRAY_SIZE(tls_versions); k++) {
+    if (strcmp(v, tls_versions[k]) == 0) {
+      return 0x0301 + (int)k;
     }
   }
   return 0;
+}
+
+
+const char *cp_rules_tls_version_str(int version) {
+  return version >= 0x0301 && version <= 0x0304 ? tls_versions[version - 0x0301]
+                                                : NULL;
 }
 
 
@@ -84,7 +93,8 @@ static int floor_field(json_t *o, const char *name, int *out, char *err,
   if (v == NULL || json_is_null(v)) {
     return 0;
   }
-  if (!json_is_string(v) || (*out = tls_version(json_string_value(v))) == 0) {
+  if (!json_is_string(v) ||
+      (*out = cp_rules_parse_tls_version(json_string_value(v))) == 0) {
     return cp_errf(err, errlen, CP_ECONFIG,
                    "\"%s\" must be one of \"1.0\", \"1.1\", \"1.2\", "
                    "\"1.3\"",

@@ -45,6 +45,10 @@ int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule);
  * API's path) the object has no "host". err names the field. */
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
+/* "1.0" .. "1.3" as OpenSSL's version number (TLS1_VERSION ...), 0 when
+ * not one; and back ("1.2"), NULL when not one. */
+int cp_rules_parse_tls_version(const char *v);
+const char *cp_rules_tls_version_str(int version);
 /* The first rule matching host:port, or NULL. */
 const cp_rule_t *cp_rules_find(const cp_rules_t *rules, const char *host,
                                uint16_t port);

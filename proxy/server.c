@@ -13,31 +13,17 @@
 #include "tls_server.h"
 
 
-static void on_server_handle_closed(uv_handle_t *h) {
-  cp_server_t *srv = h->data;
-
-  srv->open_handles--;
-}
-
-
 static void close_server_handle(cp_server_t *srv, uv_handle_t *h) {
   if (h->data == srv && !uv_is_closing(h)) {
-    uv_close(h, on_server_handle_closed);
+    uv_close(h, NULL); /* embedded: nothing to free */
   }
-}
-
-
-static void on_listener_closed(cp_listener_t *l) {
-  cp_server_t *srv = l->data;
-
-  srv->open_handles--;
 }
 
 
 /* Once no conn is left, the loop only needs to close the server's own
  * handles, and uv_run() returns. */
 static void server_finish(cp_server_t *srv) {
-  cp_listener_stop(&srv->listener, on_listener_closed);
+  cp_listener_stop(&srv->listener, NULL);
   cp_control_stop(&srv->control);
   close_server_handle(srv, (uv_handle_t *)&srv->sighup);
   close_server_handle(srv, (uv_handle_t *)&srv->sigint);
@@ -80,7 +66,7 @@ static void server_shutdown(cp_server_t *srv) {
     return;
   }
   srv->env.shutting_down = 1;
-  cp_listener_stop(&srv->listener, on_listener_closed);
+  cp_listener_stop(&srv->listener, NULL);
   cp_control_stop(&srv->control); /* event streams keep the loop alive */
   cp_log(&srv->log, CP_LOG_INFO, 0, NULL, "shutting down",
          "stopped accepting; %u connection(s) in flight", srv->env.nconns);
@@ -143,7 +129,6 @@ static int start_signal(cp_server_t *srv, uv_signal_t *s, int signum,
     return rc;
   }
   s->data = srv;
-  srv->open_handles++;
   return uv_signal_start(s, cb, signum);
 }
 
@@ -300,7 +285,6 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
     return CP_ENOMEM;
   }
   srv->grace.data = srv;
-  srv->open_handles++;
   rc = start_signal(srv, &srv->sigint, SIGINT, on_signal);
   if (rc == 0) {
     rc = start_signal(srv, &srv->sigterm, SIGTERM, on_signal);
@@ -318,7 +302,6 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
     return rc;
   }
   env_init(srv);
-  srv->open_handles++;
   rc = cp_listener_start(&srv->listener, loop, cfg->listen_host,
                          cfg->listen_port, 511, on_accept, srv);
   if (rc != 0) {

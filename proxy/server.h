@@ -46,7 +46,6 @@ struct cp_server_s {
   uv_signal_t sigterm;    /* embedded */
   uv_signal_t sighup;     /* embedded: reloads --rules */
   uv_timer_t grace;       /* embedded: shutdown deadline */
-  int open_handles;       /* the server's own handles */
 };
 
 /* Returns 0, or an error after printing one line to stderr. Whatever was

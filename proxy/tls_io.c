@@ -204,6 +204,16 @@ int cp_tls_set_min_version(SSL_CTX *ctx, int version) {
 }
 
 
+int cp_tls_ssl_set_min_version(SSL *ssl, int version) {
+  SSL_set_min_proto_version(ssl, version);
+  if (version >= TLS1_2_VERSION) {
+    return 0;
+  }
+  SSL_set_security_level(ssl, 0);
+  return 1;
+}
+
+
 const char *cp_tls_version_name(int version) {
   switch (version) {
   case TLS1_3_VERSION:
