@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "host.h"
+#include "list.h"
 
 /* How long a closing conn waits for its last bytes to leave (and for the
  * client to acknowledge them) before the socket is closed anyway. */
@@ -107,14 +108,7 @@ static void conn_free(cp_conn_t *c) {
   cp_event_close(env->events, &b, &ev);
   cp_conn_log(c, CP_LOG_DEBUG, "closed: %s", ev.reason);
 
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    env->conns = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
-  }
+  CP_LIST_UNLINK(env->conns, c);
   env->nconns--;
   env->stats->v[CP_STAT_CONN_OPEN] = env->nconns;
   uv_freeaddrinfo(c->addrs);
@@ -504,11 +498,7 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   cp_buf_init(&c->out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);
   cp_buf_init(&c->pending, CP_CONN_PENDING_MAX * 2);
   cp_buf_init(&c->early, CP_CONN_PENDING_MAX);
-  c->next = env->conns;
-  if (env->conns != NULL) {
-    env->conns->prev = c;
-  }
-  env->conns = c;
+  CP_LIST_PUSH(env->conns, c);
   env->nconns++;
   env->stats->v[CP_STAT_CONN_ACCEPTED]++;
   env->stats->v[CP_STAT_CONN_OPEN] = env->nconns;

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "h2_head.h"
 #include "host.h"
+#include "list.h"
 
 #define MAX_STREAMS 100            /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define STREAM_WINDOW (256 * 1024) /* per stream, each direction */
@@ -89,14 +90,7 @@ static void emit_request(h2_stream_t *s) {
 
 
 static void stream_free(cp_h2_t *h, h2_stream_t *s) {
-  if (s->prev != NULL) {
-    s->prev->next = s->next;
-  } else {
-    h->streams = s->next;
-  }
-  if (s->next != NULL) {
-    s->next->prev = s->prev;
-  }
+  CP_LIST_UNLINK(h->streams, s);
   h->nstreams--;
   s->c->h2_streams = h->nstreams;
   cp_buf_free(&s->req.b);
@@ -212,11 +206,7 @@ static int on_c_begin_headers(nghttp2_session *cs, const nghttp2_frame *fr,
   cp_h2_head_init(&s->resp, c->env->cfg->max_header_bytes);
   cp_buf_init(&s->up, STREAM_BUF);
   cp_buf_init(&s->down, STREAM_BUF);
-  s->next = h->streams;
-  if (h->streams != NULL) {
-    h->streams->prev = s;
-  }
-  h->streams = s;
+  CP_LIST_PUSH(h->streams, s);
   h->nstreams++;
   c->h2_streams = h->nstreams;
   nghttp2_session_set_stream_user_data(cs, s->cid, s);

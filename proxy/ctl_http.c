@@ -8,6 +8,7 @@
 #include "err.h"
 #include "http_parse.h"
 #include "leg.h"
+#include "list.h"
 #include "listener.h"
 
 /* How long an answered connection waits for the client to close before it
@@ -89,14 +90,7 @@ static void conn_close(ctl_conn_t *c) {
     return;
   }
   c->dead = 1;
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    srv->conns = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
-  }
+  CP_LIST_UNLINK(srv->conns, c);
   srv->nconns--;
   cp_leg_close(&c->leg);
   uv_close((uv_handle_t *)&c->timer, on_timer_closed);
@@ -370,11 +364,7 @@ static void on_accept(cp_listener_t *l, int status) {
   cp_http_msg_init(&c->req, CP_HTTP_REQUEST, CP_CTL_MAX_HEAD);
   c->req.body_only = 1;
   cp_buf_init(&c->body, CP_CTL_MAX_BODY);
-  c->next = srv->conns;
-  if (srv->conns != NULL) {
-    srv->conns->prev = c;
-  }
-  srv->conns = c;
+  CP_LIST_PUSH(srv->conns, c);
   srv->nconns++;
   if (cp_leg_accept(&c->leg, (uv_stream_t *)&l->tcp) != 0) {
     conn_close(c);
