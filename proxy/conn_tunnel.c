@@ -4,10 +4,7 @@
 
 
 static void write_pending(cp_conn_t *c, const char *data, size_t len) {
-  c->relayed_from_client += len;
-  if (cp_leg_write(&c->upstream, data, len) != 0) {
-    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
-  }
+  cp_conn_tunnel_on_data(c, &c->client, data, len);
 }
 
 
