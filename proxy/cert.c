@@ -50,3 +50,21 @@ void cp_cert_sha256(X509 *x, int colons, char *out, size_t len) {
                             colons ? (i ? ":%02X" : "%02X") : "%02x", md[i]);
   }
 }
+
+
+void cp_cert_name_str(const X509_NAME *n, char *out, size_t len) {
+  BIO *b = BIO_new(BIO_s_mem());
+  int got;
+
+  out[0] = '\0';
+  if (b == NULL || len == 0) {
+    BIO_free(b);
+    return;
+  }
+  if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >=
+      0) {
+    got = BIO_read(b, out, (int)len - 1);
+    out[got > 0 ? got : 0] = '\0';
+  }
+  BIO_free(b);
+}

@@ -1,6 +1,6 @@
 /* Small X.509 helpers shared by the CA, minting and verification: a random
- * serial number, an extension from its configuration string, and the
- * SHA-256 fingerprint. No state; the caller owns every object. */
+ * serial number, an extension from its configuration string, the SHA-256
+ * fingerprint and a name as text. No state; the caller owns every object. */
 #ifndef CP_CERT_H
 #define CP_CERT_H
 
@@ -19,5 +19,8 @@ X509_EXTENSION *cp_cert_conf_ext(X509 *issuer, X509 *subject, int nid,
 /* SHA-256 of a certificate's DER as "AB:CD:..." (96 bytes) or plain
  * lower-case hex (65 bytes). */
 void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
+/* A distinguished name as RFC 2253 text ("CN=a,O=b"), UTF-8 kept; cut to
+ * len. */
+void cp_cert_name_str(const X509_NAME *n, char *out, size_t len);
 
 #endif

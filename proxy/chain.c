@@ -30,6 +30,27 @@ static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {
 }
 
 
+/* Makes the key and minters for one key type (1: RSA), once. */
+static int keyset_make(cp_chain_t *s, int rsa) {
+  cp_chain_keyset_t *k = &s->keys[rsa ? 1 : 0];
+  const cp_ca_t *ca = s->ca;
+
+  if (k->key != NULL) {
+    return 0;
+  }
+  k->key = rsa ? cp_mint_key_new_rsa() : cp_mint_key_new();
+  if (k->key == NULL ||
+      cp_minter_init(&k->minters[CP_ISSUER_INTERMEDIATE], k->key,
+                     ca->intermediate, ca->inter_key) != 0 ||
+      cp_minter_init(&k->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE], k->key,
+                     ca->untrusted_inter, ca->untrusted_inter_key) != 0 ||
+      cp_minter_init(&k->minters[CP_ISSUER_SELF], k->key, NULL, NULL) != 0) {
+    return CP_ETLS;
+  }
+  return 0;
+}
+
+
 int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
                   const char *default_profile, int rsa_leaf, cp_stats_t *stats,
                   char *err, size_t errlen) {
@@ -51,15 +72,9 @@ int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
   if (cp_leaf_cache_init(&s->leaves, CP_CHAIN_LEAF_CACHE) != 0) {
     return cp_errf(err, errlen, CP_ENOMEM, "cannot set up the leaf cache");
   }
-  s->leaf_key = rsa_leaf ? cp_mint_key_new_rsa() : cp_mint_key_new();
-  s->minters = calloc(CP_ISSUER_COUNT, sizeof(*s->minters));
-  if (s->leaf_key == NULL || s->minters == NULL ||
-      cp_minter_init(&s->minters[CP_ISSUER_INTERMEDIATE], s->leaf_key,
-                     ca->intermediate, ca->inter_key) != 0 ||
-      cp_minter_init(&s->minters[CP_ISSUER_UNTRUSTED_INTERMEDIATE], s->leaf_key,
-                     ca->untrusted_inter, ca->untrusted_inter_key) != 0 ||
-      cp_minter_init(&s->minters[CP_ISSUER_SELF], s->leaf_key, NULL, NULL) !=
-          0) {
+  s->ca = ca;
+  s->default_rsa = rsa_leaf != 0;
+  if (keyset_make(s, s->default_rsa) != 0) {
     snprintf(err, errlen, "cannot set up leaf minting");
     return CP_ETLS;
   }
@@ -90,22 +105,20 @@ int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
 
 
 void cp_chain_free(cp_chain_t *s) {
-  int i;
+  int i, k;
 
   cp_leaf_cache_free(&s->leaves);
   for (i = 0; i < CP_PROFILE_MAX; i++) {
     sk_X509_pop_free(s->chains[i], X509_free);
     s->chains[i] = NULL;
   }
-  if (s->minters != NULL) {
+  for (k = 0; k < 2; k++) {
     for (i = 0; i < CP_ISSUER_COUNT; i++) {
-      cp_minter_free(&s->minters[i]);
+      cp_minter_free(&s->keys[k].minters[i]);
     }
-    free(s->minters);
-    s->minters = NULL;
+    EVP_PKEY_free(s->keys[k].key);
+    s->keys[k].key = NULL;
   }
-  EVP_PKEY_free(s->leaf_key);
-  s->leaf_key = NULL;
 }
 
 
@@ -219,12 +232,14 @@ static uint64_t mono_ns(void) {
 
 
 int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
-                  const char *host, X509 **leaf, STACK_OF(X509) **chain) {
+                  const char *host, X509 **leaf, EVP_PKEY **leaf_key,
+                  STACK_OF(X509) **chain) {
   const cp_profile_t *p = &s->profiles.p[choice->profile];
   const char *names[CP_PROFILE_MAX_NAMES];
   char key[CP_PROFILE_MAX_NAMES * 256 + 64];
   cp_mint_opts_t o;
   time_t now = time(NULL);
+  cp_chain_keyset_t *ks;
   uint64_t t0;
   int i, rc;
 
@@ -247,6 +262,18 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
     o.nnames = choice->nnames;
   }
   o.names = names;
+  if (choice->rsa_leaf) {
+    /* Cached apart from the P-256 leaf of the same name. */
+    size_t used = strlen(key);
+
+    snprintf(key + used, sizeof(key) - used, "|rsa");
+  }
+  rc = keyset_make(s, choice->rsa_leaf);
+  if (rc != 0) {
+    return rc;
+  }
+  ks = &s->keys[choice->rsa_leaf ? 1 : 0];
+  *leaf_key = ks->key;
   *chain = s->chains[choice->profile];
   *leaf = cp_leaf_cache_get1(&s->leaves, key, host, now);
   if (*leaf != NULL) {
@@ -255,7 +282,7 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
   }
   s->stats->v[CP_STAT_LEAF_MISSES]++;
   t0 = mono_ns();
-  rc = cp_mint_leaf(&s->minters[p->issuer], host, &o, leaf);
+  rc = cp_mint_leaf(&ks->minters[p->issuer], host, &o, leaf);
   if (rc != 0) {
     return rc;
   }

@@ -24,12 +24,21 @@
 
 typedef struct cp_chain_s cp_chain_t;
 typedef struct cp_chain_choice_s cp_chain_choice_t;
+typedef struct cp_chain_keyset_s cp_chain_keyset_t;
+
+/* Leaves of one key type: the key every such leaf carries and one minter
+ * per cp_issuer_t. */
+struct cp_chain_keyset_s {
+  EVP_PKEY *key;                        /* owned; NULL: not made yet */
+  cp_minter_t minters[CP_ISSUER_COUNT]; /* owned */
+};
 
 struct cp_chain_s {
   cp_profiles_t profiles;
   int default_profile;                    /* --chain */
-  EVP_PKEY *leaf_key;                     /* owned: shared by every leaf */
-  cp_minter_t *minters;                   /* owned: one per cp_issuer_t */
+  int default_rsa;                        /* --leaf-key rsa */
+  const cp_ca_t *ca;                      /* borrowed: issues the leaves */
+  cp_chain_keyset_t keys[2];              /* [0] P-256, [1] RSA 2048 */
   STACK_OF(X509) *chains[CP_PROFILE_MAX]; /* owned: sent after the leaf */
   cp_leaf_cache_t leaves;                 /* owned */
   cp_stats_t *stats;                      /* borrowed: minting counters */
@@ -39,6 +48,7 @@ struct cp_chain_s {
 struct cp_chain_choice_s {
   int profile;  /* never a mirror profile */
   int mirrored; /* chosen by mirroring the upstream */
+  int rsa_leaf; /* the leaf's key: 1 RSA, 0 P-256 (set by the caller) */
   char names[CP_PROFILE_MAX_NAMES][254];
   int nnames;
 };
@@ -46,7 +56,8 @@ struct cp_chain_choice_s {
 /* Loads the profiles from path, checks the default profile's name, builds
  * minters and chains from ca (its untrusted hierarchy must exist). err
  * names what is wrong. */
-/* rsa_leaf: leaves carry an RSA 2048 key instead of P-256 (--leaf-key). */
+/* rsa_leaf: leaves carry an RSA 2048 key instead of P-256 by default
+ * (--leaf-key); the other key type is made the first time a rule asks. */
 int cp_chain_init(cp_chain_t *ch, const cp_ca_t *ca, const char *path,
                   const char *default_profile, int rsa_leaf, cp_stats_t *stats,
                   char *err, size_t errlen);
@@ -61,8 +72,9 @@ int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
 void cp_chain_resolve(const cp_chain_t *ch, int profile, int force_mirror,
                       const cp_verify_result_t *r, cp_chain_choice_t *out);
 /* A new reference to the leaf for host under choice (cached or minted),
- * and the chain to send after it (borrowed). */
+ * its key and the chain to send after it (both borrowed). */
 int cp_chain_leaf(cp_chain_t *ch, const cp_chain_choice_t *choice,
-                  const char *host, X509 **leaf, STACK_OF(X509) **chain);
+                  const char *host, X509 **leaf, EVP_PKEY **key,
+                  STACK_OF(X509) **chain);
 
 #endif

@@ -338,6 +338,16 @@ static int opt_leaf_key(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_require_sni(cp_config_t *cfg, const char *v, char *err,
+                           size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->require_sni = 1;
+  return 0;
+}
+
+
 static int opt_head_timeout(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   return seconds_opt(&cfg->head_timeout_ms, "--head-timeout", v, err, len);
@@ -452,6 +462,7 @@ static const option_t options[] = {
     {"head-timeout", 1, opt_head_timeout},
     {"client-tls-min", 1, opt_client_tls_min},
     {"leaf-key", 1, opt_leaf_key},
+    {"require-sni", 0, opt_require_sni},
     {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},
     {"body-idle-timeout", 1, opt_body_idle},
@@ -600,6 +611,9 @@ const char *cp_config_usage(void) {
          "rsa for clients\n"
          "                            without ECDSA or RSA key exchange "
          "only)\n"
+         "  --require-sni             refuse clients that send no SNI "
+         "(alert\n"
+         "                            unrecognized_name), as CDNs do\n"
          "  --rules FILE              per-host chain rules (JSON; SIGHUP "
          "reloads)\n"
          "  --control HOST:PORT       control API (default off)\n"

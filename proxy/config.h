@@ -36,6 +36,7 @@ struct cp_config_s {
   int client_tls_min;        /* TLS1_2_VERSION ...: --client-tls-min */
   int upstream_tls_min;      /* --upstream-tls-min */
   int rsa_leaf;              /* --leaf-key rsa */
+  int require_sni;           /* --require-sni */
   const char *chain;         /* borrowed: profile for all hosts */
   const char *rules_path;    /* borrowed; NULL: no rules */
   const char *profiles_path; /* borrowed: certs/profiles.json */

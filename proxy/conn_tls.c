@@ -79,6 +79,16 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
     h.client_versions = t->client_versions;
     h.client_ciphers = t->client_ciphers;
   }
+  if (t != NULL && SSL_get0_peer_certificate(t->ssl) != NULL) {
+    cp_cert_name_str(X509_get_subject_name(SSL_get0_peer_certificate(t->ssl)),
+                     t->peer_subject, sizeof(t->peer_subject));
+    h.client_cert = t->peer_subject;
+    cp_conn_log(c, CP_LOG_WARN,
+                "the client presented a certificate (%s); chainproxy cannot "
+                "forward it: give the upstream one with "
+                "--upstream-client-cert",
+                t->peer_subject);
+  }
   cp_event_client_handshake(c->env->events, &b, &h);
 }
 
@@ -101,6 +111,7 @@ static void client_refused(cp_conn_t *c) {
     f.client_versions = t->client_versions;
     f.client_ciphers = t->client_ciphers;
     f.min_version = cp_tls_version_name(c->env->cfg->client_tls_min);
+    f.no_sni = t->refuse_alert == SSL_AD_UNRECOGNIZED_NAME;
   }
   if (t != NULL && cp_hs_classify_client(&f, &hs)) {
     emit_client_handshake(c, 0, &hs);
@@ -117,6 +128,15 @@ static void client_refused(cp_conn_t *c) {
 }
 
 
+/* --require-sni, or a rule's require_sni for the CONNECT target. */
+static int sni_required(const cp_conn_t *c) {
+  const cp_rule_t *ru =
+      cp_rules_find(c->env->rules, c->target.host, c->target.port);
+
+  return c->env->cfg->require_sni || (ru != NULL && ru->require_sni);
+}
+
+
 static void client_handshake_step(cp_conn_t *c) {
   cp_tls_t *t = c->client.tls;
   int rc = cp_leg_handshake(&c->client);
@@ -124,6 +144,13 @@ static void client_handshake_step(cp_conn_t *c) {
   if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
     snprintf(c->tls_name, sizeof(c->tls_name), "%s",
              t->sni[0] ? t->sni : c->target.host);
+    if (t->sni[0] == '\0' && sni_required(c)) {
+      /* As nginx's ssl_reject_handshake does; the upstream is not asked. */
+      t->refuse_alert = SSL_AD_UNRECOGNIZED_NAME;
+      t->hello_ready = 1;
+      cp_conn_go_state(c, CP_CONN_CLIENT_TLS);
+      return;
+    }
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
   } else if (rc == CP_TLS_DONE) {
     c->client_tls_done = 1;
@@ -227,12 +254,37 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
 }
 
 
+/* A rule's client certificate for this upstream, read from its file now
+ * (so an updated file is used without a restart). A file that no longer
+ * loads is logged; the upstream then sees no certificate, and a refusal
+ * is diagnosed as client_cert_required. */
+static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
+  const cp_rule_t *ru =
+      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+  char err[700];
+
+  if (ru == NULL || ru->client_cert[0] == '\0') {
+    return;
+  }
+  if (cp_tls_client_use_cert(t->ssl, ru->client_cert, err, sizeof(err)) !=
+      0) {
+    cp_conn_log(c, CP_LOG_ERROR, "rule for %s: %s", ru->host, err);
+    return;
+  }
+  cp_conn_log(c, CP_LOG_DEBUG, "rule for %s: client certificate %s",
+              ru->host, ru->client_cert);
+}
+
+
 static int mint_for_client(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_tls_t *t = c->client.tls;
   cp_chain_choice_t choice;
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
+  EVP_PKEY *key = NULL;
+  const cp_rule_t *ru =
+      cp_rules_find(env->rules, c->tls_name, c->target.port);
   int profile =
       cp_chain_select(env->chain, env->rules, c->tls_name, c->target.port);
   int rc;
@@ -240,7 +292,10 @@ static int mint_for_client(cp_conn_t *c) {
   cp_chain_resolve(env->chain, profile,
                    env->cfg->upstream_failure == CP_FAIL_MIRROR, c->verify,
                    &choice);
-  rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &chain);
+  choice.rsa_leaf = ru != NULL && ru->leaf_key != CP_RULE_LEAF_DEFAULT
+                        ? ru->leaf_key == CP_RULE_LEAF_RSA
+                        : env->chain->default_rsa;
+  rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &key, &chain);
   if (rc != 0) {
     return rc;
   }
@@ -248,7 +303,11 @@ static int mint_for_client(cp_conn_t *c) {
   c->mirrored = choice.mirrored;
   X509_free(t->leaf);
   t->leaf = leaf;
-  t->key = env->chain->leaf_key;
+  t->key = key;
+  /* Ask the client for a certificate when the upstream asked us: the app
+   * sees the request it would see directly, and the event records what
+   * it would have sent (chainproxy cannot forward it). */
+  t->want_client_cert = c->up_cert_asked;
   rule_floor(c, t, 1);
   t->chain = chain;
   t->hello_ready = 1;
@@ -381,6 +440,7 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
     r->cause = hs.name;
     snprintf(r->hint, sizeof(r->hint), "%s", hs.hint);
     r->client_cert_requested = f.cert_requested;
+    c->up_cert_asked = f.cert_requested != 0;
     snprintf(r->ca_names, sizeof(r->ca_names), "%s", cas);
     cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL);
   }
@@ -432,6 +492,7 @@ static void upstream_verified(cp_conn_t *c) {
     cp_tls_client_facts(t, &f, r->ca_names, sizeof(r->ca_names));
     r->client_cert_requested = 1;
     r->client_cert_presented = SSL_get_certificate(t->ssl) != NULL;
+    c->up_cert_asked = 1;
   }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_roots_check(c->env->roots, r);
@@ -550,6 +611,7 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   }
   if (rc == 0) {
     rule_floor(c, t, 0);
+    rule_client_cert(c, t);
   }
   if (rc != 0) {
     cp_tls_free(t);

@@ -84,7 +84,8 @@ static json_t *floor_json(int v) {
 }
 
 
-/* A rule as the API shows it; floors only when the rule sets them. */
+/* A rule as the API shows it; TLS settings only when the rule sets
+ * them. */
 static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
   json_t *o = json_pack("{s:s,s:o,s:s}", "host", ru->host, "port",
                         ru->port ? json_integer(ru->port) : json_null(),
@@ -96,6 +97,18 @@ static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
   if (ru->upstream_tls_min != 0) {
     json_object_set_new(o, "upstream_tls_min",
                         floor_json(ru->upstream_tls_min));
+  }
+  if (ru->leaf_key != CP_RULE_LEAF_DEFAULT) {
+    json_object_set_new(
+        o, "leaf_key",
+        json_string(ru->leaf_key == CP_RULE_LEAF_RSA ? "rsa" : "ec"));
+  }
+  if (ru->require_sni) {
+    json_object_set_new(o, "require_sni", json_true());
+  }
+  if (ru->client_cert[0] != '\0') {
+    json_object_set_new(o, "upstream_client_cert",
+                        json_string(ru->client_cert));
   }
   return o;
 }

@@ -415,6 +415,9 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
     json_object_set_new(o, "client_versions", str_or_null(h->client_versions));
     json_object_set_new(o, "client_ciphers", str_or_null(h->client_ciphers));
   }
+  if (h->client_cert != NULL) {
+    json_object_set_new(o, "client_cert", json_string(h->client_cert));
+  }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
     json_array_append_new(arr, str_or_null(h->served[i]));

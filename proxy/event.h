@@ -88,6 +88,8 @@ struct cp_event_handshake_s {
   const char *hint;
   const char *client_versions; /* what the client offered */
   const char *client_ciphers;
+  const char *client_cert; /* subject of the certificate the client sent
+                              when asked (the upstream asked); NULL: none */
 };
 
 /* path: file to append to, "-" for stdout, NULL for none. */

@@ -113,7 +113,16 @@ int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out) {
   if (f->alert_out < 0) {
     return 0; /* chainproxy said nothing: the client walked away */
   }
-  if (f->alert_out == 70 || reason_is(f, SSL_R_UNSUPPORTED_PROTOCOL) ||
+  if (f->no_sni) {
+    out->cause = CP_HS_NO_SNI;
+    snprintf(out->hint, sizeof(out->hint),
+             "chainproxy refused the client: it sent no SNI (server_name), "
+             "as a client does that connects by IP address or has SNI turned "
+             "off, and this host requires it (require_sni), as CDNs and "
+             "nginx's ssl_reject_handshake do; connect by host name, or turn "
+             "SNI on in the client.");
+  } else if (f->alert_out == 70 ||
+             reason_is(f, SSL_R_UNSUPPORTED_PROTOCOL) ||
       reason_is(f, SSL_R_VERSION_TOO_LOW)) {
     out->cause = CP_HS_TLS_VERSION;
     snprintf(out->hint, sizeof(out->hint),

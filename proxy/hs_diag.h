@@ -18,6 +18,7 @@
   X(HANDSHAKE_TIMEOUT, "handshake_timeout")                                    \
   X(HANDSHAKE_ALERT, "handshake_alert")                                        \
   X(HANDSHAKE_CLOSED, "handshake_closed")                                      \
+  X(NO_SNI, "no_sni")                                                          \
   X(HANDSHAKE_OTHER, "handshake_failed")
 
 typedef enum {
@@ -45,6 +46,7 @@ struct cp_hs_facts_s {
   int alert_out;               /* the alert chainproxy sent, -1: none */
   const char *client_versions; /* "TLSv1" */
   const char *client_ciphers;  /* "5 suites: RSA-key-exchange" */
+  int no_sni; /* refused: no SNI, and --require-sni or a rule wants it */
 };
 
 struct cp_hs_result_s {
@@ -59,7 +61,8 @@ const char *cp_hs_cause_name(cp_hs_cause_t c);
 char *cp_hs_detail(const cp_hs_result_t *hs);
 void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out);
 /* A client's handshake that failed: 1 when chainproxy refused the client
- * (out names why: tls_version, no_shared_cipher, handshake_alert), 0 when
+ * (out names why: tls_version, no_shared_cipher, no_sni,
+ * handshake_alert), 0 when
  * the client refused what it was served (its alert, or a plain close). */
 int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out);
 

@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "host.h"
+#include "tls_client.h"
 
 int cp_rules_host_ok(const char *host) {
   size_t n = strlen(host);
@@ -104,10 +105,54 @@ static int floor_field(json_t *o, const char *name, int *out, char *err,
 }
 
 
+/* leaf_key, require_sni, upstream_client_cert. */
+static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
+  json_t *v = json_object_get(o, "leaf_key");
+  const char *s;
+
+  if (v != NULL && !json_is_null(v)) {
+    s = json_is_string(v) ? json_string_value(v) : "";
+    if (strcmp(s, "rsa") == 0) {
+      r->leaf_key = CP_RULE_LEAF_RSA;
+    } else if (strcmp(s, "ec") == 0) {
+      r->leaf_key = CP_RULE_LEAF_EC;
+    } else {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "\"leaf_key\" must be \"rsa\" or \"ec\"");
+    }
+  }
+  v = json_object_get(o, "require_sni");
+  if (v != NULL && !json_is_null(v)) {
+    if (!json_is_boolean(v)) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "\"require_sni\" must be true or false");
+    }
+    r->require_sni = json_is_true(v);
+  }
+  v = json_object_get(o, "upstream_client_cert");
+  if (v != NULL && !json_is_null(v)) {
+    s = json_is_string(v) ? json_string_value(v) : "";
+    if (*s == '\0' || strlen(s) >= sizeof(r->client_cert)) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "\"upstream_client_cert\" must be the path of a PEM "
+                     "file (certificate and key)");
+    }
+    if (cp_tls_client_cert_check(s, "\"upstream_client_cert\"", err,
+                                 errlen) != 0) {
+      return CP_ECONFIG;
+    }
+    snprintf(r->client_cert, sizeof(r->client_cert), "%s", s);
+  }
+  return 0;
+}
+
+
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen) {
-  static const char *const fields[] = {"host", "port", "chain",
-                                       "client_tls_min", "upstream_tls_min"};
+  static const char *const fields[] = {
+      "host",     "port",        "chain",
+      "client_tls_min", "upstream_tls_min", "leaf_key",
+      "require_sni",    "upstream_client_cert"};
   const char *key;
   json_t *v;
   char list[512];
@@ -128,7 +173,8 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
     if (k == CP_ARRAY_SIZE(fields)) {
       return cp_errf(err, errlen, CP_ECONFIG,
                      "unknown field \"%s\" (fields: %schain, port, "
-                     "client_tls_min, upstream_tls_min)",
+                     "client_tls_min, upstream_tls_min, leaf_key, "
+                     "require_sni, upstream_client_cert)",
                      key, host ? "" : "host, ");
     }
   }
@@ -164,7 +210,7 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
       floor_field(o, "upstream_tls_min", &r->upstream_tls_min, err, errlen)) {
     return CP_ECONFIG;
   }
-  return 0;
+  return tls_fields(r, o, err, errlen);
 }
 
 

@@ -1,7 +1,7 @@
 /* Per-host chain rules (--rules FILE): a JSON list of
- * {"host": GLOB, "port": N (optional), "chain": PROFILE}; the first match
- * wins. Parsed from a file or from bytes (the tests), validated against the
- * profiles. */
+ * {"host": GLOB, "port": N (optional), "chain": PROFILE, and optional
+ * per-host TLS settings}; the first match wins. Parsed from a file or from
+ * bytes (the tests), validated against the profiles. */
 #ifndef CP_RULES_H
 #define CP_RULES_H
 
@@ -14,6 +14,11 @@
 
 #define CP_RULES_MAX 1024
 
+/* cp_rule_t.leaf_key */
+#define CP_RULE_LEAF_DEFAULT 0 /* --leaf-key */
+#define CP_RULE_LEAF_EC 1
+#define CP_RULE_LEAF_RSA 2
+
 typedef struct cp_rule_s cp_rule_t;
 typedef struct cp_rules_s cp_rules_t;
 
@@ -23,6 +28,10 @@ struct cp_rule_s {
   int profile;          /* index into the profiles */
   int client_tls_min;   /* TLS1_VERSION ..., 0: --client-tls-min */
   int upstream_tls_min; /* 0: --upstream-tls-min */
+  int leaf_key;         /* CP_RULE_LEAF_* */
+  int require_sni;      /* 1: refuse clients that send no SNI */
+  char client_cert[512]; /* PEM presented upstream (mTLS); "": the
+                            global --upstream-client-cert */
 };
 
 struct cp_rules_s {
@@ -41,8 +50,10 @@ int cp_rules_host_ok(const char *host);
  * exists, else added first (it wins over older rules). */
 int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule);
 /* One rule from its JSON object: {"host", "port", "chain",
- * "client_tls_min", "upstream_tls_min"}; with host given (the control
- * API's path) the object has no "host". err names the field. */
+ * "client_tls_min", "upstream_tls_min", "leaf_key", "require_sni",
+ * "upstream_client_cert"}; with host given (the control API's path) the
+ * object has no "host". A client certificate file is loaded once to check
+ * it (and again by each connection that uses it). err names the field. */
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 /* "1.0" .. "1.3" as OpenSSL's version number (TLS1_VERSION ...), 0 when

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "cert.h"
 #include "err.h"
 #include "http_parse.h"
 
@@ -89,19 +90,11 @@ void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
   f->cert_requested = t->cert_requested;
   ca_names[0] = '\0';
   for (i = 0; cas != NULL && i < sk_X509_NAME_num(cas) && used + 4 < cap; i++) {
-    BIO *b = BIO_new(BIO_s_mem());
-    char *data = NULL;
-    long n;
+    char name[256];
 
-    if (b == NULL) {
-      break;
-    }
-    X509_NAME_print_ex(b, sk_X509_NAME_value(cas, i), 0,
-                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    n = BIO_get_mem_data(b, &data);
-    used += (size_t)snprintf(ca_names + used, cap - used, "%s%.*s",
-                             used ? "; " : "", (int)n, data);
-    BIO_free(b);
+    cp_cert_name_str(sk_X509_NAME_value(cas, i), name, sizeof(name));
+    used += (size_t)snprintf(ca_names + used, cap - used, "%s%s",
+                             used ? "; " : "", name);
   }
   if (used >= cap) {
     ca_names[cap - 1] = '\0';
@@ -110,25 +103,57 @@ void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
 }
 
 
-int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
-                           size_t errlen) {
+/* The one place that loads a client certificate file: into ctx, or
+ * into ssl when it is set (a rule's certificate for one connection). */
+static int use_cert(SSL_CTX *ctx, SSL *ssl, const char *pem,
+                    const char *label, char *err, size_t errlen) {
   int rc = 0;
 
-  if (SSL_CTX_use_certificate_chain_file(ctx, pem) != 1) {
+  if ((ssl ? SSL_use_certificate_chain_file(ssl, pem)
+           : SSL_CTX_use_certificate_chain_file(ctx, pem)) != 1) {
+    rc = cp_errf(err, errlen, CP_ECONFIG, "%s %s: no PEM certificate in it",
+                 label, pem);
+  } else if ((ssl ? SSL_use_PrivateKey_file(ssl, pem, SSL_FILETYPE_PEM)
+                  : SSL_CTX_use_PrivateKey_file(ctx, pem,
+                                                SSL_FILETYPE_PEM)) != 1) {
     rc = cp_errf(err, errlen, CP_ECONFIG,
-                 "--upstream-client-cert %s: no PEM certificate in it", pem);
-  } else if (SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM) != 1) {
+                 "%s %s: no PEM private key in it (the file holds the "
+                 "certificate, then its key)",
+                 label, pem);
+  } else if ((ssl ? SSL_check_private_key(ssl)
+                  : SSL_CTX_check_private_key(ctx)) != 1) {
     rc = cp_errf(err, errlen, CP_ECONFIG,
-                 "--upstream-client-cert %s: no PEM private key in it (the "
-                 "file holds the certificate, then its key)",
-                 pem);
-  } else if (SSL_CTX_check_private_key(ctx) != 1) {
-    rc = cp_errf(err, errlen, CP_ECONFIG,
-                 "--upstream-client-cert %s: the key does not match the "
-                 "certificate",
-                 pem);
+                 "%s %s: the key does not match the certificate", label, pem);
   }
   ERR_clear_error();
+  return rc;
+}
+
+
+int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
+                           size_t errlen) {
+  return use_cert(ctx, NULL, pem, "--upstream-client-cert", err, errlen);
+}
+
+
+int cp_tls_client_use_cert(SSL *ssl, const char *pem, char *err,
+                           size_t errlen) {
+  return use_cert(NULL, ssl, pem, "the rule's upstream_client_cert", err,
+                  errlen);
+}
+
+
+int cp_tls_client_cert_check(const char *pem, const char *label, char *err,
+                             size_t errlen) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  int rc;
+
+  if (ctx == NULL) {
+    return cp_errf(err, errlen, CP_ENOMEM, "%s %s: out of memory", label,
+                   pem);
+  }
+  rc = use_cert(ctx, NULL, pem, label, err, errlen);
+  SSL_CTX_free(ctx);
   return rc;
 }
 

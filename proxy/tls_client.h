@@ -21,6 +21,13 @@ SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, int min_version, char *err,
  * for a client certificate (mutual TLS). err names the file. */
 int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
                            size_t errlen);
+/* The same for one connection (a rule's certificate), replacing ctx's. */
+int cp_tls_client_use_cert(SSL *ssl, const char *pem, char *err,
+                           size_t errlen);
+/* Loads pem once to check it holds a certificate and its key; label
+ * ("\"upstream_client_cert\"") starts err. */
+int cp_tls_client_cert_check(const char *pem, const char *label, char *err,
+                             size_t errlen);
 /* Sets SNI (names only) and the name or IP the certificate must match. */
 int cp_tls_client_prepare(cp_tls_t *t, const char *name);
 /* What a failed (or post-handshake refused) upstream handshake left in t,

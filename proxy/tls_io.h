@@ -45,6 +45,10 @@ struct cp_tls_s {
   int err_lib, err_reason;     /* of the first library error (ERR_GET_*) */
   unsigned cert_requested : 1; /* client: the server sent a
                                   CertificateRequest */
+  unsigned want_client_cert : 1; /* server: ask the client for one */
+  int refuse_alert;            /* server: >0: refuse the ClientHello with
+                                  this alert (a rule needs SNI) */
+  char peer_subject[256];      /* server: the client's certificate */
   X509 *leaf;                  /* owned ref: served certificate */
   EVP_PKEY *key;               /* borrowed: the minter's key */
   STACK_OF(X509) *chain;       /* borrowed: the profile's chain */

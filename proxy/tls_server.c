@@ -117,6 +117,13 @@ static void note_offer(SSL *ssl, cp_tls_t *t) {
 }
 
 
+static int accept_any_cert(int ok, X509_STORE_CTX *ctx) {
+  (void)ok;
+  (void)ctx;
+  return 1;
+}
+
+
 static int on_client_hello(SSL *ssl, int *alert, void *arg) {
   cp_tls_t *t = SSL_get_app_data(ssl);
   const unsigned char *ext = NULL;
@@ -146,6 +153,14 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
     }
     note_offer(ssl, t);
     return SSL_CLIENT_HELLO_RETRY; /* the conn verifies upstream first */
+  }
+  if (t->refuse_alert > 0) {
+    *alert = t->refuse_alert;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (t->want_client_cert) {
+    /* Any certificate is taken: it is recorded, not judged. */
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, accept_any_cert);
   }
   if (SSL_use_cert_and_key(ssl, t->leaf, t->key, t->chain, 1) != 1) {
     *alert = SSL_AD_INTERNAL_ERROR;

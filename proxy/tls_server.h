@@ -2,7 +2,9 @@
  * (CP_TLS_HELLO) the first time, after storing the client's SNI in the
  * cp_tls_t, so the upstream can be verified before a chain is chosen; the
  * second time it installs t->leaf, t->key and t->chain and lets the
- * handshake go on. ALPN selects http/1.1 only. */
+ * handshake go on, or refuses with t->refuse_alert; with
+ * t->want_client_cert it asks the client for a certificate (taken
+ * unjudged). ALPN answers with t->alpn_choice. */
 #ifndef CP_TLS_SERVER_H
 #define CP_TLS_SERVER_H
 

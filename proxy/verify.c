@@ -97,23 +97,6 @@ static int record_cb(int ok, X509_STORE_CTX *sctx) {
 }
 
 
-static void name_str(const X509_NAME *n, char *out, size_t len) {
-  BIO *b = BIO_new(BIO_s_mem());
-  int got;
-
-  out[0] = '\0';
-  if (b == NULL) {
-    return;
-  }
-  if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >=
-      0) {
-    got = BIO_read(b, out, (int)len - 1);
-    out[got > 0 ? got : 0] = '\0';
-  }
-  BIO_free(b);
-}
-
-
 static void time_str(const ASN1_TIME *t, char *out, size_t len) {
   struct tm tm;
 
@@ -204,8 +187,8 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   if (x == NULL) {
     return;
   }
-  name_str(X509_get_subject_name(x), out->subject, sizeof(out->subject));
-  name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+  cp_cert_name_str(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+  cp_cert_name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
   time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
   time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
   out->nb = asn1_secs(X509_get0_notBefore(x));

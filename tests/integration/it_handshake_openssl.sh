@@ -10,19 +10,7 @@ need curl jq openssl python3 node
 make_origin_pki
 start_proxy --upstream-ca "$ORIGIN_CA" --connect-timeout 2
 
-# s_server NAME ARGS...: an openssl s_server on a free port; sets PORT_NAME.
 declare -A PORT
-s_server() {
-  local name=$1 p
-  shift
-  p=$(free_port)
-  openssl s_server -accept "127.0.0.1:$p" -cert "$ORIGIN_CERT" \
-    -key "$ORIGIN_KEY" -quiet "$@" > "$WORK/s_server.$name" 2>&1 < /dev/null &
-  CP_PIDS+=($!)
-  wait_port "$p"
-  PORT[$name]=$p
-}
-
 s_server tls11 -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
 s_server mtls12 -tls1_2 -Verify 1 -CAfile "$ORIGIN_CA"
 s_server mtls13 -tls1_3 -Verify 1 -CAfile "$ORIGIN_CA"
@@ -159,21 +147,11 @@ assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
 # Mutual TLS: with --upstream-client-cert the origins that asked for a
 # certificate (TLS 1.2 and 1.3) are reached.
-d=$WORK/client-cert
-mkdir -p "$d"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$d/key.pem" -out "$d/req.pem" -subj "/CN=chainproxy test client" \
-  2>/dev/null || fail "client key"
-printf 'extendedKeyUsage=clientAuth\n' > "$d/ext.cnf"
-openssl x509 -req -in "$d/req.pem" -CA "$ORIGIN_CA" \
-  -CAkey "$(dirname "$ORIGIN_CA")/ca.key" -CAcreateserial -days 2 \
-  -extfile "$d/ext.cnf" -out "$d/cert.pem" 2>/dev/null || fail "client cert"
-cat "$d/cert.pem" "$d/key.pem" > "$d/client.pem"
-chmod 600 "$d/client.pem"
+make_client_cert
 s_server www12 -tls1_2 -Verify 1 -CAfile "$ORIGIN_CA" -www
 s_server www13 -tls1_3 -Verify 1 -CAfile "$ORIGIN_CA" -www
 EVENTS_FILE=$WORK/mtls.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
-  --upstream-client-cert "$d/client.pem"
+  --upstream-client-cert "$CLIENT_PEM"
 for name in www12 www13; do
   code=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" -o "$WORK/$name.out" \
     -w '%{http_code}' "https://localhost:${PORT[$name]}/")

@@ -139,6 +139,36 @@ make_origin_pki() {
   ORIGIN_KEY=$d/server.key
 }
 
+# make_client_cert: a client certificate (clientAuth) from the origin's
+# test CA, certificate then key in one 0600 PEM. Sets CLIENT_PEM.
+make_client_cert() {
+  local d=$WORK/client-cert
+  mkdir -p "$d"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/key.pem" -out "$d/req.pem" -subj "/CN=chainproxy test client" \
+    2>/dev/null || fail "client key"
+  printf 'extendedKeyUsage=clientAuth\n' > "$d/ext.cnf"
+  openssl x509 -req -in "$d/req.pem" -CA "$ORIGIN_CA" \
+    -CAkey "$(dirname "$ORIGIN_CA")/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext.cnf" -out "$d/cert.pem" 2>/dev/null || fail "client cert"
+  CLIENT_PEM=$d/client.pem
+  cat "$d/cert.pem" "$d/key.pem" > "$CLIENT_PEM"
+  chmod 600 "$CLIENT_PEM"
+}
+
+# s_server NAME ARGS...: an openssl s_server with the origin's certificate
+# on a free port; sets PORT[NAME] (declare -A PORT first).
+s_server() {
+  local name=$1 p
+  shift
+  p=$(free_port)
+  openssl s_server -accept "127.0.0.1:$p" -cert "$ORIGIN_CERT" \
+    -key "$ORIGIN_KEY" -quiet "$@" > "$WORK/s_server.$name" 2>&1 < /dev/null &
+  CP_PIDS+=($!)
+  wait_port "$p"
+  PORT[$name]=$p
+}
+
 # start_origin [--tls] [--host H] [--root DIR]: sets ORIGIN_PORT.
 start_origin() {
   local tls=0 host=127.0.0.1 root=$WORK args=()

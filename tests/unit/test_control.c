@@ -209,6 +209,19 @@ static void test_rules_lifecycle(void **state) {
   done(&a);
   assert_int_equal(cp_rules_find(&f->rules, "old.test", 443)->client_tls_min,
                    0x0301);
+  ask(f, "PUT", "/rules/sni.test", NULL,
+      "{\"chain\": \"modern\", \"leaf_key\": \"rsa\", \"require_sni\": "
+      "true}",
+      &a);
+  assert_int_equal(a.r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(
+                          json_object_get(a.doc, "rule"), "leaf_key")),
+                      "rsa");
+  assert_true(json_is_true(
+      json_object_get(json_object_get(a.doc, "rule"), "require_sni")));
+  done(&a);
+  ask(f, "DELETE", "/rules/sni.test", NULL, NULL, &a);
+  done(&a);
   ask(f, "PUT", "/rules/old.test", NULL,
       "{\"chain\": \"modern\", \"upstream_tls_min\": \"0.9\"}", &a);
   assert_int_equal(a.r.status, 400);

@@ -112,6 +112,11 @@ static void test_client_side(void **state) {
   f.alert_out = 50;
   assert_int_equal(cp_hs_classify_client(&f, &r), 1);
   assert_string_equal(r.name, "handshake_alert");
+  f.alert_out = 112;
+  f.no_sni = 1;
+  assert_int_equal(cp_hs_classify_client(&f, &r), 1);
+  assert_string_equal(r.name, "no_sni");
+  assert_non_null(strstr(r.hint, "sent no SNI"));
 }
 
 

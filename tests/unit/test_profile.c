@@ -122,7 +122,8 @@ static void test_errors_name_the_field(void **state) {
 
 static void test_rules(void **state) {
   static const char *json =
-      "[{\"host\": \"*.legacy.test\", \"chain\": \"legacy\"},"
+      "[{\"host\": \"*.legacy.test\", \"chain\": \"legacy\", "
+      "\"leaf_key\": \"rsa\", \"require_sni\": true},"
       " {\"host\": \"api.test\", \"port\": 8443, \"chain\": \"expired\"},"
       " {\"host\": \"*\", \"port\": 9443, \"chain\": \"self-signed\"}]";
   cp_rules_t rules;
@@ -142,6 +143,12 @@ static void test_rules(void **state) {
   /* First match wins. */
   assert_int_equal(cp_rules_match(&rules, "x.legacy.test", 9443),
                    cp_profiles_find(&set, "legacy"));
+  assert_int_equal(cp_rules_find(&rules, "a.legacy.test", 443)->leaf_key,
+                   CP_RULE_LEAF_RSA);
+  assert_int_equal(cp_rules_find(&rules, "a.legacy.test", 443)->require_sni,
+                   1);
+  assert_int_equal(cp_rules_find(&rules, "api.test", 8443)->leaf_key,
+                   CP_RULE_LEAF_DEFAULT);
   assert_int_equal(cp_rules_match(&rules, "other.test", 9443),
                    cp_profiles_find(&set, "self-signed"));
   cp_rules_free(&rules);
@@ -166,6 +173,18 @@ static void test_rule_errors(void **state) {
       {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
        "unknown field \"chian\""},
       {"[\"a.test\"]", "rule 0: must be an object"},
+      {"[{\"host\": \"a.test\", \"chain\": \"modern\", \"leaf_key\": "
+       "\"dsa\"}]",
+       "\"leaf_key\" must be \"rsa\" or \"ec\""},
+      {"[{\"host\": \"a.test\", \"chain\": \"modern\", \"require_sni\": "
+       "1}]",
+       "\"require_sni\" must be true or false"},
+      {"[{\"host\": \"a.test\", \"chain\": \"modern\", "
+       "\"upstream_client_cert\": \"/nonexistent/client.pem\"}]",
+       "\"upstream_client_cert\" /nonexistent/client.pem: no PEM certificate"},
+      {"[{\"host\": \"a.test\", \"chain\": \"modern\", "
+       "\"upstream_client_cert\": \"\"}]",
+       "must be the path of a PEM file"},
   };
   cp_rules_t rules;
   char err[512];
