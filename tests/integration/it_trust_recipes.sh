@@ -1,11 +1,13 @@
 #!/bin/bash
 # The trust recipes `chainproxy ca --bundle FILE` prints, run as printed
 # (only the URL and the app put in): curl both ways, Python, Node, npm
-# (its cafile, with a registry document served locally) and git (a dumb
-# HTTP repository), each through the proxy to a local TLS origin whose
-# CA the proxy trusts upstream. The bundle keeps the system's roots.
+# (its cafile, with a registry document served locally), git (a dumb
+# HTTP repository), Java (keytool, then HttpsURLConnection), apt (a flat
+# repository) and the Debian store, each through the proxy to a local TLS
+# origin whose CA the proxy trusts upstream. The bundle keeps the
+# system's roots.
 . "$(dirname "$0")/lib.sh"
-need curl python3 node git openssl
+need curl python3 node git openssl java javac keytool
 
 make_origin_pki
 SITE=$WORK/site
@@ -86,6 +88,8 @@ assert_eq "$got" "hello through a recipe" "Node with NODE_EXTRA_CA_CERTS"
 # when present.
 if command -v npm > /dev/null 2>&1; then
   export NPM_CONFIG_USERCONFIG=$WORK/npmrc NPM_CONFIG_CACHE=$WORK/npm-cache
+  # No update check: it would look up registry.npmjs.org.
+  export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_AUDIT=false
   run npm "$(recipe npm)" > /dev/null
   got=$(run npm "npm view recipe-pkg description --registry $URL/ --fetch-retries 0")
   assert_eq "$got" "served locally" "npm with the bundle as cafile"
@@ -96,7 +100,22 @@ fi
 got=$(run git "$(recipe git | sed "s|$URL/repo.git|$URL/repo.git|")")
 assert_contains "$got" "refs/heads/" "git ls-remote with GIT_SSL_CAINFO"
 
-# The Debian store recipe changes the machine's trust: it runs in a
+# Java: the keytool line makes the store in the current directory, the
+# java line runs the app with it (the proxy from the usual properties).
+mkdir -p "$WORK/java"
+javac -d "$WORK/java" "$CP_IT/clients/HsClient.java" || fail "javac"
+( cd "$WORK/java" && run Java "$(recipe Java 1)" > /dev/null ) || exit 1
+java_app="-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=$PROXY_PORT"
+java_app+=" -Dhttp.nonProxyHosts= -cp $WORK/java HsClient $URL/hello"
+java_line=$(printf '%s\n' "$out" | grep -A1 "^  Java: " | tail -n 1 |
+  sed "s/^ *//; s|\.\.\.|$java_app|")
+got=$(cd "$WORK/java" && run Java "$java_line")
+assert_eq "$got" "ok 200" "Java with the keytool store"
+got=$(cd "$WORK/java" && java $java_app 2>&1)
+assert_contains "$got" "unable to find valid certification path" \
+  "Java without the store fails as users see it"
+
+# The apt and Debian store recipes change the machine's trust: it runs in a
 # private mount namespace over throwaway copies of the store's two
 # directories, and curl then trusts chainproxy with no --cacert.
 if [ "$(id -u)" = 0 ] && command -v update-ca-certificates > /dev/null &&
@@ -112,10 +131,36 @@ if [ "$(id -u)" = 0 ] && command -v update-ca-certificates > /dev/null &&
     curl -sS '"$URL"'/hello' 2> "$WORK/debian.err") ||
     fail "Debian store recipe: $(cat "$WORK/debian.err")"
   assert_eq "$got" "hello through a recipe" "curl trusting the Debian store"
+  apt_update() { # [the recipe's line]: apt-get update of the local repository
+    unshare -m bash -c '
+      set -e
+      mount -t tmpfs tmpfs /etc/apt/apt.conf.d
+      { '"${1:-true}"'; } > /dev/null
+      apt-get update --error-on=any -o Dir::Etc::SourceList='"$WORK"'/apt.list \
+        -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists='"$WORK"'/apt-lists \
+        -o Dir::Cache='"$WORK"'/apt-cache -o APT::Sandbox::User=root \
+        -o Acquire::https::Proxy='"$PROXY_URL"' -o Acquire::Retries=0 2>&1'
+  }
+  mkdir -p "$SITE/apt" "$WORK/apt-lists/partial" "$WORK/apt-cache"
+  printf 'Package: recipe-pkg\nVersion: 1.0\nArchitecture: all\nFilename: x.deb\nSize: 1\nDescription: served locally\n\n' \
+    > "$SITE/apt/Packages"
+  { printf 'Origin: chainproxy-test\nLabel: chainproxy-test\nSuite: test\n'
+    printf 'Codename: test\nDate: %s\nArchitectures: all\nSHA256:\n' \
+      "$(LC_ALL=C date -u -R -d yesterday)"
+    printf ' %s %s Packages\n' "$(sha256sum < "$SITE/apt/Packages" | cut -d' ' -f1)" \
+      "$(stat -c %s "$SITE/apt/Packages")"; } > "$SITE/apt/Release"
+  echo "deb [trusted=yes] $URL/apt ./" > "$WORK/apt.list"
+  got=$(apt_update) && fail "apt trusted chainproxy without the recipe: $got"
+  assert_contains "$got" "certificate" "apt without the recipe"
+  apt_recipe=$(recipe apt)
+  say "apt: $apt_recipe"
+  got=$(apt_update "$apt_recipe") || fail "apt with the recipe: $got"
+  ls "$WORK"/apt-lists/*Packages > /dev/null 2>&1 ||
+    fail "apt fetched no Packages file: $got"
 elif [ "${CI:-}" = true ]; then
-  fail "the Debian store recipe needs root and a mount namespace in CI"
+  fail "the Debian store and apt recipes need root and a mount namespace in CI"
 else
-  say "no root or no mount namespace: the Debian store recipe was not run"
+  say "no root or no mount namespace: the Debian store and apt recipes were not run"
 fi
 
 stop_proxy
