@@ -266,13 +266,12 @@ static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
   if (ru == NULL || ru->client_cert[0] == '\0') {
     return;
   }
-  if (cp_tls_client_use_cert(t->ssl, ru->client_cert, err, sizeof(err)) !=
-      0) {
+  if (cp_tls_client_use_cert(t->ssl, ru->client_cert, err, sizeof(err)) != 0) {
     cp_conn_log(c, CP_LOG_ERROR, "rule for %s: %s", ru->host, err);
     return;
   }
-  cp_conn_log(c, CP_LOG_DEBUG, "rule for %s: client certificate %s",
-              ru->host, ru->client_cert);
+  cp_conn_log(c, CP_LOG_DEBUG, "rule for %s: client certificate %s", ru->host,
+              ru->client_cert);
 }
 
 
@@ -283,8 +282,7 @@ static int mint_for_client(cp_conn_t *c) {
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
   EVP_PKEY *key = NULL;
-  const cp_rule_t *ru =
-      cp_rules_find(env->rules, c->tls_name, c->target.port);
+  const cp_rule_t *ru = cp_rules_find(env->rules, c->tls_name, c->target.port);
   int profile =
       cp_chain_select(env->chain, env->rules, c->tls_name, c->target.port);
   int rc;

@@ -121,9 +121,8 @@ int cp_hs_classify_client(const cp_hs_facts_t *f, cp_hs_result_t *out) {
              "off, and this host requires it (require_sni), as CDNs and "
              "nginx's ssl_reject_handshake do; connect by host name, or turn "
              "SNI on in the client.");
-  } else if (f->alert_out == 70 ||
-             reason_is(f, SSL_R_UNSUPPORTED_PROTOCOL) ||
-      reason_is(f, SSL_R_VERSION_TOO_LOW)) {
+  } else if (f->alert_out == 70 || reason_is(f, SSL_R_UNSUPPORTED_PROTOCOL) ||
+             reason_is(f, SSL_R_VERSION_TOO_LOW)) {
     out->cause = CP_HS_TLS_VERSION;
     snprintf(out->hint, sizeof(out->hint),
              "chainproxy refused the client: it offers only %s, and "

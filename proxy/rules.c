@@ -137,8 +137,8 @@ static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
                      "\"upstream_client_cert\" must be the path of a PEM "
                      "file (certificate and key)");
     }
-    if (cp_tls_client_cert_check(s, "\"upstream_client_cert\"", err,
-                                 errlen) != 0) {
+    if (cp_tls_client_cert_check(s, "\"upstream_client_cert\"", err, errlen) !=
+        0) {
       return CP_ECONFIG;
     }
     snprintf(r->client_cert, sizeof(r->client_cert), "%s", s);
@@ -149,10 +149,14 @@ static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
 
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen) {
-  static const char *const fields[] = {
-      "host",     "port",        "chain",
-      "client_tls_min", "upstream_tls_min", "leaf_key",
-      "require_sni",    "upstream_client_cert"};
+  static const char *const fields[] = {"host",
+                                       "port",
+                                       "chain",
+                                       "client_tls_min",
+                                       "upstream_tls_min",
+                                       "leaf_key",
+                                       "require_sni",
+                                       "upstream_client_cert"};
   const char *key;
   json_t *v;
   char list[512];

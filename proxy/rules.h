@@ -23,13 +23,13 @@ typedef struct cp_rule_s cp_rule_t;
 typedef struct cp_rules_s cp_rules_t;
 
 struct cp_rule_s {
-  char host[256];       /* glob, '*' matches any run of characters */
-  uint16_t port;        /* 0: any */
-  int profile;          /* index into the profiles */
-  int client_tls_min;   /* TLS1_VERSION ..., 0: --client-tls-min */
-  int upstream_tls_min; /* 0: --upstream-tls-min */
-  int leaf_key;         /* CP_RULE_LEAF_* */
-  int require_sni;      /* 1: refuse clients that send no SNI */
+  char host[256];        /* glob, '*' matches any run of characters */
+  uint16_t port;         /* 0: any */
+  int profile;           /* index into the profiles */
+  int client_tls_min;    /* TLS1_VERSION ..., 0: --client-tls-min */
+  int upstream_tls_min;  /* 0: --upstream-tls-min */
+  int leaf_key;          /* CP_RULE_LEAF_* */
+  int require_sni;       /* 1: refuse clients that send no SNI */
   char client_cert[512]; /* PEM presented upstream (mTLS); "": the
                             global --upstream-client-cert */
 };

@@ -105,8 +105,8 @@ void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
 
 /* The one place that loads a client certificate file: into ctx, or
  * into ssl when it is set (a rule's certificate for one connection). */
-static int use_cert(SSL_CTX *ctx, SSL *ssl, const char *pem,
-                    const char *label, char *err, size_t errlen) {
+static int use_cert(SSL_CTX *ctx, SSL *ssl, const char *pem, const char *label,
+                    char *err, size_t errlen) {
   int rc = 0;
 
   if ((ssl ? SSL_use_certificate_chain_file(ssl, pem)
@@ -114,8 +114,8 @@ static int use_cert(SSL_CTX *ctx, SSL *ssl, const char *pem,
     rc = cp_errf(err, errlen, CP_ECONFIG, "%s %s: no PEM certificate in it",
                  label, pem);
   } else if ((ssl ? SSL_use_PrivateKey_file(ssl, pem, SSL_FILETYPE_PEM)
-                  : SSL_CTX_use_PrivateKey_file(ctx, pem,
-                                                SSL_FILETYPE_PEM)) != 1) {
+                  : SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM)) !=
+             1) {
     rc = cp_errf(err, errlen, CP_ECONFIG,
                  "%s %s: no PEM private key in it (the file holds the "
                  "certificate, then its key)",
@@ -149,8 +149,7 @@ int cp_tls_client_cert_check(const char *pem, const char *label, char *err,
   int rc;
 
   if (ctx == NULL) {
-    return cp_errf(err, errlen, CP_ENOMEM, "%s %s: out of memory", label,
-                   pem);
+    return cp_errf(err, errlen, CP_ENOMEM, "%s %s: out of memory", label, pem);
   }
   rc = use_cert(ctx, NULL, pem, label, err, errlen);
   SSL_CTX_free(ctx);

@@ -22,8 +22,7 @@ SSL_CTX *cp_tls_client_ctx_new(const char *ca_file, int min_version, char *err,
 int cp_tls_client_set_cert(SSL_CTX *ctx, const char *pem, char *err,
                            size_t errlen);
 /* The same for one connection (a rule's certificate), replacing ctx's. */
-int cp_tls_client_use_cert(SSL *ssl, const char *pem, char *err,
-                           size_t errlen);
+int cp_tls_client_use_cert(SSL *ssl, const char *pem, char *err, size_t errlen);
 /* Loads pem once to check it holds a certificate and its key; label
  * ("\"upstream_client_cert\"") starts err. */
 int cp_tls_client_cert_check(const char *pem, const char *label, char *err,

@@ -42,18 +42,18 @@ struct cp_tls_s {
   char client_ciphers[96];  /* server: its cipher suites, summarised */
   unsigned char first[16];  /* the peer\'s first wire bytes */
   size_t nfirst;
-  int err_lib, err_reason;     /* of the first library error (ERR_GET_*) */
-  unsigned cert_requested : 1; /* client: the server sent a
-                                  CertificateRequest */
+  int err_lib, err_reason;       /* of the first library error (ERR_GET_*) */
+  unsigned cert_requested : 1;   /* client: the server sent a
+                                    CertificateRequest */
   unsigned want_client_cert : 1; /* server: ask the client for one */
-  int refuse_alert;            /* server: >0: refuse the ClientHello with
-                                  this alert (a rule needs SNI) */
-  char peer_subject[256];      /* server: the client's certificate */
-  X509 *leaf;                  /* owned ref: served certificate */
-  EVP_PKEY *key;               /* borrowed: the minter's key */
-  STACK_OF(X509) *chain;       /* borrowed: the profile's chain */
-  cp_verify_rec_t verify;      /* client: what the verifier recorded */
-  char err[256];               /* last library error, drained from ERR */
+  int refuse_alert;              /* server: >0: refuse the ClientHello with
+                                    this alert (a rule needs SNI) */
+  char peer_subject[256];        /* server: the client's certificate */
+  X509 *leaf;                    /* owned ref: served certificate */
+  EVP_PKEY *key;                 /* borrowed: the minter's key */
+  STACK_OF(X509) *chain;         /* borrowed: the profile's chain */
+  cp_verify_rec_t verify;        /* client: what the verifier recorded */
+  char err[256];                 /* last library error, drained from ERR */
 };
 
 int cp_tls_new(cp_tls_t **out, SSL_CTX *ctx, int server);

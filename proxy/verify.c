@@ -187,7 +187,8 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   if (x == NULL) {
     return;
   }
-  cp_cert_name_str(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+  cp_cert_name_str(X509_get_subject_name(x), out->subject,
+                   sizeof(out->subject));
   cp_cert_name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
   time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
   time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));

@@ -145,8 +145,7 @@ static void test_rules(void **state) {
                    cp_profiles_find(&set, "legacy"));
   assert_int_equal(cp_rules_find(&rules, "a.legacy.test", 443)->leaf_key,
                    CP_RULE_LEAF_RSA);
-  assert_int_equal(cp_rules_find(&rules, "a.legacy.test", 443)->require_sni,
-                   1);
+  assert_int_equal(cp_rules_find(&rules, "a.legacy.test", 443)->require_sni, 1);
   assert_int_equal(cp_rules_find(&rules, "api.test", 8443)->leaf_key,
                    CP_RULE_LEAF_DEFAULT);
   assert_int_equal(cp_rules_match(&rules, "other.test", 9443),
