@@ -338,6 +338,16 @@ static int opt_leaf_key(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_h2(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (strcmp(v, "mirror") != 0 && strcmp(v, "bridge") != 0) {
+    return cp_errf(err, len, CP_EINVAL, "--h2: '%s' is not mirror or bridge",
+                   v);
+  }
+  cfg->h2_bridge = strcmp(v, "bridge") == 0;
+  return 0;
+}
+
+
 static int opt_require_sni(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   (void)v;
@@ -463,6 +473,7 @@ static const option_t options[] = {
     {"client-tls-min", 1, opt_client_tls_min},
     {"leaf-key", 1, opt_leaf_key},
     {"require-sni", 0, opt_require_sni},
+    {"h2", 1, opt_h2},
     {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},
     {"body-idle-timeout", 1, opt_body_idle},
@@ -611,6 +622,12 @@ const char *cp_config_usage(void) {
          "rsa for clients\n"
          "                            without ECDSA or RSA key exchange "
          "only)\n"
+         "  --h2 mirror|bridge        HTTP/2: each side gets what the origin "
+         "chose (mirror,\n"
+         "                            default), or h2 wherever offered, "
+         "translated to\n"
+         "                            HTTP/1.1 where the other side lacks it "
+         "(bridge)\n"
          "  --require-sni             refuse clients that send no SNI "
          "(alert\n"
          "                            unrecognized_name), as CDNs do\n"

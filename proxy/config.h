@@ -37,6 +37,7 @@ struct cp_config_s {
   int upstream_tls_min;      /* --upstream-tls-min */
   int rsa_leaf;              /* --leaf-key rsa */
   int require_sni;           /* --require-sni */
+  int h2_bridge;             /* --h2 bridge */
   const char *chain;         /* borrowed: profile for all hosts */
   const char *rules_path;    /* borrowed; NULL: no rules */
   const char *profiles_path; /* borrowed: certs/profiles.json */

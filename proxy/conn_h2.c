@@ -1,4 +1,5 @@
 #include "conn_h2.h"
+#include "conn_h2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,110 +11,8 @@
 #include "host.h"
 #include "list.h"
 
-#define MAX_STREAMS 100            /* SETTINGS_MAX_CONCURRENT_STREAMS */
-#define STREAM_WINDOW (256 * 1024) /* per stream, each direction */
-#define CONN_WINDOW (1024 * 1024)
-/* A stream's buffer in each direction: the window, so a peer that keeps
- * to flow control never finds it full. */
-#define STREAM_BUF (STREAM_WINDOW + 16384)
-
-typedef struct h2_stream_s h2_stream_t;
-typedef struct cp_h2_s cp_h2_t;
-
-struct h2_stream_s {
-  cp_conn_t *c;             /* borrowed */
-  h2_stream_t *prev, *next; /* links in cp_h2_t.streams */
-  int32_t cid;              /* stream id with the client */
-  int32_t uid;              /* with the upstream; -1 before submission */
-  cp_h2_head_t req;         /* request head as the client sent it */
-  cp_h2_head_t resp;        /* response head, then its trailers */
-  cp_buf_t up;              /* request body bytes not yet sent up */
-  cp_buf_t down;            /* response body bytes not yet sent down */
-  int status;
-  uint64_t bytes_up, bytes_down; /* body bytes relayed */
-  uint64_t t_start, t_first;     /* loop times: request, first response */
-  unsigned up_eof : 1;           /* the request body is complete */
-  unsigned down_eof : 1;         /* the response body is complete */
-  unsigned resp_sent : 1;        /* the response head went to the client */
-  unsigned trailers : 1;         /* resp holds trailers to send at the end */
-  unsigned c_closed : 1;         /* closed on the client session */
-  unsigned u_closed : 1;         /* closed (or never opened) upstream */
-  unsigned reset : 1;            /* ended by a reset on either side */
-  const char *outcome;           /* static; NULL: ok or reset */
-};
-
-struct cp_h2_s {
-  nghttp2_session *cs;  /* owned: with the client (server role) */
-  nghttp2_session *us;  /* owned: with the upstream (client role) */
-  h2_stream_t *streams; /* owned list */
-  unsigned nstreams;
-  unsigned upstream_gone : 1;
-  unsigned busy : 1; /* streams were open when the timer was last armed */
-};
-
-
 static cp_h2_t *relay(const cp_conn_t *c) {
   return c->proto;
-}
-
-
-static void emit_request(h2_stream_t *s) {
-  cp_conn_t *c = s->c;
-  cp_event_base_t b = cp_conn_base(c);
-  cp_event_request_t r;
-  char method[32], authority[CP_HOSTPORT_MAX], path[2048], url[2400];
-  uint64_t now = cp_conn_now(c);
-
-  cp_h2_head_get(&s->req, ":method", method, sizeof(method));
-  cp_h2_head_get(&s->req, ":authority", authority, sizeof(authority));
-  cp_h2_head_get(&s->req, ":path", path, sizeof(path));
-  snprintf(url, sizeof(url), "https://%s%s", authority, path);
-  memset(&r, 0, sizeof(r));
-  r.method = method;
-  r.url = url;
-  r.path = path[0] ? path : "/";
-  r.status = s->status;
-  r.http_version = "2";
-  r.stream_id = s->cid;
-  r.bytes_from_client = s->bytes_up;
-  r.bytes_to_client = s->bytes_down;
-  r.ttfb_ms = s->t_first ? s->t_first - s->t_start : 0;
-  r.total_ms = now - s->t_start;
-  r.outcome = s->outcome ? s->outcome : s->reset ? "reset" : "ok";
-  r.scheme = "https";
-  c->env->stats->v[CP_STAT_REQUESTS]++;
-  c->requests++;
-  cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (h2 stream %d, %llu bytes)", method,
-              url, s->status, s->cid, (unsigned long long)s->bytes_down);
-  cp_event_request(c->env->events, &b, &r);
-}
-
-
-static void stream_free(cp_h2_t *h, h2_stream_t *s) {
-  CP_LIST_UNLINK(h->streams, s);
-  h->nstreams--;
-  s->c->h2_streams = h->nstreams;
-  cp_buf_free(&s->req.b);
-  cp_buf_free(&s->resp.b);
-  cp_buf_free(&s->up);
-  cp_buf_free(&s->down);
-  free(s);
-}
-
-
-/* Both sides are done with the stream: record it and let it go. */
-static void stream_maybe_free(cp_h2_t *h, h2_stream_t *s) {
-  if (!s->c_closed || !s->u_closed) {
-    return;
-  }
-  emit_request(s);
-  if (h->cs != NULL) {
-    nghttp2_session_set_stream_user_data(h->cs, s->cid, NULL);
-  }
-  if (h->us != NULL && s->uid > 0) {
-    nghttp2_session_set_stream_user_data(h->us, s->uid, NULL);
-  }
-  stream_free(h, s);
 }
 
 
@@ -123,7 +22,6 @@ static ssize_t up_read(nghttp2_session *us, int32_t id, uint8_t *buf,
                        size_t len, uint32_t *flags, nghttp2_data_source *src,
                        void *ud) {
   h2_stream_t *s = src->ptr;
-  cp_h2_t *h = relay(s->c);
   size_t n = s->up.len < len ? s->up.len : len;
 
   (void)us;
@@ -132,10 +30,7 @@ static ssize_t up_read(nghttp2_session *us, int32_t id, uint8_t *buf,
   if (n > 0) {
     memcpy(buf, s->up.data, n);
     cp_buf_consume(&s->up, n);
-  }
-  if (n > 0 && !s->c_closed) {
-    /* Only now may the client send more: end-to-end flow control. */
-    nghttp2_session_consume(h->cs, s->cid, n);
+    cp_h2_client_took(s->c, s, n);
   }
   if (s->up.len == 0 && s->up_eof) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -152,7 +47,6 @@ static ssize_t down_read(nghttp2_session *cs, int32_t id, uint8_t *buf,
                          size_t len, uint32_t *flags, nghttp2_data_source *src,
                          void *ud) {
   h2_stream_t *s = src->ptr;
-  cp_h2_t *h = relay(s->c);
   size_t n = s->down.len < len ? s->down.len : len;
   nghttp2_nv nv[CP_HTTP_MAX_FIELDS + 1];
 
@@ -160,10 +54,8 @@ static ssize_t down_read(nghttp2_session *cs, int32_t id, uint8_t *buf,
   if (n > 0) {
     memcpy(buf, s->down.data, n);
     cp_buf_consume(&s->down, n);
-  }
-  s->bytes_down += n;
-  if (n > 0 && !s->u_closed && h->us != NULL) {
-    nghttp2_session_consume(h->us, s->uid, n);
+    s->bytes_down += n;
+    cp_h2_up_took(s->c, s, n);
   }
   if (s->down.len == 0 && s->down_eof) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -184,31 +76,18 @@ static ssize_t down_read(nghttp2_session *cs, int32_t id, uint8_t *buf,
 static int on_c_begin_headers(nghttp2_session *cs, const nghttp2_frame *fr,
                               void *ud) {
   cp_conn_t *c = ud;
-  cp_h2_t *h = relay(c);
   h2_stream_t *s;
 
   if (fr->hd.type != NGHTTP2_HEADERS ||
       fr->headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;
   }
-  s = calloc(1, sizeof(*s));
-  if (s == NULL || h->upstream_gone) {
-    free(s);
+  s = relay(c)->upstream_gone ? NULL : cp_h2_stream_new(c, fr->hd.stream_id);
+  if (s == NULL) {
     nghttp2_submit_rst_stream(cs, NGHTTP2_FLAG_NONE, fr->hd.stream_id,
                               NGHTTP2_REFUSED_STREAM);
     return 0;
   }
-  s->c = c;
-  s->cid = fr->hd.stream_id;
-  s->uid = -1;
-  s->t_start = cp_conn_now(c);
-  cp_h2_head_init(&s->req, c->env->cfg->max_header_bytes);
-  cp_h2_head_init(&s->resp, c->env->cfg->max_header_bytes);
-  cp_buf_init(&s->up, STREAM_BUF);
-  cp_buf_init(&s->down, STREAM_BUF);
-  CP_LIST_PUSH(h->streams, s);
-  h->nstreams++;
-  c->h2_streams = h->nstreams;
   nghttp2_session_set_stream_user_data(cs, s->cid, s);
   return 0;
 }
@@ -231,11 +110,21 @@ static int on_c_header(nghttp2_session *cs, const nghttp2_frame *fr,
 }
 
 
-static void submit_upstream(cp_conn_t *c, h2_stream_t *s) {
+/* The request head is complete: to the origin's session, or to the
+ * bridge's HTTP/1.1 origin. */
+void cp_h2_submit(cp_conn_t *c, h2_stream_t *s) {
   cp_h2_t *h = relay(c);
   nghttp2_nv nv[CP_HTTP_MAX_FIELDS + 1];
   nghttp2_data_provider prd;
+  char m[8];
 
+  s->head_request =
+      strcmp(cp_h2_head_get(&s->req, ":method", m, sizeof(m)), "HEAD") == 0;
+  if (h->us == NULL && h->ops != NULL && !h->upstream_gone) {
+    s->uid = 0; /* queued on the HTTP/1.1 origin */
+    h->ops->up_submit(c, s);
+    return;
+  }
   prd.source.ptr = s;
   prd.read_callback = up_read;
   /* No upstream session when the whole session is being refused. */
@@ -245,9 +134,7 @@ static void submit_upstream(cp_conn_t *c, h2_stream_t *s) {
                                                   s->up_eof ? NULL : &prd, s);
   if (s->uid < 0) {
     s->u_closed = 1;
-    s->reset = 1;
-    nghttp2_submit_rst_stream(h->cs, NGHTTP2_FLAG_NONE, s->cid,
-                              NGHTTP2_REFUSED_STREAM);
+    cp_h2_reset_from_up(c, s, NGHTTP2_REFUSED_STREAM);
   }
 }
 
@@ -283,7 +170,6 @@ static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
 
 static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
   cp_conn_t *c = ud;
-  cp_h2_t *h = relay(c);
   h2_stream_t *s = nghttp2_session_get_stream_user_data(cs, fr->hd.stream_id);
   int end = (fr->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
@@ -296,13 +182,11 @@ static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
   } else if (fr->hd.type == NGHTTP2_HEADERS && s->uid < 0 &&
              fr->headers.cat == NGHTTP2_HCAT_REQUEST) {
     s->up_eof = end;
-    submit_upstream(c, s);
+    cp_h2_submit(c, s);
   } else if ((fr->hd.type == NGHTTP2_DATA || fr->hd.type == NGHTTP2_HEADERS) &&
              end) {
     s->up_eof = 1;
-    if (s->uid > 0 && !s->u_closed) {
-      nghttp2_session_resume_data(h->us, s->uid);
-    }
+    cp_h2_up_ready(c, s);
   }
   return 0;
 }
@@ -310,7 +194,6 @@ static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
 
 static int on_c_data(nghttp2_session *cs, uint8_t flags, int32_t id,
                      const uint8_t *data, size_t len, void *ud) {
-  cp_h2_t *h = relay(ud);
   h2_stream_t *s = nghttp2_session_get_stream_user_data(cs, id);
 
   (void)flags;
@@ -325,9 +208,7 @@ static int on_c_data(nghttp2_session *cs, uint8_t flags, int32_t id,
                               NGHTTP2_FLOW_CONTROL_ERROR);
     return 0;
   }
-  if (s->uid > 0 && !s->u_closed) {
-    nghttp2_session_resume_data(h->us, s->uid);
-  }
+  cp_h2_up_ready(ud, s);
   return 0;
 }
 
@@ -345,12 +226,14 @@ static int on_c_close(nghttp2_session *cs, int32_t id, uint32_t error,
     s->reset = 1;
     if (s->uid > 0 && !s->u_closed && h->us != NULL) {
       nghttp2_submit_rst_stream(h->us, NGHTTP2_FLAG_NONE, s->uid, error);
+    } else if (s->uid >= 0 && !s->u_closed && h->ops != NULL) {
+      h->ops->up_reset(ud, s);
     }
   }
   if (s->uid < 0) {
     s->u_closed = 1;
   }
-  stream_maybe_free(h, s);
+  cp_h2_stream_done(s->c, s);
   return 0;
 }
 
@@ -374,7 +257,7 @@ static int on_u_header(nghttp2_session *us, const nghttp2_frame *fr,
 }
 
 
-static void submit_response(cp_conn_t *c, h2_stream_t *s, int end) {
+void cp_h2_respond(cp_conn_t *c, h2_stream_t *s, int end) {
   cp_h2_t *h = relay(c);
   nghttp2_nv nv[CP_HTTP_MAX_FIELDS + 1];
   nghttp2_data_provider prd;
@@ -392,9 +275,11 @@ static void submit_response(cp_conn_t *c, h2_stream_t *s, int end) {
   s->down_eof = end;
   prd.source.ptr = s;
   prd.read_callback = down_read;
-  if (!s->c_closed) {
+  if (!s->c_closed && h->cs != NULL) {
     nghttp2_submit_response(h->cs, s->cid, nv, cp_h2_head_nv(&s->resp, nv, 1),
                             end ? NULL : &prd);
+  } else if (!s->c_closed && h->ops != NULL) {
+    h->ops->client_respond(c, s, end);
   }
   s->resp.n = 0; /* the block now collects trailers */
   cp_buf_reset(&s->resp.b);
@@ -403,7 +288,6 @@ static void submit_response(cp_conn_t *c, h2_stream_t *s, int end) {
 
 static int on_u_frame(nghttp2_session *us, const nghttp2_frame *fr, void *ud) {
   cp_conn_t *c = ud;
-  cp_h2_t *h = relay(c);
   h2_stream_t *s = nghttp2_session_get_stream_user_data(us, fr->hd.stream_id);
   int end = (fr->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
 
@@ -411,15 +295,15 @@ static int on_u_frame(nghttp2_session *us, const nghttp2_frame *fr, void *ud) {
     return 0;
   }
   if (fr->hd.type == NGHTTP2_HEADERS && !s->resp_sent) {
-    submit_response(c, s, end);
+    cp_h2_respond(c, s, end);
   } else if (fr->hd.type == NGHTTP2_HEADERS && end) {
     s->trailers = s->resp.n > 0;
     s->down_eof = 1;
   } else if (fr->hd.type == NGHTTP2_DATA && end) {
     s->down_eof = 1;
   }
-  if (s->resp_sent && s->down_eof && !s->c_closed) {
-    nghttp2_session_resume_data(h->cs, s->cid);
+  if (s->resp_sent && s->down_eof) {
+    cp_h2_down_ready(c, s);
   }
   return 0;
 }
@@ -427,7 +311,6 @@ static int on_u_frame(nghttp2_session *us, const nghttp2_frame *fr, void *ud) {
 
 static int on_u_data(nghttp2_session *us, uint8_t flags, int32_t id,
                      const uint8_t *data, size_t len, void *ud) {
-  cp_h2_t *h = relay(ud);
   h2_stream_t *s = nghttp2_session_get_stream_user_data(us, id);
 
   (void)flags;
@@ -440,7 +323,7 @@ static int on_u_data(nghttp2_session *us, uint8_t flags, int32_t id,
                               NGHTTP2_FLOW_CONTROL_ERROR);
     return 0;
   }
-  nghttp2_session_resume_data(h->cs, s->cid);
+  cp_h2_down_ready(ud, s);
   return 0;
 }
 
@@ -448,7 +331,6 @@ static int on_u_data(nghttp2_session *us, uint8_t flags, int32_t id,
 static int on_u_close(nghttp2_session *us, int32_t id, uint32_t error,
                       void *ud) {
   cp_conn_t *c = ud;
-  cp_h2_t *h = relay(c);
   h2_stream_t *s = nghttp2_session_get_stream_user_data(us, id);
 
   if (s == NULL) {
@@ -457,13 +339,9 @@ static int on_u_close(nghttp2_session *us, int32_t id, uint32_t error,
   s->u_closed = 1;
   if (error != NGHTTP2_NO_ERROR || !s->down_eof) {
     /* The origin reset the stream (or its session ended): pass it on. */
-    s->reset = 1;
-    if (!s->c_closed) {
-      nghttp2_submit_rst_stream(h->cs, NGHTTP2_FLAG_NONE, s->cid,
-                                error ? error : NGHTTP2_INTERNAL_ERROR);
-    }
+    cp_h2_reset_from_up(c, s, error);
   }
-  stream_maybe_free(h, s);
+  cp_h2_stream_done(s->c, s);
   return 0;
 }
 
@@ -476,11 +354,13 @@ static void h2_free(void *p) {
 
   while (h->streams != NULL) {
     h->streams->reset = 1;
-    emit_request(h->streams);
-    stream_free(h, h->streams);
+    cp_h2_stream_end(h, h->streams);
   }
   nghttp2_session_del(h->cs);
   nghttp2_session_del(h->us);
+  if (h->ops != NULL) {
+    h->ops->free(h->side);
+  }
   free(h);
 }
 
@@ -560,12 +440,17 @@ static int flush(nghttp2_session *s, cp_leg_t *leg) {
 
 /* Sends what both sessions have, and ends the conn once the client
  * session has nothing left to do. */
-static void upstream_lost(cp_conn_t *c, const char *why);
 
 
-static void pump(cp_conn_t *c) {
+void cp_h2_pump(cp_conn_t *c) {
   cp_h2_t *h = relay(c);
+  int done;
 
+  if (c->state != CP_CONN_H2) {
+    return;
+  }
+  /* The bridge's HTTP/1.1 side first: it may submit a new stream. */
+  done = h->ops != NULL && h->ops->pump(c) != 0;
   if (c->state != CP_CONN_H2) {
     return;
   }
@@ -575,14 +460,18 @@ static void pump(cp_conn_t *c) {
       (flush(h->us, &c->upstream) != 0 ||
        (!nghttp2_session_want_read(h->us) &&
         !nghttp2_session_want_write(h->us)))) {
-    upstream_lost(c, "the upstream ended the session");
+    cp_h2_upstream_lost(c, "the upstream ended the session");
   }
   if (flush(h->cs, &c->client) != 0) {
     cp_conn_abort(c, "client_write_failed");
     return;
   }
-  if (!nghttp2_session_want_read(h->cs) && !nghttp2_session_want_write(h->cs) &&
-      h->nstreams == 0) {
+  if (done) {
+    cp_conn_finish(c, "done"); /* the HTTP/1.1 client is done */
+    return;
+  }
+  if (h->cs != NULL && !nghttp2_session_want_read(h->cs) &&
+      !nghttp2_session_want_write(h->cs) && h->nstreams == 0) {
     cp_conn_finish(c, "done");
     return;
   }
@@ -599,7 +488,7 @@ static void pump(cp_conn_t *c) {
 /* The origin's side is gone: every stream without its whole response is
  * reset, and the client is told with GOAWAY that no new stream will be
  * served; streams whose response is complete finish sending it. */
-static void upstream_lost(cp_conn_t *c, const char *why) {
+void cp_h2_upstream_lost(cp_conn_t *c, const char *why) {
   cp_h2_t *h = relay(c);
   h2_stream_t *s;
 
@@ -610,17 +499,17 @@ static void upstream_lost(cp_conn_t *c, const char *why) {
   cp_conn_log(c, CP_LOG_INFO, "h2 upstream ended: %s", why);
   for (s = h->streams; s != NULL; s = s->next) {
     if (!s->down_eof || !s->resp_sent) {
-      s->reset = 1;
       s->u_closed = 1;
-      if (!s->c_closed) {
-        nghttp2_submit_rst_stream(h->cs, NGHTTP2_FLAG_NONE, s->cid,
-                                  NGHTTP2_INTERNAL_ERROR);
-      }
+      /* One the origin never saw may be retried by the client. */
+      cp_h2_reset_from_up(
+          c, s, s->uid == 0 ? NGHTTP2_REFUSED_STREAM : NGHTTP2_INTERNAL_ERROR);
     }
   }
-  nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(h->cs),
-                        NGHTTP2_NO_ERROR, NULL, 0);
+  if (h->cs != NULL) {
+    nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h->cs),
+                          NGHTTP2_NO_ERROR, NULL, 0);
+  }
 }
 
 
@@ -629,6 +518,11 @@ static void feed(cp_conn_t *c, cp_leg_t *leg, const char *data, size_t len) {
   nghttp2_session *s = leg == &c->client ? h->cs : h->us;
   ssize_t n;
 
+  if (s == NULL && h->ops != NULL) {
+    h->ops->feed(c, leg, data, len); /* the bridge's HTTP/1.1 side */
+    cp_h2_pump(c);
+    return;
+  }
   if (s == NULL) {
     return; /* no upstream session (blocked, or refused): nothing to say */
   }
@@ -640,9 +534,9 @@ static void feed(cp_conn_t *c, cp_leg_t *leg, const char *data, size_t len) {
     return;
   }
   if (n < 0) {
-    upstream_lost(c, nghttp2_strerror((int)n));
+    cp_h2_upstream_lost(c, nghttp2_strerror((int)n));
   }
-  pump(c);
+  cp_h2_pump(c);
 }
 
 
@@ -654,7 +548,7 @@ static void feed_client(cp_conn_t *c, const char *data, size_t len) {
 /* A client that started HTTP/2 without ALPN, to an origin that does not
  * speak it: the answer is HTTP/2's own refusal (GOAWAY
  * HTTP_1_1_REQUIRED, with the reason as debug data), which HTTP/2
- * clients report; chainproxy does not translate to HTTP/1.1. */
+ * clients report (--h2 bridge translates instead: conn_h2_bridge). */
 static void refuse(cp_conn_t *c, cp_h2_t *h) {
   static const char why[] = "chainproxy: the origin does not speak HTTP/2 "
                             "(it did not choose h2 in ALPN); use HTTP/1.1";
@@ -668,25 +562,35 @@ static void refuse(cp_conn_t *c, cp_h2_t *h) {
 }
 
 
-void cp_conn_h2_entry(cp_conn_t *c) {
+void cp_h2_start(cp_conn_t *c, const cp_h2_ops_t *ops, void *side,
+                 int client_h1) {
   cp_h2_t *h = calloc(1, sizeof(*h));
 
   if (h == NULL || sessions_new(c, h) != 0) {
     if (h != NULL) {
       h2_free(h);
+    } else if (ops != NULL) {
+      ops->free(side);
     }
     cp_conn_fail(c, CP_ENOMEM, "h2_setup_failed");
     return;
   }
+  h->ops = ops;
+  h->side = side;
   c->proto = h;
   c->proto_free = h2_free;
   cp_leg_want_read(&c->client, 1);
   cp_leg_want_read(&c->upstream, 1);
-  if (c->blocked || c->h2_refuse) {
-    /* No origin to talk to: every stream is answered here (502), or the
-     * session is refused. */
+  if (c->blocked || c->h2_refuse || (ops != NULL && !client_h1)) {
+    /* No HTTP/2 origin: every stream is answered here (502), refused, or
+     * bridged to an HTTP/1.1 origin. */
     nghttp2_session_del(h->us);
     h->us = NULL;
+    cp_buf_reset(&c->early); /* an HTTP/1.1 origin does not speak first */
+  }
+  if (ops != NULL && client_h1) {
+    nghttp2_session_del(h->cs); /* the client speaks HTTP/1.1 */
+    h->cs = NULL;
   }
   if (c->h2_refuse) {
     cp_leg_close(&c->upstream);
@@ -704,7 +608,7 @@ void cp_conn_h2_entry(cp_conn_t *c) {
   cp_conn_arm_timer(c); /* H2's own timeout, not the handshake's */
   /* A prior-knowledge client's preface, read before the origin said h2. */
   cp_conn_replay_pending(c, feed_client);
-  pump(c);
+  cp_h2_pump(c);
 }
 
 
@@ -713,10 +617,14 @@ void cp_conn_h2_on_shutdown(cp_conn_t *c) {
 
   /* Graceful: no new stream, the open ones finish (within --grace);
    * the session ends once they have. */
-  nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(h->cs),
-                        NGHTTP2_NO_ERROR, NULL, 0);
-  pump(c);
+  if (h->cs != NULL) {
+    nghttp2_submit_goaway(h->cs, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h->cs),
+                          NGHTTP2_NO_ERROR, NULL, 0);
+  } else if (h->ops != NULL) {
+    h->ops->shutdown(c);
+  }
+  cp_h2_pump(c);
 }
 
 
@@ -727,12 +635,21 @@ void cp_conn_h2_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
 
 
 void cp_conn_h2_on_eof(cp_conn_t *c, cp_leg_t *leg) {
+  cp_h2_t *h = relay(c);
+
+  if (leg == &c->client && h->cs == NULL && h->nstreams == 0) {
+    cp_conn_finish(c, "client_closed"); /* HTTP/1.1, between requests */
+    return;
+  }
   if (leg == &c->client) {
     cp_conn_abort(c, "client_closed");
     return;
   }
-  upstream_lost(c, "the upstream closed the connection");
-  pump(c);
+  if (h->us == NULL && h->ops != NULL) {
+    h->ops->feed(c, leg, NULL, 0); /* ends a body delimited by the close */
+  }
+  cp_h2_upstream_lost(c, "the upstream closed the connection");
+  cp_h2_pump(c);
 }
 
 
@@ -741,14 +658,14 @@ void cp_conn_h2_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
     cp_conn_fail(c, err, "client_error");
     return;
   }
-  upstream_lost(c, uv_strerror(err));
-  pump(c);
+  cp_h2_upstream_lost(c, uv_strerror(err));
+  cp_h2_pump(c);
 }
 
 
 void cp_conn_h2_on_drained(cp_conn_t *c, cp_leg_t *leg) {
   (void)leg;
-  pump(c);
+  cp_h2_pump(c);
 }
 
 
@@ -764,7 +681,9 @@ void cp_conn_h2_on_timeout(cp_conn_t *c, double secs) {
     return;
   }
   /* An idle connection: say goodbye properly, then close. */
-  nghttp2_session_terminate_session(h->cs, NGHTTP2_NO_ERROR);
-  flush(h->cs, &c->client);
+  if (h->cs != NULL) {
+    nghttp2_session_terminate_session(h->cs, NGHTTP2_NO_ERROR);
+    flush(h->cs, &c->client);
+  }
   cp_conn_finish(c, "idle_timeout");
 }

@@ -6,7 +6,9 @@
  * control is end to end: a DATA frame is acknowledged (WINDOW_UPDATE) to
  * its sender only once the other side has taken its bytes, so a slow
  * reader slows the writer and nothing buffers without bound. Every stream
- * ends with a request event (http_version "2", its stream id). */
+ * ends with a request event (http_version "2", its stream id). With --h2
+ * bridge one side may speak HTTP/1.1 instead (conn_h2_bridge.c, which
+ * defines cp_conn_h2_entry and picks the sides). */
 #ifndef CP_CONN_H2_H
 #define CP_CONN_H2_H
 

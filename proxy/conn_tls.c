@@ -128,6 +128,9 @@ static void client_refused(cp_conn_t *c) {
 }
 
 
+static const char *upstream_alpn(const cp_conn_t *c, char *out, size_t cap);
+
+
 /* --require-sni, or a rule's require_sni for the CONNECT target. */
 static int sni_required(const cp_conn_t *c) {
   const cp_rule_t *ru =
@@ -140,6 +143,7 @@ static int sni_required(const cp_conn_t *c) {
 static void client_handshake_step(cp_conn_t *c) {
   cp_tls_t *t = c->client.tls;
   int rc = cp_leg_handshake(&c->client);
+  char up[16];
 
   if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
     snprintf(c->tls_name, sizeof(c->tls_name), "%s",
@@ -156,8 +160,10 @@ static void client_handshake_step(cp_conn_t *c) {
     c->client_tls_done = 1;
     emit_client_handshake(c, 1, NULL);
     cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
-    if (t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) {
-      cp_conn_go_state(c, CP_CONN_H2); /* both sides chose h2 */
+    if ((t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) ||
+        (!c->blocked && strcmp(upstream_alpn(c, up, sizeof(up)), "h2") == 0)) {
+      /* h2 on both sides, or bridged (--h2 bridge) on one */
+      cp_conn_go_state(c, CP_CONN_H2);
       return;
     }
     /* An HTTP/1.1 origin does not speak first; anything it sent during
@@ -337,7 +343,15 @@ static void choose_client_alpn(cp_conn_t *c) {
   char up[16];
 
   upstream_alpn(c, up, sizeof(up));
-  if (c->blocked) {
+  if (c->env->cfg->h2_bridge && !c->blocked) {
+    /* Bridged: the client gets its own first choice, whatever the
+     * origin speaks; conn_h2 translates where they differ. */
+    snprintf(up, sizeof(up), "%s",
+             cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "h2", 2) ? "h2"
+             : cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "http/1.1", 8)
+                 ? "http/1.1"
+                 : "");
+  } else if (c->blocked) {
     /* The 502 speaks the client's protocol: HTTP/1.1 when offered, else
      * h2 (conn_h2 answers every stream). */
     snprintf(up, sizeof(up), "%s",
@@ -364,7 +378,8 @@ static void upstream_settled(cp_conn_t *c) {
     /* HTTP/2 by prior knowledge: relayed if the origin chose h2, else
      * refused in HTTP/2's own words (conn_h2). */
     c->h2_refuse =
-        c->blocked || strcmp(upstream_alpn(c, up, sizeof(up)), "h2") != 0;
+        c->blocked || (!c->env->cfg->h2_bridge &&
+                       strcmp(upstream_alpn(c, up, sizeof(up)), "h2") != 0);
     cp_conn_go_state(c, CP_CONN_H2);
     return;
   }
@@ -574,7 +589,11 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
   unsigned char list[CP_ALPN_MAX];
   size_t n = 0;
 
-  if (c->want_h2) {
+  if (c->env->cfg->h2_bridge && !c->client_tls_done) {
+    /* Bridged: the origin chooses among both; conn_h2 translates. */
+    memcpy(list, "\x02h2\x08http/1.1", 12);
+    n = 12;
+  } else if (c->want_h2) {
     memcpy(list, "\x02h2", 3);
     n = 3;
   } else if (ct != NULL && c->client_tls_done && ct->alpn_choice_len > 0) {

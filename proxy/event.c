@@ -257,6 +257,10 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   if (r->stream_id > 0) {
     json_object_set_new(o, "stream_id", json_integer(r->stream_id));
   }
+  if (r->upstream_http_version != NULL) {
+    json_object_set_new(o, "upstream_http_version",
+                        json_string(r->upstream_http_version));
+  }
   json_object_set_new(o, "bytes_from_client",
                       json_integer((json_int_t)r->bytes_from_client));
   json_object_set_new(o, "bytes_to_client",

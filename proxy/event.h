@@ -64,10 +64,12 @@ struct cp_event_request_s {
   int http_minor;                              /* client's HTTP/1.x */
   uint64_t bytes_from_client, bytes_to_client; /* body bytes */
   uint64_t ttfb_ms, total_ms;
-  const char *outcome;      /* "ok", or why the exchange ended early */
-  const char *scheme;       /* "http" or "https" (intercepted) */
-  const char *http_version; /* "2"; NULL: HTTP/1.x from http_minor */
-  int32_t stream_id;        /* HTTP/2: the client's stream id */
+  const char *outcome;               /* "ok", or why the exchange ended early */
+  const char *scheme;                /* "http" or "https" (intercepted) */
+  const char *http_version;          /* "2"; NULL: HTTP/1.x from http_minor */
+  int32_t stream_id;                 /* HTTP/2: the client's stream id */
+  const char *upstream_http_version; /* bridged (--h2 bridge): what the
+                                        origin spoke, "2" or "1.1" */
 };
 
 struct cp_event_handshake_s {

@@ -163,6 +163,28 @@ static int is_hop_field(const cp_http_msg_t *m, const cp_http_field_t *f) {
 }
 
 
+int cp_http_msg_is_hop_field(const cp_http_msg_t *m, size_t i) {
+  return i < m->nfields && is_hop_field(m, &m->fields[i]);
+}
+
+
+const char *cp_http_msg_field_at(const cp_http_msg_t *m, size_t i,
+                                 size_t *name_len, const char **value,
+                                 size_t *value_len) {
+  const cp_http_field_t *f = &m->fields[i];
+
+  *name_len = f->name_len;
+  *value = field_value(m, f);
+  *value_len = f->value_len;
+  return field_name(m, f);
+}
+
+
+const char *cp_http_reason(int status) {
+  return http_status_str((enum http_status)status);
+}
+
+
 /* A WebSocket handshake (RFC 6455 4.1): Upgrade names websocket and
  * Connection lists upgrade. Other upgrades (h2c) are dropped with the
  * hop-by-hop fields, which refuses them cleanly: the origin answers the
@@ -464,6 +486,10 @@ static int write_response_head(cp_http_msg_t *m) {
     return set_err(m, CP_EHTTP,
                    "101 Switching Protocols to a request that "
                    "asked for no WebSocket upgrade");
+  }
+  if (m->body_only) {
+    /* The head is read from the fields, the body comes out decoded. */
+    return no_body && m->req_method == HTTP_HEAD ? 1 : 0;
   }
   m->chunk_out = !no_body && !has_cl && m->peer_http11;
   framed = no_body || has_cl || m->chunk_out;

@@ -63,8 +63,10 @@ struct cp_http_msg_s {
   int req_method;              /* responses: the request's method (HEAD) */
   unsigned peer_http11 : 1;    /* responses: client may receive chunked */
   unsigned want_keepalive : 1; /* responses: proxy would keep the client */
-  unsigned body_only : 1;      /* requests answered here (the control API):
-                                  out receives only the decoded body */
+  unsigned body_only : 1;      /* out receives only the decoded body, no
+                                  head: requests answered here (the
+                                  control API), messages bridged to
+                                  HTTP/2 */
 
   /* Parsed head, valid once head_complete is set. */
   cp_buf_t head; /* owned: URL or reason, field names/values */
@@ -115,6 +117,15 @@ int cp_http_msg_feed(cp_http_msg_t *m, const char *data, size_t len,
 const char *cp_http_msg_field(const cp_http_msg_t *m, const char *name,
                               size_t *len);
 const char *cp_http_msg_method_name(const cp_http_msg_t *m);
+/* Field i of the head: its name (name_len bytes) and value. */
+const char *cp_http_msg_field_at(const cp_http_msg_t *m, size_t i,
+                                 size_t *name_len, const char **value,
+                                 size_t *value_len);
+/* 1 when field i is hop-by-hop (RFC 9110 7.6.1, or listed in
+ * Connection): not passed on. */
+int cp_http_msg_is_hop_field(const cp_http_msg_t *m, size_t i);
+/* The reason phrase for a status ("Not Found"). */
+const char *cp_http_reason(int status);
 /* The request target as received (NUL is not guaranteed: use url_len). */
 const char *cp_http_msg_url(const cp_http_msg_t *m);
 
