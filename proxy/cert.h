@@ -22,5 +22,12 @@ void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
 /* A distinguished name as RFC 2253 text ("CN=a,O=b"), UTF-8 kept; cut to
  * len. */
 void cp_cert_name_str(const X509_NAME *n, char *out, size_t len);
+/* What path validation needs told in words, each "" when absent: the
+ * nameConstraints ("permitted DNS:.corp.test; excluded IP:10.0.0.0/8"),
+ * the first critical extension OpenSSL does not handle ("1.3.6.1.4.1.5",
+ * with its name when known), and the AIA caIssuers URL. */
+void cp_cert_name_constraints(X509 *x, char *out, size_t len);
+void cp_cert_unknown_critical(X509 *x, char *out, size_t len);
+void cp_cert_ca_issuers(X509 *x, char *out, size_t len);
 
 #endif

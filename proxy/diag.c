@@ -64,12 +64,43 @@ static int is_cross_sign(const cp_verify_result_t *r, int depth,
 }
 
 
-static int is_usage_error(int code) {
+/* Path validation rules (RFC 5280 6.1) that have a cause of their own;
+ * CP_CAUSE_NONE for the rest. */
+static cp_cause_t rule_cause(int code, int depth) {
   switch (code) {
   case X509_V_ERR_INVALID_CA:
-  case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-  case X509_V_ERR_INVALID_PURPOSE:
   case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+    return CP_CAUSE_INVALID_CA;
+  case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+    return CP_CAUSE_PATH_LENGTH;
+  case X509_V_ERR_PERMITTED_VIOLATION:
+  case X509_V_ERR_EXCLUDED_VIOLATION:
+  case X509_V_ERR_SUBTREE_MINMAX:
+  case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+  case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+  case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+#ifdef X509_V_ERR_NAME_CONSTRAINTS_WITHOUT_SANS
+  case X509_V_ERR_NAME_CONSTRAINTS_WITHOUT_SANS:
+#endif
+    return CP_CAUSE_NAME_CONSTRAINTS;
+  case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+    return CP_CAUSE_CRITICAL_EXTENSION;
+  case X509_V_ERR_INVALID_POLICY_EXTENSION:
+  case X509_V_ERR_NO_EXPLICIT_POLICY:
+    return CP_CAUSE_POLICY;
+  case X509_V_ERR_INVALID_PURPOSE:
+    return CP_CAUSE_BAD_EKU;
+  case X509_V_ERR_CERT_REVOKED:
+    return CP_CAUSE_REVOKED;
+  default:
+    (void)depth;
+    return CP_CAUSE_NONE;
+  }
+}
+
+
+static int is_usage_error(int code) {
+  switch (code) {
   case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
   case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
   case X509_V_ERR_INVALID_NON_CA:
@@ -132,6 +163,9 @@ static cp_cause_t cause_of(const cp_verify_result_t *r, int depth, int code) {
   case X509_V_ERR_EMAIL_MISMATCH:
     return CP_CAUSE_HOSTNAME_MISMATCH;
   default:
+    if (rule_cause(code, depth) != CP_CAUSE_NONE) {
+      return rule_cause(code, depth);
+    }
     return is_usage_error(code) ? CP_CAUSE_BAD_USAGE : CP_CAUSE_OTHER;
   }
 }
@@ -139,6 +173,19 @@ static cp_cause_t cause_of(const cp_verify_result_t *r, int depth, int code) {
 
 static void day_str(const cp_cert_info_t *c, int after, char *out, size_t len) {
   snprintf(out, len, "%.10s", after ? c->not_after : c->not_before);
+}
+
+
+/* The first CA above the leaf that carries nameConstraints. */
+static const cp_cert_info_t *constrained_ca(const cp_verify_result_t *r) {
+  int i;
+
+  for (i = 1; i < r->nbuilt; i++) {
+    if (r->built[i].name_constraints[0] != '\0') {
+      return &r->built[i];
+    }
+  }
+  return NULL;
 }
 
 
@@ -172,13 +219,25 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
              c->subject);
     break;
   case CP_CAUSE_INCOMPLETE_CHAIN:
-    snprintf(out, len,
-             "The server sent its leaf without the intermediate "
-             "that issued it ('%s'), and the store does not hold that "
-             "issuer: configure the server to send the full chain (leaf "
-             "then intermediates); only clients that fetch missing "
-             "intermediates themselves (browsers) pass.",
-             c->issuer);
+    if (c->ca_issuers[0] != '\0') {
+      snprintf(out, len,
+               "The server sent its leaf without the intermediate "
+               "that issued it ('%s'), and the store does not hold that "
+               "issuer: configure the server to send the full chain (leaf "
+               "then intermediates). Browsers fetch the missing intermediate "
+               "from the leaf's AIA caIssuers URL %s and pass; curl, Python, "
+               "Node and Java do not: that file is what the server's admin "
+               "must add to the chain.",
+               c->issuer, c->ca_issuers);
+    } else {
+      snprintf(out, len,
+               "The server sent its leaf without the intermediate "
+               "that issued it ('%s'), and the store does not hold that "
+               "issuer: configure the server to send the full chain (leaf "
+               "then intermediates); the leaf names no AIA caIssuers URL, so "
+               "even browsers can only pass with the intermediate cached.",
+               c->issuer);
+    }
     break;
   case CP_CAUSE_UNKNOWN_ISSUER:
     snprintf(out, len,
@@ -252,6 +311,84 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
              "'%s' is signed with %s, which current clients "
              "refuse: reissue it with a SHA-256 signature.",
              c->subject, c->sig_alg);
+    break;
+  case CP_CAUSE_REVOKED:
+    snprintf(out, len,
+             "'%s' at depth %d was revoked by its CA: the server must be "
+             "given a new certificate; clients that do not check revocation "
+             "(most command-line clients) still connect to it.",
+             c->subject, depth);
+    break;
+  case CP_CAUSE_INVALID_CA:
+    snprintf(out, len,
+             "'%s' at depth %d issued the certificate below it but may not "
+             "issue certificates (%s): the server sends a leaf, or the wrong "
+             "file, where its intermediate belongs; send the intermediate its "
+             "CA issued (basicConstraints CA:TRUE, keyUsage keyCertSign).",
+             c->subject, depth,
+             code == X509_V_ERR_KEYUSAGE_NO_CERTSIGN
+                 ? "its keyUsage lacks keyCertSign"
+                 : "basicConstraints CA:FALSE or absent, or keyUsage "
+                   "without keyCertSign");
+    break;
+  case CP_CAUSE_PATH_LENGTH:
+    snprintf(out, len,
+             "'%s' at depth %d allows %d CA certificate(s) below it "
+             "(basicConstraints pathlen:%d), but the chain puts %d there: "
+             "the server sends an extra intermediate (a cross-sign or an "
+             "old chain file); send the chain its CA issued.",
+             c->subject, depth, c->path_len < 0 ? 0 : c->path_len,
+             c->path_len < 0 ? 0 : c->path_len, depth > 0 ? depth - 1 : 0);
+    break;
+  case CP_CAUSE_NAME_CONSTRAINTS: {
+    const cp_cert_info_t *ca = constrained_ca(r);
+    const cp_cert_info_t *leaf = cert_at(r, 0);
+
+    snprintf(out, len,
+             "'%s' (%s) is outside the names its issuer '%s' may certify "
+             "(nameConstraints: %s): the certificate was issued from a "
+             "constrained (often a corporate or private) CA for a name it may "
+             "not cover; reissue it from a CA allowed to cover this name.",
+             leaf ? leaf->subject : c->subject,
+             leaf && leaf->names[0] ? leaf->names : "no subjectAltName",
+             ca ? ca->subject : c->issuer,
+             ca ? ca->name_constraints : "unknown");
+    break;
+  }
+  case CP_CAUSE_CRITICAL_EXTENSION:
+    snprintf(out, len,
+             "'%s' at depth %d carries the critical extension %s, which "
+             "this client does not understand and so must refuse (RFC 5280 "
+             "4.2): reissue it without the extension, or with it marked "
+             "non-critical.",
+             c->subject, depth,
+             c->unknown_critical[0] ? c->unknown_critical : "(unknown)");
+    break;
+  case CP_CAUSE_POLICY:
+    snprintf(out, len,
+             "The chain requires an explicit certificate policy "
+             "(policyConstraints in '%s') that the leaf does not assert (%s): "
+             "clients that check policies fail (Java does by default; "
+             "OpenSSL-based clients only when asked); reissue the leaf with "
+             "the certificatePolicies its CA requires.",
+             c->subject, X509_verify_cert_error_string(code));
+    break;
+  case CP_CAUSE_BAD_EKU:
+    if (depth == 0) {
+      snprintf(out, len,
+               "The server certificate '%s' is not for TLS servers: its "
+               "extendedKeyUsage lacks serverAuth (a client certificate or "
+               "an S/MIME one, installed on a server): reissue it with "
+               "extendedKeyUsage serverAuth.",
+               c->subject);
+    } else {
+      snprintf(out, len,
+               "'%s' at depth %d limits what it may issue for "
+               "(extendedKeyUsage without serverAuth), so the leaf below it "
+               "cannot serve TLS: the CA must issue it from an intermediate "
+               "allowed for serverAuth.",
+               c->subject, depth);
+    }
     break;
   case CP_CAUSE_BAD_USAGE:
     snprintf(out, len,

@@ -11,13 +11,14 @@
 
 /* Every cause the classifier can give, in the order rules are tried when a
  * result carries several errors: trust problems first (nothing else
- * matters while the chain leads nowhere), then time, then algorithms and
- * usage, then the name. */
+ * matters while the chain leads nowhere), revocation, then time, then
+ * algorithms, the rules of path validation and usage, then the name. */
 #define CP_DIAG_CAUSES(X)                                                      \
   X(UNTRUSTED_ROOT, "untrusted_root")                                          \
   X(SELF_SIGNED_LEAF, "self_signed_leaf")                                      \
   X(INCOMPLETE_CHAIN, "incomplete_chain")                                      \
   X(UNKNOWN_ISSUER, "unknown_issuer")                                          \
+  X(REVOKED, "revoked")                                                        \
   X(EXPIRED_CROSS_SIGN, "expired_cross_sign")                                  \
   X(EXPIRED_ROOT, "expired_root")                                              \
   X(EXPIRED_INTERMEDIATE, "expired_intermediate")                              \
@@ -25,6 +26,12 @@
   X(NOT_YET_VALID, "not_yet_valid")                                            \
   X(WEAK_KEY, "weak_key")                                                      \
   X(WEAK_SIGNATURE, "weak_signature")                                          \
+  X(INVALID_CA, "invalid_ca")                                                  \
+  X(PATH_LENGTH, "path_length")                                                \
+  X(NAME_CONSTRAINTS, "name_constraints")                                      \
+  X(CRITICAL_EXTENSION, "critical_extension")                                  \
+  X(POLICY, "policy")                                                          \
+  X(BAD_EKU, "bad_eku")                                                        \
   X(BAD_USAGE, "bad_usage")                                                    \
   X(HOSTNAME_MISMATCH, "hostname_mismatch")                                    \
   X(OTHER, "other")

@@ -201,6 +201,13 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   if (!out->is_ca) {
     san_str(x, out->names, sizeof(out->names));
   }
+  out->path_len = (int)X509_get_pathlen(x);
+  cp_cert_name_constraints(x, out->name_constraints,
+                           sizeof(out->name_constraints));
+  cp_cert_unknown_critical(x, out->unknown_critical,
+                           sizeof(out->unknown_critical));
+  cp_cert_ca_issuers(x, out->ca_issuers, sizeof(out->ca_issuers));
+  ERR_clear_error();
 }
 
 

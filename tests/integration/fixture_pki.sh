@@ -60,6 +60,50 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = $ENV::SAN
 
+[v3_ca_nc]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+nameConstraints = critical,permitted;DNS:.corp.test
+
+[v3_ca_p0]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_ca_pol]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+policyConstraints = critical,requireExplicitPolicy:0
+
+[v3_notca]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyCertSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_leaf_crit]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = $ENV::SAN
+1.3.6.1.4.1.55555.1 = critical,ASN1:NULL
+
+[v3_leaf_aia]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = $ENV::SAN
+authorityInfoAccess = caIssuers;URI:http://ca.fixture.test/inter.crt
+
 [v3_clientonly]
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
@@ -158,6 +202,30 @@ key corp-inter; csr corp-inter "Fixture Corporate Intermediate"
 sign corp-inter corp-root v3_ca 20190101000000Z 20400101000000Z
 leaf corp-leaf localhost corp-inter 20190601000000Z 20390101000000Z
 
+# Chains that break a rule of path validation (RFC 5280 6.1): a leaf
+# outside its issuer's name constraints, a leaf with a critical extension
+# nobody knows, a CA below an issuer with pathlen:0, a leaf issued by a
+# certificate that is no CA, a policy required and never asserted, and a
+# leaf that names where its issuer can be fetched (AIA).
+key nc-inter; csr nc-inter "Fixture Constrained Intermediate"
+sign nc-inter modern-root v3_ca_nc 20190101000000Z 20400101000000Z
+leaf nc-leaf localhost nc-inter 20190601000000Z 20390101000000Z
+leaf crit-leaf localhost inter 20190601000000Z 20390101000000Z sha256 \
+  v3_leaf_crit
+key p0-inter; csr p0-inter "Fixture Pathlen0 Intermediate"
+sign p0-inter modern-root v3_ca_p0 20190101000000Z 20400101000000Z
+key sub-inter; csr sub-inter "Fixture Sub Intermediate"
+sign sub-inter p0-inter v3_ca 20190101000000Z 20400101000000Z
+leaf pathlen-leaf localhost sub-inter 20190601000000Z 20390101000000Z
+key notca; csr notca "Fixture Not A CA"
+sign notca modern-root v3_notca 20190101000000Z 20400101000000Z
+leaf notca-leaf localhost notca 20190601000000Z 20390101000000Z
+key pol-inter; csr pol-inter "Fixture Policy Intermediate"
+sign pol-inter modern-root v3_ca_pol 20190101000000Z 20400101000000Z
+leaf pol-leaf localhost pol-inter 20190601000000Z 20390101000000Z
+leaf aia-leaf localhost inter 20190601000000Z 20390101000000Z sha256 \
+  v3_leaf_aia
+
 # A self-signed leaf.
 key selfsigned-leaf; csr selfsigned-leaf localhost
 sign selfsigned-leaf self v3_leaf 20190601000000Z 20390101000000Z
@@ -185,6 +253,12 @@ chain not-yet-valid future-leaf.pem inter.pem
 chain sha1 sha1-leaf.pem inter.pem
 chain rsa1024 rsa1024-leaf.pem inter.pem
 chain bad-usage clientonly-leaf.pem inter.pem
+chain name-constraints nc-leaf.pem nc-inter.pem
+chain critical-ext crit-leaf.pem inter.pem
+chain path-length pathlen-leaf.pem sub-inter.pem p0-inter.pem
+chain invalid-ca notca-leaf.pem notca.pem
+chain policy pol-leaf.pem pol-inter.pem
+chain incomplete-aia aia-leaf.pem
 for c in valid legacy incomplete; do cp good.key "$c.key"; done
 cp oldinter-leaf.key expired-inter.key
 cp goneroot-leaf.key expired-root.key
@@ -195,6 +269,12 @@ cp future-leaf.key not-yet-valid.key
 cp sha1-leaf.key sha1.key
 cp rsa1024-leaf.key rsa1024.key
 cp clientonly-leaf.key bad-usage.key
+cp nc-leaf.key name-constraints.key
+cp crit-leaf.key critical-ext.key
+cp pathlen-leaf.key path-length.key
+cp notca-leaf.key invalid-ca.key
+cp pol-leaf.key policy.key
+cp aia-leaf.key incomplete-aia.key
 
 # Trust stores.
 cp modern-root.pem store-modern.pem

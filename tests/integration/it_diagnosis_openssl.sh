@@ -28,7 +28,13 @@ wrong-host     | modern   | false | 0  | hostname_mismatch    | CN=other.test   
 not-yet-valid  | modern   | false | 0  | not_yet_valid        | CN=localhost                   | -
 sha1           | modern   | false | 0  | weak_signature       | CN=localhost                   | -
 rsa1024        | modern   | false | 0  | weak_key             | CN=localhost                   | -
-bad-usage      | modern   | false | 0  | bad_usage            | CN=localhost                   | -
+bad-usage      | modern   | false | 0  | bad_eku              | CN=localhost                   | -
+name-constraints | modern | false | 0  | name_constraints     | CN=localhost                   | -
+critical-ext   | modern   | false | 0  | critical_extension   | CN=localhost                   | -
+path-length    | modern   | false | 2  | path_length          | CN=Fixture Pathlen0 Intermediate | -
+invalid-ca     | modern   | false | 1  | invalid_ca           | CN=Fixture Not A CA            | -
+incomplete-aia | modern   | false | 0  | incomplete_chain     | CN=localhost                   | -
+policy         | modern   | true  | -  | -                    | -                              | -
 '
 
 # One proxy per trust store, each with its own event log.
@@ -115,6 +121,23 @@ while IFS='|' read -r c store ok depth cause subject warning; do
   wait "$SERVER_PID" 2>/dev/null
 done <<<"$CASES"
 say "$n cases agree across verify, --chain-file and the proxy"
+
+# The hints name what the admin has to act on.
+hint() { # CASE: the hint of the case's chain, offline
+  "$CP_BIN" verify --chain-file "$FX/$1.chain.pem" --host localhost \
+    --upstream-ca "$FX/store-modern.pem" --json | jq -r .hint
+}
+assert_contains "$(hint incomplete-aia)" \
+  "caIssuers URL http://ca.fixture.test/inter.crt" "AIA URL in the hint"
+assert_contains "$(hint critical-ext)" "1.3.6.1.4.1.55555.1" "the OID"
+assert_contains "$(hint name-constraints)" \
+  "(nameConstraints: permitted DNS:.corp.test)" "the constraint"
+assert_contains "$(hint path-length)" "pathlen:0" "the path length"
+# The policy chain passes OpenSSL's defaults (curl, Python, Node do not
+# process policies); openssl verify -policy_check shows what it requires.
+out=$(openssl verify -policy_check -CAfile "$FX/store-modern.pem" \
+  -untrusted "$FX/policy.extra.pem" "$FX/policy.leaf.pem" 2>&1)
+assert_contains "$out" "no explicit policy" "the policy fixture is real"
 
 # The legacy chain in time: before the legacy root's expiry a client
 # holding only that root passed (with a forecast), after it failed.

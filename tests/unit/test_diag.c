@@ -319,10 +319,9 @@ static void test_weak_key(void **state) {
 
 static void test_bad_usage(void **state) {
   static const int codes[] = {
-      X509_V_ERR_INVALID_PURPOSE,
-      X509_V_ERR_INVALID_CA,
-      X509_V_ERR_PATH_LENGTH_EXCEEDED,
-      X509_V_ERR_KEYUSAGE_NO_CERTSIGN,
+      X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE,
+      X509_V_ERR_INVALID_NON_CA,
+      X509_V_ERR_INVALID_EXTENSION,
   };
   size_t i;
 
@@ -337,13 +336,78 @@ static void test_bad_usage(void **state) {
 }
 
 
+/* Each rule of path validation that has a cause of its own: the cause
+ * and the hint's key words (the element's data the hint names). */
+static void test_path_rules(void **state) {
+  static const struct {
+    int depth, code;
+    const char *cause, *words;
+  } cases[] = {
+      {1, X509_V_ERR_INVALID_CA, "invalid_ca", "may not issue certificates"},
+      {1, X509_V_ERR_KEYUSAGE_NO_CERTSIGN, "invalid_ca",
+       "its keyUsage lacks keyCertSign"},
+      {2, X509_V_ERR_PATH_LENGTH_EXCEEDED, "path_length",
+       "allows 0 CA certificate(s) below it (basicConstraints pathlen:0), "
+       "but the chain puts 1 there"},
+      {0, X509_V_ERR_PERMITTED_VIOLATION, "name_constraints",
+       "(DNS:www.test) is outside the names its issuer 'CN=Inter' may "
+       "certify (nameConstraints: permitted DNS:.corp.test)"},
+      {0, X509_V_ERR_EXCLUDED_VIOLATION, "name_constraints", "outside"},
+      {0, X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, "critical_extension",
+       "the critical extension 1.3.6.1.4.1.55555.1"},
+      {0, X509_V_ERR_NO_EXPLICIT_POLICY, "policy", "Java does by default"},
+      {0, X509_V_ERR_INVALID_POLICY_EXTENSION, "policy", "certificatePolicies"},
+      {0, X509_V_ERR_INVALID_PURPOSE, "bad_eku", "lacks serverAuth"},
+      {1, X509_V_ERR_INVALID_PURPOSE, "bad_eku", "without serverAuth"},
+      {1, X509_V_ERR_CERT_REVOKED, "revoked", "was revoked by its CA"},
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    cp_cert_info_t *c;
+
+    setup(NULL);
+    usual_chain();
+    snprintf(res.built[0].names, sizeof(res.built[0].names), "DNS:www.test");
+    snprintf(res.built[0].unknown_critical,
+             sizeof(res.built[0].unknown_critical), "1.3.6.1.4.1.55555.1");
+    c = &res.built[1];
+    snprintf(c->name_constraints, sizeof(c->name_constraints),
+             "permitted DNS:.corp.test");
+    res.built[2].path_len = 0;
+    present(2);
+    error(cases[i].depth, cases[i].code);
+    classify();
+    if (strcmp(res.cause, cases[i].cause) != 0 ||
+        strstr(res.hint, cases[i].words) == NULL) {
+      fail_msg("case %zu: %s: %s", i, res.cause, res.hint);
+    }
+  }
+}
+
+
+/* An incomplete chain names the URL browsers fetch the issuer from. */
+static void test_incomplete_chain_aia(void **state) {
+  (void)state;
+  cert(0, "CN=leaf", "CN=Inter", 0, 0, NOW + 300 * DAY);
+  snprintf(res.built[0].ca_issuers, sizeof(res.built[0].ca_issuers),
+           "http://ca.test/inter.crt");
+  present(1);
+  error(0, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  classify();
+  assert_string_equal(res.cause, "incomplete_chain");
+  assert_non_null(strstr(res.hint, "caIssuers URL http://ca.test/inter.crt"));
+}
+
+
 static void test_other_keeps_openssl_text(void **state) {
   (void)state;
   usual_chain();
-  error(1, X509_V_ERR_CERT_REVOKED);
+  error(1, X509_V_ERR_UNABLE_TO_GET_CRL);
   classify();
   assert_string_equal(res.cause, "other");
-  assert_non_null(strstr(res.hint, "certificate revoked"));
+  assert_non_null(strstr(res.hint, "unable to get certificate CRL"));
 }
 
 
@@ -402,6 +466,8 @@ int main(void) {
       cmocka_unit_test_setup(test_weak_signature, setup),
       cmocka_unit_test_setup(test_weak_key, setup),
       cmocka_unit_test_setup(test_bad_usage, setup),
+      cmocka_unit_test_setup(test_path_rules, setup),
+      cmocka_unit_test_setup(test_incomplete_chain_aia, setup),
       cmocka_unit_test_setup(test_other_keeps_openssl_text, setup),
       cmocka_unit_test_setup(test_priority, setup),
       cmocka_unit_test(test_cause_names),
