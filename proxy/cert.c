@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -156,4 +157,14 @@ void cp_cert_ca_issuers(X509 *x, char *out, size_t len) {
     }
   }
   AUTHORITY_INFO_ACCESS_free(aia);
+}
+
+
+void cp_cert_time_str(const ASN1_TIME *t, char *out, size_t len) {
+  struct tm tm;
+
+  out[0] = '\0';
+  if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  }
 }

@@ -22,6 +22,9 @@ void cp_cert_sha256(X509 *x, int colons, char *out, size_t len);
 /* A distinguished name as RFC 2253 text ("CN=a,O=b"), UTF-8 kept; cut to
  * len. */
 void cp_cert_name_str(const X509_NAME *n, char *out, size_t len);
+/* An ASN.1 time as RFC 3339 ("2026-01-02T03:04:05Z"); "" when
+ * unreadable. */
+void cp_cert_time_str(const ASN1_TIME *t, char *out, size_t len);
 /* What path validation needs told in words, each "" when absent: the
  * nameConstraints ("permitted DNS:.corp.test; excluded IP:10.0.0.0/8"),
  * the first critical extension OpenSSL does not handle ("1.3.6.1.4.1.5",

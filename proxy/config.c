@@ -281,6 +281,19 @@ static int opt_passthrough(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_crl(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--crl: needs a PEM file");
+  }
+  if (cfg->ncrls == (int)CP_ARRAY_SIZE(cfg->crls)) {
+    return cp_errf(err, len, CP_EINVAL, "--crl: at most %d files",
+                   (int)CP_ARRAY_SIZE(cfg->crls));
+  }
+  cfg->crls[cfg->ncrls++] = v;
+  return 0;
+}
+
+
 static int seconds_opt(uint64_t *field, const char *flag, const char *v,
                        char *err, size_t len) {
   if (parse_seconds(v, field, 0) != 0) {
@@ -460,6 +473,7 @@ static const option_t options[] = {
     {"upstream-client-cert", 1, opt_upstream_client_cert},
     {"upstream-failure", 1, opt_upstream_failure},
     {"passthrough", 1, opt_passthrough},
+    {"crl", 1, opt_crl},
     {"chain", 1, opt_chain},
     {"control", 1, opt_control},
     {"control-allow", 1, opt_control_allow},
@@ -609,6 +623,9 @@ const char *cp_config_usage(void) {
          "  --upstream-client-cert FILE  certificate and key (PEM) for "
          "upstreams that ask\n"
          "                            for one (mutual TLS)\n"
+         "  --crl FILE                check upstream chains against this "
+         "CRL (PEM;\n"
+         "                            repeatable)\n"
          "  --upstream-failure MODE   block | mirror | ignore (default "
          "block)\n"
          "  --chain PROFILE           chain served to clients (default "

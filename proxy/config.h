@@ -49,6 +49,8 @@ struct cp_config_s {
   } control_allow[CP_MAX_PASSTHROUGH];
   size_t ncontrol_allow;     /* besides loopback, always allowed */
   const char *control_token; /* borrowed; NULL: no token needed */
+  const char *crls[16];      /* borrowed: --crl files */
+  int ncrls;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;

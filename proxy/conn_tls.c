@@ -10,6 +10,7 @@
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
+#include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
 
@@ -497,6 +498,7 @@ static void upstream_verified(cp_conn_t *c) {
     }
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  cp_revoke_staple(t->ssl, 0, r);
   if (t->cert_requested) {
     cp_hs_facts_t f;
 

@@ -314,10 +314,13 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
     break;
   case CP_CAUSE_REVOKED:
     snprintf(out, len,
-             "'%s' at depth %d was revoked by its CA: the server must be "
-             "given a new certificate; clients that do not check revocation "
-             "(most command-line clients) still connect to it.",
-             c->subject, depth);
+             "'%s' at depth %d was revoked by its CA%s%s%s%s%s: the server "
+             "must be given a new certificate; clients that do not check "
+             "revocation (most command-line clients) still connect to it, "
+             "browsers that do refuse it.",
+             c->subject, depth, r->revoked_at[0] ? " on " : "", r->revoked_at,
+             r->revoked_reason[0] ? " (reason: " : "", r->revoked_reason,
+             r->revoked_reason[0] ? ")" : "");
     break;
   case CP_CAUSE_INVALID_CA:
     snprintf(out, len,
@@ -506,6 +509,21 @@ static void check_validity(cp_verify_result_t *r) {
 }
 
 
+/* A stapled OCSP response that does not vouch for the leaf: a warning
+ * (browsers and must-staple clients care; curl, Python, Node do not). */
+static void staple_warning(cp_verify_result_t *r) {
+  if (!r->ok || r->warning != NULL || r->ocsp == NULL ||
+      strcmp(r->ocsp, "none") == 0 || strcmp(r->ocsp, "good") == 0) {
+    return;
+  }
+  r->warning = "ocsp_staple";
+  snprintf(r->warning_hint, sizeof(r->warning_hint),
+           "%s: fix the server's OCSP stapling (it should staple a current "
+           "response signed by the issuer or its OCSP responder).",
+           r->ocsp_note);
+}
+
+
 void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
   cp_cause_t best = CP_CAUSE_NONE;
   int i, primary = -1;
@@ -557,4 +575,5 @@ void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days) {
              r->error ? r->error : "verification failed");
   }
   forecast(r, warn_days);
+  staple_warning(r);
 }

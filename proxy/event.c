@@ -357,6 +357,13 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
   if (r->minted_by_chainproxy) {
     json_object_set_new(o, "minted_by_chainproxy", json_true());
   }
+  if (tls_error == NULL && r->revocation != NULL) {
+    json_object_set_new(o, "revocation", json_string(r->revocation));
+    json_object_set_new(o, "revocation_note", json_string(r->revocation_note));
+  }
+  if (tls_error == NULL && r->ocsp != NULL) {
+    json_object_set_new(o, "ocsp", json_string(r->ocsp));
+  }
   if (r->expires_first >= 0) {
     json_t *e = json_object();
 

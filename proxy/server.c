@@ -9,6 +9,7 @@
 #include "err.h"
 #include "host.h"
 #include "leg.h"
+#include "revoke.h"
 #include "tls_client.h"
 #include "tls_server.h"
 
@@ -199,6 +200,12 @@ static int server_tls_init(cp_server_t *srv) {
   srv->tls_client = cp_tls_client_ctx_new(
       cfg->upstream_ca, cfg->upstream_tls_min, err, sizeof(err));
   if (srv->tls_client == NULL) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  if (cfg->ncrls > 0 &&
+      cp_revoke_load_crls(SSL_CTX_get_cert_store(srv->tls_client), cfg->crls,
+                          cfg->ncrls, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }

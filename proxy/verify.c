@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "cert.h"
@@ -30,6 +31,10 @@ void cp_verify_rec_clear(cp_verify_rec_t *r) {
   r->store = NULL;
   r->num_untrusted = 0;
   r->at = 0;
+  r->crl_on = 0;
+  r->crl_missing = 0;
+  r->crl_problem = 0;
+  r->revoked_reason[0] = r->revoked_at[0] = '\0';
 }
 
 
@@ -42,6 +47,7 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
   int ok;
 
   cp_verify_rec_clear(rec);
+  rec->crl_on = (X509_VERIFY_PARAM_get_flags(vp) & X509_V_FLAG_CRL_CHECK) != 0;
   X509_STORE_CTX_set_app_data(sctx, rec);
   X509_STORE_CTX_set_verify_cb(sctx, record_cb);
   ok = X509_verify_cert(sctx);
@@ -66,6 +72,65 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
 }
 
 
+static int is_crl_error(int code) {
+  switch (code) {
+  case X509_V_ERR_UNABLE_TO_GET_CRL:
+  case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+  case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+  case X509_V_ERR_CRL_NOT_YET_VALID:
+  case X509_V_ERR_CRL_HAS_EXPIRED:
+  case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+  case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+  case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+  case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+  case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+  case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+  case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+
+/* CRL bookkeeping: a missing or unusable CRL means "not checked" (a CRL
+ * chainproxy was given is not the server's fault); a revocation keeps
+ * its reason and date. Returns 1 when the error is about a CRL. */
+static int crl_note(cp_verify_rec_t *r, X509_STORE_CTX *sctx) {
+  int code = X509_STORE_CTX_get_error(sctx);
+  int depth = X509_STORE_CTX_get_error_depth(sctx);
+  X509_CRL *crl = X509_STORE_CTX_get0_current_crl(sctx);
+  X509_REVOKED *rev = NULL;
+
+  if (!r->crl_on) {
+    return 0;
+  }
+  if (code == X509_V_ERR_CERT_REVOKED && crl != NULL &&
+      X509_CRL_get0_by_cert(crl, &rev, X509_STORE_CTX_get_current_cert(sctx)) ==
+          1) {
+    ASN1_ENUMERATED *why =
+        X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+
+    cp_cert_time_str(X509_REVOKED_get0_revocationDate(rev), r->revoked_at,
+                     sizeof(r->revoked_at));
+    snprintf(r->revoked_reason, sizeof(r->revoked_reason), "%s",
+             why ? OCSP_crl_reason_str(ASN1_ENUMERATED_get(why))
+                 : "unspecified");
+    ASN1_ENUMERATED_free(why);
+    return 0;
+  }
+  if (!is_crl_error(code)) {
+    return 0;
+  }
+  if (code == X509_V_ERR_UNABLE_TO_GET_CRL && depth >= 0 && depth < 32) {
+    r->crl_missing |= 1u << depth;
+  } else if (r->crl_problem == 0) {
+    r->crl_problem = code;
+  }
+  return 1;
+}
+
+
 /* The X509_STORE_CTX verify callback: records and returns 1. The record
  * is the store context's app data. */
 static int record_cb(int ok, X509_STORE_CTX *sctx) {
@@ -83,6 +148,9 @@ static int record_cb(int ok, X509_STORE_CTX *sctx) {
     r->dropped++;
     return 1;
   }
+  if (crl_note(r, sctx)) {
+    return 1; /* about the CRL, not the chain */
+  }
   cert = X509_STORE_CTX_get_current_cert(sctx);
   if (cert != NULL) {
     X509_up_ref(cert);
@@ -94,16 +162,6 @@ static int record_cb(int ok, X509_STORE_CTX *sctx) {
   /* Keep going: every error at every depth is wanted. The handshake's
    * outcome is decided afterwards from this record (nginx, s_client). */
   return 1;
-}
-
-
-static void time_str(const ASN1_TIME *t, char *out, size_t len) {
-  struct tm tm;
-
-  out[0] = '\0';
-  if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
-    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  }
 }
 
 
@@ -190,8 +248,10 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   cp_cert_name_str(X509_get_subject_name(x), out->subject,
                    sizeof(out->subject));
   cp_cert_name_str(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
-  time_str(X509_get0_notBefore(x), out->not_before, sizeof(out->not_before));
-  time_str(X509_get0_notAfter(x), out->not_after, sizeof(out->not_after));
+  cp_cert_time_str(X509_get0_notBefore(x), out->not_before,
+                   sizeof(out->not_before));
+  cp_cert_time_str(X509_get0_notAfter(x), out->not_after,
+                   sizeof(out->not_after));
   out->nb = asn1_secs(X509_get0_notBefore(x));
   out->na = asn1_secs(X509_get0_notAfter(x));
   cp_cert_sha256(x, 0, out->sha256, sizeof(out->sha256));
@@ -244,6 +304,47 @@ static void twin_lookup(X509_STORE *store, X509 *x, time_t at,
 }
 
 
+/* What the CRLs said, in words. The root (top of the built chain) is
+ * trusted as such: no CRL is asked of it. */
+static void revocation_summary(const cp_verify_rec_t *r,
+                               cp_verify_result_t *out) {
+  int i, need = out->nbuilt > 1 ? out->nbuilt - 1 : out->nbuilt, missing = 0;
+
+  snprintf(out->revoked_reason, sizeof(out->revoked_reason), "%s",
+           r->revoked_reason);
+  snprintf(out->revoked_at, sizeof(out->revoked_at), "%s", r->revoked_at);
+  if (!r->crl_on) {
+    out->revocation = "not_checked";
+    snprintf(out->revocation_note, sizeof(out->revocation_note),
+             "not checked: no CRL given (--crl) and no OCSP staple");
+    return;
+  }
+  for (i = 0; i < need && i < 32; i++) {
+    missing += (r->crl_missing >> i) & 1u;
+  }
+  if (r->revoked_at[0] != '\0') {
+    out->revocation = "revoked";
+    snprintf(out->revocation_note, sizeof(out->revocation_note),
+             "CRL: revoked on %s (reason: %s)", r->revoked_at,
+             r->revoked_reason);
+  } else if (r->crl_problem != 0) {
+    out->revocation = "crl_unusable";
+    snprintf(out->revocation_note, sizeof(out->revocation_note),
+             "not checked: a CRL given could not be used (%s)",
+             X509_verify_cert_error_string(r->crl_problem));
+  } else if (missing > 0) {
+    out->revocation = "partial";
+    snprintf(out->revocation_note, sizeof(out->revocation_note),
+             "CRL: %d of %d certificate(s) had no CRL to check against",
+             missing, need);
+  } else {
+    out->revocation = "good";
+    snprintf(out->revocation_note, sizeof(out->revocation_note),
+             "CRL: %d certificate(s) checked, none revoked", need);
+  }
+}
+
+
 void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
                             cp_verify_result_t *out) {
   int i;
@@ -284,6 +385,7 @@ void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
     out->error = "the server presented no certificate";
     return;
   }
+  revocation_summary(r, out);
   out->ok = r->nerrs == 0;
   if (!out->ok) {
     out->error_depth = r->errs[0].depth;
@@ -414,6 +516,15 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
   if (r->minted_by_chainproxy) {
     cp_buf_append_str(out, "\nnote:    this chain was minted by chainproxy "
                            "(the connection went through it)\n");
+  }
+  if (r->revocation != NULL) {
+    cp_buf_appendf(
+        out, "\nrevocation: %s: %s%s%s\n", r->revocation, r->revocation_note,
+        r->ocsp != NULL && strstr(r->revocation_note, "OCSP") == NULL ? "; "
+                                                                      : "",
+        r->ocsp != NULL && strstr(r->revocation_note, "OCSP") == NULL
+            ? r->ocsp_note
+            : "");
   }
   if (r->expires_first >= 0) {
     cp_buf_appendf(out,

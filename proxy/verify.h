@@ -33,6 +33,12 @@ struct cp_verify_rec_s {
   int num_untrusted;     /* built[0 .. num_untrusted-1] came from the peer */
   X509_STORE *store;     /* owned reference: the trust store used */
   time_t at;             /* verification time; 0 = the wall clock */
+  /* Revocation by CRL (--crl): CRL problems are not chain errors. */
+  int crl_on;              /* the store checks CRLs */
+  unsigned crl_missing;    /* bit d: no CRL for the element at depth d */
+  int crl_problem;         /* first error of a CRL itself, 0: none */
+  char revoked_reason[32]; /* of a revoked element: keyCompromise, ... */
+  char revoked_at[32];     /* RFC 3339 */
 };
 
 struct cp_cert_info_s {
@@ -101,6 +107,17 @@ struct cp_verify_result_s {
   int private_root;       /* 1: the trust anchor is not one the
                              distribution ships; -1: unknown */
   char root_subject[256]; /* the trust anchor */
+  /* Revocation: CRLs (cp_verify_result_build) and the OCSP staple
+   * (cp_revoke_staple). */
+  const char *revocation;    /* not_checked, good, partial, revoked,
+                                crl_unusable */
+  char revocation_note[256]; /* in words */
+  char revoked_reason[32];
+  char revoked_at[32];
+  const char *ocsp; /* NULL: not asked; none, good, revoked,
+                       unknown, expired, bad_responder,
+                       malformed */
+  char ocsp_note[192];
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);

@@ -29,6 +29,7 @@
 #include "host.h"
 #include "http_parse.h"
 #include "rfc3339.h"
+#include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
 #include "tls_io.h"
@@ -51,6 +52,8 @@ typedef struct {
   int warn_days;
   double timeout;
   int json;
+  const char *crls[16]; /* --crl, repeatable */
+  int ncrls;
 } opts_t;
 
 static const char usage[] =
@@ -66,6 +69,8 @@ static const char usage[] =
     "names the\nfailing element, the cause and the remedy.\n"
     "  --servername NAME    SNI and name to check (default: HOST)\n"
     "  --upstream-ca FILE   trust store (default: the system store)\n"
+    "  --crl FILE           check revocation against this CRL (PEM; "
+    "repeatable)\n"
     "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
     "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
     "  --host NAME          with --chain-file: the name to check\n"
@@ -89,6 +94,7 @@ enum {
   OPT_WARN_DAYS,
   OPT_TIMEOUT,
   OPT_JSON,
+  OPT_CRL,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +107,7 @@ static const struct option longopts[] = {
     {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
     {"connect-timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
+    {"crl", required_argument, NULL, OPT_CRL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -125,6 +132,13 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     break;
   case OPT_HOST:
     o->host = v;
+    break;
+  case OPT_CRL:
+    if (o->ncrls == (int)(sizeof(o->crls) / sizeof(o->crls[0]))) {
+      fprintf(stderr, "chainproxy verify: --crl: at most 16 files\n");
+      return -1;
+    }
+    o->crls[o->ncrls++] = v;
     break;
   case OPT_JSON:
     o->json = 1;
@@ -588,8 +602,10 @@ static int verify_online(const opts_t *o) {
     }
   }
   ctx = cp_tls_client_ctx_new(o->ca_file, TLS1_2_VERSION, err, sizeof(err));
-  if (ctx == NULL) {
+  if (ctx == NULL || cp_revoke_load_crls(SSL_CTX_get_cert_store(ctx), o->crls,
+                                         o->ncrls, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy verify: %s\n", err);
+    SSL_CTX_free(ctx);
     return EXIT_USAGE;
   }
   fd = o->proxy ? tcp_connect(px.host, px.port, deadline, why, sizeof(why))
@@ -630,6 +646,7 @@ static int verify_online(const opts_t *o) {
     goto fail;
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
+  cp_revoke_staple(t->ssl, o->at, r);
   rc = print_result(o, r, target, name);
   goto out;
 fail:
@@ -665,7 +682,7 @@ static int verify_file(const opts_t *o) {
   X509_VERIFY_PARAM *vp;
   BIO *in = NULL;
   X509 *x;
-  char target[1200];
+  char target[1200], err[600];
   int rc = EXIT_USAGE;
 
   memset(&rec, 0, sizeof(rec));
@@ -696,6 +713,10 @@ static int verify_file(const opts_t *o) {
             "chainproxy verify: --upstream-ca %s: cannot load "
             "certificates from it\n",
             o->ca_file ? o->ca_file : "(system)");
+    goto out;
+  }
+  if (cp_revoke_load_crls(store, o->crls, o->ncrls, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy verify: %s\n", err);
     goto out;
   }
   if (o->host != NULL && !cp_host_is_valid(o->host)) {

@@ -230,6 +230,28 @@ leaf aia-leaf localhost inter 20190601000000Z 20390101000000Z sha256 \
 key selfsigned-leaf; csr selfsigned-leaf localhost
 sign selfsigned-leaf self v3_leaf 20190601000000Z 20390101000000Z
 
+# Revocation: a leaf revoked by its intermediate, the CRLs of the
+# intermediate and the root, and OCSP responses to staple: good,
+# revoked, and one signed by a responder nobody authorized.
+leaf revoked-leaf localhost inter 20190601000000Z 20390101000000Z
+openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key \
+  -revoke revoked-leaf.pem -crl_reason keyCompromise 2>ca.log ||
+  { cat ca.log >&2; exit 1; }
+openssl ca -batch -config ca.cnf -gencrl -cert inter.pem -keyfile inter.key \
+  -crldays 7000 -out inter.crl.pem 2>ca.log || { cat ca.log >&2; exit 1; }
+openssl ca -batch -config ca.cnf -gencrl -cert modern-root.pem \
+  -keyfile modern-root.key -crldays 7000 -out root.crl.pem 2>ca.log ||
+  { cat ca.log >&2; exit 1; }
+cat inter.crl.pem root.crl.pem > crls.pem
+ocsp() { # LEAF SIGNER OUT
+  openssl ocsp -index index.txt -rsigner "$2.pem" -rkey "$2.key" \
+    -CA inter.pem -issuer inter.pem -cert "$1.pem" -ndays 3650 \
+    -respout "$3" > /dev/null 2>ca.log || { cat ca.log >&2; exit 1; }
+}
+ocsp good inter good.ocsp.der
+ocsp revoked-leaf inter revoked.ocsp.der
+ocsp good corp-inter badsigner.ocsp.der
+
 # Chains as the servers present them, leaf first.
 # <case>.chain.pem is the whole chain; <case>.leaf.pem and
 # <case>.extra.pem (possibly empty) are what s_server takes.
@@ -259,6 +281,7 @@ chain path-length pathlen-leaf.pem sub-inter.pem p0-inter.pem
 chain invalid-ca notca-leaf.pem notca.pem
 chain policy pol-leaf.pem pol-inter.pem
 chain incomplete-aia aia-leaf.pem
+chain revoked revoked-leaf.pem inter.pem
 for c in valid legacy incomplete; do cp good.key "$c.key"; done
 cp oldinter-leaf.key expired-inter.key
 cp goneroot-leaf.key expired-root.key
@@ -275,6 +298,7 @@ cp pathlen-leaf.key path-length.key
 cp notca-leaf.key invalid-ca.key
 cp pol-leaf.key policy.key
 cp aia-leaf.key incomplete-aia.key
+cp revoked-leaf.key revoked.key
 
 # Trust stores.
 cp modern-root.pem store-modern.pem
