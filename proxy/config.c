@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "policy.h"
+#include "roots.h"
 #include "http_parse.h"
 #include "rules.h"
 
@@ -294,6 +296,26 @@ static int opt_crl(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_distrust(cp_config_t *cfg, const char *v, char *err,
+                        size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--distrust: needs a JSON file");
+  }
+  cfg->distrust_path = v;
+  return 0;
+}
+
+
+static int opt_system_roots(cp_config_t *cfg, const char *v, char *err,
+                            size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--system-roots: needs a directory");
+  }
+  cfg->system_roots = v;
+  return 0;
+}
+
+
 static int seconds_opt(uint64_t *field, const char *flag, const char *v,
                        char *err, size_t len) {
   if (parse_seconds(v, field, 0) != 0) {
@@ -474,6 +496,8 @@ static const option_t options[] = {
     {"upstream-failure", 1, opt_upstream_failure},
     {"passthrough", 1, opt_passthrough},
     {"crl", 1, opt_crl},
+    {"distrust", 1, opt_distrust},
+    {"system-roots", 1, opt_system_roots},
     {"chain", 1, opt_chain},
     {"control", 1, opt_control},
     {"control-allow", 1, opt_control_allow},
@@ -519,6 +543,8 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->upstream_failure = CP_FAIL_BLOCK;
   cfg->chain = "modern";
   cfg->profiles_path = CP_PROFILES_PATH;
+  cfg->distrust_path = CP_DISTRUST_PATH;
+  cfg->system_roots = CP_ROOTS_DIR;
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->tunnel_idle_timeout_ms = 300000;
@@ -626,6 +652,12 @@ const char *cp_config_usage(void) {
          "  --crl FILE                check upstream chains against this "
          "CRL (PEM;\n"
          "                            repeatable)\n"
+         "  --distrust FILE           CAs browsers distrust (default the "
+         "installed\n"
+         "                            certs/distrust.json)\n"
+         "  --system-roots DIR        the distribution's roots, to tell "
+         "added ones\n"
+         "                            (default " CP_ROOTS_DIR ")\n"
          "  --upstream-failure MODE   block | mirror | ignore (default "
          "block)\n"
          "  --chain PROFILE           chain served to clients (default "

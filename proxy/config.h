@@ -50,6 +50,8 @@ struct cp_config_s {
   size_t ncontrol_allow;     /* besides loopback, always allowed */
   const char *control_token; /* borrowed; NULL: no token needed */
   const char *crls[16];      /* borrowed: --crl files */
+  const char *distrust_path; /* --distrust: CAs browsers distrust */
+  const char *system_roots;  /* --system-roots: the distribution's roots */
   int ncrls;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;

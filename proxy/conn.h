@@ -79,10 +79,11 @@ struct cp_conn_env_s {
   cp_stats_t *stats;              /* borrowed */
   cp_chain_t *chain;              /* borrowed: profiles, minting, leaves */
   const struct cp_roots_s *roots; /* borrowed: the distribution\'s roots */
-  const cp_rules_t *rules;        /* borrowed: may change between conns */
-  SSL_CTX *tls_server;            /* borrowed: client-facing */
-  SSL_CTX *tls_client;            /* borrowed: upstream */
-  char *plain;                    /* borrowed: CP_LEG_RBUF plaintext scratch */
+  const struct cp_distrust_s *distrust; /* borrowed: browsers' distrust */
+  const cp_rules_t *rules;              /* borrowed: may change between conns */
+  SSL_CTX *tls_server;                  /* borrowed: client-facing */
+  SSL_CTX *tls_client;                  /* borrowed: upstream */
+  char *plain; /* borrowed: CP_LEG_RBUF plaintext scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
   void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
+#include "policy.h"
 #include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
@@ -511,6 +512,7 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_roots_check(c->env->roots, r);
+  cp_policy_check(c->env->distrust, r);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
   if (r->ok && r->private_root == 1) {

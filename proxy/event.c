@@ -361,6 +361,15 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
     json_object_set_new(o, "revocation", json_string(r->revocation));
     json_object_set_new(o, "revocation_note", json_string(r->revocation_note));
   }
+  if (tls_error == NULL && r->nbrowser > 0) {
+    arr = json_array();
+    for (i = 0; i < r->nbrowser; i++) {
+      json_array_append_new(arr,
+                            json_pack("{s:s,s:s}", "policy", r->browser[i].name,
+                                      "hint", r->browser[i].hint));
+    }
+    json_object_set_new(o, "browser_policies", arr);
+  }
   if (tls_error == NULL && r->ocsp != NULL) {
     json_object_set_new(o, "ocsp", json_string(r->ocsp));
   }

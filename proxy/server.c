@@ -114,6 +114,7 @@ static void on_sighup(uv_signal_t *s, int signum) {
   }
   cp_rules_free(&srv->rules);
   cp_roots_free(&srv->roots);
+  cp_distrust_free(&srv->distrust);
   srv->rules = fresh;
   srv->stats.v[CP_STAT_RULES_RELOADS]++;
   cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -158,9 +159,14 @@ static int server_tls_init(cp_server_t *srv) {
            "(see: chainproxy ca)",
            dir, dir);
   }
-  if (cp_roots_load(&srv->roots, CP_ROOTS_DIR) != 0) {
+  if (cp_roots_load(&srv->roots, cfg->system_roots) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
+  }
+  if (cp_distrust_load(&srv->distrust, cfg->distrust_path, err, sizeof(err)) !=
+      0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
   }
   if (cp_ca_make_untrusted(&srv->ca) != 0) {
     fprintf(stderr, "chainproxy: cannot create the untrusted CA\n");
@@ -242,6 +248,7 @@ static void env_init(cp_server_t *srv) {
   env->chain = &srv->chain;
   env->rules = &srv->rules;
   env->roots = &srv->roots;
+  env->distrust = &srv->distrust;
   env->tls_server = srv->tls_server;
   env->tls_client = srv->tls_client;
   env->plain = srv->plain;
@@ -353,6 +360,7 @@ int cp_server_close(cp_server_t *srv) {
   srv->tls_client = NULL;
   cp_rules_free(&srv->rules);
   cp_roots_free(&srv->roots);
+  cp_distrust_free(&srv->distrust);
   cp_chain_free(&srv->chain);
   cp_ca_free(&srv->ca);
   free(srv->plain);

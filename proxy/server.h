@@ -20,6 +20,7 @@
 #include "event.h"
 #include "listener.h"
 #include "log.h"
+#include "policy.h"
 #include "roots.h"
 #include "rules.h"
 #include "stats.h"
@@ -36,6 +37,7 @@ struct cp_server_s {
   cp_chain_t chain;       /* owned: profiles, minters, leaf cache */
   cp_rules_t rules;       /* owned: --rules, changed by the API */
   cp_roots_t roots;       /* owned: the distribution\'s root set */
+  cp_distrust_t distrust; /* owned: CAs browsers distrust */
   SSL_CTX *tls_server;    /* owned: client-facing */
   SSL_CTX *tls_client;    /* owned: upstream */
   char *plain;            /* owned: TLS plaintext scratch, one thread */

@@ -262,6 +262,7 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
     san_str(x, out->names, sizeof(out->names));
   }
   out->path_len = (int)X509_get_pathlen(x);
+  out->has_sct = X509_get_ext_by_NID(x, NID_ct_precert_scts, -1) >= 0;
   cp_cert_name_constraints(x, out->name_constraints,
                            sizeof(out->name_constraints));
   cp_cert_unknown_critical(x, out->unknown_critical,
@@ -516,6 +517,10 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
   if (r->minted_by_chainproxy) {
     cp_buf_append_str(out, "\nnote:    this chain was minted by chainproxy "
                            "(the connection went through it)\n");
+  }
+  for (i = 0; i < r->nbrowser; i++) {
+    cp_buf_appendf(out, "\nbrowsers: %s: %s\n", r->browser[i].name,
+                   r->browser[i].hint);
   }
   if (r->revocation != NULL) {
     cp_buf_appendf(

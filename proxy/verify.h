@@ -57,6 +57,7 @@ struct cp_cert_info_s {
   char unknown_critical[96];  /* a critical extension nobody handles */
   char ca_issuers[160];       /* AIA caIssuers URL, "" */
   int path_len;               /* basicConstraints pathlen, -1: none */
+  unsigned has_sct : 1;       /* embedded SCTs (Certificate Transparency) */
   unsigned self_issued : 1;
   unsigned is_ca : 1;
   unsigned weak_sig : 1;  /* MD5 or SHA-1 signature */
@@ -114,6 +115,12 @@ struct cp_verify_result_s {
   char revocation_note[256]; /* in words */
   char revoked_reason[32];
   char revoked_at[32];
+  /* Filled by cp_policy_check(): policies only browsers apply. */
+  struct {
+    const char *name; /* distrusted_ca, no_sct, long_validity */
+    char hint[640];
+  } browser[3];
+  int nbrowser;
   const char *ocsp; /* NULL: not asked; none, good, revoked,
                        unknown, expired, bad_responder,
                        malformed */

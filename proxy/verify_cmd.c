@@ -29,6 +29,7 @@
 #include "host.h"
 #include "http_parse.h"
 #include "rfc3339.h"
+#include "policy.h"
 #include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
@@ -52,7 +53,9 @@ typedef struct {
   int warn_days;
   double timeout;
   int json;
-  const char *crls[16]; /* --crl, repeatable */
+  const char *crls[16];     /* --crl, repeatable */
+  const char *distrust;     /* --distrust FILE */
+  const char *system_roots; /* --system-roots DIR */
   int ncrls;
 } opts_t;
 
@@ -71,6 +74,10 @@ static const char usage[] =
     "  --upstream-ca FILE   trust store (default: the system store)\n"
     "  --crl FILE           check revocation against this CRL (PEM; "
     "repeatable)\n"
+    "  --distrust FILE      CAs browsers distrust (default: the installed "
+    "list)\n"
+    "  --system-roots DIR   the distribution's roots (default "
+    "/usr/share/ca-certificates/mozilla)\n"
     "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
     "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
     "  --host NAME          with --chain-file: the name to check\n"
@@ -95,6 +102,8 @@ enum {
   OPT_TIMEOUT,
   OPT_JSON,
   OPT_CRL,
+  OPT_DISTRUST,
+  OPT_SYSTEM_ROOTS,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +117,8 @@ static const struct option longopts[] = {
     {"connect-timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
     {"crl", required_argument, NULL, OPT_CRL},
+    {"distrust", required_argument, NULL, OPT_DISTRUST},
+    {"system-roots", required_argument, NULL, OPT_SYSTEM_ROOTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -132,6 +143,12 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     break;
   case OPT_HOST:
     o->host = v;
+    break;
+  case OPT_DISTRUST:
+    o->distrust = v;
+    break;
+  case OPT_SYSTEM_ROOTS:
+    o->system_roots = v;
     break;
   case OPT_CRL:
     if (o->ncrls == (int)(sizeof(o->crls) / sizeof(o->crls[0]))) {
@@ -459,11 +476,20 @@ static void print_json(json_t *o) {
 static int print_result(const opts_t *o, cp_verify_result_t *r,
                         const char *target, const char *name) {
   cp_roots_t roots;
+  cp_distrust_t distrust;
+  char err[600];
 
   cp_diag_classify(r, name, o->warn_days);
-  cp_roots_load(&roots, CP_ROOTS_DIR);
+  cp_roots_load(&roots, o->system_roots ? o->system_roots : CP_ROOTS_DIR);
   cp_roots_check(&roots, r);
   cp_roots_free(&roots);
+  if (cp_distrust_load(&distrust, o->distrust ? o->distrust : CP_DISTRUST_PATH,
+                       err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy verify: %s\n", err);
+    return EXIT_USAGE;
+  }
+  cp_policy_check(&distrust, r);
+  cp_distrust_free(&distrust);
   if (o->json) {
     json_t *obj = json_object();
 

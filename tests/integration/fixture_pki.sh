@@ -104,6 +104,15 @@ authorityKeyIdentifier = keyid:always
 subjectAltName = $ENV::SAN
 authorityInfoAccess = caIssuers;URI:http://ca.fixture.test/inter.crt
 
+[v3_leaf_sct]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = $ENV::SAN
+1.3.6.1.4.1.11129.2.4.2 = ASN1:FORMAT:HEX,OCTETSTRING:0000
+
 [v3_clientonly]
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
@@ -226,6 +235,12 @@ leaf pol-leaf localhost pol-inter 20190601000000Z 20390101000000Z
 leaf aia-leaf localhost inter 20190601000000Z 20390101000000Z sha256 \
   v3_leaf_aia
 
+# Browser policies: a leaf issued after 2020-09-01 for nine years, and a
+# short one with an (empty) embedded SCT list.
+leaf long-leaf localhost inter 20210101000000Z 20300101000000Z
+leaf sct-leaf localhost inter 20260101000000Z 20261201000000Z sha256 \
+  v3_leaf_sct
+
 # A self-signed leaf.
 key selfsigned-leaf; csr selfsigned-leaf localhost
 sign selfsigned-leaf self v3_leaf 20190601000000Z 20390101000000Z
@@ -282,6 +297,8 @@ chain invalid-ca notca-leaf.pem notca.pem
 chain policy pol-leaf.pem pol-inter.pem
 chain incomplete-aia aia-leaf.pem
 chain revoked revoked-leaf.pem inter.pem
+chain long long-leaf.pem inter.pem
+chain sct sct-leaf.pem inter.pem
 for c in valid legacy incomplete; do cp good.key "$c.key"; done
 cp oldinter-leaf.key expired-inter.key
 cp goneroot-leaf.key expired-root.key
@@ -299,6 +316,8 @@ cp notca-leaf.key invalid-ca.key
 cp pol-leaf.key policy.key
 cp aia-leaf.key incomplete-aia.key
 cp revoked-leaf.key revoked.key
+cp long-leaf.key long.key
+cp sct-leaf.key sct.key
 
 # Trust stores.
 cp modern-root.pem store-modern.pem
