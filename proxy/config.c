@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "policy.h"
+#include "who.h"
 #include "roots.h"
 #include "http_parse.h"
 #include "rules.h"
@@ -306,6 +307,15 @@ static int opt_distrust(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_clients(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--clients: needs a JSON file");
+  }
+  cfg->clients_path = v;
+  return 0;
+}
+
+
 static int opt_system_roots(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   if (*v == '\0') {
@@ -497,6 +507,7 @@ static const option_t options[] = {
     {"passthrough", 1, opt_passthrough},
     {"crl", 1, opt_crl},
     {"distrust", 1, opt_distrust},
+    {"clients", 1, opt_clients},
     {"system-roots", 1, opt_system_roots},
     {"chain", 1, opt_chain},
     {"control", 1, opt_control},
@@ -544,6 +555,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->chain = "modern";
   cfg->profiles_path = CP_PROFILES_PATH;
   cfg->distrust_path = CP_DISTRUST_PATH;
+  cfg->clients_path = CP_CLIENTS_PATH;
   cfg->system_roots = CP_ROOTS_DIR;
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
@@ -655,6 +667,9 @@ const char *cp_config_usage(void) {
          "  --distrust FILE           CAs browsers distrust (default the "
          "installed\n"
          "                            certs/distrust.json)\n"
+         "  --clients FILE            client families for 'who breaks' "
+         "(default the\n"
+         "                            installed certs/clients.json)\n"
          "  --system-roots DIR        the distribution's roots, to tell "
          "added ones\n"
          "                            (default " CP_ROOTS_DIR ")\n"

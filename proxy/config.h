@@ -52,6 +52,7 @@ struct cp_config_s {
   const char *crls[16];      /* borrowed: --crl files */
   const char *distrust_path; /* --distrust: CAs browsers distrust */
   const char *system_roots;  /* --system-roots: the distribution's roots */
+  const char *clients_path;  /* --clients: client families (who breaks) */
   int ncrls;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;

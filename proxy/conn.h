@@ -80,6 +80,7 @@ struct cp_conn_env_s {
   cp_chain_t *chain;              /* borrowed: profiles, minting, leaves */
   const struct cp_roots_s *roots; /* borrowed: the distribution\'s roots */
   const struct cp_distrust_s *distrust; /* borrowed: browsers' distrust */
+  const struct cp_who_s *who;           /* borrowed: client families */
   const cp_rules_t *rules;              /* borrowed: may change between conns */
   SSL_CTX *tls_server;                  /* borrowed: client-facing */
   SSL_CTX *tls_client;                  /* borrowed: upstream */

@@ -14,6 +14,7 @@
 #include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
+#include "who.h"
 
 
 /* hs, when set: chainproxy refused the client, and why. */
@@ -513,6 +514,7 @@ static void upstream_verified(cp_conn_t *c) {
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
   cp_roots_check(c->env->roots, r);
   cp_policy_check(c->env->distrust, r);
+  cp_who_predict(c->env->who, r);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
   if (r->ok && r->private_root == 1) {

@@ -509,6 +509,13 @@ static void check_validity(cp_verify_result_t *r) {
 }
 
 
+cp_cause_t cp_diag_error_cause(const cp_verify_result_t *r, int i) {
+  return i >= 0 && i < r->nerrors
+             ? cause_of(r, r->errors[i].depth, r->errors[i].code)
+             : CP_CAUSE_NONE;
+}
+
+
 /* A stapled OCSP response that does not vouch for the leaf: a warning
  * (browsers and must-staple clients care; curl, Python, Node do not). */
 static void staple_warning(cp_verify_result_t *r) {

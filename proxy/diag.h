@@ -48,5 +48,7 @@ const char *cp_cause_name(cp_cause_t c);
  * and failing to the primary error), warning, warning_hint,
  * expires_first and expires_days. host may be NULL. */
 void cp_diag_classify(cp_verify_result_t *r, const char *host, int warn_days);
+/* The cause of the result's error i alone. */
+cp_cause_t cp_diag_error_cause(const cp_verify_result_t *r, int i);
 
 #endif

@@ -115,6 +115,7 @@ static void on_sighup(uv_signal_t *s, int signum) {
   cp_rules_free(&srv->rules);
   cp_roots_free(&srv->roots);
   cp_distrust_free(&srv->distrust);
+  cp_who_free(&srv->who);
   srv->rules = fresh;
   srv->stats.v[CP_STAT_RULES_RELOADS]++;
   cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -164,7 +165,8 @@ static int server_tls_init(cp_server_t *srv) {
     return CP_ENOMEM;
   }
   if (cp_distrust_load(&srv->distrust, cfg->distrust_path, err, sizeof(err)) !=
-      0) {
+          0 ||
+      cp_who_load(&srv->who, cfg->clients_path, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
@@ -249,6 +251,7 @@ static void env_init(cp_server_t *srv) {
   env->rules = &srv->rules;
   env->roots = &srv->roots;
   env->distrust = &srv->distrust;
+  env->who = &srv->who;
   env->tls_server = srv->tls_server;
   env->tls_client = srv->tls_client;
   env->plain = srv->plain;
@@ -361,6 +364,7 @@ int cp_server_close(cp_server_t *srv) {
   cp_rules_free(&srv->rules);
   cp_roots_free(&srv->roots);
   cp_distrust_free(&srv->distrust);
+  cp_who_free(&srv->who);
   cp_chain_free(&srv->chain);
   cp_ca_free(&srv->ca);
   free(srv->plain);

@@ -21,6 +21,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "who.h"
 #include "roots.h"
 #include "rules.h"
 #include "stats.h"
@@ -38,6 +39,7 @@ struct cp_server_s {
   cp_rules_t rules;       /* owned: --rules, changed by the API */
   cp_roots_t roots;       /* owned: the distribution\'s root set */
   cp_distrust_t distrust; /* owned: CAs browsers distrust */
+  cp_who_t who;           /* owned: client families (who breaks) */
   SSL_CTX *tls_server;    /* owned: client-facing */
   SSL_CTX *tls_client;    /* owned: upstream */
   char *plain;            /* owned: TLS plaintext scratch, one thread */

@@ -280,13 +280,14 @@ static void twin_lookup(X509_STORE *store, X509 *x, time_t at,
                         cp_cert_info_t *ci) {
   X509_STORE_CTX *q;
   STACK_OF(X509) *same = NULL;
-  int i;
+  int i, inited;
 
   if (store == NULL || !ci->is_ca || ci->self_issued ||
       ci->na > at + 366 * 86400L || (q = X509_STORE_CTX_new()) == NULL) {
     return;
   }
-  if (X509_STORE_CTX_init(q, store, NULL, NULL) == 1) {
+  inited = X509_STORE_CTX_init(q, store, NULL, NULL) == 1;
+  if (inited) {
     same = X509_STORE_CTX_get1_certs(q, X509_get_subject_name(x));
   }
   for (i = 0; same != NULL && i < sk_X509_num(same); i++) {
@@ -299,6 +300,11 @@ static void twin_lookup(X509_STORE *store, X509 *x, time_t at,
       ci->twin_root = 1;
     }
   }
+  sk_X509_pop_free(same, X509_free);
+  /* Does the store also hold the (old) root that issued it? Chain
+   * builders that follow the presented chain end there. */
+  same = inited ? X509_STORE_CTX_get1_certs(q, X509_get_issuer_name(x)) : NULL;
+  ci->issuer_in_store = same != NULL && sk_X509_num(same) > 0;
   sk_X509_pop_free(same, X509_free);
   X509_STORE_CTX_free(q);
   ERR_clear_error();
@@ -521,6 +527,14 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
   for (i = 0; i < r->nbrowser; i++) {
     cp_buf_appendf(out, "\nbrowsers: %s: %s\n", r->browser[i].name,
                    r->browser[i].hint);
+  }
+  if (r->nwho > 0) {
+    cp_buf_append_str(out, "\nwho breaks (each client family, the same "
+                           "trust store):\n");
+  }
+  for (i = 0; i < r->nwho; i++) {
+    cp_buf_appendf(out, "  %-11s %-7s %s\n", r->who[i].family,
+                   r->who[i].verdict, r->who[i].error);
   }
   if (r->revocation != NULL) {
     cp_buf_appendf(

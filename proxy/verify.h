@@ -60,13 +60,14 @@ struct cp_cert_info_s {
   unsigned has_sct : 1;       /* embedded SCTs (Certificate Transparency) */
   unsigned self_issued : 1;
   unsigned is_ca : 1;
-  unsigned weak_sig : 1;  /* MD5 or SHA-1 signature */
-  unsigned in_store : 1;  /* built chain: taken from the trust store */
-  unsigned twin_root : 1; /* not self-issued, but the store holds a
-                             self-issued root with this subject and key,
-                             valid at the verification time (looked up
-                             only for CA certificates expiring within a
-                             year: the cross-sign question) */
+  unsigned weak_sig : 1;        /* MD5 or SHA-1 signature */
+  unsigned in_store : 1;        /* built chain: taken from the trust store */
+  unsigned twin_root : 1;       /* not self-issued, but the store holds a
+                                   self-issued root with this subject and key,
+                                   valid at the verification time (looked up
+                                   only for CA certificates expiring within a
+                                   year: the cross-sign question) */
+  unsigned issuer_in_store : 1; /* ... and the store holds its issuer */
 };
 
 struct cp_verify_result_s {
@@ -121,6 +122,13 @@ struct cp_verify_result_s {
     char hint[640];
   } browser[3];
   int nbrowser;
+  /* Filled by cp_who_predict(): who breaks on this chain. */
+  struct {
+    const char *family;  /* "openssl3", ... (the data's, borrowed) */
+    const char *verdict; /* pass, fail, unknown */
+    char error[128];     /* what that client prints when it fails */
+  } who[10];
+  int nwho;
   const char *ocsp; /* NULL: not asked; none, good, revoked,
                        unknown, expired, bad_responder,
                        malformed */

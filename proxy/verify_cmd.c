@@ -30,6 +30,7 @@
 #include "http_parse.h"
 #include "rfc3339.h"
 #include "policy.h"
+#include "who.h"
 #include "revoke.h"
 #include "roots.h"
 #include "tls_client.h"
@@ -55,6 +56,7 @@ typedef struct {
   int json;
   const char *crls[16];     /* --crl, repeatable */
   const char *distrust;     /* --distrust FILE */
+  const char *clients;      /* --clients FILE */
   const char *system_roots; /* --system-roots DIR */
   int ncrls;
 } opts_t;
@@ -76,6 +78,8 @@ static const char usage[] =
     "repeatable)\n"
     "  --distrust FILE      CAs browsers distrust (default: the installed "
     "list)\n"
+    "  --clients FILE       client families for 'who breaks' (default: the "
+    "installed list)\n"
     "  --system-roots DIR   the distribution's roots (default "
     "/usr/share/ca-certificates/mozilla)\n"
     "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
@@ -103,6 +107,7 @@ enum {
   OPT_JSON,
   OPT_CRL,
   OPT_DISTRUST,
+  OPT_CLIENTS,
   OPT_SYSTEM_ROOTS,
 };
 
@@ -118,6 +123,7 @@ static const struct option longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"crl", required_argument, NULL, OPT_CRL},
     {"distrust", required_argument, NULL, OPT_DISTRUST},
+    {"clients", required_argument, NULL, OPT_CLIENTS},
     {"system-roots", required_argument, NULL, OPT_SYSTEM_ROOTS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -146,6 +152,9 @@ static int apply_opt(opts_t *o, int c, const char *v) {
     break;
   case OPT_DISTRUST:
     o->distrust = v;
+    break;
+  case OPT_CLIENTS:
+    o->clients = v;
     break;
   case OPT_SYSTEM_ROOTS:
     o->system_roots = v;
@@ -477,6 +486,7 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
                         const char *target, const char *name) {
   cp_roots_t roots;
   cp_distrust_t distrust;
+  cp_who_t who;
   char err[600];
 
   cp_diag_classify(r, name, o->warn_days);
@@ -490,6 +500,12 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
   }
   cp_policy_check(&distrust, r);
   cp_distrust_free(&distrust);
+  if (cp_who_load(&who, o->clients ? o->clients : CP_CLIENTS_PATH, err,
+                  sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy verify: --clients %s\n", err);
+    return EXIT_USAGE;
+  }
+  cp_who_predict(&who, r);
   if (o->json) {
     json_t *obj = json_object();
 
@@ -510,6 +526,8 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
     fwrite(b.data, 1, b.len, stdout);
     cp_buf_free(&b);
   }
+  cp_who_free(&who); /* r->who points into it */
+  r->nwho = 0;
   if (!r->ok) {
     return EXIT_FAILED;
   }
