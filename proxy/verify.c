@@ -263,6 +263,14 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   }
   out->path_len = (int)X509_get_pathlen(x);
   out->has_sct = X509_get_ext_by_NID(x, NID_ct_precert_scts, -1) >= 0;
+  out->has_policies = X509_get_ext_by_NID(x, NID_certificate_policies, -1) >= 0;
+  {
+    POLICY_CONSTRAINTS *pc =
+        X509_get_ext_d2i(x, NID_policy_constraints, NULL, NULL);
+
+    out->requires_policy = pc != NULL && pc->requireExplicitPolicy != NULL;
+    POLICY_CONSTRAINTS_free(pc);
+  }
   cp_cert_name_constraints(x, out->name_constraints,
                            sizeof(out->name_constraints));
   cp_cert_unknown_critical(x, out->unknown_critical,

@@ -53,11 +53,13 @@ struct cp_cert_info_s {
   int key_bits;
   char sig_alg[48]; /* sha256WithRSAEncryption, ecdsa-with-SHA256, ... */
   char names[256];  /* the SAN entries, comma separated (leaf) */
-  char name_constraints[160]; /* "permitted DNS:.corp.test", "" */
-  char unknown_critical[96];  /* a critical extension nobody handles */
-  char ca_issuers[160];       /* AIA caIssuers URL, "" */
-  int path_len;               /* basicConstraints pathlen, -1: none */
-  unsigned has_sct : 1;       /* embedded SCTs (Certificate Transparency) */
+  char name_constraints[160];   /* "permitted DNS:.corp.test", "" */
+  char unknown_critical[96];    /* a critical extension nobody handles */
+  char ca_issuers[160];         /* AIA caIssuers URL, "" */
+  int path_len;                 /* basicConstraints pathlen, -1: none */
+  unsigned has_sct : 1;         /* embedded SCTs (Certificate Transparency) */
+  unsigned requires_policy : 1; /* policyConstraints requireExplicitPolicy */
+  unsigned has_policies : 1;    /* certificatePolicies present */
   unsigned self_issued : 1;
   unsigned is_ca : 1;
   unsigned weak_sig : 1;        /* MD5 or SHA-1 signature */

@@ -83,7 +83,11 @@ static int parse_family(cp_who_family_t *f, json_t *o, char *err,
       tristate(json_object_get(o, "browser"), "browser", err, errlen,
                &f->browser) ||
       tristate(json_object_get(o, "revocation"), "revocation", err, errlen,
-               &f->revocation)) {
+               &f->revocation) ||
+      tristate(json_object_get(o, "anchor_expiry"), "anchor_expiry", err,
+               errlen, &f->anchor_expiry) ||
+      tristate(json_object_get(o, "policy_check"), "policy_check", err, errlen,
+               &f->policy_check)) {
     return CP_ECONFIG;
   }
   json_object_foreach(errors, key, v) {
@@ -210,6 +214,11 @@ static int tolerates(const cp_who_family_t *f, const cp_verify_result_t *r,
     return f->sha1 == 2 ? -1 : f->sha1; /* whose root: not known here */
   case CP_CAUSE_REVOKED:
     return f->revocation < 0 ? -1 : !f->revocation;
+  case CP_CAUSE_EXPIRED_ROOT:
+    /* Some take the trust anchor as it is, dates and all. */
+    return c != NULL && c->in_store && f->anchor_expiry >= 0 ? !f->anchor_expiry
+           : f->anchor_expiry < 0                            ? -1
+                                                             : 0;
   case CP_CAUSE_INCOMPLETE_CHAIN:
     /* A client that fetches the issuer from the leaf's AIA URL. */
     return f->aia_fetch == 1 && r->nbuilt > 0 && r->built[0].ca_issuers[0] ? 1
@@ -282,6 +291,21 @@ static const cp_cert_info_t *expired_presented(const cp_verify_result_t *r) {
 }
 
 
+/* A CA requires an explicit policy the leaf does not assert (OpenSSL
+ * checks it only when asked; PKIX clients always do). */
+static int policy_violated(const cp_verify_result_t *r) {
+  int i;
+
+  for (i = 1; i < r->nbuilt; i++) {
+    if (r->built[i].requires_policy && r->nbuilt > 0 &&
+        !r->built[0].has_policies) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+
 static void verified_chain(const cp_who_family_t *f, cp_verify_result_t *r) {
   const cp_cert_info_t *x = expired_presented(r);
   int i, cross = x != NULL && x->twin_root;
@@ -316,6 +340,14 @@ static void verified_chain(const cp_who_family_t *f, cp_verify_result_t *r) {
       }
       return;
     }
+  }
+  if (policy_violated(r) && f->policy_check != 0) {
+    if (f->policy_check < 0) {
+      set(r, f, "unknown", NULL);
+    } else {
+      set(r, f, "fail", error_for(f, r, CP_WHO_POLICY));
+    }
+    return;
   }
   for (i = 0; f->browser == 1 && i < r->nbrowser; i++) {
     cp_who_kind_t k = strcmp(r->browser[i].name, "no_sct") == 0 ? CP_WHO_NO_SCT

@@ -26,6 +26,7 @@
   X(WEAK_KEY, "weak_key")                                                      \
   X(WEAK_SIGNATURE, "weak_signature")                                          \
   X(REVOKED, "revoked")                                                        \
+  X(POLICY, "policy")                                                          \
   X(DISTRUSTED_CA, "distrusted_ca")                                            \
   X(NO_SCT, "no_sct")                                                          \
   X(LONG_VALIDITY, "long_validity")                                            \
@@ -59,6 +60,8 @@ struct cp_who_family_s {
   int browser;        /* browser policies apply */
   int revocation;     /* checks CRLs on its own: 1, 0, -1 */
   int openssl_errors; /* prints OpenSSL's own error text */
+  int anchor_expiry;  /* checks the trust anchor's validity: 1, 0, -1 */
+  int policy_check;   /* processes certificate policies: 1, 0, -1 */
   char errors[CP_WHO_NKINDS][96];
 };
 

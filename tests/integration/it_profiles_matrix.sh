@@ -269,7 +269,7 @@ expect_event '.event == "client_handshake" and .mirrored == true'
 # client's words where the family names them) where it failed.
 family_of() {
   case $1 in
-    curl|libcurl|s_client|python|node|current) echo openssl3 ;;
+    curl|libcurl|s_client|python|current) echo openssl3 ;;
     1.0.2) echo openssl102 ;;
     1.0.1) echo openssl101 ;;
     *) echo "$1" ;;
