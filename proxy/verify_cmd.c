@@ -4,6 +4,7 @@
  * verifies a PEM bundle. Either way the result is the same data the proxy
  * puts in its upstream_verify event. */
 #include "verify_cmd.h"
+#include "verify_opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "buf.h"
+#include "ca.h"
 #include "diag.h"
 #include "err.h"
 #include "event.h"
@@ -35,238 +37,6 @@
 #include "roots.h"
 #include "tls_client.h"
 #include "tls_io.h"
-
-/* Exit codes (docs/verify.md). */
-#define EXIT_VERIFIED 0
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
-#define EXIT_CONNECT 3
-#define EXIT_WARNING 4
-
-typedef struct {
-  const char *target; /* HOST[:PORT] */
-  const char *servername;
-  const char *ca_file;
-  const char *proxy; /* http://HOST:PORT */
-  const char *chain_file;
-  const char *host; /* --host for --chain-file */
-  time_t at;        /* 0: now */
-  int warn_days;
-  double timeout;
-  int json;
-  const char *crls[16];     /* --crl, repeatable */
-  const char *distrust;     /* --distrust FILE */
-  const char *clients;      /* --clients FILE */
-  const char *system_roots; /* --system-roots DIR */
-  int ncrls;
-} opts_t;
-
-static const char usage[] =
-    "usage: chainproxy verify HOST[:PORT] [--servername NAME] "
-    "[--upstream-ca FILE]\n"
-    "                         [--proxy http://HOST:PORT] [--json] "
-    "[--at TIME] [--warn-days N]\n"
-    "       chainproxy verify --chain-file FILE.pem [--host NAME] "
-    "[--upstream-ca FILE] [--json]\n"
-    "                         [--at TIME] [--warn-days N]\n"
-    "\n"
-    "Verifies a server's certificate chain as chainproxy does upstream and "
-    "names the\nfailing element, the cause and the remedy.\n"
-    "  --servername NAME    SNI and name to check (default: HOST)\n"
-    "  --upstream-ca FILE   trust store (default: the system store)\n"
-    "  --crl FILE           check revocation against this CRL (PEM; "
-    "repeatable)\n"
-    "  --distrust FILE      CAs browsers distrust (default: the installed "
-    "list)\n"
-    "  --clients FILE       client families for 'who breaks' (default: the "
-    "installed list)\n"
-    "  --system-roots DIR   the distribution's roots (default "
-    "/usr/share/ca-certificates/mozilla)\n"
-    "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
-    "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
-    "  --host NAME          with --chain-file: the name to check\n"
-    "  --at TIME            verify as of TIME (RFC 3339, e.g. "
-    "2020-05-31T00:00:00Z)\n"
-    "  --warn-days N        warn (exit 4) when the chain stops verifying for "
-    "some\n                       client within N days (default 30)\n"
-    "  --connect-timeout S  connect and handshake deadline (default 10)\n"
-    "  --json               print the upstream_verify object\n"
-    "exit: 0 verified, 1 verification failed, 2 usage, 3 could not connect,\n"
-    "      4 verified with a warning\n";
-
-
-enum {
-  OPT_SERVERNAME = 1000,
-  OPT_UPSTREAM_CA,
-  OPT_PROXY,
-  OPT_CHAIN_FILE,
-  OPT_HOST,
-  OPT_AT,
-  OPT_WARN_DAYS,
-  OPT_TIMEOUT,
-  OPT_JSON,
-  OPT_CRL,
-  OPT_DISTRUST,
-  OPT_CLIENTS,
-  OPT_SYSTEM_ROOTS,
-};
-
-static const struct option longopts[] = {
-    {"servername", required_argument, NULL, OPT_SERVERNAME},
-    {"upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA},
-    {"proxy", required_argument, NULL, OPT_PROXY},
-    {"chain-file", required_argument, NULL, OPT_CHAIN_FILE},
-    {"host", required_argument, NULL, OPT_HOST},
-    {"at", required_argument, NULL, OPT_AT},
-    {"warn-days", required_argument, NULL, OPT_WARN_DAYS},
-    {"connect-timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"crl", required_argument, NULL, OPT_CRL},
-    {"distrust", required_argument, NULL, OPT_DISTRUST},
-    {"clients", required_argument, NULL, OPT_CLIENTS},
-    {"system-roots", required_argument, NULL, OPT_SYSTEM_ROOTS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-
-/* One option's value into o; -1 after printing why it is wrong. */
-static int apply_opt(opts_t *o, int c, const char *v) {
-  char *end;
-
-  switch (c) {
-  case OPT_SERVERNAME:
-    o->servername = v;
-    break;
-  case OPT_UPSTREAM_CA:
-    o->ca_file = v;
-    break;
-  case OPT_PROXY:
-    o->proxy = v;
-    break;
-  case OPT_CHAIN_FILE:
-    o->chain_file = v;
-    break;
-  case OPT_HOST:
-    o->host = v;
-    break;
-  case OPT_DISTRUST:
-    o->distrust = v;
-    break;
-  case OPT_CLIENTS:
-    o->clients = v;
-    break;
-  case OPT_SYSTEM_ROOTS:
-    o->system_roots = v;
-    break;
-  case OPT_CRL:
-    if (o->ncrls == (int)(sizeof(o->crls) / sizeof(o->crls[0]))) {
-      fprintf(stderr, "chainproxy verify: --crl: at most 16 files\n");
-      return -1;
-    }
-    o->crls[o->ncrls++] = v;
-    break;
-  case OPT_JSON:
-    o->json = 1;
-    break;
-  case OPT_AT:
-    if (cp_rfc3339_parse(v, &o->at) != 0) {
-      fprintf(stderr,
-              "chainproxy verify: --at: '%s' is not an RFC 3339 "
-              "time (e.g. 2020-05-31T00:00:00Z)\n",
-              v);
-      return -1;
-    }
-    break;
-  case OPT_WARN_DAYS: {
-    long n = strtol(v, &end, 10);
-
-    if (*v == '\0' || *end != '\0' || n < 0 || n > 36500) {
-      fprintf(stderr,
-              "chainproxy verify: --warn-days: '%s' is not a "
-              "number of days between 0 and 36500\n",
-              v);
-      return -1;
-    }
-    o->warn_days = (int)n;
-    break;
-  }
-  case OPT_TIMEOUT:
-    o->timeout = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || !(o->timeout > 0) || o->timeout > 3600) {
-      fprintf(stderr,
-              "chainproxy verify: --connect-timeout: '%s' is not "
-              "a number of seconds\n",
-              v);
-      return -1;
-    }
-    break;
-  default:
-    return -1;
-  }
-  return 0;
-}
-
-
-/* Returns 0, 1 after --help, or -1 after printing a usage error. */
-static int parse_opts(opts_t *o, int argc, char **argv) {
-  int c;
-
-  memset(o, 0, sizeof(*o));
-  o->warn_days = CP_DIAG_WARN_DAYS;
-  o->timeout = 10;
-  optind = 0; /* glibc: start afresh */
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-    const char *arg = argv[optind - 1];
-
-    if (c == 'h') {
-      fputs(usage, stdout);
-      return 1;
-    }
-    if (c == ':') {
-      fprintf(stderr, "chainproxy verify: %s needs a value\n", arg);
-      return -1;
-    }
-    if (c == '?') {
-      fprintf(stderr,
-              "chainproxy verify: %s option %s (see chainproxy "
-              "verify --help)\n",
-              optopt ? "bad use of" : "unknown", arg);
-      return -1;
-    }
-    if (apply_opt(o, c, optarg) != 0) {
-      return -1;
-    }
-  }
-  if (optind < argc) {
-    o->target = argv[optind++];
-  }
-  if (optind < argc) {
-    fprintf(stderr,
-            "chainproxy verify: more than one target ('%s' and "
-            "'%s')\n",
-            o->target, argv[optind]);
-    return -1;
-  }
-  if ((o->target == NULL) == (o->chain_file == NULL)) {
-    fprintf(stderr, "chainproxy verify: give either HOST[:PORT] or "
-                    "--chain-file FILE (see chainproxy verify --help)\n");
-    return -1;
-  }
-  if (o->chain_file != NULL && (o->proxy || o->servername)) {
-    fprintf(stderr, "chainproxy verify: --proxy and --servername need "
-                    "HOST[:PORT]; use --host with --chain-file\n");
-    return -1;
-  }
-  if (o->host != NULL && o->chain_file == NULL) {
-    fprintf(stderr, "chainproxy verify: --host goes with --chain-file; use "
-                    "--servername to check another name online\n");
-    return -1;
-  }
-  return 0;
-}
-
 
 static double mono_now(void) {
   struct timespec ts;
@@ -482,7 +252,7 @@ static void print_json(json_t *o) {
 }
 
 
-static int print_result(const opts_t *o, cp_verify_result_t *r,
+static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
                         const char *target, const char *name) {
   cp_roots_t roots;
   cp_distrust_t distrust;
@@ -536,7 +306,7 @@ static int print_result(const opts_t *o, cp_verify_result_t *r,
 }
 
 
-static void connect_failed(const opts_t *o, const char *target,
+static void connect_failed(const cp_verify_opts_t *o, const char *target,
                            const char *stage, const char *why) {
   if (o->json) {
     print_json(json_pack("{s:s,s:b,s:s,s:s}", "target", target, "ok", 0,
@@ -582,7 +352,7 @@ static int late_refusal(cp_tls_t *t, int fd, double deadline, char *why,
 
 /* A failed handshake, classified (hs_diag.c): printed with its cause and
  * hint; exit 1, as for a chain that does not verify. */
-static int handshake_failed(const opts_t *o, const cp_tls_t *t,
+static int handshake_failed(const cp_verify_opts_t *o, const cp_tls_t *t,
                             const char *target, const char *why) {
   cp_hs_facts_t f;
   cp_hs_result_t hs;
@@ -608,7 +378,7 @@ static int handshake_failed(const opts_t *o, const cp_tls_t *t,
 }
 
 
-static int verify_online(const opts_t *o) {
+static int verify_online(const cp_verify_opts_t *o) {
   cp_http_target_t tg, px;
   SSL_CTX *ctx = NULL;
   cp_tls_t *t = NULL;
@@ -717,7 +487,7 @@ static int default_auth_level(void) {
 }
 
 
-static int verify_file(const opts_t *o) {
+static int verify_file(const cp_verify_opts_t *o) {
   STACK_OF(X509) *certs = sk_X509_new_null();
   X509_STORE *store = X509_STORE_new();
   X509_STORE_CTX *sctx = X509_STORE_CTX_new();
@@ -807,8 +577,8 @@ out:
 
 
 int cp_verify_cmd(int argc, char **argv) {
-  opts_t o;
-  int rc = parse_opts(&o, argc, argv);
+  cp_verify_opts_t o;
+  int rc = cp_verify_opts_parse(&o, argc, argv);
 
   if (rc != 0) {
     return rc > 0 ? EXIT_VERIFIED : EXIT_USAGE;
