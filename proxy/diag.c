@@ -72,7 +72,25 @@ static cp_cause_t rule_cause(int code, int depth) {
   case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
     return CP_CAUSE_INVALID_CA;
   case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+  case X509_V_ERR_CERT_CHAIN_TOO_LONG:
     return CP_CAUSE_PATH_LENGTH;
+  case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+  case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+  case X509_V_ERR_NO_ISSUER_PUBLIC_KEY:
+  case X509_V_ERR_UNSUPPORTED_SIGNATURE_ALGORITHM:
+  case X509_V_ERR_SIGNATURE_ALGORITHM_MISMATCH:
+  case X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY:
+    return CP_CAUSE_BAD_SIGNATURE;
+  case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
+  case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
+#ifdef X509_V_ERR_ISSUER_NAME_EMPTY
+  case X509_V_ERR_ISSUER_NAME_EMPTY:
+  case X509_V_ERR_SUBJECT_NAME_EMPTY:
+  case X509_V_ERR_EMPTY_SUBJECT_ALT_NAME:
+  case X509_V_ERR_EMPTY_SUBJECT_SAN_NOT_CRITICAL:
+  case X509_V_ERR_EC_KEY_EXPLICIT_PARAMS:
+#endif
+    return CP_CAUSE_MALFORMED;
   case X509_V_ERR_PERMITTED_VIOLATION:
   case X509_V_ERR_EXCLUDED_VIOLATION:
   case X509_V_ERR_SUBTREE_MINMAX:
@@ -111,6 +129,11 @@ static int is_usage_error(int code) {
   case X509_V_ERR_CA_BCONS_NOT_CRITICAL:
   case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
   case X509_V_ERR_EXTENSIONS_REQUIRE_VERSION_3:
+  case X509_V_ERR_KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA:
+  case X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER:
+  case X509_V_ERR_MISSING_SUBJECT_KEY_IDENTIFIER:
+  case X509_V_ERR_AUTHORITY_KEY_IDENTIFIER_CRITICAL:
+  case X509_V_ERR_SUBJECT_KEY_IDENTIFIER_CRITICAL:
 #endif
     return 1;
   default:
@@ -157,7 +180,8 @@ static cp_cause_t cause_of(const cp_verify_result_t *r, int depth, int code) {
     return CP_CAUSE_WEAK_SIGNATURE;
   case X509_V_ERR_CERT_SIGNATURE_FAILURE:
     /* MD5 is not even computed by OpenSSL 3: it shows as a bad signature. */
-    return c != NULL && c->weak_sig ? CP_CAUSE_WEAK_SIGNATURE : CP_CAUSE_OTHER;
+    return c != NULL && c->weak_sig ? CP_CAUSE_WEAK_SIGNATURE
+                                    : CP_CAUSE_BAD_SIGNATURE;
   case X509_V_ERR_HOSTNAME_MISMATCH:
   case X509_V_ERR_IP_ADDRESS_MISMATCH:
   case X509_V_ERR_EMAIL_MISMATCH:
@@ -312,6 +336,21 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
              "refuse: reissue it with a SHA-256 signature.",
              c->subject, c->sig_alg);
     break;
+  case CP_CAUSE_BAD_SIGNATURE:
+    snprintf(out, len,
+             "The signature on '%s' at depth %d does not verify with its "
+             "issuer's key (%s): the certificate was altered, or the chain "
+             "file puts the wrong issuer above it (a renewed intermediate "
+             "with a new key); send the issuer that signed it.",
+             c->subject, depth, X509_verify_cert_error_string(code));
+    break;
+  case CP_CAUSE_MALFORMED:
+    snprintf(out, len,
+             "'%s' at depth %d is not a well-formed certificate (%s): "
+             "clients refuse it before any trust decision; reissue it.",
+             c->subject[0] ? c->subject : "(no subject)", depth,
+             X509_verify_cert_error_string(code));
+    break;
   case CP_CAUSE_REVOKED:
     snprintf(out, len,
              "'%s' at depth %d was revoked by its CA%s%s%s%s%s: the server "
@@ -335,6 +374,14 @@ static void hint_for(const cp_verify_result_t *r, cp_cause_t cause, int depth,
                    "without keyCertSign");
     break;
   case CP_CAUSE_PATH_LENGTH:
+    if (code == X509_V_ERR_CERT_CHAIN_TOO_LONG) {
+      snprintf(out, len,
+               "The chain is longer than this client's verify depth "
+               "(depth %d at '%s'): the server sends a long or looping chain "
+               "of cross-signs; send the shortest chain to a current root.",
+               depth, c->subject);
+      break;
+    }
     snprintf(out, len,
              "'%s' at depth %d allows %d CA certificate(s) below it "
              "(basicConstraints pathlen:%d), but the chain puts %d there: "

@@ -26,6 +26,8 @@
   X(NOT_YET_VALID, "not_yet_valid")                                            \
   X(WEAK_KEY, "weak_key")                                                      \
   X(WEAK_SIGNATURE, "weak_signature")                                          \
+  X(BAD_SIGNATURE, "bad_signature")                                            \
+  X(MALFORMED, "malformed")                                                    \
   X(INVALID_CA, "invalid_ca")                                                  \
   X(PATH_LENGTH, "path_length")                                                \
   X(NAME_CONSTRAINTS, "name_constraints")                                      \

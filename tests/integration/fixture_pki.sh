@@ -241,6 +241,12 @@ leaf long-leaf localhost inter 20210101000000Z 20300101000000Z
 leaf sct-leaf localhost inter 20260101000000Z 20261201000000Z sha256 \
   v3_leaf_sct
 
+# A leaf whose signature was altered after signing (its last byte).
+openssl x509 -in good.pem -outform DER -out tampered.der
+printf '\001' | dd of=tampered.der bs=1 seek=$(($(stat -c %s tampered.der) - 1)) \
+  conv=notrunc 2>/dev/null
+openssl x509 -inform DER -in tampered.der -out tampered-leaf.pem
+
 # A self-signed leaf.
 key selfsigned-leaf; csr selfsigned-leaf localhost
 sign selfsigned-leaf self v3_leaf 20190601000000Z 20390101000000Z
@@ -298,6 +304,7 @@ chain policy pol-leaf.pem pol-inter.pem
 chain incomplete-aia aia-leaf.pem
 chain revoked revoked-leaf.pem inter.pem
 chain long long-leaf.pem inter.pem
+chain bad-signature tampered-leaf.pem inter.pem
 chain sct sct-leaf.pem inter.pem
 for c in valid legacy incomplete; do cp good.key "$c.key"; done
 cp oldinter-leaf.key expired-inter.key
@@ -317,6 +324,7 @@ cp pol-leaf.key policy.key
 cp aia-leaf.key incomplete-aia.key
 cp revoked-leaf.key revoked.key
 cp long-leaf.key long.key
+cp good.key bad-signature.key
 cp sct-leaf.key sct.key
 
 # Trust stores.

@@ -35,6 +35,7 @@ path-length    | modern   | false | 2  | path_length          | CN=Fixture Pathl
 invalid-ca     | modern   | false | 1  | invalid_ca           | CN=Fixture Not A CA            | -
 incomplete-aia | modern   | false | 0  | incomplete_chain     | CN=localhost                   | -
 policy         | modern   | true  | -  | -                    | -                              | -
+bad-signature  | modern   | false | 0  | bad_signature        | CN=localhost                   | -
 '
 
 # One proxy per trust store, each with its own event log.

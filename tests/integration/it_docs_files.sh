@@ -26,7 +26,7 @@ for c in untrusted_root self_signed_leaf incomplete_chain unknown_issuer \
          expired_cross_sign expired_root expired_intermediate expired_leaf \
          not_yet_valid weak_key weak_signature bad_usage hostname_mismatch \
          revoked invalid_ca path_length name_constraints critical_extension \
-         policy bad_eku other; do
+         policy bad_eku bad_signature malformed other; do
   grep -qF -- "\`$c\`" "$CP_SRC/docs/diagnosis.md" || fail "docs/diagnosis.md lacks cause $c"
 done
 for e in connect request upstream_verify client_handshake error close; do

@@ -45,7 +45,8 @@ name-constraints modern
 critical-ext modern
 path-length modern
 invalid-ca modern
-policy modern'
+policy modern
+bad-signature modern'
 
 # observe CLIENT PORT STORE: "ok" or what the client printed.
 observe() {
