@@ -314,6 +314,13 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
   }
+  if (st.st_mode & S_IWOTH) {
+    /* Anyone could swap the CA (or add their own) under us. */
+    return cp_errf(err, errlen, CP_EPERM,
+                   "%s is writable by others (mode %04o): chmod o-w %s, the "
+                   "CA's keys let anyone who holds them intercept your TLS",
+                   dir, (unsigned)(st.st_mode & 07777), dir);
+  }
   for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
     ca_path(ca, ca_files[i], path, sizeof(path));
     if (lstat(path, &st) == 0) {

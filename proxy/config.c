@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "err.h"
 #include "policy.h"
 #include "who.h"
@@ -147,6 +148,36 @@ int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits) {
     }
     *bits = (int)b;
   }
+  return 0;
+}
+
+
+static int opt_allow(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (cfg->nallow == CP_MAX_PASSTHROUGH) {
+    return cp_errf(err, len, CP_EINVAL, "--allow: at most %d networks",
+                   CP_MAX_PASSTHROUGH);
+  }
+  if (cp_config_parse_cidr(v, cfg->allow[cfg->nallow].addr,
+                           &cfg->allow[cfg->nallow].bits)) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--allow: '%s' is not an address or network "
+                   "(10.0.0.0/8, fd00::/8)",
+                   v);
+  }
+  cfg->nallow++;
+  return 0;
+}
+
+
+static int opt_auth(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  const char *colon = strchr(v, ':');
+
+  if (colon == NULL || colon == v || colon[1] == '\0' || strlen(v) > 255) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--auth: needs USER:PASSWORD (both non-empty, at most 255 "
+                   "bytes)");
+  }
+  cfg->auth = v;
   return 0;
 }
 
@@ -512,6 +543,8 @@ static const option_t options[] = {
     {"chain", 1, opt_chain},
     {"control", 1, opt_control},
     {"control-allow", 1, opt_control_allow},
+    {"allow", 1, opt_allow},
+    {"auth", 1, opt_auth},
     {"control-token", 1, opt_control_token},
     {"rules", 1, opt_rules},
     {"profiles", 1, opt_profiles},
@@ -557,6 +590,8 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->distrust_path = CP_DISTRUST_PATH;
   cfg->clients_path = CP_CLIENTS_PATH;
   cfg->system_roots = CP_ROOTS_DIR;
+  /* Credentials can stay out of the process list. */
+  cfg->auth = getenv("CHAINPROXY_AUTH");
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->tunnel_idle_timeout_ms = 300000;
@@ -641,6 +676,21 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
 }
 
 
+int cp_config_check_exposure(const cp_config_t *cfg, char *err, size_t errlen) {
+  if (cp_access_host_is_loopback(cfg->listen_host) || cfg->nallow > 0 ||
+      cfg->auth != NULL) {
+    return 0;
+  }
+  return cp_errf(err, errlen, CP_ECONFIG,
+                 "refusing to listen on %s:%u with no access control: anyone "
+                 "who reaches the port could use this TLS-intercepting proxy. "
+                 "Name the networks that may use it with --allow CIDR "
+                 "(repeatable), require credentials with --auth USER:PASSWORD "
+                 "(or CHAINPROXY_AUTH), or listen on 127.0.0.1",
+                 cfg->listen_host, (unsigned)cfg->listen_port);
+}
+
+
 const char *cp_config_usage(void) {
   return "usage: chainproxy [options]\n"
          "       chainproxy ca [--ca-dir DIR]\n"
@@ -653,6 +703,13 @@ const char *cp_config_usage(void) {
          "\n"
          "  --listen HOST:PORT        proxy listener (default "
          "127.0.0.1:8080)\n"
+         "  --allow CIDR              clients allowed besides loopback "
+         "(repeatable)\n"
+         "  --auth USER:PASSWORD      require Basic proxy authentication "
+         "(or\n"
+         "                            $CHAINPROXY_AUTH); a listener off "
+         "loopback needs\n"
+         "                            --allow or --auth\n"
          "  --events FILE             JSON Lines event log, '-' = stdout\n"
          "  --ca-dir DIR              CA state (default $CHAINPROXY_HOME, "
          "else ~/.chainproxy)\n"

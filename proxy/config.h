@@ -17,6 +17,13 @@
 #endif
 #define CP_MAX_PASSTHROUGH 64
 
+/* A network: IPv4 as ::ffff:a.b.c.d, bits the prefix on the 128-bit
+ * form. */
+typedef struct cp_cidr_s {
+  unsigned char addr[16];
+  int bits;
+} cp_cidr_t;
+
 typedef struct cp_config_s cp_config_t;
 
 typedef enum cp_failure_mode_e {
@@ -43,12 +50,12 @@ struct cp_config_s {
   const char *profiles_path; /* borrowed: certs/profiles.json */
   char control_host[64];     /* "" : no control API */
   uint16_t control_port;
-  struct {
-    unsigned char addr[16]; /* IPv4 as ::ffff:a.b.c.d */
-    int bits;               /* prefix length on the 128-bit form */
-  } control_allow[CP_MAX_PASSTHROUGH];
-  size_t ncontrol_allow;     /* besides loopback, always allowed */
-  const char *control_token; /* borrowed; NULL: no token needed */
+  cp_cidr_t control_allow[CP_MAX_PASSTHROUGH];
+  size_t ncontrol_allow;               /* besides loopback, always allowed */
+  const char *control_token;           /* borrowed; NULL: no token needed */
+  cp_cidr_t allow[CP_MAX_PASSTHROUGH]; /* --allow: who may use the proxy */
+  size_t nallow;                       /* besides loopback, always allowed */
+  const char *auth;          /* --auth USER:PASSWORD (or $CHAINPROXY_AUTH) */
   const char *crls[16];      /* borrowed: --crl files */
   const char *distrust_path; /* --distrust: CAs browsers distrust */
   const char *system_roots;  /* --system-roots: the distribution's roots */
@@ -74,6 +81,8 @@ struct cp_config_s {
 void cp_config_defaults(cp_config_t *cfg);
 /* ADDR[/BITS] into the 128-bit (IPv4-mapped) form. */
 int cp_config_parse_cidr(const char *v, unsigned char addr[16], int *bits);
+/* A listener off loopback needs --allow or --auth: err says why not. */
+int cp_config_check_exposure(const cp_config_t *cfg, char *err, size_t errlen);
 /* argv[0] is skipped. Returns 0, or CP_EINVAL with a message in err. */
 int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
                     size_t errlen);

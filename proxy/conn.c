@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "err.h"
 #include "host.h"
 #include "list.h"
@@ -509,6 +510,7 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
     return;
   }
   peer_name(&c->client.tcp, c->client_addr, sizeof(c->client_addr));
+  cp_access_peer(&c->client.tcp, c->peer);
   env->start(c);
 }
 

@@ -119,13 +119,15 @@ struct cp_conn_s {
   unsigned h2_streams;     /* HTTP/2 streams open (for the timer) */
   cp_http_target_t target; /* upstream host and port */
   char client_addr[80];
-  uint64_t t_start;       /* loop time of accept, ms */
-  uint64_t t_head_start;  /* loop time of a request head's first byte */
-  uint64_t t_req;         /* loop time of the request head, ms */
-  uint64_t t_req_done;    /* the request was all sent upstream */
-  uint64_t t_first_byte;  /* loop time of the first response byte */
-  uint64_t last_activity; /* loop time of the last read or write */
-  uint64_t req_bytes;     /* bytes fed to the current request */
+  unsigned char peer[16];   /* the client's address, ::ffff:a.b.c.d form */
+  const char *extra_header; /* static: one more line for cp_conn_respond */
+  uint64_t t_start;         /* loop time of accept, ms */
+  uint64_t t_head_start;    /* loop time of a request head's first byte */
+  uint64_t t_req;           /* loop time of the request head, ms */
+  uint64_t t_req_done;      /* the request was all sent upstream */
+  uint64_t t_first_byte;    /* loop time of the first response byte */
+  uint64_t last_activity;   /* loop time of the last read or write */
+  uint64_t req_bytes;       /* bytes fed to the current request */
   unsigned requests;
   uint64_t relayed_from_client; /* TUNNEL: bytes relayed (plaintext) */
   uint64_t relayed_to_client;

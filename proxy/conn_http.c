@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
@@ -84,11 +85,13 @@ void cp_conn_respond(cp_conn_t *c, int status, const char *code,
                      "Content-Length: %zu\r\n"
                      "Connection: close\r\n"
                      "X-Chainproxy-Error: %s\r\n"
+                     "%s"
                      "Via: 1.1 chainproxy\r\n"
                      "\r\n"
                      "chainproxy: %s\n%s",
                      status, http_status_str((enum http_status)status),
-                     body_len, code, msg, detail ? detail : "") == 0) {
+                     body_len, code, c->extra_header ? c->extra_header : "",
+                     msg, detail ? detail : "") == 0) {
     c->resp_sent = 1;
     cp_leg_write(&c->client, resp.data, resp.len);
   }
@@ -154,11 +157,45 @@ static int is_passthrough(const cp_config_t *cfg, const char *host) {
 
 /* Decides where the request goes once its head is parsed. Returns nonzero
  * when the conn has answered or failed and the caller must stop. */
+/* --allow and --auth, for requests that reach the proxy itself (not the
+ * ones inside an intercepted tunnel, which was admitted). 0: go on. */
+static int admitted(cp_conn_t *c) {
+  const cp_config_t *cfg = c->env->cfg;
+  size_t vl = 0;
+  const char *v;
+
+  if (cfg->nallow > 0 && !cp_access_allowed(cfg->allow, cfg->nallow, c->peer)) {
+    cp_conn_respond_error(c, 403, "client_not_allowed",
+                          "%s may not use this proxy (see --allow)",
+                          c->client_addr);
+    return -1;
+  }
+  if (cfg->auth == NULL) {
+    return 0;
+  }
+  v = cp_http_msg_field(&c->req, "proxy-authorization", &vl);
+  if (cp_access_basic_ok(cfg->auth, v, vl)) {
+    return 0;
+  }
+  c->extra_header = "Proxy-Authenticate: Basic realm=\"chainproxy\"\r\n";
+  cp_conn_respond_error(c, 407, "proxy_auth_required",
+                        "%s: send Proxy-Authorization: Basic with the user "
+                        "and password of --auth (e.g. "
+                        "HTTPS_PROXY=http://user:password@host:port)",
+                        v ? "wrong credentials"
+                          : "this proxy needs credentials");
+  return -1;
+}
+
+
 static int on_request_head(cp_conn_t *c) {
   cp_http_msg_t *req = &c->req;
 
   c->head_seen = 1;
   c->t_req = cp_conn_now(c);
+  if (!c->intercept && admitted(c) != 0) {
+    return -1;
+  }
   if (req->is_connect) {
     if (c->requests > 0 || c->upstream_ok || c->tunnel) {
       cp_conn_respond_error(c, 400, "bad_request",

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "access.h"
 #include "err.h"
 #include "http_parse.h"
 #include "leg.h"
@@ -297,46 +298,14 @@ static void on_closed(cp_leg_t *leg) {
 
 
 int cp_ctl_http_allowed(const cp_config_t *cfg, const unsigned char a[16]) {
-  static const unsigned char v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                            0, 0, 0, 0, 0, 0, 0, 1};
-  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0,    0,
-                                              0, 0, 0, 0, 0xff, 0xff};
-  size_t i;
-
-  if ((memcmp(a, v4_mapped, 12) == 0 && a[12] == 127) ||
-      memcmp(a, v6_loop, 16) == 0) {
-    return 1;
-  }
-  for (i = 0; i < cfg->ncontrol_allow; i++) {
-    const unsigned char *net = cfg->control_allow[i].addr;
-    int bits = cfg->control_allow[i].bits;
-    int full = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, net, (size_t)full) == 0 &&
-        (rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0)) {
-      return 1;
-    }
-  }
-  return 0;
+  return cp_access_allowed(cfg->control_allow, cfg->ncontrol_allow, a);
 }
 
 
 static int peer_allowed(const cp_config_t *cfg, uv_tcp_t *tcp) {
-  struct sockaddr_storage ss;
-  int len = sizeof(ss);
   unsigned char a[16];
 
-  if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0) {
-    return 0;
-  }
-  memset(a, 0, sizeof(a));
-  if (ss.ss_family == AF_INET) {
-    a[10] = a[11] = 0xff;
-    memcpy(a + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-  } else {
-    memcpy(a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-  }
-  return cp_ctl_http_allowed(cfg, a);
+  return cp_access_peer(tcp, a) == 0 && cp_ctl_http_allowed(cfg, a);
 }
 
 

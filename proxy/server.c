@@ -286,6 +286,14 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   memset(srv, 0, sizeof(*srv));
   srv->loop = loop;
   srv->cfg = cfg;
+  {
+    char err[512];
+
+    if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0) {
+      fprintf(stderr, "chainproxy: %s\n", err);
+      return CP_ECONFIG;
+    }
+  }
   srv->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
                    : cfg->verbose == 1 ? CP_LOG_INFO
                                        : CP_LOG_WARN;

@@ -1,0 +1,25 @@
+/* Who may use the proxy and the control API: lists of networks (CIDR, on
+ * the 16-byte form where IPv4 is ::ffff:a.b.c.d), loopback always, and
+ * Basic proxy credentials compared in constant time. */
+#ifndef CP_ACCESS_H
+#define CP_ACCESS_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "config.h"
+
+int cp_access_is_loopback(const unsigned char a[16]);
+/* a is loopback or inside one of the n networks. */
+int cp_access_allowed(const cp_cidr_t *list, size_t n,
+                      const unsigned char a[16]);
+/* The peer of tcp in the 16-byte form; 0, or a libuv error. */
+int cp_access_peer(uv_tcp_t *tcp, unsigned char a[16]);
+/* A Proxy-Authorization value ("Basic dXNlcjpwYXNz") carries exactly
+ * userpass ("user:pass"); compared in constant time. value may be NULL. */
+int cp_access_basic_ok(const char *userpass, const char *value, size_t len);
+/* host (an IP literal or "localhost") is a loopback address. */
+int cp_access_host_is_loopback(const char *host);
+
+#endif

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Safe defaults: a listener off loopback needs --allow or --auth (the
+# proxy refuses to start and says why); --auth asks for Basic proxy
+# credentials (407 with Proxy-Authenticate) and admits curl with them,
+# without writing them anywhere; the CA's keys must stay private.
+. "$(dirname "$0")/lib.sh"
+need curl jq
+
+p=$(free_port)
+out=$("$CP_BIN" --listen "0.0.0.0:$p" --ca-dir "$WORK/ca0" 2>&1); rc=$?
+[ "$rc" != 0 ] || fail "listening on 0.0.0.0 with no access control started"
+assert_contains "$out" "refusing to listen on 0.0.0.0:$p with no access control" \
+  "and why"
+assert_contains "$out" "--allow CIDR" "what to do"
+# With --allow (or --auth) it starts; it is still reached on loopback.
+EVENTS_FILE=$WORK/open.jsonl
+PROXY_PORT=$(free_port)
+"$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.99.0.0/16 \
+  --ca-dir "$PROXY_CA" --events "$EVENTS_FILE" 2>> "$WORK/open.log" &
+PROXY_PID=$!
+CP_PIDS+=($PROXY_PID)
+wait_port "$PROXY_PORT"
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "--allow: proxy exit status"
+
+make_origin_pki
+start_origin
+start_proxy --auth 'alice:s3cr3t pass' --upstream-ca "$ORIGIN_CA"
+URL=http://127.0.0.1:$ORIGIN_PORT/hello
+h=$(curl -sS -D - -o /dev/null -x "$PROXY_URL" "$URL")
+assert_contains "$h" "HTTP/1.1 407" "no credentials: 407"
+assert_contains "$h" 'Proxy-Authenticate: Basic realm="chainproxy"' "the challenge"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+  --proxy-user 'alice:wrong' "$URL")
+assert_eq "$code" 407 "wrong password: 407"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+  --proxy-user 'alice:s3cr3t pass' "$URL")
+assert_eq "$code" 200 "right credentials, absolute form"
+start_origin --tls
+body=$(curl -sS --cacert "$ROOT" -x "$PROXY_URL" --proxy-user 'alice:s3cr3t pass' \
+  "https://localhost:$ORIGIN_PORT/hello" 2>&1)
+assert_contains "$body" "hello from origin" "right credentials, CONNECT"
+out=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+  "https://localhost:$ORIGIN_PORT/hello" 2>&1)
+assert_contains "$out" "407" "CONNECT without credentials"
+expect_event '.event == "error" and .error == "proxy_auth_required" and
+  .status == 407'
+stop_proxy
+assert_eq "$PROXY_EXIT" 0 "--auth: proxy exit status"
+! grep -rq -e 's3cr3t' -e 'YWxpY2U6' "$EVENTS" "$PROXY_LOG" ||
+  fail "the credentials were written to the event log or the operator log"
+# From the environment, out of the process list.
+EVENTS_FILE=$WORK/env.jsonl CHAINPROXY_AUTH='bob:pw' start_proxy
+code=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" "$URL")
+assert_eq "$code" 407 "CHAINPROXY_AUTH: no credentials"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -x "http://bob:pw@127.0.0.1:$PROXY_PORT" "$URL")
+assert_eq "$code" 200 "CHAINPROXY_AUTH: credentials in the proxy URL"
+stop_proxy
+
+# The CA's secrets: a key others can read, or a directory others can
+# write, stops the start.
+chmod 644 "$PROXY_CA/root.key"
+out=$("$CP_BIN" --listen "127.0.0.1:$(free_port)" --ca-dir "$PROXY_CA" 2>&1); rc=$?
+[ "$rc" != 0 ] || fail "a world-readable CA key was accepted"
+assert_contains "$out" "root.key: private key is readable by group or others (mode 0644)" \
+  "and why"
+chmod 600 "$PROXY_CA/root.key"
+chmod 777 "$PROXY_CA"
+out=$("$CP_BIN" --listen "127.0.0.1:$(free_port)" --ca-dir "$PROXY_CA" 2>&1); rc=$?
+[ "$rc" != 0 ] || fail "a world-writable CA directory was accepted"
+assert_contains "$out" "is writable by others (mode 0777)" "and why"
+chmod 700 "$PROXY_CA"
+out=$("$CP_BIN" --auth nocolon --version 2>&1); rc=$?
+[ "$rc" != 0 ] || fail "--auth without a password was accepted"
+assert_contains "$out" "--auth: needs USER:PASSWORD" "and why"
+say "ok"
