@@ -330,13 +330,14 @@ int cp_http_parse_authority(const char *s, size_t len, uint16_t default_port,
 
 /* Fills m->target and the origin-form slice from the request target. */
 static int parse_request_target(cp_http_msg_t *m) {
-  const char *url = m->head.data + m->url_off;
+  const char *url;
   struct http_parser_url u;
   int rc;
 
   if (m->url_len == 0) {
     return CP_ETARGET;
   }
+  url = m->head.data + m->url_off;
   if (m->method == HTTP_CONNECT) {
     rc = cp_http_parse_authority(url, m->url_len, 0, &m->target);
     m->target.form = CP_TARGET_AUTHORITY;
@@ -495,7 +496,8 @@ static int write_response_head(cp_http_msg_t *m) {
   framed = no_body || has_cl || m->chunk_out;
   m->keepalive_out = m->want_keepalive && framed && status != 101;
   if (cp_buf_appendf(m->out, "HTTP/1.1 %d ", status) != 0 ||
-      out_append(m, m->head.data + m->url_off, m->url_len) ||
+      (m->url_len > 0 &&
+       out_append(m, m->head.data + m->url_off, m->url_len)) ||
       out_append(m, "\r\n", 2)) {
     return set_err(m, CP_ENOMEM, "output buffer limit reached");
   }
