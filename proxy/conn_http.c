@@ -188,12 +188,35 @@ static int admitted(cp_conn_t *c) {
 }
 
 
+/* A request for chainproxy's own listener or control port: forwarding it
+ * would loop (a proxy behind chainproxy that is chainproxy again is a
+ * chain, not a loop, and passes). */
+static int loops(cp_conn_t *c) {
+  const cp_config_t *cfg = c->env->cfg;
+  const cp_http_target_t *t = &c->req.target;
+  int local = cp_access_host_is_loopback(t->host) ||
+              strcmp(t->host, cfg->listen_host) == 0;
+
+  if (local && (t->port == cfg->listen_port ||
+                (cfg->control_host[0] && t->port == cfg->control_port))) {
+    char hp[CP_HOSTPORT_MAX];
+
+    cp_conn_respond_error(c, 508, "proxy_loop",
+                          "%s is chainproxy itself: forwarding the request "
+                          "there would loop",
+                          cp_hostport_format(hp, sizeof(hp), t->host, t->port));
+    return 1;
+  }
+  return 0;
+}
+
+
 static int on_request_head(cp_conn_t *c) {
   cp_http_msg_t *req = &c->req;
 
   c->head_seen = 1;
   c->t_req = cp_conn_now(c);
-  if (!c->intercept && admitted(c) != 0) {
+  if (!c->intercept && (admitted(c) != 0 || loops(c))) {
     return -1;
   }
   if (req->is_connect) {

@@ -188,7 +188,13 @@ static void hello_bytes(cp_conn_t *c, const char *data, size_t len) {
   }
   if ((unsigned char)data[0] != 0x16) {
     /* Not a TLS handshake record: relay it untouched, as a tunnel. */
-    cp_conn_log(c, CP_LOG_INFO, "client does not speak TLS; relaying");
+    /* A CONNECT used for something else (plain HTTP or WebSocket to port
+     * 80, SSH, ...): passed on untouched, as any forward proxy does, but
+     * neither intercepted nor diagnosed, and said so. */
+    cp_conn_log(c, CP_LOG_WARN,
+                "the client sent non-TLS bytes after CONNECT (0x%02x...): "
+                "relayed untouched as a blind tunnel, not intercepted",
+                (unsigned char)data[0]);
     c->intercept = 0;
     c->upstream_ok = 1;
     cp_conn_go_state(c, CP_CONN_TUNNEL);

@@ -269,6 +269,7 @@ static void get_stream(const cp_control_env_t *env, const char *query,
 
 static void get_stats(const cp_control_env_t *env, cp_ctl_response_t *r) {
   env->stats->v[CP_STAT_EVENTS] = env->events->next_id - 1;
+  env->stats->v[CP_STAT_EVENTS_DROPPED] = env->events->dropped;
   env->stats->v[CP_STAT_RULES] = (uint64_t)env->rules->n;
   resp_json(r, 200, cp_stats_json(env->stats));
 }
@@ -276,6 +277,7 @@ static void get_stats(const cp_control_env_t *env, cp_ctl_response_t *r) {
 
 static void get_metrics(const cp_control_env_t *env, cp_ctl_response_t *r) {
   env->stats->v[CP_STAT_EVENTS] = env->events->next_id - 1;
+  env->stats->v[CP_STAT_EVENTS_DROPPED] = env->events->dropped;
   env->stats->v[CP_STAT_RULES] = (uint64_t)env->rules->n;
   cp_buf_reset(&r->body);
   if (cp_stats_prometheus(env->stats, &r->body) != 0) {

@@ -165,7 +165,19 @@ static void event_emit(cp_events_t *ev, json_t *o) {
   if (ev->fp != NULL) {
     line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
     if (fwrite(line, 1, len + 1, ev->fp) != len + 1 || fflush(ev->fp) != 0) {
+      /* A full disk must not stop the proxy: keep serving, count what is
+       * lost, say so once. The stream is reset so a later write (space
+       * freed) can succeed. */
+      if (!ev->write_failed) {
+        fprintf(stderr,
+                "chainproxy: cannot write the event log: %s; events are "
+                "dropped (counted as events_dropped in /stats and /metrics) "
+                "and the proxy keeps serving\n",
+                strerror(errno));
+      }
       ev->write_failed = 1;
+      ev->dropped++;
+      clearerr(ev->fp);
     } else {
       ev->written++;
     }

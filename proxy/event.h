@@ -26,6 +26,7 @@ struct cp_events_s {
   uint64_t next_id; /* id of the next event, starting at 1 */
   uint64_t written; /* events written */
   int write_failed; /* set once a write failed; reported at close */
+  uint64_t dropped; /* events the log could not take */
   /* The last ring_cap events, kept for the control API (no ring: 0). */
   struct {
     uint64_t id;

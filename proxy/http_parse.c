@@ -623,6 +623,11 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   m->chunk_out = m->interim = m->is_connect = m->ws_upgrade = 0;
   m->method = m->status = 0;
   m->body_bytes = 0;
+  m->scan_prev = 0;
+  m->scan_eol = 0;
+  m->scan_lines = 0;
+  m->scan_done = 0;
+  m->scan_text = 0;
   m->content_length = UINT64_MAX;
   m->err = 0;
   m->err_text = NULL;
@@ -631,6 +636,38 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
 
 void cp_http_msg_free(cp_http_msg_t *m) {
   cp_buf_free(&m->head);
+}
+
+
+/* A request head with a bare LF or an obs-fold line (one that starts
+ * with SP or HTAB) is refused (RFC 9112 2.2, 5.2): http-parser would
+ * accept and normalise both, and proxies that disagree about them are
+ * how requests are smuggled. Scans only up to the end of the head. */
+static int scan_head(cp_http_msg_t *m, const char *data, size_t len) {
+  size_t i;
+
+  for (i = 0; i < len && !m->scan_done; i++) {
+    char c = data[i];
+
+    if (c == '\n') {
+      if (m->scan_prev != '\r') {
+        return set_err(m, CP_EHTTP, "bare LF in the request head");
+      }
+      m->scan_eol++;
+      m->scan_lines++;
+      m->scan_done = m->scan_eol == 2 && m->scan_text;
+    } else if (c != '\r') {
+      m->scan_text = 1;
+      if (m->scan_eol == 1 && m->scan_lines > 0 && (c == ' ' || c == '\t')) {
+        return set_err(m, CP_EHTTP,
+                       "obs-fold (a header line continued on the next "
+                       "line) in the request head");
+      }
+      m->scan_eol = 0;
+    }
+    m->scan_prev = c;
+  }
+  return 0;
 }
 
 
@@ -644,6 +681,10 @@ int cp_http_msg_feed(cp_http_msg_t *m, const char *data, size_t len,
     return CP_HTTP_DONE;
   }
   if (m->err != 0) {
+    return m->err;
+  }
+  if (m->kind == CP_HTTP_REQUEST && data != NULL &&
+      scan_head(m, data, len) != 0) {
     return m->err;
   }
   m->out = out;

@@ -94,8 +94,12 @@ struct cp_http_msg_s {
   uint64_t content_length; /* announced length, UINT64_MAX if none */
   uint64_t body_bytes;     /* decoded body bytes of this message */
   int err;                 /* first error, a CP_E* code */
-  const char *err_text;    /* static text for err */
-  cp_buf_t *out;           /* borrowed during cp_http_msg_feed */
+  char scan_prev;          /* requests: the head scan (bare LF, obs-fold) */
+  unsigned scan_eol, scan_lines;
+  unsigned scan_done : 1;
+  unsigned scan_text : 1;
+  const char *err_text; /* static text for err */
+  cp_buf_t *out;        /* borrowed during cp_http_msg_feed */
 };
 
 /* Result codes of cp_http_msg_feed besides negative errors. */

@@ -51,6 +51,8 @@ static const stat_desc_t table[] = {
      "counter", "Time spent minting leaves."},
     {CP_STAT_EVENTS, "events", "recorded", "events_total", NULL, "counter",
      "Events recorded."},
+    {CP_STAT_EVENTS_DROPPED, "events", "dropped", "events_dropped_total", NULL,
+     "counter", "Events the event log could not take (a full disk)."},
     {CP_STAT_RULES, "rules", "count", "rules", NULL, "gauge",
      "Per-host rules in force."},
     {CP_STAT_RULES_RELOADS, "rules", "reloads", "rules_reloads_total",

@@ -29,7 +29,8 @@ typedef enum cp_stat_e {
   CP_STAT_LEAVES_CACHED, /* gauge */
   CP_STAT_MINT_NS,       /* time spent minting */
   CP_STAT_EVENTS,
-  CP_STAT_RULES, /* gauge */
+  CP_STAT_EVENTS_DROPPED, /* not written to the event log */
+  CP_STAT_RULES,          /* gauge */
   CP_STAT_RULES_RELOADS,
   CP_STAT_RULES_RELOAD_FAILURES,
   CP_STAT_COUNT

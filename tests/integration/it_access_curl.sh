@@ -25,6 +25,38 @@ assert_eq "$PROXY_EXIT" 0 "--allow: proxy exit status"
 
 make_origin_pki
 start_origin
+# --allow, from an address that is not loopback (inside the test's
+# private network namespace, loopback gets one more address).
+if [ "${CP_IN_NETNS:-0}" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; then
+  PROXY_PORT=$(free_port)
+  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.88.0.0/16 \
+    --ca-dir "$PROXY_CA" --events "$WORK/allow.jsonl" 2>> "$WORK/allow.log" &
+  PROXY_PID=$!
+  CP_PIDS+=($PROXY_PID)
+  wait_port "$PROXY_PORT"
+  out=$(curl -sS -w ' %{http_code}' --interface 10.77.0.5 \
+    -x "http://10.77.0.5:$PROXY_PORT" "http://127.0.0.1:$ORIGIN_PORT/hello")
+  assert_contains "$out" "403" "a client outside --allow"
+  assert_contains "$out" "may not use this proxy (see --allow)" "and why"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PROXY_PORT" \
+    "http://127.0.0.1:$ORIGIN_PORT/hello")
+  assert_eq "$code" 200 "loopback is always allowed"
+  stop_proxy
+  PROXY_PORT=$(free_port)
+  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.77.0.0/24 \
+    --ca-dir "$PROXY_CA" --events "$WORK/allow2.jsonl" 2>> "$WORK/allow.log" &
+  PROXY_PID=$!
+  CP_PIDS+=($PROXY_PID)
+  wait_port "$PROXY_PORT"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --interface 10.77.0.5 \
+    -x "http://10.77.0.5:$PROXY_PORT" "http://127.0.0.1:$ORIGIN_PORT/hello")
+  assert_eq "$code" 200 "a client inside --allow"
+  stop_proxy
+elif [ "${CI:-}" = true ]; then
+  fail "the --allow test needs a private network namespace in CI"
+else
+  say "no private network namespace: the --allow address test was not run"
+fi
 start_proxy --auth 'alice:s3cr3t pass' --upstream-ca "$ORIGIN_CA"
 URL=http://127.0.0.1:$ORIGIN_PORT/hello
 h=$(curl -sS -D - -o /dev/null -x "$PROXY_URL" "$URL")
