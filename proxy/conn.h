@@ -151,6 +151,7 @@ struct cp_conn_s {
   unsigned want_h2 : 1;           /* the client started HTTP/2 without ALPN */
   unsigned h2_refuse : 1;         /* ... and the origin does not speak it */
   unsigned up_cert_asked : 1;     /* the upstream sent a CertificateRequest */
+  unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;     /* owned: last upstream verification */
   int served_profile;             /* index of the profile served */

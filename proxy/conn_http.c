@@ -561,6 +561,12 @@ void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
                           c->target.port, uv_strerror(err));
     return;
   }
+  if (c->state == CP_CONN_FORWARD && c->resp_started && !c->resp_done_evt) {
+    /* Cut mid-response (a reset): the exchange still gets its event. */
+    c->resp_done_evt = 1;
+    emit_request(c, c->resp.status,
+                 is_client ? "client_error" : "upstream_truncated");
+  }
   cp_conn_fail(c, err, is_client ? "client_error" : "upstream_error");
 }
 
