@@ -144,6 +144,7 @@ cat "$WORK/load.out"
 awk 'NR == 1 {first = $1} {last = $1; if ($1 > max) max = $1}
      END {printf "RSS kB: first %d, last %d, max %d (%d samples)\n",
           first, last, max, NR}' "$WORK/rss"
+echo "RSS kB every 10 s: $(awk 'NR % 5 == 1 {printf "%s ", $1}' "$WORK/rss")"
 echo "events: $(wc -l < "$EVENTS") lines; proxy exit status: $PROXY_EXIT"
 if [ "$VALGRIND" = 1 ]; then
   if [ -s "$WORK/valgrind.log" ]; then
