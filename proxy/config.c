@@ -486,6 +486,20 @@ static int opt_max_header(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_max_conns_per_client(cp_config_t *cfg, const char *v, char *err,
+                                    size_t len) {
+  unsigned long long n;
+
+  if (parse_uint(v, 1000000, &n) != 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--max-conns-per-client: '%s' is not a number (0: no cap)",
+                   v);
+  }
+  cfg->max_conns_per_client = (unsigned)n;
+  return 0;
+}
+
+
 static int opt_max_conns(cp_config_t *cfg, const char *v, char *err,
                          size_t len) {
   unsigned long long n;
@@ -562,6 +576,7 @@ static const option_t options[] = {
     {"grace", 1, opt_grace},
     {"max-header-bytes", 1, opt_max_header},
     {"max-conns", 1, opt_max_conns},
+    {"max-conns-per-client", 1, opt_max_conns_per_client},
     {"verbose", 0, opt_verbose},
     {"help", 0, opt_help},
     {"version", 0, opt_version},
@@ -601,6 +616,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->grace_ms = 10000;
   cfg->max_header_bytes = 64 * 1024;
   cfg->max_conns = 4096;
+  cfg->max_conns_per_client = 256;
 }
 
 
@@ -783,6 +799,9 @@ const char *cp_config_usage(void) {
          "(default 65536)\n"
          "  --max-conns N             concurrent client connections "
          "(default 4096)\n"
+         "  --max-conns-per-client N  from one remote address (default 256, "
+         "0: no cap;\n"
+         "                            loopback is exempt)\n"
          "  -v, --verbose             more operator log (twice: debug)\n"
          "  -h, --help                this text\n"
          "  --version                 print the version\n";

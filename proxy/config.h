@@ -73,7 +73,8 @@ struct cp_config_s {
   uint64_t grace_ms; /* shutdown: in-flight connections' grace */
   size_t max_header_bytes;
   unsigned max_conns;
-  int verbose; /* 0 warn, 1 info, 2 debug */
+  unsigned max_conns_per_client; /* a remote address; 0: no cap */
+  int verbose;                   /* 0 warn, 1 info, 2 debug */
   int show_help;
   int show_version;
 };

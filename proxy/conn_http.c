@@ -112,6 +112,23 @@ void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
 }
 
 
+/* One remote client may not take every slot (slow heads, idle sockets):
+ * a cap per address, loopback exempt (the local user and benchmarks). */
+static int over_client_limit(const cp_conn_t *c) {
+  const cp_conn_t *o;
+  unsigned n = 0;
+
+  if (c->env->cfg->max_conns_per_client == 0 ||
+      cp_access_is_loopback(c->peer)) {
+    return 0;
+  }
+  for (o = c->env->conns; o != NULL; o = o->next) {
+    n += memcmp(o->peer, c->peer, sizeof(c->peer)) == 0;
+  }
+  return n > c->env->cfg->max_conns_per_client;
+}
+
+
 void cp_conn_http_start(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
 
@@ -120,6 +137,14 @@ void cp_conn_http_start(cp_conn_t *c) {
     cp_conn_respond_error(c, 503, "too_many_connections",
                           "over the limit of %u connections",
                           env->cfg->max_conns);
+    return;
+  }
+  if (over_client_limit(c)) {
+    env->stats->v[CP_STAT_CONN_REFUSED]++;
+    cp_conn_respond_error(c, 503, "too_many_connections",
+                          "%s has more than %u connections open (see "
+                          "--max-conns-per-client)",
+                          c->client_addr, env->cfg->max_conns_per_client);
     return;
   }
   cp_conn_go_state(c, CP_CONN_READ_REQUEST);

@@ -52,6 +52,38 @@ if [ "${CP_IN_NETNS:-0}" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; t
     -x "http://10.77.0.5:$PROXY_PORT" "http://127.0.0.1:$ORIGIN_PORT/hello")
   assert_eq "$code" 200 "a client inside --allow"
   stop_proxy
+  # One remote address may not take every slot (slow heads, idle
+  # sockets): 3 held connections, the 4th is refused; loopback is exempt.
+  PROXY_PORT=$(free_port)
+  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.77.0.0/24 \
+    --max-conns-per-client 3 --ca-dir "$PROXY_CA" \
+    --events "$WORK/percap.jsonl" 2>> "$WORK/allow.log" &
+  PROXY_PID=$!
+  CP_PIDS+=($PROXY_PID)
+  wait_port "$PROXY_PORT"
+  out=$(python3 - "$PROXY_PORT" "$ORIGIN_PORT" <<'PY'
+import socket, sys, time
+p, o = int(sys.argv[1]), sys.argv[2]
+def conn(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("10.77.0.5" if src != "127.0.0.1" else "127.0.0.1", p))
+    return s
+held = [conn("10.77.0.5") for _ in range(3)]
+time.sleep(0.3)
+s = conn("10.77.0.5")
+s.sendall(b"GET http://127.0.0.1:%s/hello HTTP/1.1\r\nHost: x\r\n\r\n" % o.encode())
+first = s.recv(4096)
+l = conn("127.0.0.1")
+l.sendall(b"GET http://127.0.0.1:%s/hello HTTP/1.1\r\nHost: x\r\n\r\n" % o.encode())
+print(first.split(b"\r\n")[0].decode(), "|", l.recv(4096).split(b"\r\n")[0].decode())
+print(first.decode(errors="replace").split("\r\n\r\n", 1)[-1].strip())
+PY
+)
+  assert_contains "$out" "HTTP/1.1 503" "the 4th connection from one address"
+  assert_contains "$out" "| HTTP/1.1 200" "loopback is exempt"
+  assert_contains "$out" "has more than 3 connections open" "and why"
+  stop_proxy
 elif [ "${CI:-}" = true ]; then
   fail "the --allow test needs a private network namespace in CI"
 else
