@@ -186,6 +186,10 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
     }
     return cfg->idle_timeout_ms;
   case CP_CONN_H2:
+    if (c->h2_head_pending) { /* the bridge's HTTP/1.1 client */
+      *from = c->t_head_start;
+      return cfg->head_timeout_ms;
+    }
     return c->h2_streams > 0 ? cfg->body_idle_timeout_ms : cfg->idle_timeout_ms;
   case CP_CONN_FORWARD:
     if (c->req_done && !c->resp_started) {

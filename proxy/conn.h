@@ -152,6 +152,7 @@ struct cp_conn_s {
   unsigned h2_refuse : 1;         /* ... and the origin does not speak it */
   unsigned up_cert_asked : 1;     /* the upstream sent a CertificateRequest */
   unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
+  unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;     /* owned: last upstream verification */
   int served_profile;             /* index of the profile served */

@@ -672,6 +672,13 @@ void cp_conn_h2_on_drained(cp_conn_t *c, cp_leg_t *leg) {
 void cp_conn_h2_on_timeout(cp_conn_t *c, double secs) {
   cp_h2_t *h = relay(c);
 
+  if (c->h2_head_pending) {
+    cp_conn_log(c, CP_LOG_WARN,
+                "no complete request head within %.1f s (--head-timeout)",
+                secs);
+    cp_conn_abort(c, "head_timeout");
+    return;
+  }
   if (h->nstreams > 0) {
     cp_conn_log(c, CP_LOG_WARN,
                 "h2: no stream moved for %.1f s "

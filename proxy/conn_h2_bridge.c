@@ -353,6 +353,10 @@ static void cl_parse(cp_conn_t *c, bridge_t *b) {
       b->next_id += 2;
       cp_http_msg_reset(&b->msg);
       b->msg.body_only = 1;
+      /* The head has --head-timeout from its first byte, as in READ. */
+      c->t_head_start = cp_conn_now(c);
+      c->h2_head_pending = 1;
+      cp_conn_arm_timer(c);
     }
     s = b->cur;
     if (b->req_done) {
@@ -378,6 +382,8 @@ static void cl_parse(cp_conn_t *c, bridge_t *b) {
       const char *expect = cp_http_msg_field(&b->msg, "expect", &el);
 
       b->head_taken = 1;
+      c->h2_head_pending = 0;
+      cp_conn_arm_timer(c);
       if (cp_h2h1_head_from_msg(&b->msg, "https", &s->req) != 0) {
         cl_refuse(c, b, s, 400, "the request has no Host, or too many fields");
         return;

@@ -118,4 +118,34 @@ expect_event ".event == \"request\" and .port == $H2 and
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 check_connect_close_pairs
+
+# A head trickled by an HTTP/1.1 client of a bridged connection is cut
+# at --head-timeout, as on a plain one (each byte does not push it back).
+EVENTS_FILE=$WORK/trickle.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
+  --h2 bridge --head-timeout 1.5
+out=$(python3 - "$PROXY_PORT" "$H2" "$ROOT" <<'PY'
+import socket, ssl, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\n\r\n" % sys.argv[2].encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+ctx.set_alpn_protocols(["http/1.1"])
+t = ctx.wrap_socket(s, server_hostname="localhost")
+req = b"GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 40 + b"\r\n\r\n"
+sent = 0
+try:
+    for b in req:
+        t.send(bytes([b]))
+        sent += 1
+        time.sleep(0.4)
+    print("whole head sent")
+except OSError:
+    print("cut after %d of %d bytes" % (sent, len(req)))
+PY
+)
+assert_contains "$out" "cut after" "a trickled head on a bridged connection"
+expect_event '.event == "close" and .reason == "head_timeout"' "close reason"
+stop_proxy
 say "ok"
