@@ -119,7 +119,6 @@ static cp_cause_t rule_cause(int code, int depth) {
 
 static int is_usage_error(int code) {
   switch (code) {
-  case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
   case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
   case X509_V_ERR_INVALID_NON_CA:
   case X509_V_ERR_INVALID_EXTENSION:

@@ -72,7 +72,7 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec) {
 }
 
 
-static int is_crl_error(int code) {
+int cp_verify_is_crl_error(int code) {
   switch (code) {
   case X509_V_ERR_UNABLE_TO_GET_CRL:
   case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
@@ -119,7 +119,7 @@ static int crl_note(cp_verify_rec_t *r, X509_STORE_CTX *sctx) {
     ASN1_ENUMERATED_free(why);
     return 0;
   }
-  if (!is_crl_error(code)) {
+  if (!cp_verify_is_crl_error(code)) {
     return 0;
   }
   if (code == X509_V_ERR_UNABLE_TO_GET_CRL && depth >= 0 && depth < 32) {

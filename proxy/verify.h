@@ -138,6 +138,9 @@ struct cp_verify_result_s {
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);
+/* An error about a CRL rather than the chain (with CRL checking on, the
+ * recorder keeps these as revocation notes, not chain errors). */
+int cp_verify_is_crl_error(int code);
 /* Runs X509_verify_cert on an initialised store context with the recorder,
  * and keeps the built chain and the store in rec. Returns 1 when nothing
  * was recorded (verified), 0 otherwise. Never turns a failure into a pass:

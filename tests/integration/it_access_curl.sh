@@ -13,13 +13,7 @@ assert_contains "$out" "refusing to listen on 0.0.0.0:$p with no access control"
   "and why"
 assert_contains "$out" "--allow CIDR" "what to do"
 # With --allow (or --auth) it starts; it is still reached on loopback.
-EVENTS_FILE=$WORK/open.jsonl
-PROXY_PORT=$(free_port)
-"$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.99.0.0/16 \
-  --ca-dir "$PROXY_CA" --events "$EVENTS_FILE" 2>> "$WORK/open.log" &
-PROXY_PID=$!
-CP_PIDS+=($PROXY_PID)
-wait_port "$PROXY_PORT"
+EVENTS_FILE=$WORK/open.jsonl LISTEN_HOST=0.0.0.0 start_proxy --allow 10.99.0.0/16
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "--allow: proxy exit status"
 
@@ -28,12 +22,7 @@ start_origin
 # --allow, from an address that is not loopback (inside the test's
 # private network namespace, loopback gets one more address).
 if [ "${CP_IN_NETNS:-0}" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; then
-  PROXY_PORT=$(free_port)
-  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.88.0.0/16 \
-    --ca-dir "$PROXY_CA" --events "$WORK/allow.jsonl" 2>> "$WORK/allow.log" &
-  PROXY_PID=$!
-  CP_PIDS+=($PROXY_PID)
-  wait_port "$PROXY_PORT"
+  EVENTS_FILE=$WORK/allow.jsonl LISTEN_HOST=0.0.0.0 start_proxy --allow 10.88.0.0/16
   out=$(curl -sS -w ' %{http_code}' --interface 10.77.0.5 \
     -x "http://10.77.0.5:$PROXY_PORT" "http://127.0.0.1:$ORIGIN_PORT/hello")
   assert_contains "$out" "403" "a client outside --allow"
@@ -42,25 +31,14 @@ if [ "${CP_IN_NETNS:-0}" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; t
     "http://127.0.0.1:$ORIGIN_PORT/hello")
   assert_eq "$code" 200 "loopback is always allowed"
   stop_proxy
-  PROXY_PORT=$(free_port)
-  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.77.0.0/24 \
-    --ca-dir "$PROXY_CA" --events "$WORK/allow2.jsonl" 2>> "$WORK/allow.log" &
-  PROXY_PID=$!
-  CP_PIDS+=($PROXY_PID)
-  wait_port "$PROXY_PORT"
+  EVENTS_FILE=$WORK/allow2.jsonl LISTEN_HOST=0.0.0.0 start_proxy --allow 10.77.0.0/24
   code=$(curl -sS -o /dev/null -w '%{http_code}' --interface 10.77.0.5 \
     -x "http://10.77.0.5:$PROXY_PORT" "http://127.0.0.1:$ORIGIN_PORT/hello")
   assert_eq "$code" 200 "a client inside --allow"
   stop_proxy
   # One remote address may not take every slot (slow heads, idle
   # sockets): 3 held connections, the 4th is refused; loopback is exempt.
-  PROXY_PORT=$(free_port)
-  "$CP_BIN" --listen "0.0.0.0:$PROXY_PORT" --allow 10.77.0.0/24 \
-    --max-conns-per-client 3 --ca-dir "$PROXY_CA" \
-    --events "$WORK/percap.jsonl" 2>> "$WORK/allow.log" &
-  PROXY_PID=$!
-  CP_PIDS+=($PROXY_PID)
-  wait_port "$PROXY_PORT"
+  EVENTS_FILE=$WORK/percap.jsonl LISTEN_HOST=0.0.0.0 start_proxy --allow 10.77.0.0/24 --max-conns-per-client 3
   out=$(python3 - "$PROXY_PORT" "$ORIGIN_PORT" <<'PY'
 import socket, sys, time
 p, o = int(sys.argv[1]), sys.argv[2]

@@ -205,11 +205,12 @@ start_origin() {
 # root clients trust).
 PROXY_CA=$WORK/ca
 ROOT=$PROXY_CA/root.pem
+# LISTEN_HOST (default 127.0.0.1) is the address it binds.
 start_proxy() {
   PROXY_PORT=$(free_port)
   EVENTS=${EVENTS_FILE:-$WORK/events.jsonl}
   PROXY_LOG=$WORK/proxy.log
-  "$CP_BIN" --listen "127.0.0.1:$PROXY_PORT" --events "$EVENTS" \
+  "$CP_BIN" --listen "${LISTEN_HOST:-127.0.0.1}:$PROXY_PORT" --events "$EVENTS" \
     --ca-dir "$PROXY_CA" "$@" 2>> "$PROXY_LOG" &
   PROXY_PID=$!
   CP_PIDS+=($PROXY_PID)
