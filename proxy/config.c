@@ -70,6 +70,8 @@ static int parse_seconds(const char *s, uint64_t *ms, int zero_ok) {
 }
 
 
+/* A number from 1 to max; "0" only where zero means something, through
+ * parse_count(). */
 static int parse_uint(const char *s, unsigned long long max,
                       unsigned long long *out) {
   char *end = NULL;
@@ -85,6 +87,16 @@ static int parse_uint(const char *s, unsigned long long max,
   }
   *out = v;
   return 0;
+}
+
+
+static int parse_count(const char *s, unsigned long long max,
+                       unsigned long long *out) {
+  if (strcmp(s, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  return parse_uint(s, max, out);
 }
 
 
@@ -490,12 +502,27 @@ static int opt_max_conns_per_client(cp_config_t *cfg, const char *v, char *err,
                                     size_t len) {
   unsigned long long n;
 
-  if (parse_uint(v, 1000000, &n) != 0) {
+  if (parse_count(v, 1000000, &n) != 0) {
     return cp_errf(err, len, CP_EINVAL,
                    "--max-conns-per-client: '%s' is not a number (0: no cap)",
                    v);
   }
   cfg->max_conns_per_client = (unsigned)n;
+  return 0;
+}
+
+
+static int opt_upstream_sessions(cp_config_t *cfg, const char *v, char *err,
+                                 size_t len) {
+  unsigned long long n;
+
+  if (parse_count(v, 1000000, &n) != 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-sessions: '%s' is not a number from 0 (never "
+                   "resume) to 1000000",
+                   v);
+  }
+  cfg->upstream_sessions = (unsigned)n;
   return 0;
 }
 
@@ -577,6 +604,7 @@ static const option_t options[] = {
     {"max-header-bytes", 1, opt_max_header},
     {"max-conns", 1, opt_max_conns},
     {"max-conns-per-client", 1, opt_max_conns_per_client},
+    {"upstream-sessions", 1, opt_upstream_sessions},
     {"verbose", 0, opt_verbose},
     {"help", 0, opt_help},
     {"version", 0, opt_version},
@@ -617,6 +645,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->max_header_bytes = 64 * 1024;
   cfg->max_conns = 4096;
   cfg->max_conns_per_client = 256;
+  cfg->upstream_sessions = 1024;
 }
 
 

@@ -99,6 +99,10 @@ const char *cp_config_usage(void) {
          "  --max-conns-per-client N  from one remote address (default 256, "
          "0: no cap;\n"
          "                            loopback is exempt)\n"
+         "  --upstream-sessions N     upstream TLS sessions kept for "
+         "resumption\n"
+         "                            with their diagnosis (default 1024; 0: "
+         "never)\n"
          "  -v, --verbose             more operator log (twice: debug)\n"
          "  -h, --help                this text\n"
          "  --version                 print the version\n";

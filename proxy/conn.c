@@ -116,6 +116,7 @@ static void conn_free(cp_conn_t *c) {
   c->addrs = NULL;
   free(c->verify);
   c->verify = NULL;
+  cp_resume_slot_clear(&c->resume);
   free(c->block_detail);
   c->block_detail = NULL;
   cp_http_msg_free(&c->req);

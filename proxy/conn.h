@@ -27,6 +27,7 @@
 #include "http_parse.h"
 #include "leg.h"
 #include "log.h"
+#include "resume.h"
 #include "rules.h"
 #include "stats.h"
 #include "verify.h"
@@ -84,7 +85,8 @@ struct cp_conn_env_s {
   const cp_rules_t *rules;              /* borrowed: may change between conns */
   SSL_CTX *tls_server;                  /* borrowed: client-facing */
   SSL_CTX *tls_client;                  /* borrowed: upstream */
-  char *plain; /* borrowed: CP_LEG_RBUF plaintext scratch */
+  cp_resume_t *resume; /* borrowed: upstream sessions of this loop */
+  char *plain;         /* borrowed: CP_LEG_RBUF plaintext scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
   void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */
@@ -154,7 +156,11 @@ struct cp_conn_s {
   unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
   unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
-  cp_verify_result_t *verify;     /* owned: last upstream verification */
+  cp_verify_result_t *verify;     /* owned: last upstream verification;
+                                     freed once the client's chain is
+                                     chosen (a new upstream builds it
+                                     again) */
+  cp_resume_slot_t resume;        /* the upstream session's key and result */
   int served_profile;             /* index of the profile served */
   const char *block_code;         /* static */
   char block_msg[1024];

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cert.h"
 #include "conn_http.h"
@@ -309,6 +310,10 @@ static int mint_for_client(cp_conn_t *c) {
                         ? ru->leaf_key == CP_RULE_LEAF_RSA
                         : env->chain->default_rsa;
   rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &key, &chain);
+  /* The result was recorded and the choice made: an open connection
+   * need not hold its 55 KB. */
+  free(c->verify);
+  c->verify = NULL;
   if (rc != 0) {
     return rc;
   }
@@ -492,19 +497,9 @@ static void upstream_refused_late(cp_conn_t *c, int closed) {
 }
 
 
-static void upstream_verified(cp_conn_t *c) {
-  cp_event_base_t b = cp_conn_base(c);
-  cp_tls_t *t = c->upstream.tls;
-  cp_verify_result_t *r = c->verify;
-  char alpn[16];
-
-  if (r == NULL) {
-    r = c->verify = malloc(sizeof(*r));
-    if (r == NULL) {
-      cp_conn_fail(c, CP_ENOMEM, "out_of_memory");
-      return;
-    }
-  }
+/* A full handshake: verification record -> result, classified, and kept
+ * with the session for the next connection. */
+static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_revoke_staple(t->ssl, 0, r);
   if (t->cert_requested) {
@@ -521,6 +516,33 @@ static void upstream_verified(cp_conn_t *c) {
   cp_roots_check(c->env->roots, r);
   cp_policy_check(c->env->distrust, r);
   cp_who_predict(c->env->who, r);
+  if (cp_resume_keep(&c->resume, r) != 0) {
+    cp_conn_log(c, CP_LOG_WARN, "out of memory keeping the upstream session");
+  }
+}
+
+
+static void upstream_verified(cp_conn_t *c) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_tls_t *t = c->upstream.tls;
+  cp_verify_result_t *r = c->verify;
+  char alpn[16];
+
+  if (r == NULL) {
+    r = c->verify = malloc(sizeof(*r));
+    if (r == NULL) {
+      cp_conn_fail(c, CP_ENOMEM, "out_of_memory");
+      return;
+    }
+  }
+  if (cp_resume_reused(&c->resume, t->ssl, r)) {
+    /* No certificates came: the session's own diagnosis stands. */
+    r->resumed = 1;
+    c->up_cert_asked = r->client_cert_requested;
+    c->env->stats->v[CP_STAT_UPSTREAM_RESUMED]++;
+  } else {
+    diagnose(c, t, r);
+  }
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
   if (r->ok && r->private_root == 1) {
@@ -596,9 +618,9 @@ void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
 /* Upstream ALPN: the client's list, cut to what can be relayed; after
  * the client handshake (a new upstream for a waiting request), the
  * protocol the client speaks. */
-static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
+static int offer_alpn(cp_conn_t *c, cp_tls_t *up, unsigned char *list,
+                      size_t *nout) {
   const cp_tls_t *ct = c->client.tls;
-  unsigned char list[CP_ALPN_MAX];
   size_t n = 0;
 
   if (c->env->cfg->h2_bridge && !c->client_tls_done) {
@@ -614,8 +636,9 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
     n = 1 + ct->alpn_choice_len;
   } else if (ct != NULL && !c->client_tls_done) {
     n = cp_alpn_relayable(ct->alpn_offered, ct->alpn_offered_len, list,
-                          sizeof(list));
+                          CP_ALPN_MAX);
   }
+  *nout = n;
   /* SSL_set_alpn_protos returns 0 on success; an empty list offers none. */
   return SSL_set_alpn_protos(up->ssl, n ? list : NULL, (unsigned)n) == 0
              ? 0
@@ -623,8 +646,30 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up) {
 }
 
 
+/* Offers this loop's session for the upstream unless resumption is off
+ * for it; the key holds what changes the handshake or its judgement. */
+static void resume_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
+                         size_t n) {
+  const cp_rule_t *ru =
+      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+
+  cp_resume_slot_clear(&c->resume);
+  c->resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
+  if (c->resume.cache == NULL) {
+    return;
+  }
+  t->session_slot = &c->resume;
+  cp_resume_key(&c->resume, c->target.host, c->target.port, c->tls_name, alpn,
+                n, ru ? ru->upstream_tls_min : 0,
+                ru && ru->client_cert[0] ? ru->client_cert : NULL);
+  cp_resume_offer(&c->resume, t->ssl, time(NULL));
+}
+
+
 void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_tls_t *t = NULL;
+  unsigned char alpn[CP_ALPN_MAX];
+  size_t nalpn = 0;
   int rc;
 
   cp_leg_want_read(&c->client, c->client_tls_done);
@@ -636,11 +681,12 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
     rc = cp_tls_client_prepare(t, c->tls_name);
   }
   if (rc == 0) {
-    rc = offer_alpn(c, t);
+    rc = offer_alpn(c, t, alpn, &nalpn);
   }
   if (rc == 0) {
     rule_floor(c, t, 0);
     rule_client_cert(c, t);
+    resume_offer(c, t, alpn, nalpn);
   }
   if (rc != 0) {
     cp_tls_free(t);

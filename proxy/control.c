@@ -106,6 +106,9 @@ static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
   if (ru->require_sni) {
     json_object_set_new(o, "require_sni", json_true());
   }
+  if (ru->no_resume) {
+    json_object_set_new(o, "upstream_resume", json_false());
+  }
   if (ru->client_cert[0] != '\0') {
     json_object_set_new(o, "upstream_client_cert",
                         json_string(ru->client_cert));

@@ -105,7 +105,7 @@ static int floor_field(json_t *o, const char *name, int *out, char *err,
 }
 
 
-/* leaf_key, require_sni, upstream_client_cert. */
+/* leaf_key, require_sni, upstream_client_cert, upstream_resume. */
 static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
   json_t *v = json_object_get(o, "leaf_key");
   const char *s;
@@ -128,6 +128,14 @@ static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
                      "\"require_sni\" must be true or false");
     }
     r->require_sni = json_is_true(v);
+  }
+  v = json_object_get(o, "upstream_resume");
+  if (v != NULL && !json_is_null(v)) {
+    if (!json_is_boolean(v)) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "\"upstream_resume\" must be true or false");
+    }
+    r->no_resume = json_is_false(v);
   }
   v = json_object_get(o, "upstream_client_cert");
   if (v != NULL && !json_is_null(v)) {
@@ -156,7 +164,8 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                                        "upstream_tls_min",
                                        "leaf_key",
                                        "require_sni",
-                                       "upstream_client_cert"};
+                                       "upstream_client_cert",
+                                       "upstream_resume"};
   const char *key;
   json_t *v;
   char list[512];
@@ -178,7 +187,7 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
       return cp_errf(err, errlen, CP_ECONFIG,
                      "unknown field \"%s\" (fields: %schain, port, "
                      "client_tls_min, upstream_tls_min, leaf_key, "
-                     "require_sni, upstream_client_cert)",
+                     "require_sni, upstream_client_cert, upstream_resume)",
                      key, host ? "" : "host, ");
     }
   }

@@ -116,6 +116,8 @@ static void on_sighup(uv_signal_t *s, int signum) {
   cp_roots_free(&srv->roots);
   cp_distrust_free(&srv->distrust);
   cp_who_free(&srv->who);
+  /* Stored diagnoses point into the data just freed. */
+  cp_resume_flush(&srv->resume);
   srv->rules = fresh;
   srv->stats.v[CP_STAT_RULES_RELOADS]++;
   cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -217,6 +219,11 @@ static int server_tls_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
+  if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0) {
+    fprintf(stderr, "chainproxy: out of memory\n");
+    return CP_ENOMEM;
+  }
+  cp_resume_install(srv->tls_client);
   if (cfg->upstream_client_cert != NULL &&
       cp_tls_client_set_cert(srv->tls_client, cfg->upstream_client_cert, err,
                              sizeof(err)) != 0) {
@@ -254,6 +261,7 @@ static void env_init(cp_server_t *srv) {
   env->who = &srv->who;
   env->tls_server = srv->tls_server;
   env->tls_client = srv->tls_client;
+  env->resume = &srv->resume;
   env->plain = srv->plain;
   env->on_drained = on_conns_drained;
   env->data = srv;
@@ -367,6 +375,7 @@ int cp_server_close(cp_server_t *srv) {
   uv_run(srv->loop, UV_RUN_DEFAULT); /* closes every handle left */
   SSL_CTX_free(srv->tls_server);
   srv->tls_server = NULL;
+  cp_resume_free(&srv->resume);
   SSL_CTX_free(srv->tls_client);
   srv->tls_client = NULL;
   cp_rules_free(&srv->rules);

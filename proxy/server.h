@@ -21,6 +21,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "resume.h"
 #include "who.h"
 #include "roots.h"
 #include "rules.h"
@@ -42,6 +43,7 @@ struct cp_server_s {
   cp_who_t who;           /* owned: client families (who breaks) */
   SSL_CTX *tls_server;    /* owned: client-facing */
   SSL_CTX *tls_client;    /* owned: upstream */
+  cp_resume_t resume;     /* owned: upstream sessions for resumption */
   char *plain;            /* owned: TLS plaintext scratch, one thread */
   cp_conn_env_t env;      /* what connections share */
   cp_control_t control;   /* the control API */

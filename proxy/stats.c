@@ -39,6 +39,10 @@ static const stat_desc_t table[] = {
      "upstream_verify_total", "result=\"failed\"", "counter", NULL},
     {CP_STAT_UPSTREAM_TLS_FAILED, "upstream_verify", "tls_failed",
      "upstream_verify_total", "result=\"tls_failed\"", "counter", NULL},
+    {CP_STAT_UPSTREAM_RESUMED, "upstream_verify", "resumed",
+     "upstream_resumed_total", NULL, "counter",
+     "Upstream handshakes that resumed a session (the stored diagnosis "
+     "reused)."},
     {CP_STAT_LEAVES_MINTED, "leaves", "minted", "leaves_minted_total", NULL,
      "counter", "Leaf certificates minted."},
     {CP_STAT_LEAF_HITS, "leaves", "cache_hits", "leaf_cache_lookups_total",

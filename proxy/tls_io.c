@@ -76,6 +76,13 @@ void cp_tls_free(cp_tls_t *t) {
   }
   cp_verify_rec_clear(&t->verify);
   X509_free(t->leaf);
+  /* Freed without a close_notify, OpenSSL marks the session unresumable,
+   * and a resumed session is the cached one (resume.c). Upstreams close
+   * that way all the time; a fatal alert has already dropped it. */
+  if (t->ssl != NULL && !SSL_is_server(t->ssl) &&
+      SSL_is_init_finished(t->ssl)) {
+    SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
+  }
   SSL_free(t->ssl);
   free(t);
 }

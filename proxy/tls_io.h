@@ -53,6 +53,8 @@ struct cp_tls_s {
   EVP_PKEY *key;                 /* borrowed: the minter's key */
   STACK_OF(X509) *chain;         /* borrowed: the profile's chain */
   cp_verify_rec_t verify;        /* client: what the verifier recorded */
+  void *session_slot;            /* client: borrowed cp_resume_slot_t, for
+                                    the session callback; NULL: none */
   char err[256];                 /* last library error, drained from ERR */
 };
 

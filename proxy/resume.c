@@ -1,0 +1,371 @@
+#include "resume.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "tls_io.h"
+
+struct cp_resume_entry_s {
+  cp_resume_entry_t *hnext;       /* bucket chain */
+  cp_resume_entry_t *prev, *next; /* LRU */
+  uint64_t hash;
+  SSL_SESSION *sess;      /* owned */
+  cp_resume_blob_t *blob; /* owned ref */
+  time_t expires;         /* the earlier of the session's and the chain's */
+  char key[];
+};
+
+/* The packed layout: the result up to chain[], the presented elements,
+ * the part between chain[] and built[], the built elements, the rest. */
+#define HEAD_END offsetof(cp_verify_result_t, chain)
+#define MID_START                                                              \
+  (offsetof(cp_verify_result_t, chain) +                                       \
+   CP_VERIFY_MAX_CHAIN * sizeof(cp_cert_info_t))
+#define MID_END offsetof(cp_verify_result_t, built)
+#define TAIL_START                                                             \
+  (offsetof(cp_verify_result_t, built) +                                       \
+   CP_VERIFY_MAX_CHAIN * sizeof(cp_cert_info_t))
+#define INFO sizeof(cp_cert_info_t)
+
+
+static size_t clamp_n(int n) {
+  return n < 0 ? 0 : n > CP_VERIFY_MAX_CHAIN ? CP_VERIFY_MAX_CHAIN : (size_t)n;
+}
+
+
+static time_t first_expiry(const cp_cert_info_t *v, size_t n, time_t t) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (v[i].na > 0 && (t == 0 || v[i].na < t)) {
+      t = v[i].na;
+    }
+  }
+  return t;
+}
+
+
+cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
+  size_t nc = clamp_n(r->nchain), nb = clamp_n(r->nbuilt);
+  size_t len = HEAD_END + nc * INFO + (MID_END - MID_START) + nb * INFO +
+               (sizeof(*r) - TAIL_START);
+  cp_resume_blob_t *b = malloc(sizeof(*b) + len);
+  const unsigned char *src = (const unsigned char *)r;
+  unsigned char *p;
+
+  if (b == NULL) {
+    return NULL;
+  }
+  b->refs = 1;
+  b->nchain = nc;
+  b->nbuilt = nb;
+  b->expires = first_expiry(r->built, nb, first_expiry(r->chain, nc, 0));
+  p = b->data;
+  memcpy(p, src, HEAD_END);
+  p += HEAD_END;
+  memcpy(p, r->chain, nc * INFO);
+  p += nc * INFO;
+  memcpy(p, src + MID_START, MID_END - MID_START);
+  p += MID_END - MID_START;
+  memcpy(p, r->built, nb * INFO);
+  p += nb * INFO;
+  memcpy(p, src + TAIL_START, sizeof(*r) - TAIL_START);
+  return b;
+}
+
+
+void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out) {
+  unsigned char *dst = (unsigned char *)out;
+  const unsigned char *p = b->data;
+
+  memcpy(dst, p, HEAD_END);
+  p += HEAD_END;
+  memcpy(out->chain, p, b->nchain * INFO);
+  p += b->nchain * INFO;
+  memcpy(dst + MID_START, p, MID_END - MID_START);
+  p += MID_END - MID_START;
+  memcpy(out->built, p, b->nbuilt * INFO);
+  p += b->nbuilt * INFO;
+  memcpy(dst + TAIL_START, p, sizeof(*out) - TAIL_START);
+}
+
+
+void cp_resume_blob_unref(cp_resume_blob_t *b) {
+  if (b != NULL && --b->refs == 0) {
+    free(b);
+  }
+}
+
+
+static uint64_t key_hash(const char *k) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+  for (; *k; k++) {
+    h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+  }
+  return h;
+}
+
+
+int cp_resume_init(cp_resume_t *rc, size_t cap) {
+  memset(rc, 0, sizeof(*rc));
+  rc->cap = cap;
+  if (cap == 0) {
+    return 0;
+  }
+  for (rc->nbuckets = 16; rc->nbuckets < cap; rc->nbuckets *= 2) {
+  }
+  rc->buckets = calloc(rc->nbuckets, sizeof(*rc->buckets));
+  return rc->buckets != NULL ? 0 : CP_ENOMEM;
+}
+
+
+static cp_resume_entry_t **bucket_of(cp_resume_t *rc, uint64_t h) {
+  return &rc->buckets[h & (rc->nbuckets - 1)];
+}
+
+
+static void entry_remove(cp_resume_t *rc, cp_resume_entry_t *e) {
+  cp_resume_entry_t **pp = bucket_of(rc, e->hash);
+
+  while (*pp != e) {
+    pp = &(*pp)->hnext;
+  }
+  *pp = e->hnext;
+  if (e->prev != NULL) {
+    e->prev->next = e->next;
+  } else {
+    rc->lru_head = e->next;
+  }
+  if (e->next != NULL) {
+    e->next->prev = e->prev;
+  } else {
+    rc->lru_tail = e->prev;
+  }
+  rc->n--;
+  SSL_SESSION_free(e->sess);
+  cp_resume_blob_unref(e->blob);
+  free(e);
+}
+
+
+static void lru_front(cp_resume_t *rc, cp_resume_entry_t *e) {
+  if (rc->lru_head == e) {
+    return;
+  }
+  e->prev->next = e->next;
+  if (e->next != NULL) {
+    e->next->prev = e->prev;
+  } else {
+    rc->lru_tail = e->prev;
+  }
+  e->prev = NULL;
+  e->next = rc->lru_head;
+  rc->lru_head->prev = e;
+  rc->lru_head = e;
+}
+
+
+void cp_resume_flush(cp_resume_t *rc) {
+  while (rc->lru_head != NULL) {
+    entry_remove(rc, rc->lru_head);
+  }
+}
+
+
+void cp_resume_free(cp_resume_t *rc) {
+  if (rc->buckets != NULL) {
+    cp_resume_flush(rc);
+  }
+  free(rc->buckets);
+  memset(rc, 0, sizeof(*rc));
+}
+
+
+static cp_resume_entry_t *lookup(cp_resume_t *rc, const char *key, uint64_t h) {
+  cp_resume_entry_t *e;
+
+  for (e = *bucket_of(rc, h); e != NULL; e = e->hnext) {
+    if (e->hash == h && strcmp(e->key, key) == 0) {
+      return e;
+    }
+  }
+  return NULL;
+}
+
+
+static time_t session_end(SSL_SESSION *s) {
+  return (time_t)SSL_SESSION_get_time(s) + (time_t)SSL_SESSION_get_timeout(s);
+}
+
+
+/* Stores (key, sess, blob), replacing an older entry for key; takes the
+ * caller's session reference and one blob reference. */
+static void store(cp_resume_t *rc, const char *key, SSL_SESSION *sess,
+                  cp_resume_blob_t *blob) {
+  uint64_t h = key_hash(key);
+  cp_resume_entry_t *e = lookup(rc, key, h);
+  size_t klen = strlen(key);
+  time_t end = session_end(sess);
+
+  if (blob->expires != 0 && blob->expires < end) {
+    end = blob->expires;
+  }
+  if (e != NULL) {
+    entry_remove(rc, e);
+  }
+  if (end <= time(NULL) || (e = malloc(sizeof(*e) + klen + 1)) == NULL) {
+    SSL_SESSION_free(sess);
+    return;
+  }
+  blob->refs++;
+  memcpy(e->key, key, klen + 1);
+  e->hash = h;
+  e->sess = sess;
+  e->blob = blob;
+  e->expires = end;
+  e->prev = NULL;
+  e->next = rc->lru_head;
+  if (rc->lru_head != NULL) {
+    rc->lru_head->prev = e;
+  } else {
+    rc->lru_tail = e;
+  }
+  rc->lru_head = e;
+  e->hnext = *bucket_of(rc, h);
+  *bucket_of(rc, h) = e;
+  rc->n++;
+  rc->stored++;
+  while (rc->n > rc->cap) {
+    entry_remove(rc, rc->lru_tail);
+  }
+}
+
+
+/* Both halves present: into the cache. */
+static void slot_settle(cp_resume_slot_t *slot) {
+  if (slot->cache != NULL && slot->sess != NULL && slot->blob != NULL &&
+      slot->current) {
+    store(slot->cache, slot->key, slot->sess, slot->blob);
+    slot->sess = NULL;
+  }
+}
+
+
+/* OpenSSL's new-session callback. The session is copied: OpenSSL marks
+ * the connection's own session unresumable when the connection is freed
+ * without a close_notify, which is how most upstreams end. Returns 0:
+ * the reference passed stays OpenSSL's. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
+  cp_tls_t *t = SSL_get_app_data(ssl);
+  cp_resume_slot_t *slot = t != NULL ? t->session_slot : NULL;
+  SSL_SESSION *copy;
+
+  if (slot == NULL || slot->cache == NULL || !SSL_SESSION_is_resumable(sess)) {
+    return 0;
+  }
+  copy = SSL_SESSION_dup(sess);
+  if (copy == NULL) {
+    return 0;
+  }
+  SSL_SESSION_free(slot->sess);
+  slot->sess = copy;
+  slot_settle(slot);
+  return 0;
+}
+
+
+void cp_resume_install(SSL_CTX *ctx) {
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+                                          SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+}
+
+
+void cp_resume_key(cp_resume_slot_t *slot, const char *addr, unsigned port,
+                   const char *name, const unsigned char *alpn, size_t alpn_len,
+                   int tls_min, const char *client_cert) {
+  int n = snprintf(slot->key, sizeof(slot->key), "%s|%u|%s|%d|%s|", addr, port,
+                   name, tls_min, client_cert ? client_cert : "");
+  size_t i;
+
+  /* ALPN as hex: the list is binary. */
+  for (i = 0; n > 0 && (size_t)n + 3 < sizeof(slot->key) && i < alpn_len; i++) {
+    n +=
+        snprintf(slot->key + n, sizeof(slot->key) - (size_t)n, "%02x", alpn[i]);
+  }
+}
+
+
+int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now) {
+  cp_resume_t *rc = slot->cache;
+  cp_resume_entry_t *e;
+  uint64_t h;
+
+  slot->offered = 0;
+  slot->current = 0;
+  if (rc == NULL || rc->cap == 0) {
+    slot->cache = NULL; /* nothing will be kept either */
+    return 0;
+  }
+  h = key_hash(slot->key);
+  e = lookup(rc, slot->key, h);
+  if (e != NULL && e->expires <= now) {
+    entry_remove(rc, e);
+    rc->expired++;
+    e = NULL;
+  }
+  if (e == NULL || SSL_set_session(ssl, e->sess) != 1) {
+    rc->misses++;
+    return 0;
+  }
+  lru_front(rc, e);
+  cp_resume_blob_unref(slot->blob);
+  slot->blob = e->blob;
+  slot->blob->refs++;
+  slot->offered = 1;
+  return 1;
+}
+
+
+int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl,
+                     cp_verify_result_t *out) {
+  if (!slot->offered || slot->blob == NULL || !SSL_session_reused(ssl)) {
+    /* A full handshake: the offered result is not this one. */
+    cp_resume_blob_unref(slot->blob);
+    slot->blob = NULL;
+    return 0;
+  }
+  slot->cache->hits++;
+  slot->current = 1;
+  cp_resume_unpack(slot->blob, out);
+  slot_settle(slot); /* a 1.2 ticket renewed during the handshake */
+  return 1;
+}
+
+
+int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
+  if (slot->cache == NULL) {
+    return 0;
+  }
+  cp_resume_blob_unref(slot->blob);
+  slot->blob = cp_resume_pack(r);
+  if (slot->blob == NULL) {
+    return CP_ENOMEM;
+  }
+  slot->current = 1;
+  slot_settle(slot);
+  return 0;
+}
+
+
+void cp_resume_slot_clear(cp_resume_slot_t *slot) {
+  SSL_SESSION_free(slot->sess);
+  slot->sess = NULL;
+  cp_resume_blob_unref(slot->blob);
+  slot->blob = NULL;
+  slot->offered = 0;
+  slot->current = 0;
+}

@@ -1,0 +1,90 @@
+/* Upstream TLS sessions kept for resumption, each with the diagnosis of
+ * the full handshake that made it. A resumed handshake sends no
+ * certificates, so nothing is verified again: the connection reuses the
+ * verification result stored with the session, which keeps the diagnosis
+ * exact (the session authenticates the same chain). An entry lives until
+ * the session's lifetime ends or the first certificate of its chain
+ * expires, whichever comes first, and the cache is flushed when the data
+ * the diagnosis used (roots, distrust, client families) is reloaded.
+ *
+ * One cache per event loop: nothing here locks. Entries are keyed by
+ * everything that changes the handshake or its judgement: the address
+ * dialled, the name sent and checked, the ALPN offered, a rule's TLS floor
+ * and client certificate. Bounded: the least recently used entry goes
+ * first. */
+#ifndef CP_RESUME_H
+#define CP_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "verify.h"
+
+#define CP_RESUME_KEY_MAX 1024
+
+typedef struct cp_resume_s cp_resume_t;
+typedef struct cp_resume_entry_s cp_resume_entry_t;
+typedef struct cp_resume_blob_s cp_resume_blob_t;
+typedef struct cp_resume_slot_s cp_resume_slot_t;
+
+/* A verification result packed to the chain elements it holds, shared by
+ * the entry and the connections that resumed with it. */
+struct cp_resume_blob_s {
+  int refs;
+  time_t expires; /* the first not_after of the chain, 0: none */
+  size_t nchain, nbuilt;
+  unsigned char data[]; /* the packed result */
+};
+
+struct cp_resume_s {
+  cp_resume_entry_t **buckets; /* owned: hash chains */
+  size_t nbuckets;
+  cp_resume_entry_t *lru_head; /* most recently used */
+  cp_resume_entry_t *lru_tail;
+  size_t n, cap; /* cap 0: resumption is off */
+  uint64_t hits, misses, stored, expired;
+};
+
+/* What one upstream connection carries between its handshake and the
+ * session tickets that may arrive after it (TLS 1.3) or during it (1.2).
+ * Embedded in the connection; the SSL's cp_tls_t points at it. */
+struct cp_resume_slot_s {
+  cp_resume_t *cache; /* borrowed; NULL: this connection does not resume */
+  char key[CP_RESUME_KEY_MAX];
+  SSL_SESSION *sess;      /* owned: a session that came before the blob */
+  cp_resume_blob_t *blob; /* owned ref: offered, or this handshake's */
+  unsigned offered : 1;   /* a cached session was offered */
+  unsigned current : 1;   /* blob is this handshake's result */
+};
+
+int cp_resume_init(cp_resume_t *rc, size_t cap);
+void cp_resume_free(cp_resume_t *rc);
+void cp_resume_flush(cp_resume_t *rc);
+/* Installs the session callback on the upstream context. */
+void cp_resume_install(SSL_CTX *ctx);
+/* The key of a connection, written into slot->key; tls_min 0 and
+ * client_cert NULL for the defaults. */
+void cp_resume_key(cp_resume_slot_t *slot, const char *addr, unsigned port,
+                   const char *name, const unsigned char *alpn, size_t alpn_len,
+                   int tls_min, const char *client_cert);
+/* Offers the cached session for slot->key to ssl, if any is fresh at now.
+ * Returns 1 when one was offered. */
+int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now);
+/* After a handshake: 1 when ssl resumed the offered session; out then
+ * holds the stored result. */
+int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl, cp_verify_result_t *out);
+/* After a full handshake and its diagnosis: keeps r with the session,
+ * now or when the server's ticket comes. */
+int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r);
+/* Drops what the slot holds (the connection is done with this upstream). */
+void cp_resume_slot_clear(cp_resume_slot_t *slot);
+
+/* Exposed for tests: the packed form and back. */
+cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r);
+void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out);
+void cp_resume_blob_unref(cp_resume_blob_t *b);
+
+#endif
