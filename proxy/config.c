@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "access.h"
 #include "err.h"
 #include "policy.h"
@@ -512,6 +514,18 @@ static int opt_max_conns_per_client(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_workers(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  unsigned long long n;
+
+  if (parse_uint(v, 256, &n) != 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--workers: '%s' is not a number from 1 to 256", v);
+  }
+  cfg->workers = (unsigned)n;
+  return 0;
+}
+
+
 static int opt_upstream_sessions(cp_config_t *cfg, const char *v, char *err,
                                  size_t len) {
   unsigned long long n;
@@ -605,6 +619,7 @@ static const option_t options[] = {
     {"max-conns", 1, opt_max_conns},
     {"max-conns-per-client", 1, opt_max_conns_per_client},
     {"upstream-sessions", 1, opt_upstream_sessions},
+    {"workers", 1, opt_workers},
     {"verbose", 0, opt_verbose},
     {"help", 0, opt_help},
     {"version", 0, opt_version},
@@ -646,6 +661,11 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->max_conns = 4096;
   cfg->max_conns_per_client = 256;
   cfg->upstream_sessions = 1024;
+  /* One loop per core; the main thread only serves the control API. */
+  cfg->workers = uv_available_parallelism();
+  if (cfg->workers < 1 || cfg->workers > 256) {
+    cfg->workers = cfg->workers < 1 ? 1 : 256;
+  }
 }
 
 

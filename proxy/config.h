@@ -74,6 +74,7 @@ struct cp_config_s {
   size_t max_header_bytes;
   unsigned max_conns;
   unsigned max_conns_per_client; /* a remote address; 0: no cap */
+  unsigned workers;              /* event loops, one thread each */
   unsigned upstream_sessions;    /* upstream sessions kept per worker for
                                     resumption; 0: never resume */
   int verbose;                   /* 0 warn, 1 info, 2 debug */

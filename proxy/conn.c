@@ -117,6 +117,13 @@ static void conn_free(cp_conn_t *c) {
   free(c->verify);
   c->verify = NULL;
   cp_resume_slot_clear(&c->resume);
+  cp_snaps_release(env->snaps, c->snap);
+  if (c->counted) {
+    __atomic_sub_fetch(&env->peers->open, 1, __ATOMIC_RELAXED);
+  }
+  if (c->peer_conns > 0) {
+    cp_peers_remove(env->peers, c->peer);
+  }
   free(c->block_detail);
   c->block_detail = NULL;
   cp_http_msg_free(&c->req);
@@ -494,7 +501,10 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   uv_timer_init(env->loop, &c->timer);
   c->timer.data = c;
   c->refs++;
-  c->id = ++env->next_id;
+  c->snap = cp_snaps_acquire(env->snaps);
+  c->id = env->conn_ids != NULL
+              ? __atomic_add_fetch(env->conn_ids, 1, __ATOMIC_RELAXED)
+              : ++env->next_id;
   c->state = CP_CONN_READ_REQUEST;
   c->action = "accepting";
   c->t_start = c->last_activity = uv_now(env->loop);
@@ -516,6 +526,14 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   }
   peer_name(&c->client.tcp, c->client_addr, sizeof(c->client_addr));
   cp_access_peer(&c->client.tcp, c->peer);
+  if (env->peers != NULL) {
+    c->counted = 1;
+    c->open_at_accept =
+        __atomic_add_fetch(&env->peers->open, 1, __ATOMIC_RELAXED);
+    if (cfg->max_conns_per_client > 0 && !cp_access_is_loopback(c->peer)) {
+      c->peer_conns = cp_peers_add(env->peers, c->peer);
+    }
+  }
   env->start(c);
 }
 

@@ -27,7 +27,9 @@
 #include "http_parse.h"
 #include "leg.h"
 #include "log.h"
+#include "peers.h"
 #include "resume.h"
+#include "snap.h"
 #include "rules.h"
 #include "stats.h"
 #include "verify.h"
@@ -73,27 +75,28 @@ struct cp_conn_state_ops_s {
 /* What every connection of one loop shares. Filled by the server, which
  * owns every pointed-to object and outlives its connections. */
 struct cp_conn_env_s {
-  uv_loop_t *loop;                /* borrowed */
-  const cp_config_t *cfg;         /* borrowed, read-only */
-  const cp_log_t *log;            /* borrowed */
-  cp_events_t *events;            /* borrowed */
-  cp_stats_t *stats;              /* borrowed */
-  cp_chain_t *chain;              /* borrowed: profiles, minting, leaves */
-  const struct cp_roots_s *roots; /* borrowed: the distribution\'s roots */
-  const struct cp_distrust_s *distrust; /* borrowed: browsers' distrust */
-  const struct cp_who_s *who;           /* borrowed: client families */
-  const cp_rules_t *rules;              /* borrowed: may change between conns */
-  SSL_CTX *tls_server;                  /* borrowed: client-facing */
-  SSL_CTX *tls_client;                  /* borrowed: upstream */
-  cp_resume_t *resume; /* borrowed: upstream sessions of this loop */
-  char *plain;         /* borrowed: CP_LEG_RBUF plaintext scratch */
+  uv_loop_t *loop;        /* borrowed */
+  const cp_config_t *cfg; /* borrowed, read-only */
+  const cp_log_t *log;    /* borrowed */
+  cp_events_t *events;    /* borrowed */
+  cp_stats_t *stats;      /* borrowed */
+  cp_chain_t *chain;      /* borrowed: profiles, minting, leaves */
+  cp_snaps_t *snaps;      /* borrowed: rules and diagnosis data, shared by
+                             every worker; each conn holds one snapshot */
+  SSL_CTX *tls_server;    /* borrowed: client-facing */
+  SSL_CTX *tls_client;    /* borrowed: upstream */
+  cp_resume_t *resume;    /* borrowed: upstream sessions of this loop */
+  char *plain;            /* borrowed: CP_LEG_RBUF plaintext scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
   void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */
   void *data;                             /* the server's */
   cp_conn_t *conns; /* list of live conns; they free themselves */
   unsigned nconns;
-  uint64_t next_id;
+  uint64_t next_id;   /* ids when conn_ids is NULL */
+  uint64_t *conn_ids; /* shared by the workers (atomic); NULL: next_id */
+  cp_peers_t *peers;  /* shared: connections open in total and per
+                         address; NULL: this loop's own list counts */
   unsigned shutting_down : 1;
 };
 
@@ -161,8 +164,12 @@ struct cp_conn_s {
                                      chosen (a new upstream builds it
                                      again) */
   cp_resume_slot_t resume;        /* the upstream session's key and result */
-  int served_profile;             /* index of the profile served */
-  const char *block_code;         /* static */
+  cp_snap_t *snap; /* one reference: the rules and data this conn uses */
+  unsigned open_at_accept; /* connections open (all workers) with this one */
+  unsigned peer_conns;     /* ... from this address; 0: not counted */
+  unsigned counted : 1;    /* in env->peers->open */
+  int served_profile;      /* index of the profile served */
+  const char *block_code;  /* static */
   char block_msg[1024];
   char *block_detail; /* owned: the 502 body's explanation */
 };

@@ -122,6 +122,9 @@ static int over_client_limit(const cp_conn_t *c) {
       cp_access_is_loopback(c->peer)) {
     return 0;
   }
+  if (c->env->peers != NULL) { /* counted over every worker at accept */
+    return c->peer_conns > c->env->cfg->max_conns_per_client;
+  }
   for (o = c->env->conns; o != NULL; o = o->next) {
     n += memcmp(o->peer, c->peer, sizeof(c->peer)) == 0;
   }
@@ -132,7 +135,8 @@ static int over_client_limit(const cp_conn_t *c) {
 void cp_conn_http_start(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
 
-  if (env->nconns > env->cfg->max_conns) {
+  if ((env->peers != NULL ? c->open_at_accept : env->nconns) >
+      env->cfg->max_conns) {
     env->stats->v[CP_STAT_CONN_REFUSED]++;
     cp_conn_respond_error(c, 503, "too_many_connections",
                           "over the limit of %u connections",

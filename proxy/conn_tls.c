@@ -138,7 +138,7 @@ static const char *upstream_alpn(const cp_conn_t *c, char *out, size_t cap);
 /* --require-sni, or a rule's require_sni for the CONNECT target. */
 static int sni_required(const cp_conn_t *c) {
   const cp_rule_t *ru =
-      cp_rules_find(c->env->rules, c->target.host, c->target.port);
+      cp_rules_find(&c->snap->rules, c->target.host, c->target.port);
 
   return c->env->cfg->require_sni || (ru != NULL && ru->require_sni);
 }
@@ -252,7 +252,7 @@ static void set_blocked(cp_conn_t *c, const char *code) {
  * would be otherwise. */
 static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
   const cp_rule_t *ru =
-      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
   int v = ru == NULL    ? 0
           : client_side ? ru->client_tls_min
                         : ru->upstream_tls_min;
@@ -276,7 +276,7 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
  * is diagnosed as client_cert_required. */
 static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
   const cp_rule_t *ru =
-      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
   char err[700];
 
   if (ru == NULL || ru->client_cert[0] == '\0') {
@@ -298,9 +298,10 @@ static int mint_for_client(cp_conn_t *c) {
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
   EVP_PKEY *key = NULL;
-  const cp_rule_t *ru = cp_rules_find(env->rules, c->tls_name, c->target.port);
+  const cp_rule_t *ru =
+      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
   int profile =
-      cp_chain_select(env->chain, env->rules, c->tls_name, c->target.port);
+      cp_chain_select(env->chain, &c->snap->rules, c->tls_name, c->target.port);
   int rc;
 
   cp_chain_resolve(env->chain, profile,
@@ -513,9 +514,9 @@ static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
     c->up_cert_asked = 1;
   }
   cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
-  cp_roots_check(c->env->roots, r);
-  cp_policy_check(c->env->distrust, r);
-  cp_who_predict(c->env->who, r);
+  cp_roots_check(&c->snap->data->roots, r);
+  cp_policy_check(&c->snap->data->distrust, r);
+  cp_who_predict(&c->snap->data->who, r);
   if (cp_resume_keep(&c->resume, r) != 0) {
     cp_conn_log(c, CP_LOG_WARN, "out of memory keeping the upstream session");
   }
@@ -651,7 +652,7 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up, unsigned char *list,
 static void resume_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
                          size_t n) {
   const cp_rule_t *ru =
-      cp_rules_find(c->env->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
 
   cp_resume_slot_clear(&c->resume);
   c->resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
@@ -662,6 +663,7 @@ static void resume_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
   cp_resume_key(&c->resume, c->target.host, c->target.port, c->tls_name, alpn,
                 n, ru ? ru->upstream_tls_min : 0,
                 ru && ru->client_cert[0] ? ru->client_cert : NULL);
+  c->resume.gen = c->snap->data->gen;
   cp_resume_offer(&c->resume, t->ssl, time(NULL));
 }
 

@@ -129,6 +129,13 @@ static json_t *rules_json(const cp_control_env_t *env) {
 }
 
 
+/* The master rules changed: the workers' next connections see them. */
+static int publish(const cp_control_env_t *env) {
+  return env->snaps != NULL ? cp_snaps_publish(env->snaps, env->rules, NULL)
+                            : 0;
+}
+
+
 static void put_rule(const cp_control_env_t *env, const char *host,
                      const char *body, size_t len, cp_ctl_response_t *r) {
   json_error_t jerr;
@@ -147,6 +154,8 @@ static void put_rule(const cp_control_env_t *env, const char *host,
     resp_error(r, 400, "%s", err);
   } else if (cp_rules_put(env->rules, &rule) != 0) {
     resp_error(r, 400, "cannot add the rule (at most %d rules)", CP_RULES_MAX);
+  } else if (publish(env) != 0) {
+    resp_error(r, 500, "out of memory");
   } else {
     cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
            "control: rule for %s (port %s%u) -> %s", host,
@@ -252,6 +261,7 @@ static void sse_event(void *arg, uint64_t id, const char *kind,
 static void get_stream(const cp_control_env_t *env, const char *query,
                        cp_ctl_response_t *r) {
   unsigned long long since;
+  uint64_t upto;
   int replay =
       strncmp(query, "since=", 6) == 0 || strstr(query, "&since=") != NULL;
 
@@ -263,27 +273,64 @@ static void get_stream(const cp_control_env_t *env, const char *query,
   r->stream = 1;
   r->content_type = "text/event-stream";
   cp_buf_reset(&r->body);
-  if (replay) {
-    /* The kept events after since go first, as the stream's opening. */
-    cp_events_query(env->events, since, CP_CONTROL_RING, sse_event, &r->body);
+  upto = env->streamed != NULL ? *env->streamed : UINT64_MAX;
+  if (replay && since < upto) {
+    /* The kept events after since go first, as the stream's opening; the
+     * ones after the last streamed come with the next wake-up, as to
+     * every stream. */
+    cp_events_query(env->events, since,
+                    (size_t)(upto - since < CP_CONTROL_RING ? upto - since
+                                                            : CP_CONTROL_RING),
+                    sse_event, &r->body);
+  }
+}
+
+
+/* The process's counters plus every worker's. */
+static void stats_sum(const cp_control_env_t *env, cp_stats_t *sum) {
+  int i;
+
+  memset(sum, 0, sizeof(*sum));
+  cp_events_counts(env->events, &env->stats->v[CP_STAT_EVENTS],
+                   &env->stats->v[CP_STAT_EVENTS_DROPPED]);
+  env->stats->v[CP_STAT_RULES] = (uint64_t)env->rules->n;
+  cp_stats_add(sum, env->stats);
+  for (i = 0; i < env->nworkers; i++) {
+    cp_stats_add(sum, env->worker_stats[i]);
   }
 }
 
 
 static void get_stats(const cp_control_env_t *env, cp_ctl_response_t *r) {
-  env->stats->v[CP_STAT_EVENTS] = env->events->next_id - 1;
-  env->stats->v[CP_STAT_EVENTS_DROPPED] = env->events->dropped;
-  env->stats->v[CP_STAT_RULES] = (uint64_t)env->rules->n;
-  resp_json(r, 200, cp_stats_json(env->stats));
+  json_t *doc, *per = json_array();
+  cp_stats_t sum;
+  int i;
+
+  stats_sum(env, &sum);
+  doc = cp_stats_json(&sum);
+  /* How the kernel spread the connections over the workers. */
+  for (i = 0; i < env->nworkers; i++) {
+    json_array_append_new(
+        per, json_pack("{s:I,s:I}", "accepted",
+                       (json_int_t)__atomic_load_n(
+                           &env->worker_stats[i]->v[CP_STAT_CONN_ACCEPTED],
+                           __ATOMIC_RELAXED),
+                       "open",
+                       (json_int_t)__atomic_load_n(
+                           &env->worker_stats[i]->v[CP_STAT_CONN_OPEN],
+                           __ATOMIC_RELAXED)));
+  }
+  json_object_set_new(doc, "workers", per);
+  resp_json(r, 200, doc);
 }
 
 
 static void get_metrics(const cp_control_env_t *env, cp_ctl_response_t *r) {
-  env->stats->v[CP_STAT_EVENTS] = env->events->next_id - 1;
-  env->stats->v[CP_STAT_EVENTS_DROPPED] = env->events->dropped;
-  env->stats->v[CP_STAT_RULES] = (uint64_t)env->rules->n;
+  cp_stats_t sum;
+
+  stats_sum(env, &sum);
   cp_buf_reset(&r->body);
-  if (cp_stats_prometheus(env->stats, &r->body) != 0) {
+  if (cp_stats_prometheus(&sum, &r->body) != 0) {
     resp_error(r, 500, "out of memory");
     return;
   }
@@ -318,6 +365,8 @@ static void route_rule(const cp_control_env_t *env, const char *method,
     n = cp_rules_delete(env->rules, host);
     if (n == 0) {
       resp_error(r, 404, "no rule for '%s'", host);
+    } else if (publish(env) != 0) {
+      resp_error(r, 500, "out of memory");
     } else {
       resp_json(r, 200, json_pack("{s:s,s:i}", "deleted", host, "rules", n));
     }
@@ -394,18 +443,44 @@ static void on_request(void *data, const cp_ctl_request_t *req,
 }
 
 
+/* Any thread, with the event log locked: only wake the control loop. */
 static void on_event(void *arg, uint64_t id, const char *kind, const char *json,
                      size_t len) {
   cp_control_t *ctl = arg;
+
+  (void)id;
+  (void)kind;
+  (void)json;
+  (void)len;
+  uv_async_send(&ctl->wake);
+}
+
+
+static void stream_one(void *arg, uint64_t id, const char *kind,
+                       const char *json, size_t len) {
+  cp_control_t *ctl = arg;
   cp_buf_t b;
 
-  if (ctl->http == NULL) {
-    return;
-  }
   cp_buf_init(&b, len + 128);
   sse_event(&b, id, kind, json, len);
   cp_ctl_http_broadcast(ctl->http, b.data, b.len);
   cp_buf_free(&b);
+  ctl->streamed = id;
+}
+
+
+/* On the control loop: what was recorded since the last wake-up goes to
+ * every stream, in id order. */
+static void on_wake(uv_async_t *a) {
+  cp_control_t *ctl = a->data;
+  uint64_t dropped;
+
+  if (ctl->http == NULL) {
+    return;
+  }
+  dropped = cp_events_query(ctl->env.events, ctl->streamed, CP_CONTROL_RING,
+                            stream_one, ctl);
+  (void)dropped; /* a ring overrun between two wake-ups: the ids show it */
 }
 
 
@@ -426,8 +501,14 @@ int cp_control_start(cp_control_t *ctl, const cp_control_env_t *env) {
   if (rc != 0) {
     return rc;
   }
-  env->events->on_event = on_event;
-  env->events->on_event_arg = ctl;
+  rc = uv_async_init(env->loop, &ctl->wake, on_wake);
+  if (rc != 0) {
+    return rc;
+  }
+  ctl->wake.data = ctl;
+  ctl->wake_open = 1;
+  ctl->env.streamed = &ctl->streamed;
+  cp_events_listen(env->events, on_event, ctl, &ctl->streamed);
   return 0;
 }
 
@@ -436,8 +517,11 @@ void cp_control_stop(cp_control_t *ctl) {
   if (ctl->http == NULL) {
     return;
   }
-  ctl->env.events->on_event = NULL;
-  ctl->env.events->on_event_arg = NULL;
+  cp_events_listen(ctl->env.events, NULL, NULL, NULL);
+  if (ctl->wake_open) {
+    ctl->wake_open = 0;
+    uv_close((uv_handle_t *)&ctl->wake, NULL); /* embedded */
+  }
   cp_ctl_http_stop(ctl->http);
   ctl->http = NULL;
 }

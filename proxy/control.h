@@ -18,6 +18,7 @@
 #include "event.h"
 #include "log.h"
 #include "rules.h"
+#include "snap.h"
 #include "stats.h"
 
 #define CP_CONTROL_RING 4096 /* events kept for /events */
@@ -30,9 +31,14 @@ struct cp_control_env_s {
   uv_loop_t *loop;
   const cp_config_t *cfg; /* token, allowed networks, listener */
   const cp_log_t *log;
-  cp_events_t *events;           /* /events, /events/stream */
-  cp_stats_t *stats;             /* /stats, /metrics */
-  cp_rules_t *rules;             /* /rules (changed at run time) */
+  cp_events_t *events;             /* /events, /events/stream */
+  cp_stats_t *stats;               /* /stats, /metrics: the process's own */
+  cp_stats_t *const *worker_stats; /* ... summed with each worker's */
+  int nworkers;
+  cp_rules_t *rules;  /* /rules: the master copy, changed here only */
+  cp_snaps_t *snaps;  /* each change is published to the workers */
+  uint64_t *streamed; /* set by cp_control_start: the last event id the
+                         streams were sent */
   const cp_profiles_t *profiles; /* names for rules */
   int default_profile;           /* --chain */
   X509 *root;                    /* /ca.pem */
@@ -43,6 +49,9 @@ struct cp_control_s {
   cp_control_env_t env; /* copied at start */
   cp_ctl_http_t *http;  /* owned: NULL when not serving */
   uint64_t started_ms;
+  uv_async_t wake;   /* embedded: a worker recorded events */
+  uint64_t streamed; /* the last event id sent to the streams */
+  unsigned wake_open : 1;
 };
 
 /* Serves the API when cfg->control_host is set; also keeps the last

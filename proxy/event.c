@@ -14,6 +14,7 @@
 int cp_events_open(cp_events_t *ev, const char *path) {
   memset(ev, 0, sizeof(*ev));
   ev->next_id = 1;
+  pthread_mutex_init(&ev->mu, NULL);
   if (path == NULL) {
     return 0;
   }
@@ -30,17 +31,41 @@ int cp_events_open(cp_events_t *ev, const char *path) {
 
 
 int cp_events_ring_init(cp_events_t *ev, size_t cap) {
-  ev->ring = calloc(cap, sizeof(*ev->ring));
-  if (ev->ring == NULL) {
+  void *ring = calloc(cap, sizeof(*ev->ring));
+
+  if (ring == NULL) {
     return CP_ENOMEM;
   }
+  pthread_mutex_lock(&ev->mu);
+  ev->ring = ring;
   ev->ring_cap = cap;
+  pthread_mutex_unlock(&ev->mu);
   return 0;
 }
 
 
-uint64_t cp_events_query(const cp_events_t *ev, uint64_t since, size_t limit,
-                         cp_event_cb cb, void *arg) {
+void cp_events_listen(cp_events_t *ev, cp_event_cb cb, void *arg,
+                      uint64_t *now) {
+  pthread_mutex_lock(&ev->mu);
+  ev->on_event = cb;
+  ev->on_event_arg = arg;
+  if (now != NULL) {
+    *now = ev->next_id - 1;
+  }
+  pthread_mutex_unlock(&ev->mu);
+}
+
+
+void cp_events_counts(cp_events_t *ev, uint64_t *recorded, uint64_t *dropped) {
+  pthread_mutex_lock(&ev->mu);
+  *recorded = ev->next_id - 1;
+  *dropped = ev->dropped;
+  pthread_mutex_unlock(&ev->mu);
+}
+
+
+static uint64_t query_locked(cp_events_t *ev, uint64_t since, size_t limit,
+                             cp_event_cb cb, void *arg) {
   uint64_t last = ev->next_id - 1; /* newest id */
   uint64_t oldest, id, dropped = 0;
   size_t n = 0;
@@ -60,6 +85,17 @@ uint64_t cp_events_query(const cp_events_t *ev, uint64_t since, size_t limit,
       cb(arg, id, ev->ring[i].kind, ev->ring[i].json, ev->ring[i].len);
     }
   }
+  return dropped;
+}
+
+
+uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
+                         cp_event_cb cb, void *arg) {
+  uint64_t dropped;
+
+  pthread_mutex_lock(&ev->mu);
+  dropped = query_locked(ev, since, limit, cb, arg);
+  pthread_mutex_unlock(&ev->mu);
   return dropped;
 }
 
@@ -87,6 +123,7 @@ int cp_events_close(cp_events_t *ev) {
   if (ev->write_failed) {
     rc = CP_EIO;
   }
+  pthread_mutex_destroy(&ev->mu);
   return rc;
 }
 
@@ -118,7 +155,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
   }
   cp_log_timestamp(ts, sizeof(ts));
   json_object_set_new(o, "ts", json_string(ts));
-  json_object_set_new(o, "id", json_integer((json_int_t)ev->next_id++));
+  json_object_set_new(o, "id", json_integer(0)); /* set when emitted */
   json_object_set_new(o, "event", json_string(kind));
   json_object_set_new(o, "conn", json_integer((json_int_t)b->conn));
   json_object_set_new(o, "host", str_or_null(b->host));
@@ -136,13 +173,16 @@ static void event_emit(cp_events_t *ev, json_t *o) {
   if (o == NULL) {
     return;
   }
-  id = (uint64_t)json_integer_value(json_object_get(o, "id"));
   snprintf(kind, sizeof(kind), "%s",
            json_string_value(json_object_get(o, "event")));
+  pthread_mutex_lock(&ev->mu);
+  id = ev->next_id++;
+  json_integer_set(json_object_get(o, "id"), (json_int_t)id);
   line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
   json_decref(o);
   if (line == NULL) {
     ev->write_failed = 1;
+    pthread_mutex_unlock(&ev->mu);
     return;
   }
   len = strlen(line);
@@ -182,6 +222,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
       ev->written++;
     }
   }
+  pthread_mutex_unlock(&ev->mu);
   free(line);
 }
 

@@ -5,6 +5,7 @@
 #ifndef CP_EVENT_H
 #define CP_EVENT_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,7 +22,11 @@ typedef struct cp_event_handshake_s cp_event_handshake_t;
 typedef void (*cp_event_cb)(void *arg, uint64_t id, const char *kind,
                             const char *json, size_t len);
 
+/* Shared by every worker: the lock makes ids, ring slots and lines come
+ * out whole and in id order. on_event runs with it held, on the emitting
+ * thread. */
 struct cp_events_s {
+  pthread_mutex_t mu;
   FILE *fp;         /* owned unless it is stdout; NULL: no event log */
   uint64_t next_id; /* id of the next event, starting at 1 */
   uint64_t written; /* events written */
@@ -100,9 +105,15 @@ int cp_events_open(cp_events_t *ev, const char *path);
 int cp_events_close(cp_events_t *ev);
 /* Keeps the last cap events in memory (the control API's /events). */
 int cp_events_ring_init(cp_events_t *ev, size_t cap);
+/* Sets (or with NULL clears) the one listener told of each event, and
+ * stores the newest id at that moment in *now. */
+void cp_events_listen(cp_events_t *ev, cp_event_cb cb, void *arg,
+                      uint64_t *now);
+/* Events recorded and dropped so far (for /stats). */
+void cp_events_counts(cp_events_t *ev, uint64_t *recorded, uint64_t *dropped);
 /* Calls cb for each kept event with id > since, oldest first, at most
  * limit; returns how many events after since are no longer kept. */
-uint64_t cp_events_query(const cp_events_t *ev, uint64_t since, size_t limit,
+uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
                          cp_event_cb cb, void *arg);
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,

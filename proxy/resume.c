@@ -14,6 +14,7 @@ struct cp_resume_entry_s {
   SSL_SESSION *sess;      /* owned */
   cp_resume_blob_t *blob; /* owned ref */
   time_t expires;         /* the earlier of the session's and the chain's */
+  unsigned gen;           /* of the data the result was judged with */
   char key[];
 };
 
@@ -93,9 +94,14 @@ void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out) {
 
 
 void cp_resume_blob_unref(cp_resume_blob_t *b) {
-  if (b != NULL && --b->refs == 0) {
+  if (b != NULL && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0) {
     free(b);
   }
+}
+
+
+static void blob_ref(cp_resume_blob_t *b) {
+  __atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
 }
 
 
@@ -114,6 +120,9 @@ int cp_resume_init(cp_resume_t *rc, size_t cap) {
   rc->cap = cap;
   if (cap == 0) {
     return 0;
+  }
+  if (pthread_mutex_init(&rc->mu, NULL) != 0) {
+    return CP_ENOMEM;
   }
   for (rc->nbuckets = 16; rc->nbuckets < cap; rc->nbuckets *= 2) {
   }
@@ -169,15 +178,21 @@ static void lru_front(cp_resume_t *rc, cp_resume_entry_t *e) {
 
 
 void cp_resume_flush(cp_resume_t *rc) {
+  if (rc->cap == 0) {
+    return;
+  }
+  pthread_mutex_lock(&rc->mu);
   while (rc->lru_head != NULL) {
     entry_remove(rc, rc->lru_head);
   }
+  pthread_mutex_unlock(&rc->mu);
 }
 
 
 void cp_resume_free(cp_resume_t *rc) {
   if (rc->buckets != NULL) {
     cp_resume_flush(rc);
+    pthread_mutex_destroy(&rc->mu);
   }
   free(rc->buckets);
   memset(rc, 0, sizeof(*rc));
@@ -203,26 +218,32 @@ static time_t session_end(SSL_SESSION *s) {
 
 /* Stores (key, sess, blob), replacing an older entry for key; takes the
  * caller's session reference and one blob reference. */
-static void store(cp_resume_t *rc, const char *key, SSL_SESSION *sess,
-                  cp_resume_blob_t *blob) {
+static void store(cp_resume_t *rc, const char *key, unsigned gen,
+                  SSL_SESSION *sess, cp_resume_blob_t *blob) {
   uint64_t h = key_hash(key);
-  cp_resume_entry_t *e = lookup(rc, key, h);
+  cp_resume_entry_t *e;
   size_t klen = strlen(key);
   time_t end = session_end(sess);
 
   if (blob->expires != 0 && blob->expires < end) {
     end = blob->expires;
   }
-  if (e != NULL) {
-    entry_remove(rc, e);
-  }
   if (end <= time(NULL) || (e = malloc(sizeof(*e) + klen + 1)) == NULL) {
     SSL_SESSION_free(sess);
     return;
   }
-  blob->refs++;
+  pthread_mutex_lock(&rc->mu);
+  {
+    cp_resume_entry_t *old = lookup(rc, key, h);
+
+    if (old != NULL) {
+      entry_remove(rc, old);
+    }
+  }
+  blob_ref(blob);
   memcpy(e->key, key, klen + 1);
   e->hash = h;
+  e->gen = gen;
   e->sess = sess;
   e->blob = blob;
   e->expires = end;
@@ -241,6 +262,7 @@ static void store(cp_resume_t *rc, const char *key, SSL_SESSION *sess,
   while (rc->n > rc->cap) {
     entry_remove(rc, rc->lru_tail);
   }
+  pthread_mutex_unlock(&rc->mu);
 }
 
 
@@ -248,7 +270,7 @@ static void store(cp_resume_t *rc, const char *key, SSL_SESSION *sess,
 static void slot_settle(cp_resume_slot_t *slot) {
   if (slot->cache != NULL && slot->sess != NULL && slot->blob != NULL &&
       slot->current) {
-    store(slot->cache, slot->key, slot->sess, slot->blob);
+    store(slot->cache, slot->key, slot->gen, slot->sess, slot->blob);
     slot->sess = NULL;
   }
 }
@@ -311,20 +333,24 @@ int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now) {
     return 0;
   }
   h = key_hash(slot->key);
+  cp_resume_blob_unref(slot->blob);
+  slot->blob = NULL;
+  pthread_mutex_lock(&rc->mu);
   e = lookup(rc, slot->key, h);
-  if (e != NULL && e->expires <= now) {
+  if (e != NULL && (e->expires <= now || e->gen != slot->gen)) {
     entry_remove(rc, e);
     rc->expired++;
     e = NULL;
   }
   if (e == NULL || SSL_set_session(ssl, e->sess) != 1) {
     rc->misses++;
+    pthread_mutex_unlock(&rc->mu);
     return 0;
   }
   lru_front(rc, e);
-  cp_resume_blob_unref(slot->blob);
   slot->blob = e->blob;
-  slot->blob->refs++;
+  blob_ref(slot->blob);
+  pthread_mutex_unlock(&rc->mu);
   slot->offered = 1;
   return 1;
 }
@@ -338,7 +364,7 @@ int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl,
     slot->blob = NULL;
     return 0;
   }
-  slot->cache->hits++;
+  __atomic_add_fetch(&slot->cache->hits, 1, __ATOMIC_RELAXED);
   slot->current = 1;
   cp_resume_unpack(slot->blob, out);
   slot_settle(slot); /* a 1.2 ticket renewed during the handshake */

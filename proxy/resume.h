@@ -4,10 +4,13 @@
  * verification result stored with the session, which keeps the diagnosis
  * exact (the session authenticates the same chain). An entry lives until
  * the session's lifetime ends or the first certificate of its chain
- * expires, whichever comes first, and the cache is flushed when the data
- * the diagnosis used (roots, distrust, client families) is reloaded.
+ * expires, whichever comes first, and is not used once the data the
+ * diagnosis was judged with (roots, distrust, client families: snap.h)
+ * has been reloaded: its generation no longer matches.
  *
- * One cache per event loop: nothing here locks. Entries are keyed by
+ * One cache for every worker (a worker's session is good for the
+ * others), under one mutex held for a lookup or a store; blobs count
+ * their references atomically. Entries are keyed by
  * everything that changes the handshake or its judgement: the address
  * dialled, the name sent and checked, the ALPN offered, a rule's TLS floor
  * and client certificate. Bounded: the least recently used entry goes
@@ -15,6 +18,7 @@
 #ifndef CP_RESUME_H
 #define CP_RESUME_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -40,6 +44,7 @@ struct cp_resume_blob_s {
 };
 
 struct cp_resume_s {
+  pthread_mutex_t mu;
   cp_resume_entry_t **buckets; /* owned: hash chains */
   size_t nbuckets;
   cp_resume_entry_t *lru_head; /* most recently used */
@@ -54,6 +59,7 @@ struct cp_resume_s {
 struct cp_resume_slot_s {
   cp_resume_t *cache; /* borrowed; NULL: this connection does not resume */
   char key[CP_RESUME_KEY_MAX];
+  unsigned gen;           /* of the data the diagnosis was judged with */
   SSL_SESSION *sess;      /* owned: a session that came before the blob */
   cp_resume_blob_t *blob; /* owned ref: offered, or this handshake's */
   unsigned offered : 1;   /* a cached session was offered */

@@ -4,14 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "conn_states.h"
 #include "err.h"
 #include "host.h"
-#include "leg.h"
-#include "revoke.h"
-#include "tls_client.h"
-#include "tls_server.h"
 
 
 static void close_server_handle(cp_server_t *srv, uv_handle_t *h) {
@@ -21,65 +17,29 @@ static void close_server_handle(cp_server_t *srv, uv_handle_t *h) {
 }
 
 
-/* Once no conn is left, the loop only needs to close the server's own
- * handles, and uv_run() returns. */
+/* Stops the main loop's own handles: uv_run() returns once they close. */
 static void server_finish(cp_server_t *srv) {
-  cp_listener_stop(&srv->listener, NULL);
   cp_control_stop(&srv->control);
   close_server_handle(srv, (uv_handle_t *)&srv->sighup);
   close_server_handle(srv, (uv_handle_t *)&srv->sigint);
   close_server_handle(srv, (uv_handle_t *)&srv->sigterm);
-  close_server_handle(srv, (uv_handle_t *)&srv->grace);
 }
 
 
-static void on_conns_drained(cp_conn_env_t *env) {
-  server_finish(env->data);
-}
-
-
-static void abort_all(cp_server_t *srv) {
-  cp_conn_t *c;
-  cp_conn_t *next;
-
-  for (c = srv->env.conns; c != NULL; c = next) {
-    next = c->next;
-    cp_conn_abort(c, "shutdown");
-  }
-}
-
-
-static void on_grace_over(uv_timer_t *t) {
-  cp_server_t *srv = t->data;
-
-  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, "shutting down",
-         "grace period over, closing %u connection(s)", srv->env.nconns);
-  abort_all(srv);
-}
-
-
-/* Graceful: stop accepting, let in-flight connections finish. */
+/* Graceful: every worker stops accepting and lets in-flight connections
+ * finish within --grace; cp_server_close() waits for them. */
 static void server_shutdown(cp_server_t *srv) {
-  cp_conn_t *c;
-  cp_conn_t *next;
+  int i;
 
-  if (srv->env.shutting_down) {
+  if (srv->stopping) {
     return;
   }
-  srv->env.shutting_down = 1;
-  cp_listener_stop(&srv->listener, NULL);
-  cp_control_stop(&srv->control); /* event streams keep the loop alive */
-  cp_log(&srv->log, CP_LOG_INFO, 0, NULL, "shutting down",
-         "stopped accepting; %u connection(s) in flight", srv->env.nconns);
-  if (srv->env.nconns == 0) {
-    server_finish(srv);
-    return;
+  srv->stopping = 1;
+  cp_log(&srv->log, CP_LOG_INFO, 0, NULL, "shutting down", "stopped accepting");
+  for (i = 0; i < srv->nworkers; i++) {
+    cp_worker_stop(&srv->workers[i], 0);
   }
-  uv_timer_start(&srv->grace, on_grace_over, srv->cfg->grace_ms, 0);
-  for (c = srv->env.conns; c != NULL; c = next) {
-    next = c->next;
-    cp_conn_shutdown(c);
-  }
+  server_finish(srv);
 }
 
 
@@ -92,37 +52,53 @@ static void on_signal(uv_signal_t *s, int signum) {
 }
 
 
-/* SIGHUP: re-read --rules. A bad file keeps the rules in force (including
- * those set through the control API) and says why. */
+/* SIGHUP: re-read --rules and the diagnosis data (roots, distrust, client
+ * families). A bad file keeps what is in force (including rules set
+ * through the control API) and says why. */
 static void on_sighup(uv_signal_t *s, int signum) {
   cp_server_t *srv = s->data;
+  const cp_config_t *cfg = srv->cfg;
   cp_rules_t fresh;
+  cp_snap_data_t *data;
   char err[1400];
 
   (void)signum;
-  if (srv->cfg->rules_path == NULL) {
-    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
-           "SIGHUP: no --rules file to reload");
-    return;
-  }
-  if (cp_rules_load(&fresh, srv->cfg->rules_path, &srv->chain.profiles, err,
+  memset(&fresh, 0, sizeof(fresh));
+  if (cfg->rules_path != NULL &&
+      cp_rules_load(&fresh, cfg->rules_path, &srv->chain.profiles, err,
                     sizeof(err)) != 0) {
     srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
     cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
            "SIGHUP: kept the current %d rule(s): %s", srv->rules.n, err);
     return;
   }
-  cp_rules_free(&srv->rules);
-  cp_roots_free(&srv->roots);
-  cp_distrust_free(&srv->distrust);
-  cp_who_free(&srv->who);
-  /* Stored diagnoses point into the data just freed. */
-  cp_resume_flush(&srv->resume);
-  srv->rules = fresh;
+  if (cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
+                        cfg->clients_path, err, sizeof(err)) != 0) {
+    cp_rules_free(&fresh);
+    srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: kept the current rules and data: %s", err);
+    return;
+  }
+  if (cfg->rules_path != NULL) {
+    cp_rules_free(&srv->rules);
+    srv->rules = fresh;
+  }
+  /* Stored upstream diagnoses were judged with the old data: the new
+   * generation retires them. */
+  if (cp_snaps_publish(&srv->snaps, &srv->rules, data) != 0) {
+    srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL, "SIGHUP: out of memory");
+    return;
+  }
   srv->stats.v[CP_STAT_RULES_RELOADS]++;
-  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
-         "SIGHUP: loaded %d rule(s) from %s", srv->rules.n,
-         srv->cfg->rules_path);
+  if (cfg->rules_path != NULL) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: loaded %d rule(s) from %s", srv->rules.n, cfg->rules_path);
+  } else {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "SIGHUP: reloaded the diagnosis data (no --rules file)");
+  }
 }
 
 
@@ -138,10 +114,29 @@ static int start_signal(cp_server_t *srv, uv_signal_t *s, int signum,
 }
 
 
-/* CA, chain profiles, rules and both SSL_CTXs. Every failure names what
- * is wrong on one stderr line. */
-static int server_tls_init(cp_server_t *srv) {
+static void warn_floors(cp_server_t *srv) {
   const cp_config_t *cfg = srv->cfg;
+
+  if (cfg->client_tls_min < TLS1_2_VERSION) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "--client-tls-min: clients may use %s (security level 0 on the "
+           "client side, as a legacy server)",
+           cp_tls_version_name(cfg->client_tls_min));
+  }
+  if (cfg->upstream_tls_min < TLS1_2_VERSION) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "--upstream-tls-min: offering %s upstream (security level 0 for "
+           "the handshake; chains are still judged at the default level)",
+           cp_tls_version_name(cfg->upstream_tls_min));
+  }
+}
+
+
+/* The CA, the profiles, the rules and the data: what every worker shares.
+ * Every failure names what is wrong on one stderr line. */
+static int server_shared_init(cp_server_t *srv) {
+  const cp_config_t *cfg = srv->cfg;
+  cp_snap_data_t *data;
   char dir[1024];
   char err[1400];
   int rc;
@@ -162,16 +157,6 @@ static int server_tls_init(cp_server_t *srv) {
            "(see: chainproxy ca)",
            dir, dir);
   }
-  if (cp_roots_load(&srv->roots, cfg->system_roots) != 0) {
-    fprintf(stderr, "chainproxy: out of memory\n");
-    return CP_ENOMEM;
-  }
-  if (cp_distrust_load(&srv->distrust, cfg->distrust_path, err, sizeof(err)) !=
-          0 ||
-      cp_who_load(&srv->who, cfg->clients_path, err, sizeof(err)) != 0) {
-    fprintf(stderr, "chainproxy: %s\n", err);
-    return CP_ECONFIG;
-  }
   if (cp_ca_make_untrusted(&srv->ca) != 0) {
     fprintf(stderr, "chainproxy: cannot create the untrusted CA\n");
     return CP_ETLS;
@@ -190,82 +175,23 @@ static int server_tls_init(cp_server_t *srv) {
       return rc;
     }
   }
-  if (cfg->client_tls_min < TLS1_2_VERSION) {
-    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
-           "--client-tls-min: clients may use %s (security level 0 on the "
-           "client side, as a legacy server)",
-           cp_tls_version_name(cfg->client_tls_min));
+  rc = cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
+                         cfg->clients_path, err, sizeof(err));
+  if (rc == 0) {
+    rc = cp_snaps_init(&srv->snaps, &srv->rules, data);
+    snprintf(err, sizeof(err), "out of memory");
   }
-  if (cfg->upstream_tls_min < TLS1_2_VERSION) {
-    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
-           "--upstream-tls-min: offering %s upstream (security level 0 for "
-           "the handshake; chains are still judged at the default level)",
-           cp_tls_version_name(cfg->upstream_tls_min));
-  }
-  srv->tls_server = cp_tls_server_ctx_new(cfg->client_tls_min);
-  if (srv->tls_server == NULL) {
-    fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
-    return CP_ETLS;
-  }
-  srv->tls_client = cp_tls_client_ctx_new(
-      cfg->upstream_ca, cfg->upstream_tls_min, err, sizeof(err));
-  if (srv->tls_client == NULL) {
+  if (rc != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
-    return CP_ECONFIG;
+    return rc;
   }
-  if (cfg->ncrls > 0 &&
-      cp_revoke_load_crls(SSL_CTX_get_cert_store(srv->tls_client), cfg->crls,
-                          cfg->ncrls, err, sizeof(err)) != 0) {
-    fprintf(stderr, "chainproxy: %s\n", err);
-    return CP_ECONFIG;
-  }
-  if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0) {
+  if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0 ||
+      cp_peers_init(&srv->peers, cfg->max_conns) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
   }
-  cp_resume_install(srv->tls_client);
-  if (cfg->upstream_client_cert != NULL &&
-      cp_tls_client_set_cert(srv->tls_client, cfg->upstream_client_cert, err,
-                             sizeof(err)) != 0) {
-    fprintf(stderr, "chainproxy: %s\n", err);
-    return CP_ECONFIG;
-  }
+  warn_floors(srv);
   return 0;
-}
-
-
-static void on_accept(cp_listener_t *l, int status) {
-  cp_server_t *srv = l->data;
-
-  if (status < 0) {
-    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, "accepting", "accept: %s",
-           uv_strerror(status));
-    return;
-  }
-  cp_conn_accept(&srv->env, (uv_stream_t *)&l->tcp);
-}
-
-
-static void env_init(cp_server_t *srv) {
-  cp_conn_env_t *env = &srv->env;
-
-  env->loop = srv->loop;
-  env->cfg = srv->cfg;
-  env->log = &srv->log;
-  env->events = &srv->events;
-  env->stats = &srv->stats;
-  env->chain = &srv->chain;
-  env->rules = &srv->rules;
-  env->roots = &srv->roots;
-  env->distrust = &srv->distrust;
-  env->who = &srv->who;
-  env->tls_server = srv->tls_server;
-  env->tls_client = srv->tls_client;
-  env->resume = &srv->resume;
-  env->plain = srv->plain;
-  env->on_drained = on_conns_drained;
-  env->data = srv;
-  cp_conn_states_install(env);
 }
 
 
@@ -278,7 +204,10 @@ static int control_start(cp_server_t *srv) {
   env.log = &srv->log;
   env.events = &srv->events;
   env.stats = &srv->stats;
+  env.worker_stats = srv->worker_stats;
+  env.nworkers = srv->nworkers;
   env.rules = &srv->rules;
+  env.snaps = &srv->snaps;
   env.profiles = &srv->chain.profiles;
   env.default_profile = srv->chain.default_profile;
   env.root = srv->ca.root;
@@ -287,20 +216,73 @@ static int control_start(cp_server_t *srv) {
 }
 
 
+/* One worker per --workers; with more than one, the listening sockets are
+ * bound here (SO_REUSEPORT) so a bad address fails the start. */
+static int workers_init(cp_server_t *srv) {
+  const cp_config_t *cfg = srv->cfg;
+  cp_worker_shared_t sh;
+  char hp[CP_HOSTPORT_MAX];
+  int n = cfg->workers > 0 ? (int)cfg->workers : 1;
+  int *fds = calloc((size_t)n, sizeof(int));
+  int i, rc = 0;
+
+  srv->workers = calloc((size_t)n, sizeof(*srv->workers));
+  srv->worker_stats = calloc((size_t)n, sizeof(*srv->worker_stats));
+  if (fds == NULL || srv->workers == NULL || srv->worker_stats == NULL) {
+    free(fds);
+    fprintf(stderr, "chainproxy: out of memory\n");
+    return CP_ENOMEM;
+  }
+  for (i = 0; i < n; i++) {
+    fds[i] = -1;
+  }
+  if (n > 1) {
+    rc = cp_listener_reuseport(cfg->listen_host, cfg->listen_port, n, fds);
+    if (rc != 0) {
+      fprintf(stderr, "chainproxy: cannot listen on %s: %s\n",
+              cp_hostport_format(hp, sizeof(hp), cfg->listen_host,
+                                 cfg->listen_port),
+              uv_strerror(rc));
+      free(fds);
+      return rc;
+    }
+  }
+  memset(&sh, 0, sizeof(sh));
+  sh.cfg = cfg;
+  sh.log = &srv->log;
+  sh.events = &srv->events;
+  sh.ca = &srv->ca;
+  sh.snaps = &srv->snaps;
+  sh.conn_ids = &srv->conn_ids;
+  sh.resume = &srv->resume;
+  sh.peers = &srv->peers;
+  for (i = 0; i < n && rc == 0; i++) {
+    srv->nworkers = i + 1;
+    rc = cp_worker_init(&srv->workers[i], i, &sh, fds[i]);
+    fds[i] = -1; /* the worker's now, even on error */
+    srv->worker_stats[i] = &srv->workers[i].stats;
+  }
+  for (; i < n; i++) {
+    if (fds[i] >= 0) {
+      close(fds[i]);
+    }
+  }
+  free(fds);
+  return rc;
+}
+
+
 int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   char hp[CP_HOSTPORT_MAX];
+  char err[512];
   int rc;
 
   memset(srv, 0, sizeof(*srv));
   srv->loop = loop;
   srv->cfg = cfg;
-  {
-    char err[512];
-
-    if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0) {
-      fprintf(stderr, "chainproxy: %s\n", err);
-      return CP_ECONFIG;
-    }
+  if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
   }
   srv->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
                    : cfg->verbose == 1 ? CP_LOG_INFO
@@ -311,13 +293,6 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
             cfg->events_path, uv_strerror(rc));
     return rc;
   }
-  srv->plain = malloc(CP_LEG_RBUF);
-  rc = uv_timer_init(loop, &srv->grace);
-  if (srv->plain == NULL || rc != 0) {
-    fprintf(stderr, "chainproxy: out of memory\n");
-    return CP_ENOMEM;
-  }
-  srv->grace.data = srv;
   rc = start_signal(srv, &srv->sigint, SIGINT, on_signal);
   if (rc == 0) {
     rc = start_signal(srv, &srv->sigterm, SIGTERM, on_signal);
@@ -330,18 +305,11 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
             uv_strerror(rc));
     return rc;
   }
-  rc = server_tls_init(srv);
-  if (rc != 0) {
-    return rc;
+  rc = server_shared_init(srv);
+  if (rc == 0) {
+    rc = workers_init(srv);
   }
-  env_init(srv);
-  rc = cp_listener_start(&srv->listener, loop, cfg->listen_host,
-                         cfg->listen_port, 511, on_accept, srv);
   if (rc != 0) {
-    fprintf(
-        stderr, "chainproxy: cannot listen on %s: %s\n",
-        cp_hostport_format(hp, sizeof(hp), cfg->listen_host, cfg->listen_port),
-        uv_strerror(rc));
     return rc;
   }
   rc = control_start(srv);
@@ -358,37 +326,55 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
 
 int cp_server_run(cp_server_t *srv) {
   char hp[CP_HOSTPORT_MAX];
+  int i;
 
-  cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL, "chainproxy %s listening on %s",
-         CP_VERSION,
-         cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
-                            srv->cfg->listen_port));
+  for (i = 0; i < srv->nworkers; i++) {
+    if (cp_worker_start(&srv->workers[i]) != 0) {
+      server_shutdown(srv);
+      break;
+    }
+  }
+  if (!srv->stopping) {
+    cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+           "chainproxy %s listening on %s (%d worker%s)", CP_VERSION,
+           cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
+                              srv->cfg->listen_port),
+           srv->nworkers, srv->nworkers == 1 ? "" : "s");
+  }
   return uv_run(srv->loop, UV_RUN_DEFAULT);
 }
 
 
 int cp_server_close(cp_server_t *srv) {
-  int rc;
+  int rc, i, left = 0;
 
-  abort_all(srv);
+  for (i = 0; i < srv->nworkers; i++) {
+    cp_worker_stop(&srv->workers[i], 0);
+  }
+  for (i = 0; i < srv->nworkers; i++) {
+    cp_worker_join(&srv->workers[i]);
+    left |= cp_worker_close(&srv->workers[i]);
+  }
+  free(srv->workers);
+  srv->workers = NULL;
+  free(srv->worker_stats);
+  srv->worker_stats = NULL;
   server_finish(srv);
   uv_run(srv->loop, UV_RUN_DEFAULT); /* closes every handle left */
-  SSL_CTX_free(srv->tls_server);
-  srv->tls_server = NULL;
-  cp_resume_free(&srv->resume);
-  SSL_CTX_free(srv->tls_client);
-  srv->tls_client = NULL;
   cp_rules_free(&srv->rules);
-  cp_roots_free(&srv->roots);
-  cp_distrust_free(&srv->distrust);
-  cp_who_free(&srv->who);
+  cp_snaps_free(&srv->snaps);
+  cp_resume_free(&srv->resume);
+  cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
   cp_ca_free(&srv->ca);
-  free(srv->plain);
-  srv->plain = NULL;
   rc = cp_events_close(&srv->events);
   if (rc != 0) {
     fprintf(stderr, "chainproxy: writing the event log failed\n");
+  }
+  if (left != 0) {
+    fprintf(stderr, "chainproxy: internal error: a worker left handles "
+                    "open\n");
+    rc = rc != 0 ? rc : CP_EIO;
   }
   return rc;
 }

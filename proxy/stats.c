@@ -66,6 +66,22 @@ static const stat_desc_t table[] = {
 };
 
 
+static void add_all(uint64_t *dst, const uint64_t *src, size_t n) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+  }
+}
+
+
+void cp_stats_add(cp_stats_t *dst, const cp_stats_t *src) {
+  add_all(dst->v, src->v, CP_STAT_COUNT);
+  add_all(dst->alerts, src->alerts, CP_STATS_NO_ALERT + 1);
+  add_all(dst->by_cause, src->by_cause, CP_CAUSE_NONE);
+}
+
+
 void cp_stats_alert(cp_stats_t *s, int alert) {
   s->alerts[alert >= 0 && alert < CP_STATS_NO_ALERT ? alert
                                                     : CP_STATS_NO_ALERT]++;

@@ -50,6 +50,9 @@ struct cp_stats_s {
 
 /* Counts a client refusal with TLS alert code (-1: none). */
 void cp_stats_alert(cp_stats_t *s, int alert);
+/* dst += src, counter by counter. src may belong to a running worker:
+ * each counter is read whole (one aligned 64-bit load). */
+void cp_stats_add(cp_stats_t *dst, const cp_stats_t *src);
 /* The /stats document (a new reference). */
 json_t *cp_stats_json(const cp_stats_t *s);
 /* The /metrics text (Prometheus exposition format 0.0.4). */

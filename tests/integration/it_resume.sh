@@ -38,12 +38,13 @@ verify_events() { # PORT: the upstream_verify events' resumed flags
   jq -r -s "map(select(.event == \"upstream_verify\" and .port == $1) |
     .resumed) | join(\" \")" "$EVENTS"
 }
+verify_events_are() { [ "$(verify_events "$1")" = "$2" ]; }
 
 for name in tls13 tls12; do
   seen=""
   for i in 1 2 3; do seen="$seen $(origin_says $name)"; done
   assert_eq "${seen# }" "New Reused Reused" "$name: the origin resumed"
-  wait_for "$name events" test "$(verify_events ${PORT[$name]})" = \
+  wait_for "$name events" verify_events_are "${PORT[$name]}" \
     "false true true"
   # The same chain and verdict, whether verified now or stored.
   n=$(jq -s "map(select(.event == \"upstream_verify\" and
@@ -56,8 +57,8 @@ done
 # same (the session authenticates the same chain).
 seen="$(origin_says selfsigned -k) $(origin_says selfsigned -k)"
 assert_eq "$seen" "New Reused" "self-signed origin: resumed"
-wait_for "the failing origin's events" test \
-  "$(verify_events ${PORT[selfsigned]})" = "false true"
+wait_for "the failing origin's events" verify_events_are \
+  "${PORT[selfsigned]}" "false true"
 jq -e -s "map(select(.event == \"upstream_verify\" and
   .port == ${PORT[selfsigned]})) | (.[0].ok == false) and
   (.[0].cause != null) and (map([.ok, .cause, .error_depth, .error, .hint,

@@ -1,0 +1,142 @@
+#include "snap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+
+static void data_free(cp_snap_data_t *d) {
+  cp_roots_free(&d->roots);
+  cp_distrust_free(&d->distrust);
+  cp_who_free(&d->who);
+  free(d);
+}
+
+
+int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
+                      const char *distrust_path, const char *clients_path,
+                      char *err, size_t errlen) {
+  cp_snap_data_t *d = calloc(1, sizeof(*d));
+
+  *out = NULL;
+  if (d == NULL || cp_roots_load(&d->roots, roots_dir) != 0) {
+    free(d);
+    return cp_errf(err, errlen, CP_ENOMEM, "out of memory");
+  }
+  if (cp_distrust_load(&d->distrust, distrust_path, err, errlen) != 0 ||
+      cp_who_load(&d->who, clients_path, err, errlen) != 0) {
+    data_free(d);
+    return CP_ECONFIG;
+  }
+  d->refs = 1;
+  *out = d;
+  return 0;
+}
+
+
+static int rules_copy(cp_rules_t *dst, const cp_rules_t *src) {
+  memset(dst, 0, sizeof(*dst));
+  if (src == NULL || src->n == 0) {
+    return 0;
+  }
+  dst->r = malloc((size_t)src->n * sizeof(*src->r));
+  if (dst->r == NULL) {
+    return CP_ENOMEM;
+  }
+  memcpy(dst->r, src->r, (size_t)src->n * sizeof(*src->r));
+  dst->n = src->n;
+  return 0;
+}
+
+
+/* Called with the lock held (or before any other thread can see s). */
+static void drop(cp_snap_t *snap) {
+  if (--snap->refs > 0) {
+    return;
+  }
+  if (--snap->data->refs == 0) {
+    data_free(snap->data);
+  }
+  cp_rules_free(&snap->rules);
+  free(snap);
+}
+
+
+int cp_snaps_init(cp_snaps_t *s, const cp_rules_t *rules,
+                  cp_snap_data_t *data) {
+  memset(s, 0, sizeof(*s));
+  if (pthread_mutex_init(&s->mu, NULL) != 0) {
+    data_free(data);
+    return CP_ENOMEM;
+  }
+  s->cur = calloc(1, sizeof(*s->cur));
+  if (s->cur == NULL || rules_copy(&s->cur->rules, rules) != 0) {
+    free(s->cur);
+    s->cur = NULL;
+    data_free(data);
+    return CP_ENOMEM;
+  }
+  data->gen = ++s->next_gen;
+  s->cur->data = data;
+  s->cur->refs = 1;
+  return 0;
+}
+
+
+void cp_snaps_free(cp_snaps_t *s) {
+  if (s->cur != NULL) {
+    drop(s->cur);
+    s->cur = NULL;
+    pthread_mutex_destroy(&s->mu);
+  }
+}
+
+
+int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
+                     cp_snap_data_t *data) {
+  cp_snap_t *fresh = calloc(1, sizeof(*fresh));
+
+  if (fresh == NULL || rules_copy(&fresh->rules, rules) != 0) {
+    free(fresh);
+    if (data != NULL) {
+      data_free(data);
+    }
+    return CP_ENOMEM;
+  }
+  fresh->refs = 1;
+  pthread_mutex_lock(&s->mu);
+  if (data != NULL) {
+    data->gen = ++s->next_gen;
+    fresh->data = data;
+  } else {
+    fresh->data = s->cur->data;
+    fresh->data->refs++;
+  }
+  drop(s->cur);
+  s->cur = fresh;
+  pthread_mutex_unlock(&s->mu);
+  return 0;
+}
+
+
+cp_snap_t *cp_snaps_acquire(cp_snaps_t *s) {
+  cp_snap_t *snap;
+
+  pthread_mutex_lock(&s->mu);
+  snap = s->cur;
+  snap->refs++;
+  pthread_mutex_unlock(&s->mu);
+  return snap;
+}
+
+
+void cp_snaps_release(cp_snaps_t *s, cp_snap_t *snap) {
+  if (snap == NULL) {
+    return;
+  }
+  pthread_mutex_lock(&s->mu);
+  drop(snap);
+  pthread_mutex_unlock(&s->mu);
+}

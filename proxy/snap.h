@@ -1,0 +1,60 @@
+/* What every worker's connections read and the control API or a SIGHUP
+ * reload can change: the rules, and the data the diagnosis judges chains
+ * with (the distribution's roots, browsers' distrust, client families).
+ * A connection takes the current snapshot when it is accepted and keeps
+ * it until it is freed, so it sees one consistent set however the rules
+ * change meanwhile; a change publishes a new snapshot and the old one is
+ * freed by whoever drops the last reference. The only lock is around
+ * taking and dropping references. */
+#ifndef CP_SNAP_H
+#define CP_SNAP_H
+
+#include <pthread.h>
+
+#include "policy.h"
+#include "roots.h"
+#include "rules.h"
+#include "who.h"
+
+typedef struct cp_snap_s cp_snap_t;
+typedef struct cp_snap_data_s cp_snap_data_t;
+typedef struct cp_snaps_s cp_snaps_t;
+
+/* Loaded at start and by each reload; shared by the snapshots made
+ * between two reloads. gen tells results judged with it apart. */
+struct cp_snap_data_s {
+  int refs;
+  unsigned gen;
+  cp_roots_t roots;
+  cp_distrust_t distrust;
+  cp_who_t who;
+};
+
+struct cp_snap_s {
+  int refs;
+  cp_rules_t rules;     /* owned copy */
+  cp_snap_data_t *data; /* one reference */
+};
+
+struct cp_snaps_s {
+  pthread_mutex_t mu;
+  cp_snap_t *cur; /* one reference */
+  unsigned next_gen;
+};
+
+/* Loads the data (roots directory, distrust and client-family files) into
+ * a fresh cp_snap_data_t. err says why not. */
+int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
+                      const char *distrust_path, const char *clients_path,
+                      char *err, size_t errlen);
+/* Starts with rules (copied) and data (taken). */
+int cp_snaps_init(cp_snaps_t *s, const cp_rules_t *rules, cp_snap_data_t *data);
+void cp_snaps_free(cp_snaps_t *s);
+/* A new current snapshot: rules copied; data taken, or NULL to keep the
+ * current data. On error nothing changes (data is freed). */
+int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
+                     cp_snap_data_t *data);
+cp_snap_t *cp_snaps_acquire(cp_snaps_t *s);
+void cp_snaps_release(cp_snaps_t *s, cp_snap_t *snap);
+
+#endif

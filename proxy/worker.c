@@ -1,0 +1,277 @@
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn_states.h"
+#include "err.h"
+#include "host.h"
+#include "leg.h"
+#include "revoke.h"
+#include "tls_client.h"
+#include "tls_server.h"
+
+
+static void close_own(cp_worker_t *w, uv_handle_t *h) {
+  if (h->data == w && !uv_is_closing(h)) {
+    uv_close(h, NULL); /* embedded: nothing to free */
+  }
+}
+
+
+/* Once no conn is left the thread may end. The stop handle stays open
+ * (the server may still signal it) until cp_worker_close(). */
+static void worker_finish(cp_worker_t *w) {
+  cp_listener_stop(&w->listener, NULL);
+  close_own(w, (uv_handle_t *)&w->grace);
+  uv_stop(&w->loop);
+}
+
+
+static void on_conns_drained(cp_conn_env_t *env) {
+  worker_finish(env->data);
+}
+
+
+static void abort_all(cp_worker_t *w) {
+  cp_conn_t *c;
+  cp_conn_t *next;
+
+  for (c = w->env.conns; c != NULL; c = next) {
+    next = c->next;
+    cp_conn_abort(c, "shutdown");
+  }
+}
+
+
+static void on_grace_over(uv_timer_t *t) {
+  cp_worker_t *w = t->data;
+
+  cp_log(w->env.log, CP_LOG_WARN, 0, NULL, "shutting down",
+         "grace period over, closing %u connection(s)", w->env.nconns);
+  abort_all(w);
+}
+
+
+/* Graceful: stop accepting, let in-flight connections finish. */
+static void worker_shutdown(cp_worker_t *w) {
+  cp_conn_t *c;
+  cp_conn_t *next;
+
+  if (w->env.shutting_down) {
+    return;
+  }
+  w->env.shutting_down = 1;
+  cp_listener_stop(&w->listener, NULL);
+  if (w->env.nconns == 0) {
+    worker_finish(w);
+    return;
+  }
+  cp_log(w->env.log, CP_LOG_INFO, 0, NULL, "shutting down",
+         "worker %d: %u connection(s) in flight", w->index, w->env.nconns);
+  uv_timer_start(&w->grace, on_grace_over, w->env.cfg->grace_ms, 0);
+  for (c = w->env.conns; c != NULL; c = next) {
+    next = c->next;
+    cp_conn_shutdown(c);
+  }
+}
+
+
+static void on_cmd(uv_async_t *a) {
+  cp_worker_t *w = a->data;
+  int mode = __atomic_load_n(&w->stop_mode, __ATOMIC_ACQUIRE);
+
+  if (mode >= 1) {
+    worker_shutdown(w);
+  }
+  if (mode >= 2) {
+    abort_all(w);
+  }
+}
+
+
+static void on_accept(cp_listener_t *l, int status) {
+  cp_worker_t *w = l->data;
+
+  if (status < 0) {
+    cp_log(w->env.log, CP_LOG_WARN, 0, NULL, "accepting", "accept: %s",
+           uv_strerror(status));
+    return;
+  }
+  cp_conn_accept(&w->env, (uv_stream_t *)&l->tcp);
+}
+
+
+/* Chain profiles and both SSL_CTXs; every failure names what is wrong. */
+static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
+  const cp_config_t *cfg = sh->cfg;
+  char err[1400];
+  int rc;
+
+  rc = cp_chain_init(&w->chain, sh->ca, cfg->profiles_path, cfg->chain,
+                     cfg->rsa_leaf, &w->stats, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return rc;
+  }
+  w->tls_server = cp_tls_server_ctx_new(cfg->client_tls_min);
+  if (w->tls_server == NULL) {
+    fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
+    return CP_ETLS;
+  }
+  w->tls_client = cp_tls_client_ctx_new(cfg->upstream_ca, cfg->upstream_tls_min,
+                                        err, sizeof(err));
+  if (w->tls_client == NULL) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  if (cfg->ncrls > 0 &&
+      cp_revoke_load_crls(SSL_CTX_get_cert_store(w->tls_client), cfg->crls,
+                          cfg->ncrls, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  cp_resume_install(w->tls_client);
+  if (cfg->upstream_client_cert != NULL &&
+      cp_tls_client_set_cert(w->tls_client, cfg->upstream_client_cert, err,
+                             sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  return 0;
+}
+
+
+static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
+  cp_conn_env_t *env = &w->env;
+
+  env->loop = &w->loop;
+  env->cfg = sh->cfg;
+  env->log = sh->log;
+  env->events = sh->events;
+  env->stats = &w->stats;
+  env->chain = &w->chain;
+  env->snaps = sh->snaps;
+  env->tls_server = w->tls_server;
+  env->tls_client = w->tls_client;
+  env->resume = sh->resume;
+  env->peers = sh->peers;
+  env->plain = w->plain;
+  env->on_drained = on_conns_drained;
+  env->data = w;
+  env->conn_ids = sh->conn_ids;
+  cp_conn_states_install(env);
+}
+
+
+static int listen_on(cp_worker_t *w, const cp_config_t *cfg, int fd) {
+  char hp[CP_HOSTPORT_MAX];
+  int rc;
+
+  if (fd >= 0) {
+    rc = cp_listener_adopt(&w->listener, &w->loop, fd, 511, on_accept, w);
+  } else {
+    rc = cp_listener_start(&w->listener, &w->loop, cfg->listen_host,
+                           cfg->listen_port, 511, on_accept, w);
+  }
+  if (rc != 0) {
+    fprintf(
+        stderr, "chainproxy: cannot listen on %s: %s\n",
+        cp_hostport_format(hp, sizeof(hp), cfg->listen_host, cfg->listen_port),
+        uv_strerror(rc));
+  }
+  return rc;
+}
+
+
+int cp_worker_init(cp_worker_t *w, int index, const cp_worker_shared_t *sh,
+                   int fd) {
+  int rc;
+
+  memset(w, 0, sizeof(*w));
+  w->index = index;
+  if (uv_loop_init(&w->loop) != 0) {
+    fprintf(stderr, "chainproxy: cannot create an event loop\n");
+    return CP_ENOMEM;
+  }
+  w->loop_open = 1;
+  w->plain = malloc(CP_LEG_RBUF);
+  if (w->plain == NULL || uv_timer_init(&w->loop, &w->grace) != 0 ||
+      uv_async_init(&w->loop, &w->cmd, on_cmd) != 0) {
+    fprintf(stderr, "chainproxy: out of memory\n");
+    return CP_ENOMEM;
+  }
+  w->grace.data = w;
+  w->cmd.data = w;
+  rc = worker_tls_init(w, sh);
+  if (rc != 0) {
+    return rc;
+  }
+  env_init(w, sh);
+  return listen_on(w, sh->cfg, fd);
+}
+
+
+static void run(void *arg) {
+  cp_worker_t *w = arg;
+
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+
+int cp_worker_start(cp_worker_t *w) {
+  int rc = uv_thread_create(&w->thread, run, w);
+
+  if (rc == 0) {
+    w->thread_started = 1;
+  } else {
+    fprintf(stderr, "chainproxy: cannot start worker %d: %s\n", w->index,
+            uv_strerror(rc));
+  }
+  return rc;
+}
+
+
+void cp_worker_stop(cp_worker_t *w, int now) {
+  int mode = now ? 2 : 1;
+
+  if (!w->loop_open) {
+    return;
+  }
+  if (__atomic_load_n(&w->stop_mode, __ATOMIC_ACQUIRE) < mode) {
+    __atomic_store_n(&w->stop_mode, mode, __ATOMIC_RELEASE);
+  }
+  uv_async_send(&w->cmd);
+}
+
+
+void cp_worker_join(cp_worker_t *w) {
+  if (w->thread_started) {
+    uv_thread_join(&w->thread);
+    w->thread_started = 0;
+  }
+}
+
+
+int cp_worker_close(cp_worker_t *w) {
+  int rc = 0;
+
+  if (w->loop_open) {
+    abort_all(w);
+    cp_listener_stop(&w->listener, NULL);
+    close_own(w, (uv_handle_t *)&w->grace);
+    close_own(w, (uv_handle_t *)&w->cmd);
+    uv_run(&w->loop, UV_RUN_DEFAULT); /* closes every handle left */
+    rc = uv_loop_close(&w->loop);
+    w->loop_open = 0;
+  }
+  SSL_CTX_free(w->tls_server);
+  w->tls_server = NULL;
+  SSL_CTX_free(w->tls_client);
+  w->tls_client = NULL;
+  cp_chain_free(&w->chain);
+  free(w->plain);
+  w->plain = NULL;
+  return rc;
+}
