@@ -283,6 +283,9 @@ int cp_conn_leg_init(cp_conn_t *c, cp_leg_t *leg) {
   }
   c->refs++;
   peer->peer = leg;
+  if (c->env->rbuf != NULL) {
+    cp_leg_share_bufs(leg, c->env->rbuf, c->env->wire);
+  }
   return 0;
 }
 

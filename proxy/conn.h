@@ -87,6 +87,8 @@ struct cp_conn_env_s {
   SSL_CTX *tls_client;    /* borrowed: upstream */
   cp_resume_t *resume;    /* borrowed: upstream sessions of this loop */
   char *plain;            /* borrowed: CP_LEG_RBUF plaintext scratch */
+  char *rbuf; /* borrowed: CP_LEG_RBUF read scratch, NULL: per leg */
+  char *wire; /* borrowed: CP_LEG_RBUF TLS output scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
   void (*start)(cp_conn_t *c);       /* runs once an accepted conn is set up */
   void (*on_drained)(cp_conn_env_t *env); /* last conn freed in shutdown */

@@ -31,6 +31,7 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
   char offered[CP_ALPN_MAX * 2];
   int i;
 
+  cp_resume_slot_done(&c->resume);
   memset(&h, 0, sizeof(h));
   h.accepted = accepted;
   if (accepted) {

@@ -30,11 +30,15 @@ size_t cp_leg_queued(const cp_leg_t *leg) {
 int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
                 void *owner, cp_leg_t *peer) {
   int rc;
-  char *rbuf = leg->rbuf; /* survives re-initialisation for a new upstream */
+  /* The buffers survive re-initialisation for a new upstream. */
+  char *rbuf = leg->rbuf, *wire = leg->wire;
+  unsigned shared = leg->shared_bufs;
 
   cp_tls_free(leg->tls);
   memset(leg, 0, sizeof(*leg));
   leg->rbuf = rbuf;
+  leg->wire = wire;
+  leg->shared_bufs = shared;
   leg->cb = cb;
   leg->owner = owner;
   leg->peer = peer;
@@ -249,16 +253,21 @@ static int raw_send(cp_leg_t *leg, const char *data, size_t len) {
 static int flush_tls(cp_leg_t *leg) {
   size_t n;
   int rc;
+  char *out;
 
   if (leg->rbuf == NULL && (leg->rbuf = malloc(CP_LEG_RBUF)) == NULL) {
     return CP_ENOMEM;
   }
+  /* A shared read buffer may hold bytes an owner is still parsing (a
+   * plaintext leg's read that led to this write): TLS output takes the
+   * other buffer then. */
+  out = leg->wire != NULL ? leg->wire : leg->rbuf;
   while (cp_tls_pending(leg->tls) > 0) {
-    n = cp_tls_take(leg->tls, leg->rbuf, CP_LEG_RBUF);
+    n = cp_tls_take(leg->tls, out, CP_LEG_RBUF);
     if (n == 0) {
       break;
     }
-    rc = raw_send(leg, leg->rbuf, n);
+    rc = raw_send(leg, out, n);
     if (rc != 0) {
       return rc;
     }
@@ -324,6 +333,7 @@ static void drain_tls(cp_leg_t *leg) {
       leg->cb->on_eof(leg);
       return;
     } else if (rc == CP_TLS_WANT) {
+      cp_tls_idle(leg->tls);
       return;
     } else {
       report_error(leg, CP_ETLS);
@@ -383,9 +393,22 @@ void cp_leg_close(cp_leg_t *leg) {
 }
 
 
+void cp_leg_share_bufs(cp_leg_t *leg, char *rbuf, char *wire) {
+  if (!leg->shared_bufs) {
+    free(leg->rbuf);
+  }
+  leg->rbuf = rbuf;
+  leg->wire = wire;
+  leg->shared_bufs = 1;
+}
+
+
 void cp_leg_free(cp_leg_t *leg) {
-  free(leg->rbuf);
+  if (!leg->shared_bufs) {
+    free(leg->rbuf);
+  }
   leg->rbuf = NULL;
+  leg->wire = NULL;
   cp_tls_free(leg->tls);
   leg->tls = NULL;
 }

@@ -1,8 +1,9 @@
 /* cp_leg_t: one TCP side of a connection (client or upstream). The leg
  * embeds its uv_tcp_t (handle.data points back at the leg), owns its read
- * buffer and every queued write, and tells its owner what happened through a
- * const callback table. Closing is asynchronous: cb->on_closed runs when the
- * handle is closed, and only then may the owner free the leg's memory.
+ * buffer (or borrows its loop's: cp_leg_share_bufs) and every queued write, and
+ * tells its owner what happened through a const callback table. Closing is
+ * asynchronous: cb->on_closed runs when the handle is closed, and only then may
+ * the owner free the leg's memory.
  *
  * Backpressure: when this leg's unsent bytes pass CP_WQ_HIGH, reading on
  * the peer leg stops; it resumes when they drop to CP_WQ_LOW. */
@@ -40,7 +41,10 @@ struct cp_leg_s {
   const cp_leg_cbs_t *cb;     /* borrowed, static */
   void *owner;                /* borrowed: the conn */
   cp_leg_t *peer;             /* borrowed: the other leg of the conn */
-  char *rbuf;                 /* owned: CP_LEG_RBUF bytes, made on first read */
+  char *rbuf;                 /* CP_LEG_RBUF bytes: owned, made on first
+                                 read, unless borrowed (shared) */
+  char *wire;                 /* borrowed: TLS output scratch, or NULL
+                                 (rbuf is used) */
   char *plain;                /* borrowed: the ctx's plaintext scratch */
   cp_tls_t *tls;              /* owned; NULL for plain TCP */
   uint64_t bytes_in;          /* wire bytes read */
@@ -55,6 +59,7 @@ struct cp_leg_s {
   unsigned eof : 1;           /* peer sent FIN */
   unsigned shut : 1;          /* we sent FIN (or asked to) */
   unsigned failed : 1;        /* a read or write error was reported */
+  unsigned shared_bufs : 1;   /* rbuf and wire are the loop's */
 };
 
 /* Initialises the handle. Accepted sockets are connected already; pass 1. */
@@ -63,6 +68,11 @@ int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
 int cp_leg_accept(cp_leg_t *leg, uv_stream_t *server);
 int cp_leg_connect(cp_leg_t *leg, const struct sockaddr *addr);
 void cp_leg_want_read(cp_leg_t *leg, int want);
+/* Lends the leg its loop's two CP_LEG_RBUF scratch buffers: one that reads
+ * land in, one that TLS output passes through. Both are consumed before a
+ * callback returns, so every leg of a loop can share them, and an idle
+ * leg holds no buffer at all. Call after cp_leg_init. */
+void cp_leg_share_bufs(cp_leg_t *leg, char *rbuf, char *wire);
 /* Sends bytes; the leg copies what the socket does not take at once. */
 int cp_leg_write(cp_leg_t *leg, const char *data, size_t len);
 /* Takes over tls (set0): from now on reads are decrypted and writes

@@ -387,6 +387,13 @@ int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
 }
 
 
+void cp_resume_slot_done(cp_resume_slot_t *slot) {
+  cp_resume_blob_unref(slot->blob);
+  slot->blob = NULL;
+  slot->current = 0;
+}
+
+
 void cp_resume_slot_clear(cp_resume_slot_t *slot) {
   SSL_SESSION_free(slot->sess);
   slot->sess = NULL;

@@ -85,6 +85,10 @@ int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl, cp_verify_result_t *out);
 /* After a full handshake and its diagnosis: keeps r with the session,
  * now or when the server's ticket comes. */
 int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r);
+/* The client's handshake is over: the session's ticket has normally come
+ * by now, and an open connection need not hold the result (about 15 KB).
+ * A ticket that comes later is not kept. */
+void cp_resume_slot_done(cp_resume_slot_t *slot);
 /* Drops what the slot holds (the connection is done with this upstream). */
 void cp_resume_slot_clear(cp_resume_slot_t *slot);
 

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,16 @@ static void server_finish(cp_server_t *srv) {
   close_server_handle(srv, (uv_handle_t *)&srv->sighup);
   close_server_handle(srv, (uv_handle_t *)&srv->sigint);
   close_server_handle(srv, (uv_handle_t *)&srv->sigterm);
+  close_server_handle(srv, (uv_handle_t *)&srv->trim);
+}
+
+
+/* A burst of handshakes (each holds TLS record buffers for a moment)
+ * leaves free memory between long-lived connections' blocks that the
+ * allocator keeps; giving it back keeps RSS near what is in use. */
+static void on_trim(uv_timer_t *t) {
+  (void)t;
+  malloc_trim(0);
 }
 
 
@@ -304,6 +315,11 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
     fprintf(stderr, "chainproxy: cannot install signal handlers: %s\n",
             uv_strerror(rc));
     return rc;
+  }
+  if (uv_timer_init(loop, &srv->trim) == 0) {
+    srv->trim.data = srv;
+    uv_timer_start(&srv->trim, on_trim, 10000, 10000);
+    uv_unref((uv_handle_t *)&srv->trim);
   }
   rc = server_shared_init(srv);
   if (rc == 0) {

@@ -53,6 +53,7 @@ struct cp_server_s {
   uv_signal_t sigint;        /* embedded */
   uv_signal_t sigterm;       /* embedded */
   uv_signal_t sighup;        /* embedded: reloads --rules and the data */
+  uv_timer_t trim;           /* embedded: gives freed heap back to the system */
   unsigned stopping : 1;
 };
 

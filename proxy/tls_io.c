@@ -194,6 +194,37 @@ size_t cp_tls_pending(const cp_tls_t *t) {
 }
 
 
+/* A drained memory BIO keeps its largest size; past this it is renewed. */
+#define CP_TLS_BIO_KEEP 4096
+
+
+static BIO *fresh_if_big(BIO *b) {
+  BUF_MEM *m = NULL;
+
+  if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &m) != 1 || m == NULL ||
+      m->max <= CP_TLS_BIO_KEEP) {
+    return NULL;
+  }
+  return BIO_new(BIO_s_mem());
+}
+
+
+void cp_tls_idle(cp_tls_t *t) {
+  BIO *b;
+
+  SSL_free_buffers(t->ssl); /* refuses when a record is half read */
+  if ((b = fresh_if_big(t->rbio)) != NULL) {
+    BIO_set_mem_eof_return(b, -1); /* as cp_tls_new set it */
+    SSL_set0_rbio(t->ssl, b);      /* frees the old one */
+    t->rbio = b;
+  }
+  if ((b = fresh_if_big(t->wbio)) != NULL) {
+    SSL_set0_wbio(t->ssl, b);
+    t->wbio = b;
+  }
+}
+
+
 size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap) {
   int n = BIO_read(t->wbio, out, (int)cap);
 

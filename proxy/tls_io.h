@@ -68,6 +68,10 @@ int cp_tls_read(cp_tls_t *t, char *buf, size_t cap, size_t *n);
 int cp_tls_write(cp_tls_t *t, const char *data, size_t len);
 void cp_tls_close_notify(cp_tls_t *t);
 size_t cp_tls_pending(const cp_tls_t *t);
+/* Everything read was handed on and everything written taken: the record
+ * buffers go (an idle connection holds none), and so do memory BIO
+ * buffers grown past a handshake's size. */
+void cp_tls_idle(cp_tls_t *t);
 size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap);
 /* Sets ctx's lowest protocol version (TLS1_VERSION .. TLS1_3_VERSION).
  * Below TLS 1.2 OpenSSL 3 needs security level 0 for the handshake

@@ -158,6 +158,8 @@ static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   env->resume = sh->resume;
   env->peers = sh->peers;
   env->plain = w->plain;
+  env->rbuf = w->rbuf;
+  env->wire = w->wire;
   env->on_drained = on_conns_drained;
   env->data = w;
   env->conn_ids = sh->conn_ids;
@@ -197,7 +199,10 @@ int cp_worker_init(cp_worker_t *w, int index, const cp_worker_shared_t *sh,
   }
   w->loop_open = 1;
   w->plain = malloc(CP_LEG_RBUF);
-  if (w->plain == NULL || uv_timer_init(&w->loop, &w->grace) != 0 ||
+  w->rbuf = malloc(CP_LEG_RBUF);
+  w->wire = malloc(CP_LEG_RBUF);
+  if (w->plain == NULL || w->rbuf == NULL || w->wire == NULL ||
+      uv_timer_init(&w->loop, &w->grace) != 0 ||
       uv_async_init(&w->loop, &w->cmd, on_cmd) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
@@ -273,5 +278,8 @@ int cp_worker_close(cp_worker_t *w) {
   cp_chain_free(&w->chain);
   free(w->plain);
   w->plain = NULL;
+  free(w->rbuf);
+  free(w->wire);
+  w->rbuf = w->wire = NULL;
   return rc;
 }

@@ -52,6 +52,8 @@ struct cp_worker_s {
   SSL_CTX *tls_server;    /* owned: client-facing */
   SSL_CTX *tls_client;    /* owned: upstream */
   char *plain;            /* owned: TLS plaintext scratch */
+  char *rbuf, *wire;      /* owned: read and TLS output scratch, lent to
+                             every leg (idle connections hold none) */
   cp_conn_env_t env;      /* what this worker's connections share */
   cp_listener_t listener; /* embedded */
   uv_async_t cmd;         /* embedded: stop requests from the server */
