@@ -381,7 +381,9 @@ static void on_closed(uv_handle_t *h) {
   client_t *c = h->data;
 
   c->open = 0;
-  if (!c->b->stopping && c->b->ops < c->b->o.max_ops) {
+  /* idle: a tunnel that failed is counted, not replaced. */
+  if (!c->b->stopping && c->b->ops < c->b->o.max_ops &&
+      c->b->o.mode != M_IDLE) {
     client_start(c);
   }
 }

@@ -104,6 +104,7 @@ http {
   log_format b '\$connection \$ssl_session_reused';
   access_log $W/origin-access.log b buffer=256k;
   keepalive_requests 10000000; keepalive_timeout 300s;
+  ssl_protocols TLSv1.2 TLSv1.3;
   server { listen 127.0.0.1:$OP ssl; root $W/www;
     ssl_certificate $W/pki/origin.pem; ssl_certificate_key $W/pki/origin.key; }
 }
@@ -148,11 +149,13 @@ worker_processes auto; daemon off; pid $W/$a.pid; error_log $W/$a.err;
 events { worker_connections 30000; }
 http {
   access_log off; keepalive_requests 10000000; keepalive_timeout 300s;
+  ssl_protocols TLSv1.2 TLSv1.3;
   upstream origin { server 127.0.0.1:$OP; $pool }
   server { listen 127.0.0.1:$PP ssl;
     ssl_certificate $W/pki/rp.pem; ssl_certificate_key $W/pki/rp.key;
     location / { proxy_pass https://origin; proxy_http_version 1.1;
       proxy_set_header Connection ""; proxy_ssl_verify on;
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
       proxy_ssl_trusted_certificate $W/pki/origin-ca.pem;
       proxy_ssl_name origin.bench.test; proxy_ssl_server_name on;
       proxy_ssl_session_reuse $reuse; proxy_buffering off; } }
@@ -283,11 +286,12 @@ for a in $ANCHORS; do
   for c in $CONCS; do
     for m in $MODES; do run_case "$a" "$m" "$c"; done
   done
-  case $a in chainproxy | nginx | squid) [ "$IDLE" -gt 0 ] && idle_case "$a" ;; esac
   if [ "$SWEEP" = 1 ] && [ "$a" = chainproxy ]; then
     for c in 1 4 16 64 256; do run_case "$a" new "$c"; done
     for h in 1 10 100 1000 10000; do run_case "$a" hosts 16 "$h"; done
   fi
+  # Last: its peak RSS is not the table's.
+  case $a in chainproxy | nginx | squid) [ "$IDLE" -gt 0 ] && idle_case "$a" ;; esac
   stop_anchor
 done
 python3 "$ROOT/bench/results_md.py" "$TSV" "$W/idle.tsv" > "$OUT"

@@ -86,6 +86,7 @@ struct cp_conn_env_s {
   SSL_CTX *tls_server;    /* borrowed: client-facing */
   SSL_CTX *tls_client;    /* borrowed: upstream */
   cp_resume_t *resume;    /* borrowed: upstream sessions of this loop */
+  cp_resume_t *chains;    /* borrowed: diagnoses by exact chain */
   char *plain;            /* borrowed: CP_LEG_RBUF plaintext scratch */
   char *rbuf; /* borrowed: CP_LEG_RBUF read scratch, NULL: per leg */
   char *wire; /* borrowed: CP_LEG_RBUF TLS output scratch */

@@ -480,6 +480,9 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
   cp_verify_result_to_json(r, sni, tls_error, o);
   json_object_set_new(o, "alpn", str_or_null(alpn && *alpn ? alpn : NULL));
   json_object_set_new(o, "resumed", json_boolean(r->resumed));
+  if (r->chain_cached) {
+    json_object_set_new(o, "chain_cached", json_true());
+  }
   event_emit(ev, o);
 }
 

@@ -7,6 +7,9 @@
 #include "err.h"
 #include "tls_io.h"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 struct cp_resume_entry_s {
   cp_resume_entry_t *hnext;       /* bucket chain */
   cp_resume_entry_t *prev, *next; /* LRU */
@@ -211,7 +214,15 @@ static cp_resume_entry_t *lookup(cp_resume_t *rc, const char *key, uint64_t h) {
 }
 
 
+/* A diagnosis kept without a session (the chain cache) is judged again
+ * after this long at most. */
+#define CP_CHAIN_TTL 600
+
+
 static time_t session_end(SSL_SESSION *s) {
+  if (s == NULL) {
+    return time(NULL) + CP_CHAIN_TTL;
+  }
   return (time_t)SSL_SESSION_get_time(s) + (time_t)SSL_SESSION_get_timeout(s);
 }
 
@@ -387,6 +398,74 @@ int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
 }
 
 
+void cp_resume_chain_key(cp_resume_slot_t *slot, STACK_OF(X509) *chain,
+                         const char *name, int auth_level) {
+  unsigned char all[32], one[32];
+  unsigned len = 0;
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  int i, n = 0, ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+
+  slot->chain_key[0] = '\0';
+  /* The exact certificates presented, in order. */
+  for (i = 0; ok && i < sk_X509_num(chain); i++) {
+    ok = X509_digest(sk_X509_value(chain, i), EVP_sha256(), one, &len) &&
+         EVP_DigestUpdate(md, one, len);
+  }
+  ok = ok && EVP_DigestFinal_ex(md, all, &len) && len == sizeof(all);
+  EVP_MD_CTX_free(md);
+  if (!ok || sk_X509_num(chain) == 0) {
+    return;
+  }
+  n = snprintf(slot->chain_key, sizeof(slot->chain_key), "%d|%s|", auth_level,
+               name);
+  for (i = 0;
+       i < (int)sizeof(all) && n > 0 && (size_t)n + 3 < sizeof(slot->chain_key);
+       i++) {
+    n += snprintf(slot->chain_key + n, sizeof(slot->chain_key) - (size_t)n,
+                  "%02x", all[i]);
+  }
+}
+
+
+int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now) {
+  cp_resume_t *rc = slot->chains;
+  cp_resume_entry_t *e;
+
+  if (rc == NULL || rc->cap == 0 || slot->chain_key[0] == '\0') {
+    return 0;
+  }
+  pthread_mutex_lock(&rc->mu);
+  e = lookup(rc, slot->chain_key, key_hash(slot->chain_key));
+  if (e != NULL && (e->expires <= now || e->gen != slot->gen)) {
+    entry_remove(rc, e);
+    e = NULL;
+  }
+  if (e != NULL) {
+    lru_front(rc, e);
+    cp_resume_blob_unref(slot->chain_blob);
+    slot->chain_blob = e->blob;
+    blob_ref(e->blob);
+    rc->hits++;
+  } else {
+    rc->misses++;
+  }
+  pthread_mutex_unlock(&rc->mu);
+  return e != NULL;
+}
+
+
+void cp_resume_chain_put(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
+  cp_resume_blob_t *b;
+
+  if (slot->chains == NULL || slot->chains->cap == 0 ||
+      slot->chain_key[0] == '\0' || (b = cp_resume_pack(r)) == NULL) {
+    return;
+  }
+  store(slot->chains, slot->chain_key, slot->gen, NULL, b);
+  cp_resume_blob_unref(b); /* the entry holds its own reference */
+}
+
+
 void cp_resume_slot_done(cp_resume_slot_t *slot) {
   cp_resume_blob_unref(slot->blob);
   slot->blob = NULL;
@@ -397,6 +476,9 @@ void cp_resume_slot_done(cp_resume_slot_t *slot) {
 void cp_resume_slot_clear(cp_resume_slot_t *slot) {
   SSL_SESSION_free(slot->sess);
   slot->sess = NULL;
+  cp_resume_blob_unref(slot->chain_blob);
+  slot->chain_blob = NULL;
+  slot->chain_key[0] = '\0';
   cp_resume_blob_unref(slot->blob);
   slot->blob = NULL;
   slot->offered = 0;

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "verify.h"
 
@@ -62,8 +63,11 @@ struct cp_resume_slot_s {
   unsigned gen;           /* of the data the diagnosis was judged with */
   SSL_SESSION *sess;      /* owned: a session that came before the blob */
   cp_resume_blob_t *blob; /* owned ref: offered, or this handshake's */
-  unsigned offered : 1;   /* a cached session was offered */
-  unsigned current : 1;   /* blob is this handshake's result */
+  cp_resume_t *chains;    /* borrowed: diagnoses by exact chain, or NULL */
+  char chain_key[160];    /* this handshake's chain, "" when not cached */
+  cp_resume_blob_t *chain_blob; /* owned ref: the chain cache's answer */
+  unsigned offered : 1;         /* a cached session was offered */
+  unsigned current : 1;         /* blob is this handshake's result */
 };
 
 int cp_resume_init(cp_resume_t *rc, size_t cap);
@@ -85,6 +89,18 @@ int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl, cp_verify_result_t *out);
 /* After a full handshake and its diagnosis: keeps r with the session,
  * now or when the server's ticket comes. */
 int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r);
+/* The chain cache: a full handshake that presents exactly the chain of an
+ * earlier one (same certificates, name, security level, data generation)
+ * is judged the same, so its diagnosis is reused instead of verified and
+ * built again. Used only where nothing else changes the verdict: no OCSP
+ * staple, no CRL checking (tls_client.c and conn_tls.c decide). Entries last
+ * until the chain's first expiry, and 10 minutes at most. */
+void cp_resume_chain_key(cp_resume_slot_t *slot, STACK_OF(X509) *chain,
+                         const char *name, int auth_level);
+/* 1 when slot->chain_key is cached: slot->chain_blob holds it. */
+int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now);
+/* After a full diagnosis of a chain the callback keyed: kept. */
+void cp_resume_chain_put(cp_resume_slot_t *slot, const cp_verify_result_t *r);
 /* The client's handshake is over: the session's ticket has normally come
  * by now, and an open connection need not hold the result (about 15 KB).
  * A ticket that comes later is not kept. */

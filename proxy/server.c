@@ -10,6 +10,9 @@
 #include "err.h"
 #include "host.h"
 
+/* Distinct chains whose diagnosis is kept (about 15 KB each). */
+#define CP_CHAIN_CACHE 512
+
 
 static void close_server_handle(cp_server_t *srv, uv_handle_t *h) {
   if (h->data == srv && !uv_is_closing(h)) {
@@ -197,6 +200,7 @@ static int server_shared_init(cp_server_t *srv) {
     return rc;
   }
   if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0 ||
+      cp_resume_init(&srv->chains, CP_CHAIN_CACHE) != 0 ||
       cp_peers_init(&srv->peers, cfg->max_conns) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
@@ -266,6 +270,7 @@ static int workers_init(cp_server_t *srv) {
   sh.snaps = &srv->snaps;
   sh.conn_ids = &srv->conn_ids;
   sh.resume = &srv->resume;
+  sh.chains = &srv->chains;
   sh.peers = &srv->peers;
   for (i = 0; i < n && rc == 0; i++) {
     srv->nworkers = i + 1;
@@ -380,6 +385,7 @@ int cp_server_close(cp_server_t *srv) {
   cp_rules_free(&srv->rules);
   cp_snaps_free(&srv->snaps);
   cp_resume_free(&srv->resume);
+  cp_resume_free(&srv->chains);
   cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
   cp_ca_free(&srv->ca);

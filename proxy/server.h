@@ -45,6 +45,7 @@ struct cp_server_s {
   cp_snaps_t snaps;     /* owned */
   uint64_t conn_ids;    /* the last connection id given (atomic) */
   cp_resume_t resume;   /* owned: upstream sessions, every worker's */
+  cp_resume_t chains;   /* owned: diagnoses by exact chain */
   cp_peers_t peers;     /* owned: connections open, per address */
   cp_worker_t *workers; /* owned: cfg->workers of them */
   int nworkers;

@@ -43,6 +43,10 @@ static const stat_desc_t table[] = {
      "upstream_resumed_total", NULL, "counter",
      "Upstream handshakes that resumed a session (the stored diagnosis "
      "reused)."},
+    {CP_STAT_CHAIN_CACHE_HITS, "upstream_verify", "chain_cache_hits",
+     "upstream_chain_cache_hits_total", NULL, "counter",
+     "Full upstream handshakes whose chain was judged before (the "
+     "diagnosis reused)."},
     {CP_STAT_LEAVES_MINTED, "leaves", "minted", "leaves_minted_total", NULL,
      "counter", "Leaf certificates minted."},
     {CP_STAT_LEAF_HITS, "leaves", "cache_hits", "leaf_cache_lookups_total",

@@ -10,6 +10,29 @@
 #include "cert.h"
 #include "err.h"
 #include "http_parse.h"
+#include "resume.h"
+
+
+/* The chain cache (resume.h), where nothing but the chain, the name and
+ * the level decide (no CRL checking). Returns 1 when verifying can be
+ * skipped: TLS 1.3 without a staple. A TLS 1.2 staple comes after this
+ * point, so there the chain is verified anyway and the connection uses
+ * the stored diagnosis only if no staple came (cp_conn_tls). */
+static int chain_cached(SSL *ssl, X509_STORE_CTX *sctx, cp_tls_t *t) {
+  X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(sctx);
+  cp_resume_slot_t *slot = t->session_slot;
+  const unsigned char *staple = NULL;
+
+  if (slot == NULL || slot->chains == NULL ||
+      (X509_VERIFY_PARAM_get_flags(param) & X509_V_FLAG_CRL_CHECK) != 0) {
+    return 0;
+  }
+  cp_resume_chain_key(slot, X509_STORE_CTX_get0_untrusted(sctx), slot->key,
+                      X509_VERIFY_PARAM_get_auth_level(param));
+  return cp_resume_chain_get(slot, time(NULL)) &&
+         SSL_version(ssl) == TLS1_3_VERSION &&
+         SSL_get_tlsext_status_ocsp_resp(ssl, &staple) <= 0;
+}
 
 
 static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
@@ -31,6 +54,9 @@ static int on_verify_chain(X509_STORE_CTX *sctx, void *arg) {
     X509_VERIFY_PARAM_set_auth_level(
         X509_STORE_CTX_get0_param(sctx),
         (int)(intptr_t)SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  }
+  if (chain_cached(ssl, sctx, t)) {
+    return 1; /* the stored diagnosis of this exact chain stands */
   }
   cp_verify_run(sctx, &t->verify);
   ERR_clear_error();

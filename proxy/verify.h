@@ -88,9 +88,11 @@ struct cp_verify_result_s {
   int nchain;
   cp_cert_info_t built[CP_VERIFY_MAX_CHAIN]; /* as OpenSSL built it */
   int nbuilt;
-  time_t at;   /* the verification time */
-  int resumed; /* the upstream resumed a session: this is the result of
-                  the full handshake that made it (at says when) */
+  time_t at;        /* the verification time */
+  int resumed;      /* the upstream resumed a session: this is the result of
+                       the full handshake that made it (at says when) */
+  int chain_cached; /* the chain was exactly one judged before: this is
+                       that diagnosis, reused (resume.h) */
   /* Filled by cp_diag_classify(). */
   const char *cause;         /* NULL when ok */
   int client_cert_requested; /* the server sent a CertificateRequest */

@@ -40,6 +40,7 @@ typedef struct cp_worker_shared_s {
   cp_snaps_t *snaps;
   uint64_t *conn_ids;  /* connection ids, unique across workers */
   cp_resume_t *resume; /* upstream sessions */
+  cp_resume_t *chains; /* diagnoses by exact chain */
   cp_peers_t *peers;   /* connections open, per address */
 } cp_worker_shared_t;
 

@@ -90,8 +90,32 @@ curl -s "$CTL/metrics" | grep -q '^chainproxy_upstream_resumed_total ' ||
   fail "/metrics has no chainproxy_upstream_resumed_total"
 stop_proxy
 
-# --upstream-sessions 0: never.
-start_proxy --upstream-ca "$ORIGIN_CA" --upstream-sessions 0
-seen="$(origin_says tls13) $(origin_says tls13)"
-assert_eq "$seen" "New New" "--upstream-sessions 0: never resumed"
+# --upstream-sessions 0: never resumed. A full handshake that presents
+# exactly a chain judged before reuses that diagnosis (chain_cached), the
+# same verdict, on TLS 1.3 and 1.2 alike (no staple here).
+: > "$EVENTS"
+start_proxy --upstream-ca "$ORIGIN_CA" --upstream-sessions 0 \
+  --upstream-failure mirror
+seen="$(origin_says tls13) $(origin_says tls13) $(origin_says tls13)"
+assert_eq "$seen" "New New New" "--upstream-sessions 0: never resumed"
+seen="$(origin_says selfsigned -k) $(origin_says selfsigned -k)"
+seen="$seen $(origin_says tls12) $(origin_says tls12)"
+assert_eq "$seen" "New New New New" "... for any origin"
+chain_flags() { # PORT
+  jq -r -s "map(select(.event == \"upstream_verify\" and .port == $1) |
+    (.chain_cached // false)) | join(\" \")" "$EVENTS"
+}
+chain_flags_are() { [ "$(chain_flags "$1")" = "$2" ]; }
+wait_for "chain cache, TLS 1.3" chain_flags_are "${PORT[tls13]}" \
+  "false true true"
+wait_for "chain cache, failing chain" chain_flags_are \
+  "${PORT[selfsigned]}" "false true"
+wait_for "chain cache, TLS 1.2" chain_flags_are "${PORT[tls12]}" \
+  "false true"
+for p in "${PORT[tls13]}" "${PORT[selfsigned]}" "${PORT[tls12]}"; do
+  n=$(jq -s "map(select(.event == \"upstream_verify\" and .port == $p) |
+    [.ok, .cause, .error, .hint, [.chain[].sha256], .root, .clients]) |
+    unique | length" "$EVENTS")
+  assert_eq "$n" 1 "port $p: the cached diagnosis equals the full one"
+done
 say "ok"
