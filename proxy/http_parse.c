@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -77,6 +78,19 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
   if (m->last_cb != CB_FIELD) {
     if (m->nfields == CP_HTTP_MAX_FIELDS) {
       return set_err(m, CP_EHDRSIZE, "too many header fields");
+    }
+    if (m->nfields == m->fields_cap) {
+      /* An idle connection's two messages hold 16 slots each, not 200. */
+      size_t cap = m->fields_cap ? 2 * m->fields_cap : 16;
+      cp_http_field_t *grown;
+
+      cap = cap > CP_HTTP_MAX_FIELDS ? CP_HTTP_MAX_FIELDS : cap;
+      grown = realloc(m->fields, cap * sizeof(*grown));
+      if (grown == NULL) {
+        return set_err(m, CP_ENOMEM, "out of memory");
+      }
+      m->fields = grown;
+      m->fields_cap = cap;
     }
     f = &m->fields[m->nfields++];
     f->name_off = (uint32_t)m->head.len;
@@ -636,6 +650,9 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
 
 void cp_http_msg_free(cp_http_msg_t *m) {
   cp_buf_free(&m->head);
+  free(m->fields);
+  m->fields = NULL;
+  m->nfields = m->fields_cap = 0;
 }
 
 

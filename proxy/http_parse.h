@@ -69,9 +69,10 @@ struct cp_http_msg_s {
                                   HTTP/2 */
 
   /* Parsed head, valid once head_complete is set. */
-  cp_buf_t head; /* owned: URL or reason, field names/values */
-  cp_http_field_t fields[CP_HTTP_MAX_FIELDS];
-  size_t nfields;
+  cp_buf_t head;           /* owned: URL or reason, field names/values */
+  cp_http_field_t *fields; /* owned: grown on demand up to
+                              CP_HTTP_MAX_FIELDS (most heads need 16) */
+  size_t nfields, fields_cap;
   size_t url_off, url_len; /* request target, or response reason */
   int last_cb;             /* which head callback ran last */
   int method;

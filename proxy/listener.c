@@ -110,7 +110,7 @@ static int bound_socket(const struct sockaddr_storage *ss, socklen_t len,
 int cp_listener_reuseport(const char *host, uint16_t port, int n, int *fds) {
   struct sockaddr_storage ss;
   socklen_t len;
-  int probe, rc, i;
+  int probe = -1, rc, i;
 
   rc = addr_of(host, port, &ss, &len);
   if (rc != 0) {

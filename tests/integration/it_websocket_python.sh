@@ -19,20 +19,23 @@ node -e 'require("ws")' 2>/dev/null || {
   skip "node-ws is not installed"
 }
 
-start_ws_origin() { # [--tls]: prints the port
+# start_ws_origin VAR [--tls]: sets VAR to the port. Not in a command
+# substitution: the origin's PID must reach CP_PIDS so cleanup stops it.
+start_ws_origin() {
+  local -n port_var=$1
   local out=$WORK/ws-origin.$RANDOM args=()
-  if [ "${1:-}" = --tls ]; then
+  if [ "${2:-}" = --tls ]; then
     args=(--cert "$ORIGIN_CERT" --key "$ORIGIN_KEY")
   fi
   $PY "$CP_IT/ws_origin.py" "${args[@]}" > "$out" 2>&1 &
   CP_PIDS+=($!)
   wait_for "the WebSocket origin" grep -q '^ready ' "$out"
-  awk '/^ready /{print $2}' "$out"
+  port_var=$(awk '/^ready /{print $2}' "$out")
 }
 
 make_origin_pki
-WSS=$(start_ws_origin --tls)
-WS=$(start_ws_origin)
+start_ws_origin WSS --tls
+start_ws_origin WS
 start_proxy --upstream-ca "$ORIGIN_CA"
 
 say "wss:// with Python websockets through an intercepted CONNECT"
