@@ -61,6 +61,7 @@ typedef struct bench_s {
   long rss_end;
   uv_timer_t tick;
   char err_first[160];
+  char rbuf[65536];
 } bench_t;
 
 struct client_s {
@@ -304,12 +305,13 @@ static void start_tls(client_t *c) {
 }
 
 
+/* One loop: every read is consumed before the next, so all clients
+ * share the bench's buffer. */
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
-  static char scratch[65536]; /* one loop: reads are consumed at once */
+  client_t *c = h->data;
 
-  (void)h;
   (void)hint;
-  *buf = uv_buf_init(scratch, sizeof(scratch));
+  *buf = uv_buf_init(c->b->rbuf, sizeof(c->b->rbuf));
 }
 
 

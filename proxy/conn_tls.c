@@ -3,19 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cert.h"
 #include "conn_http.h"
-#include "diag.h"
+#include "conn_judge.h"
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
-#include "policy.h"
-#include "revoke.h"
-#include "roots.h"
 #include "tls_client.h"
-#include "who.h"
 
 
 /* hs, when set: chainproxy refused the client, and why. */
@@ -499,47 +494,6 @@ static void upstream_refused_late(cp_conn_t *c, int closed) {
 }
 
 
-/* The origin asked for a client certificate: worth knowing when it
- * refuses later (TLS 1.3). Not part of what the chain cache keeps. */
-static void client_cert_facts(cp_conn_t *c, cp_tls_t *t,
-                              cp_verify_result_t *r) {
-  cp_hs_facts_t f;
-
-  r->client_cert_requested = 0;
-  r->client_cert_presented = 0;
-  r->ca_names[0] = '\0';
-  if (!t->cert_requested) {
-    return;
-  }
-  cp_tls_client_facts(t, &f, r->ca_names, sizeof(r->ca_names));
-  r->client_cert_requested = 1;
-  r->client_cert_presented = SSL_get_certificate(t->ssl) != NULL;
-  c->up_cert_asked = 1;
-}
-
-
-static int stapled(const cp_tls_t *t) {
-  const unsigned char *p = NULL;
-
-  return SSL_get_tlsext_status_ocsp_resp(t->ssl, &p) > 0;
-}
-
-
-/* A full handshake: verification record -> result, classified, kept by
- * its exact chain when the verify callback keyed it. */
-static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
-  cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
-  cp_revoke_staple(t->ssl, 0, r);
-  cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
-  cp_roots_check(&c->snap->data->roots, r);
-  cp_policy_check(&c->snap->data->distrust, r);
-  cp_who_predict(&c->snap->data->who, r);
-  if (!stapled(t)) { /* a staple's verdict is this handshake's only */
-    cp_resume_chain_put(&c->resume, r);
-  }
-}
-
-
 static void upstream_verified(cp_conn_t *c) {
   cp_event_base_t b = cp_conn_base(c);
   cp_tls_t *t = c->upstream.tls;
@@ -553,25 +507,7 @@ static void upstream_verified(cp_conn_t *c) {
       return;
     }
   }
-  if (cp_resume_reused(&c->resume, t->ssl, r)) {
-    /* No certificates came: the session's own diagnosis stands. */
-    r->resumed = 1;
-    c->up_cert_asked = r->client_cert_requested;
-    c->env->stats->v[CP_STAT_UPSTREAM_RESUMED]++;
-  } else {
-    if (c->resume.chain_blob != NULL && !stapled(t)) {
-      /* The same chain as before: the same diagnosis, not built again. */
-      cp_resume_unpack(c->resume.chain_blob, r);
-      r->chain_cached = 1;
-      c->env->stats->v[CP_STAT_CHAIN_CACHE_HITS]++;
-    } else {
-      diagnose(c, t, r);
-    }
-    client_cert_facts(c, t, r);
-    if (cp_resume_keep(&c->resume, r) != 0) {
-      cp_conn_log(c, CP_LOG_WARN, "out of memory keeping the session");
-    }
-  }
+  cp_conn_judge(c, t, r);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)));
   if (r->ok && r->private_root == 1) {
@@ -675,29 +611,6 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up, unsigned char *list,
 }
 
 
-/* Offers this loop's session for the upstream unless resumption is off
- * for it; the key holds what changes the handshake or its judgement. */
-static void resume_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
-                         size_t n) {
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
-
-  cp_resume_slot_clear(&c->resume);
-  /* The chain cache is keyed by the exact chain: on even where sessions
-   * are not resumed. */
-  t->session_slot = &c->resume;
-  c->resume.chains = c->env->chains;
-  c->resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
-  cp_resume_key(&c->resume, c->target.host, c->target.port, c->tls_name, alpn,
-                n, ru ? ru->upstream_tls_min : 0,
-                ru && ru->client_cert[0] ? ru->client_cert : NULL);
-  c->resume.gen = c->snap->data->gen;
-  if (c->resume.cache != NULL) {
-    cp_resume_offer(&c->resume, t->ssl, time(NULL));
-  }
-}
-
-
 void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_tls_t *t = NULL;
   unsigned char alpn[CP_ALPN_MAX];
@@ -718,7 +631,7 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   if (rc == 0) {
     rule_floor(c, t, 0);
     rule_client_cert(c, t);
-    resume_offer(c, t, alpn, nalpn);
+    cp_conn_judge_offer(c, t, alpn, nalpn);
   }
   if (rc != 0) {
     cp_tls_free(t);

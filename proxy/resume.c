@@ -228,7 +228,8 @@ static time_t session_end(SSL_SESSION *s) {
 
 
 /* Stores (key, sess, blob), replacing an older entry for key; takes the
- * caller's session reference and one blob reference. */
+ * caller's session reference (sess may be NULL: the chain cache) and
+ * adds its own blob reference. */
 static void store(cp_resume_t *rc, const char *key, unsigned gen,
                   SSL_SESSION *sess, cp_resume_blob_t *blob) {
   uint64_t h = key_hash(key);
@@ -287,26 +288,21 @@ static void slot_settle(cp_resume_slot_t *slot) {
 }
 
 
-/* OpenSSL's new-session callback. The session is copied: OpenSSL marks
- * the connection's own session unresumable when the connection is freed
- * without a close_notify, which is how most upstreams end. Returns 0:
- * the reference passed stays OpenSSL's. */
+/* OpenSSL's new-session callback: 1 keeps the reference it passes. The
+ * session stays the connection's too; cp_tls_free() keeps OpenSSL from
+ * marking it unresumable when the upstream closed without a
+ * close_notify. */
 static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
   cp_tls_t *t = SSL_get_app_data(ssl);
   cp_resume_slot_t *slot = t != NULL ? t->session_slot : NULL;
-  SSL_SESSION *copy;
 
   if (slot == NULL || slot->cache == NULL || !SSL_SESSION_is_resumable(sess)) {
     return 0;
   }
-  copy = SSL_SESSION_dup(sess);
-  if (copy == NULL) {
-    return 0;
-  }
   SSL_SESSION_free(slot->sess);
-  slot->sess = copy;
+  slot->sess = sess;
   slot_settle(slot);
-  return 0;
+  return 1;
 }
 
 
@@ -384,8 +380,8 @@ int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl,
 
 
 int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
-  if (slot->cache == NULL) {
-    return 0;
+  if (slot->cache == NULL && slot->chain_key[0] == '\0') {
+    return 0; /* neither a session nor the chain will keep it */
   }
   cp_resume_blob_unref(slot->blob);
   slot->blob = cp_resume_pack(r);
@@ -454,15 +450,11 @@ int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now) {
 }
 
 
-void cp_resume_chain_put(cp_resume_slot_t *slot, const cp_verify_result_t *r) {
-  cp_resume_blob_t *b;
-
-  if (slot->chains == NULL || slot->chains->cap == 0 ||
-      slot->chain_key[0] == '\0' || (b = cp_resume_pack(r)) == NULL) {
-    return;
+void cp_resume_chain_put(cp_resume_slot_t *slot) {
+  if (slot->chains != NULL && slot->chains->cap > 0 &&
+      slot->chain_key[0] != '\0' && slot->blob != NULL) {
+    store(slot->chains, slot->chain_key, slot->gen, NULL, slot->blob);
   }
-  store(slot->chains, slot->chain_key, slot->gen, NULL, b);
-  cp_resume_blob_unref(b); /* the entry holds its own reference */
 }
 
 

@@ -86,8 +86,8 @@ int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now);
 /* After a handshake: 1 when ssl resumed the offered session; out then
  * holds the stored result. */
 int cp_resume_reused(cp_resume_slot_t *slot, SSL *ssl, cp_verify_result_t *out);
-/* After a full handshake and its diagnosis: keeps r with the session,
- * now or when the server's ticket comes. */
+/* After a full handshake and its diagnosis: packs r once and keeps it
+ * with the session, now or when the server's ticket comes. */
 int cp_resume_keep(cp_resume_slot_t *slot, const cp_verify_result_t *r);
 /* The chain cache: a full handshake that presents exactly the chain of an
  * earlier one (same certificates, name, security level, data generation)
@@ -99,8 +99,9 @@ void cp_resume_chain_key(cp_resume_slot_t *slot, STACK_OF(X509) *chain,
                          const char *name, int auth_level);
 /* 1 when slot->chain_key is cached: slot->chain_blob holds it. */
 int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now);
-/* After a full diagnosis of a chain the callback keyed: kept. */
-void cp_resume_chain_put(cp_resume_slot_t *slot, const cp_verify_result_t *r);
+/* After a full diagnosis of a chain the callback keyed: the result
+ * cp_resume_keep() packed is kept for the chain too. */
+void cp_resume_chain_put(cp_resume_slot_t *slot);
 /* The client's handshake is over: the session's ticket has normally come
  * by now, and an open connection need not hold the result (about 15 KB).
  * A ticket that comes later is not kept. */

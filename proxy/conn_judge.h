@@ -1,0 +1,20 @@
+/* What an upstream TLS handshake is judged to be, and what it is offered
+ * to make it cheap: the stored session for this upstream (resume.h), and
+ * after the handshake one of three verdicts, each the same diagnosis —
+ * the resumed session's, the one kept for exactly this chain (the chain
+ * cache), or a full one built from the verification record. Called by
+ * conn_tls for UPSTREAM_TLS. */
+#ifndef CP_CONN_JUDGE_H
+#define CP_CONN_JUDGE_H
+
+#include "conn.h"
+
+/* Before the handshake: keys the connection's slot and offers the cached
+ * session unless a rule turns resumption off for the host. alpn: the
+ * list offered upstream, in wire form. */
+void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
+                         size_t n);
+/* After it: fills r, and keeps it with the session and the chain. */
+void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r);
+
+#endif
