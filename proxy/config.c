@@ -18,6 +18,7 @@
 #include "roots.h"
 #include "http_parse.h"
 #include "rules.h"
+#include "config_net.h"
 
 typedef struct option_s option_t;
 
@@ -619,6 +620,8 @@ static const option_t options[] = {
     {"max-conns", 1, opt_max_conns},
     {"max-conns-per-client", 1, opt_max_conns_per_client},
     {"upstream-sessions", 1, opt_upstream_sessions},
+    {"upstream-proxy", 1, cp_config_opt_upstream_proxy},
+    {"upstream-no-proxy", 1, cp_config_opt_no_proxy},
     {"workers", 1, opt_workers},
     {"verbose", 0, opt_verbose},
     {"help", 0, opt_help},

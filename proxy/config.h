@@ -61,6 +61,10 @@ struct cp_config_s {
   const char *system_roots;  /* --system-roots: the distribution's roots */
   const char *clients_path;  /* --clients: client families (who breaks) */
   int ncrls;
+  const char *upstream_proxy; /* --upstream-proxy URL, or "env"; NULL:
+                                 connect directly */
+  const char *no_proxy[16];   /* --upstream-no-proxy comma lists */
+  int nno_proxy;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */
   size_t npassthrough;
   uint64_t connect_timeout_ms;

@@ -106,6 +106,12 @@ const char *cp_config_usage(void) {
          "resumption\n"
          "                            with their diagnosis (default 1024; 0: "
          "never)\n"
+         "  --upstream-proxy URL      go out through a parent proxy:\n"
+         "                            http://[user:password@]host:port, env "
+         "(HTTPS_PROXY,\n"
+         "                            HTTP_PROXY, NO_PROXY) or none\n"
+         "  --upstream-no-proxy LIST  hosts that bypass the parent "
+         "(NO_PROXY syntax)\n"
          "  -v, --verbose             more operator log (twice: debug)\n"
          "  -h, --help                this text\n"
          "  --version                 print the version\n";

@@ -77,7 +77,18 @@ void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode) {
     return;
   }
   c->connect_emitted = 1;
-  cp_event_connect(c->env->events, &b, c->client_addr, method, mode);
+  cp_event_connect(c->env->events, &b, c->client_addr, method, mode,
+                   c->parent != NULL ? c->parent->url : NULL);
+}
+
+
+const cp_parent_t *cp_conn_parent_for(const cp_conn_t *c,
+                                      const cp_http_target_t *t, int tls) {
+  const cp_rule_t *ru = cp_rules_find(&c->snap->rules, t->host, t->port);
+
+  return cp_parents_pick(
+      c->env->parents, ru != NULL && ru->parent_set ? &ru->parent : NULL,
+      ru != NULL && ru->parent_direct, t->host, t->port, tls);
 }
 
 

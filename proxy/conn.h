@@ -27,6 +27,7 @@
 #include "http_parse.h"
 #include "leg.h"
 #include "log.h"
+#include "parent.h"
 #include "peers.h"
 #include "resume.h"
 #include "snap.h"
@@ -75,19 +76,20 @@ struct cp_conn_state_ops_s {
 /* What every connection of one loop shares. Filled by the server, which
  * owns every pointed-to object and outlives its connections. */
 struct cp_conn_env_s {
-  uv_loop_t *loop;        /* borrowed */
-  const cp_config_t *cfg; /* borrowed, read-only */
-  const cp_log_t *log;    /* borrowed */
-  cp_events_t *events;    /* borrowed */
-  cp_stats_t *stats;      /* borrowed */
-  cp_chain_t *chain;      /* borrowed: profiles, minting, leaves */
-  cp_snaps_t *snaps;      /* borrowed: rules and diagnosis data, shared by
-                             every worker; each conn holds one snapshot */
-  SSL_CTX *tls_server;    /* borrowed: client-facing */
-  SSL_CTX *tls_client;    /* borrowed: upstream */
-  cp_resume_t *resume;    /* borrowed: upstream sessions of this loop */
-  cp_resume_t *chains;    /* borrowed: diagnoses by exact chain */
-  char *plain;            /* borrowed: CP_LEG_RBUF plaintext scratch */
+  uv_loop_t *loop;             /* borrowed */
+  const cp_config_t *cfg;      /* borrowed, read-only */
+  const cp_log_t *log;         /* borrowed */
+  cp_events_t *events;         /* borrowed */
+  cp_stats_t *stats;           /* borrowed */
+  cp_chain_t *chain;           /* borrowed: profiles, minting, leaves */
+  cp_snaps_t *snaps;           /* borrowed: rules and diagnosis data, shared by
+                                  every worker; each conn holds one snapshot */
+  SSL_CTX *tls_server;         /* borrowed: client-facing */
+  SSL_CTX *tls_client;         /* borrowed: upstream */
+  cp_resume_t *resume;         /* borrowed: upstream sessions of this loop */
+  cp_resume_t *chains;         /* borrowed: diagnoses by exact chain */
+  const cp_parents_t *parents; /* borrowed: --upstream-proxy; NULL: none */
+  char *plain;                 /* borrowed: CP_LEG_RBUF plaintext scratch */
   char *rbuf; /* borrowed: CP_LEG_RBUF read scratch, NULL: per leg */
   char *wire; /* borrowed: CP_LEG_RBUF TLS output scratch */
   const cp_conn_state_ops_t *states; /* [CP_CONN_CLOSING] handlers */
@@ -124,8 +126,13 @@ struct cp_conn_s {
   cp_buf_t early;     /* upstream bytes before the client handshake ended */
   void *proto;        /* owned: the HTTP/2 relay, freed by proto_free */
   void (*proto_free)(void *proto);
-  unsigned h2_streams;     /* HTTP/2 streams open (for the timer) */
-  cp_http_target_t target; /* upstream host and port */
+  unsigned h2_streams;           /* HTTP/2 streams open (for the timer) */
+  cp_http_target_t target;       /* upstream host and port */
+  const cp_parent_t *parent;     /* borrowed (env or snapshot): the parent
+                                    proxy the upstream goes through; NULL:
+                                    direct */
+  const cp_parent_t *req_parent; /* the parent chosen for the request being
+                                    read (plain HTTP) */
   char client_addr[80];
   unsigned char peer[16];   /* the client's address, ::ffff:a.b.c.d form */
   const char *extra_header; /* static: one more line for cp_conn_respond */
@@ -161,6 +168,8 @@ struct cp_conn_s {
   unsigned up_cert_asked : 1;     /* the upstream sent a CertificateRequest */
   unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
   unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
+  unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting
+                                     for its answer (in c->early) */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
   cp_verify_result_t *verify;     /* owned: last upstream verification;
                                      freed once the client's chain is
@@ -200,6 +209,11 @@ void cp_conn_arm_timer(cp_conn_t *c);
 void cp_conn_touch(cp_conn_t *c);
 uint64_t cp_conn_now(const cp_conn_t *c);
 void cp_conn_set_reason(cp_conn_t *c, const char *reason);
+/* The parent proxy for t (a rule's, else --upstream-proxy's unless an
+ * exception matches), or NULL for a direct connection; tls: a CONNECT or
+ * intercepted tunnel, else plain HTTP. */
+const cp_parent_t *cp_conn_parent_for(const cp_conn_t *c,
+                                      const cp_http_target_t *t, int tls);
 void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode);
 cp_event_base_t cp_conn_base(const cp_conn_t *c);
 void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)

@@ -22,7 +22,7 @@ static void emit_request(cp_conn_t *c, int status, const char *outcome) {
     return;
   }
   memset(&r, 0, sizeof(r));
-  if (c->intercept) {
+  if (c->intercept && !c->req.is_connect) {
     /* The client sent origin-form inside the tunnel: the event names the
      * full URL it asked for. */
     cp_hostport_format(authority, sizeof(authority), c->target.host,
@@ -258,6 +258,7 @@ static int on_request_head(cp_conn_t *c) {
     c->target = req->target;
     c->tunnel = 1;
     c->intercept = !is_passthrough(c->env->cfg, c->target.host);
+    c->parent = cp_conn_parent_for(c, &c->target, 1);
     cp_conn_emit_connect(c, "CONNECT", c->intercept ? "intercept" : "tunnel");
     cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
     return c->state == CP_CONN_CLOSING;
@@ -287,12 +288,15 @@ static int on_request_head(cp_conn_t *c) {
   }
   if (!c->connect_emitted) {
     c->target = req->target;
+    c->parent = c->req_parent;
     cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
   }
-  if (c->upstream_ok && same_target(&c->target, &req->target)) {
+  if (c->upstream_ok && same_target(&c->target, &req->target) &&
+      c->parent == c->req_parent) {
     cp_conn_go_state(c, CP_CONN_FORWARD);
   } else {
     c->target = req->target;
+    c->parent = c->req_parent;
     cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
   }
   return c->state == CP_CONN_CLOSING;
@@ -438,6 +442,19 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
     cp_conn_arm_timer(c); /* from now on, gaps in the body */
   }
   rc = cp_http_msg_feed(&c->resp, data, len, &n, &c->out);
+  if (c->parent != NULL && !c->intercept && !c->resp_sent &&
+      c->resp.head_complete && c->resp.status == 407) {
+    /* The parent wants credentials we did not have: not the client's
+     * business (its proxy is chainproxy), and not the origin's answer. */
+    cp_buf_reset(&c->out);
+    cp_conn_respond_error(c, 502, "parent_proxy_auth_required",
+                          "parent proxy %s wants credentials: \"HTTP/1.1 "
+                          "407 %.*s\" (asked for %s:%u)",
+                          c->parent->url, (int)c->resp.url_len,
+                          cp_http_msg_url(&c->resp), c->target.host,
+                          c->target.port);
+    return;
+  }
   c->resp_sent |= c->out.len > 0;
   if (flush_out(c, &c->client) != 0) {
     cp_conn_fail(c, CP_EIO, "client_write_failed");
@@ -475,11 +492,31 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
 }
 
 
+/* Plain HTTP through a parent proxy goes out in absolute form with the
+ * parent's credentials; the choice is made as soon as the target is known,
+ * before the head is written. */
+static void on_target(cp_http_msg_t *m, void *arg) {
+  cp_conn_t *c = arg;
+
+  c->req_parent = NULL;
+  if (c->intercept || m->target.form != CP_TARGET_ABSOLUTE) {
+    return;
+  }
+  c->req_parent = cp_conn_parent_for(c, &m->target, 0);
+  if (c->req_parent != NULL) {
+    m->absolute_out = 1;
+    m->proxy_auth = c->req_parent->auth[0] ? c->req_parent->auth : NULL;
+  }
+}
+
+
 void cp_conn_http_entry_read_request(cp_conn_t *c) {
   if (c->env->shutting_down && c->pending.len == 0) {
     cp_conn_finish(c, "shutdown");
     return;
   }
+  c->req.on_target = on_target;
+  c->req.on_target_arg = c;
   cp_leg_want_read(&c->client, 1);
   /* An idle upstream is read too, so its close is noticed. */
   cp_leg_want_read(&c->upstream, c->upstream_ok);

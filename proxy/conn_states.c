@@ -21,7 +21,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
         {
             .action = "connecting to upstream",
             .entry = cp_conn_upstream_entry,
-            .on_data = cp_conn_http_on_exchange_data,
+            .on_data = cp_conn_upstream_on_data,
             .on_eof = cp_conn_upstream_on_eof,
             .on_connect = cp_conn_upstream_on_connect,
             .on_closed = cp_conn_upstream_on_closed,

@@ -466,7 +466,8 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
     r->client_cert_requested = f.cert_requested;
     c->up_cert_asked = f.cert_requested != 0;
     snprintf(r->ca_names, sizeof(r->ca_names), "%s", cas);
-    cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL);
+    cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL,
+                             c->parent ? c->parent->url : NULL);
   }
   free(r);
   upstream_settled(c);
@@ -509,7 +510,8 @@ static void upstream_verified(cp_conn_t *c) {
   }
   cp_conn_judge(c, t, r);
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
-                           upstream_alpn(c, alpn, sizeof(alpn)));
+                           upstream_alpn(c, alpn, sizeof(alpn)),
+                           c->parent ? c->parent->url : NULL);
   if (r->ok && r->private_root == 1) {
     cp_conn_log(c, CP_LOG_INFO,
                 "the chain ends at '%s', a root this system "

@@ -1,5 +1,6 @@
 #include "conn_upstream.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,8 +11,45 @@ static void connect_next(cp_conn_t *c);
 static void resolve(cp_conn_t *c);
 
 
+/* Where the TCP connection goes: the parent proxy, else the target. */
+static const char *dial_host(const cp_conn_t *c, int *kind, uint16_t *port) {
+  if (c->parent != NULL) {
+    *kind = c->parent->host_kind;
+    *port = c->parent->port;
+    return c->parent->host;
+  }
+  *kind = (int)c->target.host_kind;
+  *port = c->target.port;
+  return c->target.host;
+}
+
+
+static void parent_failed(cp_conn_t *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+
+/* A parent proxy that did not let us through: the 502 names it, what it
+ * said, and the target it was asked for. */
+static void parent_failed(cp_conn_t *c, const char *code, const char *fmt,
+                          ...) {
+  char what[256], msg[1200], hp[CP_HOSTPORT_MAX];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof(what), fmt, ap);
+  va_end(ap);
+  snprintf(msg, sizeof(msg), "parent proxy %s %s (asked for %s)",
+           c->parent->url, what,
+           cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port));
+  cp_conn_respond(c, 502, code, msg, NULL);
+}
+
+
 static void connect_failed(cp_conn_t *c, int err) {
-  if (err == UV_ECONNREFUSED) {
+  if (c->parent != NULL) {
+    parent_failed(c, "parent_proxy_unreachable", "could not be reached: %s",
+                  uv_strerror(err));
+  } else if (err == UV_ECONNREFUSED) {
     cp_conn_respond_error(c, 502, "connection_refused",
                           "%s:%u refused the connection", c->target.host,
                           c->target.port);
@@ -61,6 +99,11 @@ static void connect_next(cp_conn_t *c) {
 
 
 static void dns_failed(cp_conn_t *c, int status) {
+  if (c->parent != NULL) {
+    parent_failed(c, "parent_proxy_unreachable", "could not be resolved: %s",
+                  uv_strerror(status));
+    return;
+  }
   cp_conn_respond_error(c, 502, "dns_failure", "DNS lookup of %s failed: %s",
                         c->target.host, uv_strerror(status));
 }
@@ -89,27 +132,27 @@ static void resolve(cp_conn_t *c) {
   struct sockaddr_storage ss;
   struct addrinfo hints;
   char port[8];
-  int rc;
+  int rc, kind;
+  uint16_t dport;
+  const char *host = dial_host(c, &kind, &dport);
 
   uv_freeaddrinfo(c->addrs);
   c->addrs = NULL;
   c->next_addr = NULL;
   c->last_connect_err = 0;
   /* IP literals skip the resolver (and its thread pool) entirely. */
-  if (c->target.host_kind == CP_HOST_IPV4) {
-    rc = uv_ip4_addr(c->target.host, c->target.port, (struct sockaddr_in *)&ss);
-  } else if (c->target.host_kind == CP_HOST_IPV6) {
-    rc =
-        uv_ip6_addr(c->target.host, c->target.port, (struct sockaddr_in6 *)&ss);
+  if (kind == CP_HOST_IPV4) {
+    rc = uv_ip4_addr(host, dport, (struct sockaddr_in *)&ss);
+  } else if (kind == CP_HOST_IPV6) {
+    rc = uv_ip6_addr(host, dport, (struct sockaddr_in6 *)&ss);
   } else {
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
-    snprintf(port, sizeof(port), "%u", c->target.port);
+    snprintf(port, sizeof(port), "%u", dport);
     c->gai.data = c;
-    rc = uv_getaddrinfo(c->env->loop, &c->gai, on_resolved, c->target.host,
-                        port, &hints);
+    rc = uv_getaddrinfo(c->env->loop, &c->gai, on_resolved, host, port, &hints);
     if (rc != 0) {
       dns_failed(c, rc);
       return;
@@ -142,23 +185,12 @@ void cp_conn_upstream_entry(cp_conn_t *c) {
 }
 
 
-void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
+/* The upstream reaches the target (directly, or through the parent's
+ * tunnel): on to the next state. */
+static void upstream_ready(cp_conn_t *c) {
   static const char established[] = "HTTP/1.1 200 Connection established\r\n"
                                     "Via: 1.1 chainproxy\r\n\r\n";
 
-  if (status < 0) {
-    c->last_connect_err = status;
-    c->retry_next = c->next_addr != NULL;
-    if (!c->retry_next) {
-      connect_failed(c, status);
-      return;
-    }
-    cp_leg_close(&c->upstream); /* on_closed tries the next address */
-    return;
-  }
-  uv_freeaddrinfo(c->addrs);
-  c->addrs = NULL;
-  c->next_addr = NULL;
   cp_conn_touch(c);
   if (c->intercept && c->client_tls_done) {
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS); /* a new upstream */
@@ -174,11 +206,119 @@ void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
       return;
     }
     c->upstream_ok = 1;
+    if (c->early.len > 0) {
+      /* A server-first protocol spoke behind the parent's 200. */
+      if (cp_leg_write(&c->client, c->early.data, c->early.len) != 0) {
+        cp_conn_fail(c, CP_EIO, "client_write_failed");
+        return;
+      }
+      c->relayed_to_client += c->early.len;
+      cp_buf_reset(&c->early);
+    }
     cp_conn_go_state(c, CP_CONN_TUNNEL);
     return;
   }
   c->upstream_ok = 1;
   cp_conn_go_state(c, CP_CONN_FORWARD);
+}
+
+
+/* Asks the parent for a tunnel to the target (RFC 9110 9.3.6). */
+static void parent_connect(cp_conn_t *c) {
+  char hp[CP_HOSTPORT_MAX], req[CP_HOSTPORT_MAX * 2 + 512];
+  int n;
+
+  cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port);
+  n = snprintf(req, sizeof(req),
+               "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s"
+               "User-Agent: chainproxy/" CP_VERSION "\r\n\r\n",
+               hp, hp, c->parent->auth[0] ? "Proxy-Authorization: " : "",
+               c->parent->auth, c->parent->auth[0] ? "\r\n" : "");
+  cp_buf_reset(&c->early);
+  c->parent_wait = 1;
+  if (n < 0 || (size_t)n >= sizeof(req) ||
+      cp_leg_write(&c->upstream, req, (size_t)n) != 0) {
+    cp_conn_fail(c, CP_EIO, "upstream_write_failed");
+    return;
+  }
+  cp_leg_want_read(&c->upstream, 1);
+  cp_conn_touch(c);
+}
+
+
+void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
+  if (status < 0) {
+    c->last_connect_err = status;
+    c->retry_next = c->next_addr != NULL;
+    if (!c->retry_next) {
+      connect_failed(c, status);
+      return;
+    }
+    cp_leg_close(&c->upstream); /* on_closed tries the next address */
+    return;
+  }
+  uv_freeaddrinfo(c->addrs);
+  c->addrs = NULL;
+  c->next_addr = NULL;
+  if (c->parent != NULL && c->tunnel) {
+    parent_connect(c);
+    return;
+  }
+  upstream_ready(c);
+}
+
+
+/* The parent's answer to CONNECT, as far as it came. */
+static void parent_reply(cp_conn_t *c, const char *data, size_t len) {
+  cp_parent_reply_t r;
+  int rc;
+
+  if (cp_buf_append(&c->early, data, len) != 0) {
+    parent_failed(c, "parent_proxy_bad_response",
+                  "answered CONNECT with a head longer than %zu bytes",
+                  c->early.limit);
+    return;
+  }
+  rc = cp_parent_reply_parse(&r, c->early.data, c->early.len, 16 * 1024);
+  if (rc == 0) {
+    return;
+  }
+  if (rc < 0) {
+    parent_failed(c, "parent_proxy_bad_response",
+                  "answered CONNECT with something that is not HTTP "
+                  "(\"%.40s\")",
+                  c->early.data);
+    return;
+  }
+  if (r.status == 407) {
+    parent_failed(c, "parent_proxy_auth_required",
+                  "wants credentials: \"%s\"%s%s%s", r.line,
+                  r.authenticate[0] ? " (Proxy-Authenticate: " : "",
+                  r.authenticate, r.authenticate[0] ? ")" : "");
+    return;
+  }
+  if (r.status < 200 || r.status > 299) {
+    parent_failed(c, "parent_proxy_refused", "refused the tunnel: \"%s\"",
+                  r.line);
+    return;
+  }
+  c->parent_wait = 0;
+  cp_buf_consume(&c->early, r.head_len); /* the origin's first bytes */
+  if (c->intercept) {
+    cp_buf_reset(&c->early); /* TLS: the client speaks first */
+  }
+  cp_conn_log(c, CP_LOG_INFO, "tunnel through %s: %s", c->parent->url, r.line);
+  upstream_ready(c);
+}
+
+
+void cp_conn_upstream_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
+                              size_t len) {
+  if (leg == &c->upstream && c->parent_wait) {
+    parent_reply(c, data, len);
+    return;
+  }
+  cp_conn_http_on_exchange_data(c, leg, data, len);
 }
 
 
@@ -197,12 +337,23 @@ void cp_conn_upstream_on_closed(cp_conn_t *c, cp_leg_t *leg) {
 
 
 void cp_conn_upstream_on_eof(cp_conn_t *c, cp_leg_t *leg) {
-  (void)leg;
+  if (leg == &c->upstream && c->parent_wait) {
+    parent_failed(c, "parent_proxy_closed",
+                  "closed the connection without answering CONNECT");
+    return;
+  }
   cp_conn_abort(c, "client_closed");
 }
 
 
 void cp_conn_upstream_on_timeout(cp_conn_t *c, double secs) {
+  if (c->parent != NULL) {
+    parent_failed(c, "parent_proxy_timeout", "%s within %.1f s",
+                  c->parent_wait ? "did not answer CONNECT"
+                                 : "could not be connected",
+                  secs);
+    return;
+  }
   cp_conn_respond_error(c, 504, "connect_timeout",
                         "connecting to %s:%u timed out after %.1f s",
                         c->target.host, c->target.port, secs);

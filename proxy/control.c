@@ -87,9 +87,11 @@ static json_t *floor_json(int v) {
 /* A rule as the API shows it; TLS settings only when the rule sets
  * them. */
 static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
-  json_t *o = json_pack("{s:s,s:o,s:s}", "host", ru->host, "port",
-                        ru->port ? json_integer(ru->port) : json_null(),
-                        "chain", env->profiles->p[ru->profile].name);
+  json_t *o = json_pack(
+      "{s:s,s:o,s:o}", "host", ru->host, "port",
+      ru->port ? json_integer(ru->port) : json_null(), "chain",
+      ru->profile >= 0 ? json_string(env->profiles->p[ru->profile].name)
+                       : json_null());
 
   if (ru->client_tls_min != 0) {
     json_object_set_new(o, "client_tls_min", floor_json(ru->client_tls_min));
@@ -112,6 +114,12 @@ static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
   if (ru->client_cert[0] != '\0') {
     json_object_set_new(o, "upstream_client_cert",
                         json_string(ru->client_cert));
+  }
+  if (ru->parent_set || ru->parent_direct) {
+    /* The password is never shown: the URL names the user only. */
+    json_object_set_new(
+        o, "upstream_proxy",
+        json_string(ru->parent_direct ? "direct" : ru->parent.url));
   }
   return o;
 }

@@ -228,8 +228,8 @@ static void event_emit(cp_events_t *ev, json_t *o) {
 
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
-                      const char *client, const char *method,
-                      const char *mode) {
+                      const char *client, const char *method, const char *mode,
+                      const char *via) {
   json_t *o = event_new(ev, "connect", b);
 
   if (o == NULL) {
@@ -238,6 +238,9 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "client", str_or_null(client));
   json_object_set_new(o, "method", str_or_null(method));
   json_object_set_new(o, "mode", str_or_null(mode));
+  if (via != NULL) {
+    json_object_set_new(o, "upstream_proxy", json_string(via));
+  }
   event_emit(ev, o);
 }
 
@@ -471,13 +474,19 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
 
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error, const char *alpn) {
+                              const char *tls_error, const char *alpn,
+                              const char *via) {
   json_t *o = event_new(ev, "upstream_verify", b);
 
   if (o == NULL) {
     return;
   }
   cp_verify_result_to_json(r, sni, tls_error, o);
+  if (via != NULL) {
+    /* The chain came through a parent proxy: one that re-signs TLS
+     * presents its own CA here. */
+    json_object_set_new(o, "upstream_proxy", json_string(via));
+  }
   json_object_set_new(o, "alpn", str_or_null(alpn && *alpn ? alpn : NULL));
   json_object_set_new(o, "resumed", json_boolean(r->resumed));
   if (r->chain_cached) {

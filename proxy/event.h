@@ -116,8 +116,11 @@ void cp_events_counts(cp_events_t *ev, uint64_t *recorded, uint64_t *dropped);
 uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
                          cp_event_cb cb, void *arg);
 
+/* via: the parent proxy's URL (no password) when the upstream goes
+ * through one, else NULL. */
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
-                      const char *client, const char *method, const char *mode);
+                      const char *client, const char *method, const char *mode,
+                      const char *via);
 void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
                     const cp_event_close_t *c);
 void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
@@ -130,10 +133,12 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
  * `chainproxy verify --json`). */
 void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, json_t *o);
-/* alpn: the protocol the upstream chose ("" for none). */
+/* alpn: the protocol the upstream chose ("" for none); via: the parent
+ * proxy's URL, NULL when direct. */
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error, const char *alpn);
+                              const char *tls_error, const char *alpn,
+                              const char *via);
 void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
                                const cp_event_handshake_t *h);
 

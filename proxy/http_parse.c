@@ -448,6 +448,17 @@ static int write_request_head(cp_http_msg_t *m) {
   if (cp_buf_appendf(m->out, "%s ", http_method_str(p->method)) != 0) {
     return set_err(m, CP_ENOMEM, "output buffer limit reached");
   }
+  if (m->absolute_out && absolute) {
+    /* To a parent proxy: the absolute form, the scheme and authority as
+     * parsed (RFC 9112 3.2.2). */
+    char authority[CP_HOSTPORT_MAX];
+
+    cp_hostport_format(authority, sizeof(authority), m->target.host,
+                       m->target.port == 80 ? 0 : m->target.port);
+    if (cp_buf_appendf(m->out, "http://%s", authority) != 0) {
+      return set_err(m, CP_ENOMEM, "output buffer limit reached");
+    }
+  }
   if (m->origin_len == 0) {
     if (out_append(m, "/", 1)) {
       return -1;
@@ -471,6 +482,11 @@ static int write_request_head(cp_http_msg_t *m) {
   }
   if (write_fields(m, absolute, !chunked)) {
     return -1;
+  }
+  if (m->proxy_auth != NULL &&
+      cp_buf_appendf(m->out, "Proxy-Authorization: %s\r\n", m->proxy_auth) !=
+          0) {
+    return set_err(m, CP_ENOMEM, "output buffer limit reached");
   }
   m->ws_upgrade = asks_websocket(m);
   if (m->ws_upgrade && write_upgrade_fields(m) != 0) {
@@ -564,6 +580,9 @@ static int on_headers_complete(http_parser *p) {
   if (m->is_connect || m->body_only) {
     return 0; /* nothing is forwarded: a tunnel, or answered here */
   }
+  if (m->on_target != NULL) {
+    m->on_target(m, m->on_target_arg);
+  }
   return write_request_head(m) == 0 ? 0 : -1;
 }
 
@@ -643,6 +662,8 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   m->scan_done = 0;
   m->scan_text = 0;
   m->content_length = UINT64_MAX;
+  m->absolute_out = 0;
+  m->proxy_auth = NULL;
   m->err = 0;
   m->err_text = NULL;
 }

@@ -67,6 +67,14 @@ struct cp_http_msg_s {
                                   head: requests answered here (the
                                   control API), messages bridged to
                                   HTTP/2 */
+  /* Requests: told the target once it is parsed, before the head is
+   * written, so the owner can choose how it goes out (a parent proxy). */
+  void (*on_target)(cp_http_msg_t *m, void *arg);
+  void *on_target_arg;
+  unsigned absolute_out : 1; /* set by on_target: write the absolute form
+                                (to a parent proxy); reset per message */
+  const char *proxy_auth;    /* set by on_target: a Proxy-Authorization
+                                value to add; reset per message */
 
   /* Parsed head, valid once head_complete is set. */
   cp_buf_t head;           /* owned: URL or reason, field names/values */

@@ -105,6 +105,31 @@ static int floor_field(json_t *o, const char *name, int *out, char *err,
 }
 
 
+/* "upstream_proxy": a parent URL, or "direct" (past any --upstream-proxy). */
+static int parent_field(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
+  json_t *v = json_object_get(o, "upstream_proxy");
+  char inner[256];
+  const char *s;
+
+  if (v == NULL || json_is_null(v)) {
+    return 0;
+  }
+  s = json_is_string(v) ? json_string_value(v) : "";
+  if (strcmp(s, "direct") == 0) {
+    r->parent_direct = 1;
+    return 0;
+  }
+  if (cp_parent_parse(&r->parent, s, inner, sizeof(inner)) != 0) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"upstream_proxy\" must be \"direct\" or "
+                   "http://[user:password@]host:port: %s",
+                   inner);
+  }
+  r->parent_set = 1;
+  return 0;
+}
+
+
 /* leaf_key, require_sni, upstream_client_cert, upstream_resume. */
 static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
   json_t *v = json_object_get(o, "leaf_key");
@@ -151,7 +176,7 @@ static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
     }
     snprintf(r->client_cert, sizeof(r->client_cert), "%s", s);
   }
-  return 0;
+  return parent_field(r, o, err, errlen);
 }
 
 
@@ -165,7 +190,8 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                                        "leaf_key",
                                        "require_sni",
                                        "upstream_client_cert",
-                                       "upstream_resume"};
+                                       "upstream_resume",
+                                       "upstream_proxy"};
   const char *key;
   json_t *v;
   char list[512];
@@ -187,7 +213,8 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
       return cp_errf(err, errlen, CP_ECONFIG,
                      "unknown field \"%s\" (fields: %schain, port, "
                      "client_tls_min, upstream_tls_min, leaf_key, "
-                     "require_sni, upstream_client_cert, upstream_resume)",
+                     "require_sni, upstream_client_cert, upstream_resume, "
+                     "upstream_proxy)",
                      key, host ? "" : "host, ");
     }
   }
@@ -209,11 +236,12 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
     r->port = (uint16_t)json_integer_value(v);
   }
   v = json_object_get(o, "chain");
-  if (!json_is_string(v)) {
+  r->profile = -1; /* none: the default profile (--chain) */
+  if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
     return cp_errf(err, errlen, CP_ECONFIG, "\"chain\" must name a profile");
   }
-  r->profile = cp_profiles_find(profiles, json_string_value(v));
-  if (r->profile < 0) {
+  if (json_is_string(v) &&
+      (r->profile = cp_profiles_find(profiles, json_string_value(v))) < 0) {
     cp_profiles_list(profiles, list, sizeof(list));
     return cp_errf(err, errlen, CP_ECONFIG,
                    "\"chain\": unknown profile '%s' (profiles: %s)",

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "parent.h"
 #include "profile.h"
 
 #define CP_RULES_MAX 1024
@@ -34,6 +35,9 @@ struct cp_rule_s {
                             host whose certificate changes) */
   char client_cert[512]; /* PEM presented upstream (mTLS); "": the
                             global --upstream-client-cert */
+  int parent_set;        /* 1: "upstream_proxy" names a parent */
+  int parent_direct;     /* 1: "upstream_proxy": "direct" */
+  cp_parent_t parent;    /* when parent_set */
 };
 
 struct cp_rules_s {
@@ -53,10 +57,10 @@ int cp_rules_host_ok(const char *host);
 int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule);
 /* One rule from its JSON object: {"host", "port", "chain",
  * "client_tls_min", "upstream_tls_min", "leaf_key", "require_sni",
- * "upstream_client_cert", "upstream_resume"}; with host given (the control
- * API's path) the object has no "host". A client certificate file is loaded
- * once to check it (and again by each connection that uses it). err names the
- * field. */
+ * "upstream_client_cert", "upstream_resume", "upstream_proxy"}; with host given
+ * (the control API's path) the object has no "host". A client certificate file
+ * is loaded once to check it (and again by each connection that uses it). err
+ * names the field. */
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 /* "1.0" .. "1.3" as OpenSSL's version number (TLS1_VERSION ...), 0 when

@@ -146,6 +146,49 @@ static void warn_floors(cp_server_t *srv) {
 }
 
 
+/* --upstream-proxy and --upstream-no-proxy (or the environment's, when
+ * asked for) into the parents every worker picks from. */
+static int parents_init(cp_server_t *srv) {
+  const cp_config_t *cfg = srv->cfg;
+  cp_parents_t *ps = &srv->parents;
+  char err[512];
+  int i;
+
+  memset(ps, 0, sizeof(*ps));
+  for (i = 0; i < cfg->nno_proxy && i < CP_PARENT_LISTS; i++) {
+    ps->no_proxy[ps->nno_proxy++] = cfg->no_proxy[i];
+  }
+  if (cfg->upstream_proxy == NULL) {
+    return 0;
+  }
+  if (strcmp(cfg->upstream_proxy, "env") == 0) {
+    if (cp_parents_from_env(ps, cfg->listen_host, cfg->listen_port, err,
+                            sizeof(err)) != 0) {
+      fprintf(stderr, "chainproxy: %s\n", err);
+      return CP_ECONFIG;
+    }
+  } else if (cp_parent_parse(&ps->https, cfg->upstream_proxy, err,
+                             sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy: --upstream-proxy: %s\n", err);
+    return CP_ECONFIG;
+  } else {
+    ps->http = ps->https;
+    ps->has_https = ps->has_http = 1;
+  }
+  if (ps->has_https || ps->has_http) {
+    cp_log(
+        &srv->log, CP_LOG_INFO, 0, NULL, NULL,
+        "upstream connections go through %s%s%s",
+        ps->has_https ? ps->https.url : "(direct for https)",
+        ps->has_http && strcmp(ps->http.url, ps->https.url) != 0 ? ", http via "
+                                                                 : "",
+        ps->has_http && strcmp(ps->http.url, ps->https.url) != 0 ? ps->http.url
+                                                                 : "");
+  }
+  return 0;
+}
+
+
 /* The CA, the profiles, the rules and the data: what every worker shares.
  * Every failure names what is wrong on one stderr line. */
 static int server_shared_init(cp_server_t *srv) {
@@ -206,7 +249,7 @@ static int server_shared_init(cp_server_t *srv) {
     return CP_ENOMEM;
   }
   warn_floors(srv);
-  return 0;
+  return parents_init(srv);
 }
 
 
@@ -272,6 +315,7 @@ static int workers_init(cp_server_t *srv) {
   sh.resume = &srv->resume;
   sh.chains = &srv->chains;
   sh.peers = &srv->peers;
+  sh.parents = &srv->parents;
   for (i = 0; i < n && rc == 0; i++) {
     srv->nworkers = i + 1;
     rc = cp_worker_init(&srv->workers[i], i, &sh, fds[i]);

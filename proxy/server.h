@@ -21,6 +21,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "parent.h"
 #include "resume.h"
 #include "who.h"
 #include "worker.h"
@@ -47,6 +48,7 @@ struct cp_server_s {
   cp_resume_t resume;   /* owned: upstream sessions, every worker's */
   cp_resume_t chains;   /* owned: diagnoses by exact chain */
   cp_peers_t peers;     /* owned: connections open, per address */
+  cp_parents_t parents; /* --upstream-proxy, resolved at start */
   cp_worker_t *workers; /* owned: cfg->workers of them */
   int nworkers;
   cp_stats_t **worker_stats; /* owned array: for the control API */

@@ -30,6 +30,7 @@
 #include "event.h"
 #include "host.h"
 #include "http_parse.h"
+#include "parent.h"
 #include "rfc3339.h"
 #include "policy.h"
 #include "who.h"
@@ -166,6 +167,94 @@ static int proxy_connect(int fd, const cp_http_target_t *tg, double deadline,
   }
   ERR_clear_error();
   return -1;
+}
+
+
+/* CONNECT through a parent proxy (--upstream-proxy) on fd, with its
+ * credentials; 0 on a 2xx, else stage and why say what the parent did,
+ * named as the proxy names it. */
+static int parent_connect(int fd, const cp_parent_t *p,
+                          const cp_http_target_t *tg, double deadline,
+                          const char **stage, char *why, size_t whylen) {
+  char hp[CP_HOSTPORT_MAX], req[CP_HOSTPORT_MAX * 2 + 512], buf[16384];
+  cp_parent_reply_t r;
+  size_t have = 0;
+  int n, rc = 0;
+
+  cp_hostport_format(hp, sizeof(hp), tg->host, tg->port);
+  n = snprintf(req, sizeof(req),
+               "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", hp, hp,
+               p->auth[0] ? "Proxy-Authorization: " : "", p->auth,
+               p->auth[0] ? "\r\n" : "");
+  *stage = "parent_proxy_closed";
+  if (n < 0 || (size_t)n >= sizeof(req) ||
+      send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+    snprintf(why, whylen, "parent proxy %s: could not send CONNECT", p->url);
+    return -1;
+  }
+  /* Byte by byte, so nothing of the tunnel is read past the head. */
+  while (rc == 0 && have < sizeof(buf)) {
+    ssize_t got;
+
+    if (!wait_fd(fd, POLLIN, deadline)) {
+      *stage = "parent_proxy_timeout";
+      snprintf(why, whylen, "parent proxy %s did not answer CONNECT in time",
+               p->url);
+      return -1;
+    }
+    got = recv(fd, buf + have, 1, 0);
+    if (got <= 0) {
+      snprintf(why, whylen,
+               "parent proxy %s closed the connection without answering "
+               "CONNECT",
+               p->url);
+      return -1;
+    }
+    have++;
+    rc = cp_parent_reply_parse(&r, buf, have, sizeof(buf));
+  }
+  if (rc != 1) {
+    *stage = "parent_proxy_bad_response";
+    snprintf(why, whylen,
+             "parent proxy %s answered CONNECT with something "
+             "that is not HTTP",
+             p->url);
+    return -1;
+  }
+  if (r.status >= 200 && r.status <= 299) {
+    return 0;
+  }
+  *stage =
+      r.status == 407 ? "parent_proxy_auth_required" : "parent_proxy_refused";
+  snprintf(why, whylen, "parent proxy %s %s: \"%s\"%s%s%s (asked for %s)",
+           p->url, r.status == 407 ? "wants credentials" : "refused the tunnel",
+           r.line, r.authenticate[0] ? " (Proxy-Authenticate: " : "",
+           r.authenticate, r.authenticate[0] ? ")" : "", hp);
+  return -1;
+}
+
+
+/* The parent for tg from --upstream-proxy (a URL, or env with NO_PROXY);
+ * NULL: direct. -1 with err on a bad value. */
+static int pick_parent(const cp_verify_opts_t *o, const cp_http_target_t *tg,
+                       cp_parents_t *ps, const cp_parent_t **out, char *err,
+                       size_t errlen) {
+  *out = NULL;
+  memset(ps, 0, sizeof(*ps));
+  if (o->upstream_proxy == NULL) {
+    return 0;
+  }
+  if (strcmp(o->upstream_proxy, "env") == 0) {
+    if (cp_parents_from_env(ps, "", 0, err, errlen) != 0) {
+      return -1;
+    }
+  } else if (cp_parent_parse(&ps->https, o->upstream_proxy, err, errlen) != 0) {
+    return -1;
+  } else {
+    ps->has_https = 1;
+  }
+  *out = cp_parents_pick(ps, NULL, 0, tg->host, tg->port, 1);
+  return 0;
 }
 
 
@@ -380,10 +469,12 @@ static int handshake_failed(const cp_verify_opts_t *o, const cp_tls_t *t,
 
 static int verify_online(const cp_verify_opts_t *o) {
   cp_http_target_t tg, px;
+  cp_parents_t ps;
+  const cp_parent_t *parent = NULL;
   SSL_CTX *ctx = NULL;
   cp_tls_t *t = NULL;
   cp_verify_result_t *r = NULL;
-  char err[512], why[600], target[300];
+  char err[512], why[1400], target[300];
   const char *name, *stage = "connect";
   double deadline = mono_now() + o->timeout;
   int fd = -1, rc = EXIT_CONNECT;
@@ -415,6 +506,10 @@ static int verify_online(const cp_verify_opts_t *o) {
       return EXIT_USAGE;
     }
   }
+  if (pick_parent(o, &tg, &ps, &parent, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy verify: --upstream-proxy: %s\n", err);
+    return EXIT_USAGE;
+  }
   ctx = cp_tls_client_ctx_new(o->ca_file, TLS1_2_VERSION, err, sizeof(err));
   if (ctx == NULL || cp_revoke_load_crls(SSL_CTX_get_cert_store(ctx), o->crls,
                                          o->ncrls, err, sizeof(err)) != 0) {
@@ -422,8 +517,18 @@ static int verify_online(const cp_verify_opts_t *o) {
     SSL_CTX_free(ctx);
     return EXIT_USAGE;
   }
-  fd = o->proxy ? tcp_connect(px.host, px.port, deadline, why, sizeof(why))
-                : tcp_connect(tg.host, tg.port, deadline, why, sizeof(why));
+  if (parent != NULL) {
+    fd = tcp_connect(parent->host, parent->port, deadline, err, sizeof(err));
+    if (fd < 0) {
+      snprintf(why, sizeof(why), "parent proxy %s could not be reached: %s",
+               parent->url, err);
+      stage = "parent_proxy_unreachable";
+      goto fail;
+    }
+  } else {
+    fd = o->proxy ? tcp_connect(px.host, px.port, deadline, why, sizeof(why))
+                  : tcp_connect(tg.host, tg.port, deadline, why, sizeof(why));
+  }
   if (fd < 0) {
     stage = strstr(why, "DNS")         ? "dns"
             : strstr(why, "refused")   ? "refused"
@@ -433,6 +538,10 @@ static int verify_online(const cp_verify_opts_t *o) {
   }
   if (o->proxy && proxy_connect(fd, &tg, deadline, why, sizeof(why))) {
     stage = "proxy";
+    goto fail;
+  }
+  if (parent != NULL &&
+      parent_connect(fd, parent, &tg, deadline, &stage, why, sizeof(why))) {
     goto fail;
   }
   stage = "tls";

@@ -37,6 +37,10 @@ static const char usage[] =
     "  --system-roots DIR   the distribution's roots (default "
     "/usr/share/ca-certificates/mozilla)\n"
     "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
+    "  --upstream-proxy URL connect through a parent proxy, as chainproxy's "
+    "own\n"
+    "                       --upstream-proxy: http://[user:password@]host:port "
+    "or env\n"
     "  --chain-file FILE    verify a PEM bundle (leaf first) offline\n"
     "  --host NAME          with --chain-file: the name to check\n"
     "  --at TIME            verify as of TIME (RFC 3339, e.g. "
@@ -64,12 +68,14 @@ enum {
   OPT_CLIENTS,
   OPT_TRUST_AS,
   OPT_SYSTEM_ROOTS,
+  OPT_UPSTREAM_PROXY,
 };
 
 static const struct option longopts[] = {
     {"servername", required_argument, NULL, OPT_SERVERNAME},
     {"upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA},
     {"proxy", required_argument, NULL, OPT_PROXY},
+    {"upstream-proxy", required_argument, NULL, OPT_UPSTREAM_PROXY},
     {"chain-file", required_argument, NULL, OPT_CHAIN_FILE},
     {"host", required_argument, NULL, OPT_HOST},
     {"at", required_argument, NULL, OPT_AT},
@@ -130,6 +136,9 @@ static int apply_opt(cp_verify_opts_t *o, int c, const char *v) {
     break;
   case OPT_PROXY:
     o->proxy = v;
+    break;
+  case OPT_UPSTREAM_PROXY:
+    o->upstream_proxy = v;
     break;
   case OPT_CHAIN_FILE:
     o->chain_file = v;
@@ -243,9 +252,18 @@ int cp_verify_opts_parse(cp_verify_opts_t *o, int argc, char **argv) {
                     "--chain-file FILE (see chainproxy verify --help)\n");
     return -1;
   }
-  if (o->chain_file != NULL && (o->proxy || o->servername)) {
-    fprintf(stderr, "chainproxy verify: --proxy and --servername need "
-                    "HOST[:PORT]; use --host with --chain-file\n");
+  if (o->chain_file != NULL &&
+      (o->proxy || o->upstream_proxy || o->servername)) {
+    fprintf(stderr, "chainproxy verify: --proxy, --upstream-proxy and "
+                    "--servername need HOST[:PORT]; use --host with "
+                    "--chain-file\n");
+    return -1;
+  }
+  if (o->proxy != NULL && o->upstream_proxy != NULL) {
+    fprintf(stderr, "chainproxy verify: give --proxy (chainproxy) or "
+                    "--upstream-proxy (its parent), not both: to check "
+                    "what chainproxy sees through its parent, start it "
+                    "with --upstream-proxy and use --proxy here\n");
     return -1;
   }
   if (o->host != NULL && o->chain_file == NULL) {

@@ -16,7 +16,9 @@ typedef struct cp_verify_opts_s {
   const char *target; /* HOST[:PORT] */
   const char *servername;
   const char *ca_file;
-  const char *proxy; /* http://HOST:PORT */
+  const char *proxy;          /* http://HOST:PORT */
+  const char *upstream_proxy; /* a parent: http://[user:pass@]HOST:PORT or
+                                 "env" */
   const char *chain_file;
   const char *host; /* --host for --chain-file */
   time_t at;        /* 0: now */

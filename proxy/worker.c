@@ -157,6 +157,7 @@ static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   env->tls_client = w->tls_client;
   env->resume = sh->resume;
   env->chains = sh->chains;
+  env->parents = sh->parents;
   env->peers = sh->peers;
   env->plain = w->plain;
   env->rbuf = w->rbuf;

@@ -38,10 +38,11 @@ typedef struct cp_worker_shared_s {
   cp_events_t *events;
   const cp_ca_t *ca;
   cp_snaps_t *snaps;
-  uint64_t *conn_ids;  /* connection ids, unique across workers */
-  cp_resume_t *resume; /* upstream sessions */
-  cp_resume_t *chains; /* diagnoses by exact chain */
-  cp_peers_t *peers;   /* connections open, per address */
+  uint64_t *conn_ids;          /* connection ids, unique across workers */
+  cp_resume_t *resume;         /* upstream sessions */
+  cp_resume_t *chains;         /* diagnoses by exact chain */
+  cp_peers_t *peers;           /* connections open, per address */
+  const cp_parents_t *parents; /* parent proxies */
 } cp_worker_shared_t;
 
 struct cp_worker_s {

@@ -1,0 +1,48 @@
+#include "config_net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "parent.h"
+
+
+int cp_config_opt_upstream_proxy(cp_config_t *cfg, const char *v, char *err,
+                                 size_t len) {
+  cp_parent_t p;
+  char inner[256];
+
+  if (strcmp(v, "env") == 0) {
+    cfg->upstream_proxy = v; /* read at startup (cp_parents_from_env) */
+    return 0;
+  }
+  if (strcmp(v, "none") == 0 || strcmp(v, "direct") == 0) {
+    cfg->upstream_proxy = NULL;
+    return 0;
+  }
+  if (cp_parent_parse(&p, v, inner, sizeof(inner)) != 0) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-proxy: %s (expected "
+                   "http://[user:password@]host:port, env or none)",
+                   inner);
+  }
+  cfg->upstream_proxy = v;
+  return 0;
+}
+
+
+int cp_config_opt_no_proxy(cp_config_t *cfg, const char *v, char *err,
+                           size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-no-proxy: needs hosts, e.g. "
+                   "localhost,.corp.example,10.0.0.0/8");
+  }
+  if (cfg->nno_proxy == (int)CP_ARRAY_SIZE(cfg->no_proxy)) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--upstream-no-proxy: at most %zu lists",
+                   CP_ARRAY_SIZE(cfg->no_proxy));
+  }
+  cfg->no_proxy[cfg->nno_proxy++] = v;
+  return 0;
+}
