@@ -89,6 +89,40 @@ int cp_access_basic_ok(const char *userpass, const char *value, size_t len) {
 }
 
 
+int cp_access_basic_user(const char *value, size_t len, char *user,
+                         size_t cap) {
+  unsigned char got[512 + 4];
+  int gl;
+  size_t n;
+
+  if (cap == 0 || value == NULL || len < 7 ||
+      strncasecmp(value, "Basic ", 6) != 0 || len - 6 > 4 * (512 / 3)) {
+    return -1;
+  }
+  value += 6;
+  len -= 6;
+  while (len > 0 && value[0] == ' ') {
+    value++;
+    len--;
+  }
+  gl = EVP_DecodeBlock(got, (const unsigned char *)value, (int)len);
+  if (gl <= 0) {
+    return -1;
+  }
+  n = strcspn((const char *)got, ":");
+  if (n > (size_t)gl) {
+    n = (size_t)gl;
+  }
+  if (n >= cap) {
+    n = cap - 1;
+  }
+  memcpy(user, got, n);
+  user[n] = '\0';
+  OPENSSL_cleanse(got, sizeof(got));
+  return 0;
+}
+
+
 int cp_access_host_is_loopback(const char *host) {
   unsigned char a[16];
   unsigned char a4[4];

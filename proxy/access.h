@@ -19,6 +19,9 @@ int cp_access_peer(uv_tcp_t *tcp, unsigned char a[16]);
 /* A Proxy-Authorization value ("Basic dXNlcjpwYXNz") carries exactly
  * userpass ("user:pass"); compared in constant time. value may be NULL. */
 int cp_access_basic_ok(const char *userpass, const char *value, size_t len);
+/* The user name in a Proxy-Authorization: Basic value, into user (cap
+ * bytes); 0, or -1 when the value carries none. */
+int cp_access_basic_user(const char *value, size_t len, char *user, size_t cap);
 /* host (an IP literal or "localhost") is a loopback address. */
 int cp_access_host_is_loopback(const char *host);
 

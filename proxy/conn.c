@@ -78,7 +78,8 @@ void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode) {
   }
   c->connect_emitted = 1;
   cp_event_connect(c->env->events, &b, c->client_addr, method, mode,
-                   c->parent != NULL ? c->parent->url : NULL);
+                   c->parent != NULL ? c->parent->url : NULL,
+                   c->user[0] ? c->user : NULL);
 }
 
 
@@ -96,6 +97,7 @@ static void conn_free(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_event_base_t b;
   cp_event_close_t ev;
+  unsigned i;
 
   /* Every connection gets exactly one connect and one close event, even
    * one that never sent a parsable request; a protocol's last request
@@ -117,6 +119,11 @@ static void conn_free(cp_conn_t *c) {
   ev.upgraded = c->upgraded;
   ev.relayed_from_client = c->relayed_from_client;
   ev.relayed_to_client = c->relayed_to_client;
+  for (i = 0; i < CP_FAULT_COUNT && ev.nfaults < 16; i++) {
+    if (c->faults & (1u << i)) {
+      ev.faults[ev.nfaults++] = cp_rule_fault_name(i);
+    }
+  }
   cp_event_close(env->events, &b, &ev);
   cp_conn_log(c, CP_LOG_DEBUG, "closed: %s", ev.reason);
 
@@ -168,6 +175,11 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 
+static void on_shape_closed(void *arg) {
+  cp_conn_unref(arg);
+}
+
+
 /* Closes whatever is still open; the last close callback frees the conn. */
 static void conn_close_handles(cp_conn_t *c) {
   cp_leg_close(&c->client);
@@ -177,6 +189,10 @@ static void conn_close_handles(cp_conn_t *c) {
   }
   if (c->resolving) {
     uv_cancel((uv_req_t *)&c->gai); /* on_resolved still runs */
+  }
+  if (c->shape != NULL) {
+    cp_shape_close(c->shape, on_shape_closed, c);
+    c->shape = NULL;
   }
 }
 
@@ -197,8 +213,12 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
   case CP_CONN_TUNNEL:
     return cfg->tunnel_idle_timeout_ms;
   case CP_CONN_CLOSING:
-    return LINGER_MS;
+    /* Bytes a rule delays are still to go out. */
+    return c->shape != NULL ? LINGER_MS + cfg->body_idle_timeout_ms : LINGER_MS;
   case CP_CONN_READ_REQUEST:
+    if (c->hold) { /* a rule's "timeout": silent until the client gives up */
+      return cfg->tunnel_idle_timeout_ms;
+    }
     if (c->req_bytes > 0) {
       *from = c->t_head_start;
       return cfg->head_timeout_ms;
@@ -297,6 +317,9 @@ int cp_conn_leg_init(cp_conn_t *c, cp_leg_t *leg) {
   if (c->env->rbuf != NULL) {
     cp_leg_share_bufs(leg, c->env->rbuf, c->env->wire);
   }
+  if (c->shape != NULL) {
+    cp_shape_attach(c->shape, leg, leg == &c->client);
+  }
   return 0;
 }
 
@@ -309,10 +332,10 @@ static void conn_try_close(cp_conn_t *c) {
   /* Upstream: once its bytes are out. Client: once its bytes are out and
    * it has closed its side (or the linger timer fires), so that a response
    * is not destroyed by a reset caused by unread request bytes. */
-  if (c->upstream.writes_pending == 0) {
+  if (!cp_leg_busy(&c->upstream)) {
     cp_leg_close(&c->upstream);
   }
-  if (c->client.writes_pending == 0 &&
+  if (!cp_leg_busy(&c->client) &&
       (c->client.eof || c->client.failed || !c->client.open)) {
     conn_close_handles(c);
   }

@@ -32,6 +32,7 @@
 #include "resume.h"
 #include "snap.h"
 #include "rules.h"
+#include "shape.h"
 #include "stats.h"
 #include "verify.h"
 
@@ -168,6 +169,7 @@ struct cp_conn_s {
   unsigned up_cert_asked : 1;     /* the upstream sent a CertificateRequest */
   unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
   unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
+  unsigned hold : 1;              /* a rule's "timeout": never answer */
   unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting
                                      for its answer (in c->early) */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
@@ -176,7 +178,11 @@ struct cp_conn_s {
                                      chosen (a new upstream builds it
                                      again) */
   cp_resume_slot_t resume;        /* the upstream session's key and result */
-  cp_snap_t *snap; /* one reference: the rules and data this conn uses */
+  cp_snap_t *snap;   /* one reference: the rules and data this conn uses */
+  cp_shape_t *shape; /* owned: a rule's latency, bandwidth, reset budget;
+                        closed with the handles */
+  unsigned faults;   /* 1 << cp_fault_e of each fault applied */
+  char user[64];     /* the proxy user who authenticated; "": none */
   unsigned open_at_accept; /* connections open (all workers) with this one */
   unsigned peer_conns;     /* ... from this address; 0: not counted */
   unsigned counted : 1;    /* in env->peers->open */

@@ -4,112 +4,11 @@
 #include <string.h>
 
 #include "access.h"
+#include "conn_fault.h"
 #include "err.h"
 #include "host.h"
 #include "hs_diag.h"
 #include "tls_client.h"
-
-
-static void emit_request(cp_conn_t *c, int status, const char *outcome) {
-  cp_event_base_t b = cp_conn_base(c);
-  cp_event_request_t r;
-  char url[2048];
-  char path[2048];
-  char authority[CP_HOSTPORT_MAX];
-  uint64_t now = cp_conn_now(c);
-
-  if (!c->head_seen || (c->tunnel && !c->intercept)) {
-    return;
-  }
-  memset(&r, 0, sizeof(r));
-  if (c->intercept && !c->req.is_connect) {
-    /* The client sent origin-form inside the tunnel: the event names the
-     * full URL it asked for. */
-    cp_hostport_format(authority, sizeof(authority), c->target.host,
-                       c->target.port == 443 ? 0 : c->target.port);
-    snprintf(url, sizeof(url), "https://%s%.*s", authority, (int)c->req.url_len,
-             cp_http_msg_url(&c->req));
-  } else {
-    snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
-             cp_http_msg_url(&c->req));
-  }
-  if (c->req.origin_len == 0) {
-    snprintf(path, sizeof(path), "/");
-  } else {
-    snprintf(path, sizeof(path), "%.*s", (int)c->req.origin_len,
-             c->req.head.data + c->req.origin_off);
-  }
-  r.method = cp_http_msg_method_name(&c->req);
-  r.url = url;
-  r.path = path;
-  r.status = status;
-  r.http_minor = (int)c->req.http_minor;
-  r.bytes_from_client = c->req.body_bytes;
-  r.bytes_to_client = c->resp.body_bytes;
-  r.ttfb_ms = c->resp_started ? c->t_first_byte - c->t_req : 0;
-  r.total_ms = now - c->t_req;
-  r.outcome = outcome;
-  r.scheme = c->intercept ? "https" : "http";
-  c->env->stats->v[CP_STAT_REQUESTS]++;
-  cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%llu bytes, %llu ms)", r.method,
-              url, status, (unsigned long long)r.bytes_to_client,
-              (unsigned long long)r.total_ms);
-  cp_event_request(c->env->events, &b, &r);
-}
-
-
-void cp_conn_respond(cp_conn_t *c, int status, const char *code,
-                     const char *msg, const char *detail) {
-  cp_event_base_t b = cp_conn_base(c);
-  cp_buf_t resp;
-  size_t body_len;
-
-  if (c->state == CP_CONN_CLOSING) {
-    return;
-  }
-  cp_conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
-  cp_event_error(c->env->events, &b, code, msg, c->action, status);
-  emit_request(c, status, code);
-  cp_conn_set_reason(c, code);
-  if (c->resp_sent) {
-    /* Part of a response is out already: all we can do is cut it off. */
-    cp_conn_go_state(c, CP_CONN_CLOSING);
-    return;
-  }
-  body_len =
-      strlen("chainproxy: \n") + strlen(msg) + (detail ? strlen(detail) : 0);
-  cp_buf_init(&resp, body_len + 1024);
-  if (cp_buf_appendf(&resp,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Connection: close\r\n"
-                     "X-Chainproxy-Error: %s\r\n"
-                     "%s"
-                     "Via: 1.1 chainproxy\r\n"
-                     "\r\n"
-                     "chainproxy: %s\n%s",
-                     status, http_status_str((enum http_status)status),
-                     body_len, code, c->extra_header ? c->extra_header : "",
-                     msg, detail ? detail : "") == 0) {
-    c->resp_sent = 1;
-    cp_leg_write(&c->client, resp.data, resp.len);
-  }
-  cp_buf_free(&resp);
-  cp_conn_go_state(c, CP_CONN_CLOSING);
-}
-
-
-void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
-                           const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  cp_conn_respond(c, status, code, msg, NULL);
-}
 
 
 /* One remote client may not take every slot (slow heads, idle sockets):
@@ -190,8 +89,9 @@ static int is_passthrough(const cp_config_t *cfg, const char *host) {
  * ones inside an intercepted tunnel, which was admitted). 0: go on. */
 static int admitted(cp_conn_t *c) {
   const cp_config_t *cfg = c->env->cfg;
+  const cp_rule_t *ru;
   size_t vl = 0;
-  const char *v;
+  const char *v, *need;
 
   if (cfg->nallow > 0 && !cp_access_allowed(cfg->allow, cfg->nallow, c->peer)) {
     cp_conn_respond_error(c, 403, "client_not_allowed",
@@ -199,20 +99,31 @@ static int admitted(cp_conn_t *c) {
                           c->client_addr);
     return -1;
   }
-  if (cfg->auth == NULL) {
+  /* A rule's credentials for its host, else --auth's. */
+  ru = cp_rules_find(&c->snap->rules, c->req.target.host, c->req.target.port);
+  need = ru != NULL && ru->auth[0] ? ru->auth : cfg->auth;
+  if (need == NULL) {
     return 0;
   }
   v = cp_http_msg_field(&c->req, "proxy-authorization", &vl);
-  if (cp_access_basic_ok(cfg->auth, v, vl)) {
+  if (cp_access_basic_ok(need, v, vl)) {
+    cp_access_basic_user(v, vl, c->user, sizeof(c->user));
     return 0;
   }
+  if (need != cfg->auth) {
+    c->target = c->req.target; /* the events name the host */
+    cp_conn_fault_record(c, CP_FAULT_AUTH, 407,
+                         "proxy credentials required for %s (rule %s)",
+                         c->req.target.host, ru->host);
+  }
   c->extra_header = "Proxy-Authenticate: Basic realm=\"chainproxy\"\r\n";
-  cp_conn_respond_error(c, 407, "proxy_auth_required",
-                        "%s: send Proxy-Authorization: Basic with the user "
-                        "and password of --auth (e.g. "
-                        "HTTPS_PROXY=http://user:password@host:port)",
-                        v ? "wrong credentials"
-                          : "this proxy needs credentials");
+  cp_conn_respond_error(
+      c, 407, "proxy_auth_required",
+      "%s: send Proxy-Authorization: Basic with the user "
+      "and password of %s (e.g. "
+      "HTTPS_PROXY=http://user:password@host:port)",
+      v ? "wrong credentials" : "this proxy needs credentials",
+      need != cfg->auth ? "the rule for this host" : "--auth");
   return -1;
 }
 
@@ -245,7 +156,8 @@ static int on_request_head(cp_conn_t *c) {
 
   c->head_seen = 1;
   c->t_req = cp_conn_now(c);
-  if (!c->intercept && (admitted(c) != 0 || loops(c))) {
+  if (!c->intercept &&
+      (admitted(c) != 0 || loops(c) || cp_conn_fault_request(c) != 0)) {
     return -1;
   }
   if (req->is_connect) {
@@ -352,6 +264,9 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
 
+  if (c->hold) {
+    return; /* a rule's "timeout": whatever comes is ignored */
+  }
   if (prior_knowledge(c, data, len)) {
     return;
   }
@@ -399,7 +314,7 @@ static void exchange_end(cp_conn_t *c) {
   int keep;
 
   c->requests++;
-  emit_request(c, c->resp.status, "ok");
+  cp_conn_emit_request(c, c->resp.status, "ok");
   if (!c->resp.keepalive_in || c->upstream.failed || c->upstream.eof) {
     cp_leg_close(&c->upstream);
     c->upstream_ok = 0;
@@ -421,7 +336,7 @@ static void exchange_end(cp_conn_t *c) {
 static void switch_protocols(cp_conn_t *c, const char *rest, size_t len) {
   c->requests++;
   c->upgraded = 1;
-  emit_request(c, 101, "upgrade");
+  cp_conn_emit_request(c, 101, "upgrade");
   cp_conn_log(c, CP_LOG_INFO, "switched to %s", "WebSocket");
   if (len > 0 && cp_leg_write(&c->client, rest, len) != 0) {
     cp_conn_fail(c, CP_EIO, "client_write_failed");
@@ -476,7 +391,7 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
       }
       return;
     }
-    emit_request(c, c->resp.status, "upstream_truncated");
+    cp_conn_emit_request(c, c->resp.status, "upstream_truncated");
     cp_conn_fail(c, rc, "upstream_truncated");
     return;
   }
@@ -630,14 +545,18 @@ void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
   if (c->state == CP_CONN_FORWARD && c->resp_started && !c->resp_done_evt) {
     /* Cut mid-response (a reset): the exchange still gets its event. */
     c->resp_done_evt = 1;
-    emit_request(c, c->resp.status,
-                 is_client ? "client_error" : "upstream_truncated");
+    cp_conn_emit_request(c, c->resp.status,
+                         is_client ? "client_error" : "upstream_truncated");
   }
   cp_conn_fail(c, err, is_client ? "client_error" : "upstream_error");
 }
 
 
 void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs) {
+  if (c->hold) {
+    cp_conn_abort(c, "fault_timeout"); /* silent to the end */
+    return;
+  }
   if (c->req_bytes > 0) {
     cp_conn_emit_connect(c, NULL, NULL);
     cp_conn_respond_error(c, 408, "request_timeout",
@@ -665,7 +584,7 @@ void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
                 "response body idle for %.1f s "
                 "(--body-idle-timeout): cut after %llu bytes",
                 secs, (unsigned long long)c->resp.body_bytes);
-    emit_request(c, c->resp.status, "body_idle_timeout");
+    cp_conn_emit_request(c, c->resp.status, "body_idle_timeout");
     cp_conn_abort(c, "body_idle_timeout");
   }
 }

@@ -1,13 +1,13 @@
 /* The HTTP/1 side of a connection: reading requests (absolute-form for
  * plain HTTP, CONNECT, origin-form inside an intercepted tunnel), deciding
  * where each goes, relaying one exchange at a time with keep-alive and
- * pipelining, the request events, and the error responses every other
- * state answers with. Handlers for READ_REQUEST and FORWARD; calls down
- * into conn.c only. */
+ * pipelining. Handlers for READ_REQUEST and FORWARD; answers through
+ * conn_respond, a rule's corporate behaviours through conn_fault. */
 #ifndef CP_CONN_HTTP_H
 #define CP_CONN_HTTP_H
 
 #include "conn.h"
+#include "conn_respond.h"
 
 /* env->start: refuses over --max-conns, else reads the first request. */
 void cp_conn_http_start(cp_conn_t *c);
@@ -27,13 +27,6 @@ void cp_conn_http_on_forward_eof(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err);
 void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs);
 void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs);
-/* Answers with status, a stable code and a readable body (msg, then
- * detail), records the error and the request, and closes. */
-void cp_conn_respond(cp_conn_t *c, int status, const char *code,
-                     const char *msg, const char *detail);
-void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
-                           const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 /* Forgets the last request and response (keep-alive, or the CONNECT that
  * opened an intercepted tunnel). */
 void cp_conn_http_reset_exchange(cp_conn_t *c);

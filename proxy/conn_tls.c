@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "conn_fault.h"
 #include "conn_http.h"
 #include "conn_judge.h"
 #include "err.h"
@@ -148,6 +149,9 @@ static void client_handshake_step(cp_conn_t *c) {
   if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
     snprintf(c->tls_name, sizeof(c->tls_name), "%s",
              t->sni[0] ? t->sni : c->target.host);
+    if (cp_conn_fault_sni(c, t->sni)) {
+      return; /* an SNI filter's reset */
+    }
     if (t->sni[0] == '\0' && sni_required(c)) {
       /* As nginx's ssl_reject_handshake does; the upstream is not asked. */
       t->refuse_alert = SSL_AD_UNRECOGNIZED_NAME;
@@ -254,6 +258,16 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
                         : ru->upstream_tls_min;
   int level;
 
+  if (client_side && ru != NULL && ru->tls_max != 0) {
+    /* A middlebox that speaks only older TLS to its clients. */
+    SSL_set_max_proto_version(t->ssl, ru->tls_max);
+    if (ru->tls_max < TLS1_2_VERSION) {
+      cp_tls_ssl_set_min_version(t->ssl, ru->tls_max);
+    }
+    cp_conn_fault_record(c, CP_FAULT_DOWNGRADE, -1,
+                         "clients offered at most %s",
+                         cp_tls_version_name(ru->tls_max));
+  }
   if (v == 0) {
     return;
   }
@@ -316,6 +330,10 @@ static int mint_for_client(cp_conn_t *c) {
   }
   c->served_profile = choice.profile;
   c->mirrored = choice.mirrored;
+  if (ru != NULL && ru->strip && choice.profile == ru->profile) {
+    cp_conn_fault_record(c, CP_FAULT_STRIP, -1,
+                         "the intermediate left out of the chain served");
+  }
   X509_free(t->leaf);
   t->leaf = leaf;
   t->key = key;

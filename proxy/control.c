@@ -115,6 +115,7 @@ static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
     json_object_set_new(o, "upstream_client_cert",
                         json_string(ru->client_cert));
   }
+  cp_rule_corp_json(ru, o);
   if (ru->parent_set || ru->parent_direct) {
     /* The password is never shown: the URL names the user only. */
     json_object_set_new(
@@ -161,6 +162,7 @@ static void put_rule(const cp_control_env_t *env, const char *host,
   if (cp_rule_parse(&rule, doc, host, env->profiles, err, sizeof(err)) != 0) {
     resp_error(r, 400, "%s", err);
   } else if (cp_rules_put(env->rules, &rule) != 0) {
+    cp_rule_clear(&rule);
     resp_error(r, 400, "cannot add the rule (at most %d rules)", CP_RULES_MAX);
   } else if (publish(env) != 0) {
     resp_error(r, 500, "out of memory");
@@ -168,7 +170,8 @@ static void put_rule(const cp_control_env_t *env, const char *host,
     cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
            "control: rule for %s (port %s%u) -> %s", host,
            rule.port ? "" : "any, ", (unsigned)rule.port,
-           env->profiles->p[rule.profile].name);
+           rule.profile >= 0 ? env->profiles->p[rule.profile].name
+                             : "the default profile");
     resp_json(r, 200, json_pack("{s:o}", "rule", rule_json(env, &rule)));
   }
   json_decref(doc);

@@ -229,7 +229,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
-                      const char *via) {
+                      const char *via, const char *user) {
   json_t *o = event_new(ev, "connect", b);
 
   if (o == NULL) {
@@ -241,6 +241,25 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
   if (via != NULL) {
     json_object_set_new(o, "upstream_proxy", json_string(via));
   }
+  if (user != NULL) {
+    json_object_set_new(o, "user", json_string(user));
+  }
+  event_emit(ev, o);
+}
+
+
+void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,
+                    const char *fault, long long value, const char *detail) {
+  json_t *o = event_new(ev, "fault", b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "fault", json_string(fault));
+  if (value >= 0) {
+    json_object_set_new(o, "value", json_integer((json_int_t)value));
+  }
+  json_object_set_new(o, "detail", str_or_null(detail));
   event_emit(ev, o);
 }
 
@@ -264,6 +283,15 @@ void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "duration_ms",
                       json_integer((json_int_t)c->duration_ms));
   json_object_set_new(o, "requests", json_integer(c->requests));
+  if (c->nfaults > 0) {
+    json_t *arr = json_array();
+    int i;
+
+    for (i = 0; i < c->nfaults; i++) {
+      json_array_append_new(arr, json_string(c->faults[i]));
+    }
+    json_object_set_new(o, "faults", arr);
+  }
   if (c->upgraded) {
     /* The WebSocket stream's own bytes (decrypted, without the HTTP
      * handshake); the counts above are wire bytes of the whole

@@ -60,6 +60,8 @@ struct cp_event_close_s {
   int upgraded;                 /* the connection switched protocols */
   uint64_t relayed_from_client; /* after the switch */
   uint64_t relayed_to_client;
+  const char *faults[16]; /* static: the faults a rule applied */
+  int nfaults;
 };
 
 struct cp_event_request_s {
@@ -117,10 +119,14 @@ uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
                          cp_event_cb cb, void *arg);
 
 /* via: the parent proxy's URL (no password) when the upstream goes
- * through one, else NULL. */
+ * through one, else NULL; user: who authenticated to chainproxy, or NULL. */
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
-                      const char *via);
+                      const char *via, const char *user);
+/* A corporate-network behaviour a rule applied (conn_fault.c): its name,
+ * a value (ms, bytes, KB/s, status; < 0: none) and a detail in words. */
+void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,
+                    const char *fault, long long value, const char *detail);
 void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
                     const cp_event_close_t *c);
 void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,

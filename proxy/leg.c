@@ -23,7 +23,13 @@ size_t cp_leg_queued(const cp_leg_t *leg) {
   if (!leg->open) {
     return 0;
   }
-  return uv_stream_get_write_queue_size((const uv_stream_t *)&leg->tcp);
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&leg->tcp) +
+         leg->held;
+}
+
+
+int cp_leg_busy(const cp_leg_t *leg) {
+  return leg->writes_pending > 0 || leg->held > 0;
 }
 
 
@@ -193,13 +199,14 @@ static void on_write(uv_write_t *req, int status) {
     return;
   }
   throttle_peer(leg);
-  if (leg->writes_pending == 0 && leg->cb->on_drained != NULL) {
+  if (leg->writes_pending == 0 && leg->held == 0 &&
+      leg->cb->on_drained != NULL) {
     leg->cb->on_drained(leg);
   }
 }
 
 
-static int raw_send(cp_leg_t *leg, const char *data, size_t len) {
+static int wire_send(cp_leg_t *leg, const char *data, size_t len) {
   cp_wreq_t *w;
   uv_buf_t b;
   int rc;
@@ -241,6 +248,49 @@ static int raw_send(cp_leg_t *leg, const char *data, size_t len) {
   }
   leg->writes_pending++;
   throttle_peer(leg);
+  return 0;
+}
+
+
+static int raw_send(cp_leg_t *leg, const char *data, size_t len) {
+  if (leg->hook != NULL && len > 0) {
+    if (!leg->open || leg->closing || !leg->connected || leg->shut ||
+        leg->failed) {
+      return UV_EPIPE;
+    }
+    return leg->hook->send(leg, data, len, leg->hook_arg);
+  }
+  return wire_send(leg, data, len);
+}
+
+
+void cp_leg_hold(cp_leg_t *leg, size_t len) {
+  leg->held += len;
+  throttle_peer(leg);
+}
+
+
+static void do_shutdown(cp_leg_t *leg);
+
+
+int cp_leg_release(cp_leg_t *leg, const char *data, size_t len,
+                   size_t held_len) {
+  int rc;
+
+  leg->held -= held_len < leg->held ? held_len : leg->held;
+  rc = wire_send(leg, data, len);
+  if (rc != 0) {
+    return rc;
+  }
+  throttle_peer(leg);
+  if (leg->held == 0 && leg->shut_wanted) {
+    leg->shut_wanted = 0;
+    do_shutdown(leg);
+  }
+  if (leg->held == 0 && leg->writes_pending == 0 &&
+      leg->cb->on_drained != NULL) {
+    leg->cb->on_drained(leg);
+  }
   return 0;
 }
 
@@ -353,12 +403,25 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 
 
 void cp_leg_shutdown(cp_leg_t *leg) {
-  if (!leg->open || leg->closing || !leg->connected || leg->shut) {
+  if (!leg->open || leg->closing || !leg->connected || leg->shut ||
+      leg->shut_wanted) {
     return;
   }
   if (leg->tls != NULL && leg->tls->done && !leg->failed) {
     cp_tls_close_notify(leg->tls);
     flush_tls(leg);
+  }
+  if (leg->held > 0) {
+    leg->shut_wanted = 1; /* FIN after the held bytes */
+    return;
+  }
+  do_shutdown(leg);
+}
+
+
+static void do_shutdown(cp_leg_t *leg) {
+  if (!leg->open || leg->closing || !leg->connected || leg->shut) {
+    return;
   }
   leg->shut = 1;
   if (uv_shutdown(&leg->shutdown_req, (uv_stream_t *)&leg->tcp, on_shutdown) !=
@@ -384,12 +447,29 @@ void cp_leg_close(cp_leg_t *leg) {
     return;
   }
   leg->closing = 1;
+  leg->held = 0; /* the hook drops what it holds for a closed leg */
   /* The peer may be waiting on this leg's queue; closing frees it. */
   if (leg->peer != NULL && leg->peer->throttled) {
     leg->peer->throttled = 0;
     leg_update_read(leg->peer);
   }
   uv_close((uv_handle_t *)&leg->tcp, on_closed);
+}
+
+
+void cp_leg_reset(cp_leg_t *leg) {
+  if (!leg->open || leg->closing) {
+    return;
+  }
+  leg->closing = 1;
+  leg->held = 0;
+  if (leg->peer != NULL && leg->peer->throttled) {
+    leg->peer->throttled = 0;
+    leg_update_read(leg->peer);
+  }
+  if (uv_tcp_close_reset(&leg->tcp, on_closed) != 0) {
+    uv_close((uv_handle_t *)&leg->tcp, on_closed);
+  }
 }
 
 

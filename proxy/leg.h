@@ -23,6 +23,14 @@
 
 typedef struct cp_leg_s cp_leg_t;
 typedef struct cp_leg_cbs_s cp_leg_cbs_t;
+typedef struct cp_leg_hook_s cp_leg_hook_t;
+
+/* A delay line between the leg and its socket (shape.c): every wire byte
+ * goes through send, which either sends it (cp_leg_release) or holds it
+ * (cp_leg_hold) and releases it later. NULL: bytes go straight out. */
+struct cp_leg_hook_s {
+  int (*send)(cp_leg_t *leg, const char *data, size_t len, void *arg);
+};
 
 struct cp_leg_cbs_s {
   void (*on_data)(cp_leg_t *leg, const char *data, size_t len);
@@ -50,6 +58,9 @@ struct cp_leg_s {
   uint64_t bytes_in;          /* wire bytes read */
   uint64_t bytes_out;         /* wire bytes written */
   size_t writes_pending;      /* uv_write requests in flight */
+  const cp_leg_hook_t *hook;  /* borrowed, static; NULL: none */
+  void *hook_arg;             /* borrowed */
+  size_t held;                /* bytes the hook holds back */
   unsigned open : 1;          /* handle initialised and not closed */
   unsigned closing : 1;       /* uv_close called */
   unsigned connected : 1;     /* usable for reads and writes */
@@ -60,6 +71,7 @@ struct cp_leg_s {
   unsigned shut : 1;          /* we sent FIN (or asked to) */
   unsigned failed : 1;        /* a read or write error was reported */
   unsigned shared_bufs : 1;   /* rbuf and wire are the loop's */
+  unsigned shut_wanted : 1;   /* shutdown waits for held bytes */
 };
 
 /* Initialises the handle. Accepted sockets are connected already; pass 1. */
@@ -86,6 +98,18 @@ void cp_leg_shutdown(cp_leg_t *leg);
 void cp_leg_close(cp_leg_t *leg);
 /* Releases memory; the handle must be closed (cb->on_closed ran). */
 void cp_leg_free(cp_leg_t *leg);
+/* Bytes not yet on the wire: the socket's queue and what a hook holds. */
 size_t cp_leg_queued(const cp_leg_t *leg);
+/* Something is still to be sent (writes in flight or held bytes). */
+int cp_leg_busy(const cp_leg_t *leg);
+/* For hooks: len more bytes are held back (they count as queued, so the
+ * peer stops reading when too many are); and bytes go out now, held_len
+ * of them no longer held. */
+void cp_leg_hold(cp_leg_t *leg, size_t len);
+int cp_leg_release(cp_leg_t *leg, const char *data, size_t len,
+                   size_t held_len);
+/* Closes with a TCP reset (RST), as a middlebox that cuts a connection
+ * does. */
+void cp_leg_reset(cp_leg_t *leg);
 
 #endif

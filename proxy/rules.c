@@ -29,7 +29,8 @@ int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule) {
   for (i = 0; i < rules->n; i++) {
     if (rules->r[i].port == rule->port &&
         strcmp(rules->r[i].host, rule->host) == 0) {
-      rules->r[i] = *rule;
+      cp_rule_clear(&rules->r[i]);
+      rules->r[i] = *rule; /* takes over the rule's page */
       return 0;
     }
   }
@@ -53,6 +54,7 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
 
   for (i = 0; i < rules->n; i++) {
     if (strcmp(rules->r[i].host, host) == 0) {
+      cp_rule_clear(&rules->r[i]);
       removed++;
     } else {
       rules->r[kept++] = rules->r[i];
@@ -60,29 +62,6 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
   }
   rules->n = kept;
   return removed;
-}
-
-
-/* TLS 1.0 .. 1.3 by the names users type; OpenSSL's numbers are
- * TLS1_VERSION (0x0301) upwards in the same order. */
-static const char *const tls_versions[] = {"1.0", "1.1", "1.2", "1.3"};
-
-
-int cp_rules_parse_tls_version(const char *v) {
-  size_t k;
-
-  for (k = 0; k < CP_ARRAY_SIZE(tls_versions); k++) {
-    if (strcmp(v, tls_versions[k]) == 0) {
-      return 0x0301 + (int)k;
-    }
-  }
-  return 0;
-}
-
-
-const char *cp_rules_tls_version_str(int version) {
-  return version >= 0x0301 && version <= 0x0304 ? tls_versions[version - 0x0301]
-                                                : NULL;
 }
 
 
@@ -191,7 +170,17 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                                        "require_sni",
                                        "upstream_client_cert",
                                        "upstream_resume",
-                                       "upstream_proxy"};
+                                       "upstream_proxy",
+                                       "block",
+                                       "auth",
+                                       "sni_block",
+                                       "timeout",
+                                       "reset_after_bytes",
+                                       "latency",
+                                       "jitter",
+                                       "bandwidth",
+                                       "strip_intermediate",
+                                       "downgrade_tls"};
   const char *key;
   json_t *v;
   char list[512];
@@ -214,7 +203,9 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                      "unknown field \"%s\" (fields: %schain, port, "
                      "client_tls_min, upstream_tls_min, leaf_key, "
                      "require_sni, upstream_client_cert, upstream_resume, "
-                     "upstream_proxy)",
+                     "upstream_proxy, block, auth, sni_block, timeout, "
+                     "reset_after_bytes, latency, jitter, bandwidth, "
+                     "strip_intermediate, downgrade_tls)",
                      key, host ? "" : "host, ");
     }
   }
@@ -248,10 +239,12 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                    json_string_value(v), list);
   }
   if (floor_field(o, "client_tls_min", &r->client_tls_min, err, errlen) ||
-      floor_field(o, "upstream_tls_min", &r->upstream_tls_min, err, errlen)) {
+      floor_field(o, "upstream_tls_min", &r->upstream_tls_min, err, errlen) ||
+      tls_fields(r, o, err, errlen) != 0) {
     return CP_ECONFIG;
   }
-  return tls_fields(r, o, err, errlen);
+  /* Last: it may allocate the block page, and nothing fails after it. */
+  return cp_rule_parse_corp(r, o, profiles, err, errlen);
 }
 
 
@@ -295,6 +288,7 @@ static int rules_from_doc(cp_rules_t *rules, json_t *doc,
     rc = parse_rule(&rules->r[i], i, json_array_get(doc, i), profiles, err,
                     errlen);
     if (rc != 0) {
+      rules->n = (int)i; /* the rules parsed so far own pages */
       cp_rules_free(rules);
       goto out;
     }
@@ -338,6 +332,11 @@ int cp_rules_load(cp_rules_t *rules, const char *path,
 
 
 void cp_rules_free(cp_rules_t *rules) {
+  int i;
+
+  for (i = 0; i < rules->n; i++) {
+    cp_rule_clear(&rules->r[i]);
+  }
   free(rules->r);
   rules->r = NULL;
   rules->n = 0;
@@ -364,4 +363,35 @@ int cp_rules_match(const cp_rules_t *rules, const char *host, uint16_t port) {
   const cp_rule_t *r = cp_rules_find(rules, host, port);
 
   return r ? r->profile : -1;
+}
+
+
+void cp_rule_clear(cp_rule_t *r) {
+  free(r->block_page);
+  r->block_page = NULL;
+}
+
+
+int cp_rules_copy(cp_rules_t *dst, const cp_rules_t *src) {
+  int i;
+
+  memset(dst, 0, sizeof(*dst));
+  if (src == NULL || src->n == 0) {
+    return 0;
+  }
+  dst->r = malloc((size_t)src->n * sizeof(*src->r));
+  if (dst->r == NULL) {
+    return CP_ENOMEM;
+  }
+  memcpy(dst->r, src->r, (size_t)src->n * sizeof(*src->r));
+  for (i = 0; i < src->n; i++) {
+    if (src->r[i].block_page != NULL &&
+        (dst->r[i].block_page = strdup(src->r[i].block_page)) == NULL) {
+      dst->n = i; /* the pages copied so far are freed */
+      cp_rules_free(dst);
+      return CP_ENOMEM;
+    }
+  }
+  dst->n = src->n;
+  return 0;
 }

@@ -20,6 +20,20 @@
 #define CP_RULE_LEAF_EC 1
 #define CP_RULE_LEAF_RSA 2
 
+/* The corporate-network behaviours, as events and the API name them. */
+typedef enum cp_fault_e {
+  CP_FAULT_BLOCK,
+  CP_FAULT_AUTH,
+  CP_FAULT_SNI_BLOCK,
+  CP_FAULT_TIMEOUT,
+  CP_FAULT_RESET,
+  CP_FAULT_LATENCY,
+  CP_FAULT_BANDWIDTH,
+  CP_FAULT_STRIP,
+  CP_FAULT_DOWNGRADE,
+  CP_FAULT_COUNT
+} cp_fault_e;
+
 typedef struct cp_rule_s cp_rule_t;
 typedef struct cp_rules_s cp_rules_t;
 
@@ -35,9 +49,22 @@ struct cp_rule_s {
                             host whose certificate changes) */
   char client_cert[512]; /* PEM presented upstream (mTLS); "": the
                             global --upstream-client-cert */
-  int parent_set;        /* 1: "upstream_proxy" names a parent */
-  int parent_direct;     /* 1: "upstream_proxy": "direct" */
-  cp_parent_t parent;    /* when parent_set */
+  /* What a corporate network does to this host (rules_corp.c). */
+  int block_status;     /* "block": answer with this status; 0: no */
+  char *block_page;     /* owned: the block page's HTML; NULL: chainproxy's */
+  char auth[256];       /* "auth": USER:PASSWORD required; "": none */
+  int sni_block;        /* reset the connection after the ClientHello */
+  int strip;            /* "strip_intermediate": profile is "incomplete" */
+  int hold;             /* "timeout": accept, never answer */
+  uint64_t reset_after; /* reset the client after this many bytes; 0: no */
+  unsigned latency_ms;  /* added to each direction */
+  unsigned jitter_ms;   /* +/- around latency_ms */
+  unsigned bandwidth;   /* KB/s (1000 bytes) each direction; 0: no cap */
+  int tls_max;          /* "downgrade_tls": the highest version offered to
+                           clients (TLS1_VERSION ...); 0: no cap */
+  int parent_set;       /* 1: "upstream_proxy" names a parent */
+  int parent_direct;    /* 1: "upstream_proxy": "direct" */
+  cp_parent_t parent;   /* when parent_set */
 };
 
 struct cp_rules_s {
@@ -50,6 +77,21 @@ int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
 int cp_rules_load(cp_rules_t *rules, const char *path,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 void cp_rules_free(cp_rules_t *rules);
+/* A copy whose rules own their own block pages. */
+int cp_rules_copy(cp_rules_t *dst, const cp_rules_t *src);
+/* Frees what one rule owns (a rule that never made it into a list). */
+void cp_rule_clear(cp_rule_t *r);
+/* The corporate-network fields of one rule object ("block", "auth",
+ * "sni_block", "timeout", "reset_after_bytes", "latency", "jitter",
+ * "bandwidth", "strip_intermediate", "downgrade_tls"), and back to JSON for
+ * the control API. */
+int cp_rule_parse_corp(cp_rule_t *r, json_t *o, const cp_profiles_t *profiles,
+                       char *err, size_t errlen);
+void cp_rule_corp_json(const cp_rule_t *r, json_t *o);
+/* "latency", "block", ...; "?" for no fault. */
+const char *cp_rule_fault_name(unsigned fault);
+/* 1 when the rule does anything a corporate network does. */
+int cp_rule_has_faults(const cp_rule_t *r);
 /* Validates a host glob as rules accept it. */
 int cp_rules_host_ok(const char *host);
 /* Sets the rule for exactly (host, port): replaced in place when one

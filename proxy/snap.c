@@ -36,21 +36,6 @@ int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
 }
 
 
-static int rules_copy(cp_rules_t *dst, const cp_rules_t *src) {
-  memset(dst, 0, sizeof(*dst));
-  if (src == NULL || src->n == 0) {
-    return 0;
-  }
-  dst->r = malloc((size_t)src->n * sizeof(*src->r));
-  if (dst->r == NULL) {
-    return CP_ENOMEM;
-  }
-  memcpy(dst->r, src->r, (size_t)src->n * sizeof(*src->r));
-  dst->n = src->n;
-  return 0;
-}
-
-
 /* Called with the lock held (or before any other thread can see s). */
 static void drop(cp_snap_t *snap) {
   if (--snap->refs > 0) {
@@ -72,7 +57,7 @@ int cp_snaps_init(cp_snaps_t *s, const cp_rules_t *rules,
     return CP_ENOMEM;
   }
   s->cur = calloc(1, sizeof(*s->cur));
-  if (s->cur == NULL || rules_copy(&s->cur->rules, rules) != 0) {
+  if (s->cur == NULL || cp_rules_copy(&s->cur->rules, rules) != 0) {
     free(s->cur);
     s->cur = NULL;
     data_free(data);
@@ -98,7 +83,7 @@ int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
                      cp_snap_data_t *data) {
   cp_snap_t *fresh = calloc(1, sizeof(*fresh));
 
-  if (fresh == NULL || rules_copy(&fresh->rules, rules) != 0) {
+  if (fresh == NULL || cp_rules_copy(&fresh->rules, rules) != 0) {
     free(fresh);
     if (data != NULL) {
       data_free(data);

@@ -1,0 +1,128 @@
+#include "conn_respond.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+
+
+void cp_conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_event_request_t r;
+  char url[2048];
+  char path[2048];
+  char authority[CP_HOSTPORT_MAX];
+  uint64_t now = cp_conn_now(c);
+
+  if (!c->head_seen || (c->tunnel && !c->intercept)) {
+    return;
+  }
+  memset(&r, 0, sizeof(r));
+  if (c->intercept && !c->req.is_connect) {
+    /* The client sent origin-form inside the tunnel: the event names the
+     * full URL it asked for. */
+    cp_hostport_format(authority, sizeof(authority), c->target.host,
+                       c->target.port == 443 ? 0 : c->target.port);
+    snprintf(url, sizeof(url), "https://%s%.*s", authority, (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
+  } else {
+    snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
+  }
+  if (c->req.origin_len == 0) {
+    snprintf(path, sizeof(path), "/");
+  } else {
+    snprintf(path, sizeof(path), "%.*s", (int)c->req.origin_len,
+             c->req.head.data + c->req.origin_off);
+  }
+  r.method = cp_http_msg_method_name(&c->req);
+  r.url = url;
+  r.path = path;
+  r.status = status;
+  r.http_minor = (int)c->req.http_minor;
+  r.bytes_from_client = c->req.body_bytes;
+  r.bytes_to_client = c->resp.body_bytes;
+  r.ttfb_ms = c->resp_started ? c->t_first_byte - c->t_req : 0;
+  r.total_ms = now - c->t_req;
+  r.outcome = outcome;
+  r.scheme = c->intercept ? "https" : "http";
+  c->env->stats->v[CP_STAT_REQUESTS]++;
+  cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%llu bytes, %llu ms)", r.method,
+              url, status, (unsigned long long)r.bytes_to_client,
+              (unsigned long long)r.total_ms);
+  cp_event_request(c->env->events, &b, &r);
+}
+
+
+static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
+                    const char *type, const char *body, const char *detail);
+
+
+void cp_conn_respond(cp_conn_t *c, int status, const char *code,
+                     const char *msg, const char *detail) {
+  respond(c, status, code, msg, "text/plain; charset=utf-8", NULL, detail);
+}
+
+
+void cp_conn_respond_page(cp_conn_t *c, int status, const char *code,
+                          const char *msg, const char *type, const char *body) {
+  respond(c, status, code, msg, type, body, NULL);
+}
+
+
+/* body: the whole body; NULL: "chainproxy: msg" and detail. */
+static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
+                    const char *type, const char *body, const char *detail) {
+  cp_event_base_t b = cp_conn_base(c);
+  cp_buf_t resp;
+  size_t body_len;
+
+  if (c->state == CP_CONN_CLOSING) {
+    return;
+  }
+  cp_conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
+  cp_event_error(c->env->events, &b, code, msg, c->action, status);
+  cp_conn_emit_request(c, status, code);
+  cp_conn_set_reason(c, code);
+  if (c->resp_sent) {
+    /* Part of a response is out already: all we can do is cut it off. */
+    cp_conn_go_state(c, CP_CONN_CLOSING);
+    return;
+  }
+  body_len = body != NULL ? strlen(body)
+                          : strlen("chainproxy: \n") + strlen(msg) +
+                                (detail ? strlen(detail) : 0);
+  cp_buf_init(&resp, body_len + 1024);
+  if (cp_buf_appendf(&resp,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Connection: close\r\n"
+                     "X-Chainproxy-Error: %s\r\n"
+                     "%s"
+                     "Via: 1.1 chainproxy\r\n"
+                     "\r\n",
+                     status, http_status_str((enum http_status)status), type,
+                     body_len, code,
+                     c->extra_header ? c->extra_header : "") == 0 &&
+      (body != NULL ? cp_buf_append_str(&resp, body)
+                    : cp_buf_appendf(&resp, "chainproxy: %s\n%s", msg,
+                                     detail ? detail : "")) == 0) {
+    c->resp_sent = 1;
+    cp_leg_write(&c->client, resp.data, resp.len);
+  }
+  cp_buf_free(&resp);
+  cp_conn_go_state(c, CP_CONN_CLOSING);
+}
+
+
+void cp_conn_respond_error(cp_conn_t *c, int status, const char *code,
+                           const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  cp_conn_respond(c, status, code, msg, NULL);
+}
