@@ -208,5 +208,6 @@ curl -sf -X DELETE "$CTL/rules/localhost" > /dev/null || fail "DELETE rule"
 assert_eq "$(pc -o /dev/null -w '%{http_code}' "https://localhost:$OP/hello")" \
   200 "no rule, no fault"
 stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status (sanitizers report at exit)"
 check_connect_close_pairs
 say "ok"

@@ -137,6 +137,7 @@ expect_event "select(.event == \"upstream_verify\" and .ok == false and
   "the diagnosis names the parent's root"
 assert_contains "$(cat "$WORK/body5")" "Corp Parent Root" "502 body"
 stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
 # 6. A parent that is not there.
 dead=$(free_port)
@@ -147,6 +148,7 @@ expect_event "select(.event == \"error\" and
   .error == \"parent_proxy_unreachable\" and
   (.message | contains(\"127.0.0.1:$dead\")))" "parent_proxy_unreachable"
 stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
 # 7. --upstream-proxy env: HTTPS_PROXY with NO_PROXY, read only when asked.
 : > "$SQ/access.log"
@@ -163,6 +165,7 @@ parent_saw "CONNECT 127.0.0.1:$TLS_PORT" &&
 expect_event "select(.event == \"connect\" and .host == \"127.0.0.1\" and
   .upstream_proxy == null)" "NO_PROXY host connected directly"
 stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 # Without "env", the environment is never read.
 : > "$SQ/access.log"
 HTTPS_PROXY="http://alice:s3cret@127.0.0.1:$SQ_PLAIN" \
@@ -171,6 +174,7 @@ pcurl -o /dev/null "https://localhost:$TLS_PORT/hello" ||
   fail "direct with HTTPS_PROXY set failed"
 parent_saw CONNECT && fail "HTTPS_PROXY was used without --upstream-proxy env"
 stop_proxy
+assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 # A parent that is chainproxy itself would loop: refused at start.
 p=$(free_port)
 if out=$(HTTPS_PROXY="http://127.0.0.1:$p" "$CP_BIN" --listen "127.0.0.1:$p" \
