@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "parent.h"
+#include "rules.h"
 
 
 int cp_config_opt_upstream_proxy(cp_config_t *cfg, const char *v, char *err,
@@ -44,5 +45,22 @@ int cp_config_opt_no_proxy(cp_config_t *cfg, const char *v, char *err,
                    CP_ARRAY_SIZE(cfg->no_proxy));
   }
   cfg->no_proxy[cfg->nno_proxy++] = v;
+  return 0;
+}
+
+
+int cp_config_opt_pac_direct(cp_config_t *cfg, const char *v, char *err,
+                             size_t len) {
+  if (!cp_rules_host_ok(v)) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--pac-direct: '%s' is not a host glob such as "
+                   "\"*.corp.example\"",
+                   v);
+  }
+  if (cfg->npac_direct == (int)CP_ARRAY_SIZE(cfg->pac_direct)) {
+    return cp_errf(err, len, CP_EINVAL, "--pac-direct: at most %zu globs",
+                   CP_ARRAY_SIZE(cfg->pac_direct));
+  }
+  cfg->pac_direct[cfg->npac_direct++] = v;
   return 0;
 }

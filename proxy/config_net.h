@@ -13,4 +13,7 @@ int cp_config_opt_upstream_proxy(cp_config_t *cfg, const char *v, char *err,
 int cp_config_opt_no_proxy(cp_config_t *cfg, const char *v, char *err,
                            size_t len);
 
+int cp_config_opt_pac_direct(cp_config_t *cfg, const char *v, char *err,
+                             size_t len);
+
 #endif

@@ -112,6 +112,8 @@ const char *cp_config_usage(void) {
          "                            HTTP_PROXY, NO_PROXY) or none\n"
          "  --upstream-no-proxy LIST  hosts that bypass the parent "
          "(NO_PROXY syntax)\n"
+         "  --pac-direct GLOB         hosts /proxy.pac sends DIRECT "
+         "(repeatable)\n"
          "  -v, --verbose             more operator log (twice: debug)\n"
          "  -h, --help                this text\n"
          "  --version                 print the version\n";

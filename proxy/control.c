@@ -10,6 +10,9 @@
 #include <openssl/pem.h>
 
 #include "err.h"
+#include "host.h"
+#include "http_parse.h"
+#include "pac.h"
 
 #define MAX_PATH 4096
 
@@ -363,6 +366,62 @@ static int token_ok(const char *token, const char *authorization) {
 }
 
 
+/* PAC fetchers cannot send a bearer token: /proxy.pac also takes it as
+ * ?token=... (the same constant-time comparison). */
+static int query_token_ok(const char *token, const char *query) {
+  char bearer[300];
+  const char *t = strstr(query, "token=");
+  size_t n;
+
+  if (token == NULL || t == NULL || (t != query && t[-1] != '&')) {
+    return 0;
+  }
+  t += 6;
+  n = strcspn(t, "&");
+  if (n + 8 > sizeof(bearer)) {
+    return 0;
+  }
+  memcpy(bearer, "Bearer ", 7);
+  memcpy(bearer + 7, t, n);
+  bearer[7 + n] = '\0';
+  return token_ok(token, bearer);
+}
+
+
+/* GET /proxy.pac[?all=1]: the PAC points at the address the proxy
+ * listens on, or, when that is every interface, at the host the client
+ * reached this API by. */
+static void get_pac(const cp_control_env_t *env, const char *host,
+                    const char *query, cp_ctl_response_t *r) {
+  const cp_config_t *cfg = env->cfg;
+  char proxy[CP_HOSTPORT_MAX], name[CP_HOST_MAX + 1];
+  const char *listen = cfg->listen_host;
+  cp_http_target_t t;
+  int all = strstr(query, "all=1") != NULL;
+
+  if (strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0) {
+    if (host == NULL ||
+        cp_http_parse_authority(host, strlen(host), 80, &t) != 0) {
+      resp_error(r, 400,
+                 "chainproxy listens on every interface: send a Host "
+                 "header naming the address clients reach it by");
+      return;
+    }
+    snprintf(name, sizeof(name), "%s", t.host);
+    listen = name;
+  }
+  cp_hostport_format(proxy, sizeof(proxy), listen, cfg->listen_port);
+  if (cp_pac_build(&r->body, env->rules, cfg->pac_direct, cfg->npac_direct,
+                   proxy, all) != 0) {
+    cp_buf_reset(&r->body);
+    resp_error(r, 500, "cannot build the PAC file");
+    return;
+  }
+  r->status = 200;
+  r->content_type = "application/x-ns-proxy-autoconfig";
+}
+
+
 static void route_rule(const cp_control_env_t *env, const char *method,
                        const char *host, const cp_ctl_request_t *req,
                        cp_ctl_response_t *r) {
@@ -405,7 +464,9 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   path[plen] = '\0';
   query = query ? query + 1 : "";
   if (strcmp(path, "/healthz") != 0 &&
-      !token_ok(env->cfg->control_token, req->authorization)) {
+      !token_ok(env->cfg->control_token, req->authorization) &&
+      !(strcmp(path, "/proxy.pac") == 0 &&
+        query_token_ok(env->cfg->control_token, query))) {
     r->authenticate = "Bearer";
     resp_error(r, 401, "send Authorization: Bearer <--control-token>");
     return;
@@ -417,7 +478,8 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   if (strcmp(path, "/healthz") != 0 && strcmp(path, "/ca.pem") != 0 &&
       strcmp(path, "/ca/legacy-root.pem") != 0 && strcmp(path, "/rules") != 0 &&
       strcmp(path, "/events") != 0 && strcmp(path, "/events/stream") != 0 &&
-      strcmp(path, "/stats") != 0 && strcmp(path, "/metrics") != 0) {
+      strcmp(path, "/stats") != 0 && strcmp(path, "/metrics") != 0 &&
+      strcmp(path, "/proxy.pac") != 0) {
     resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)", path);
     return;
   }
@@ -442,6 +504,8 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
     get_stream(env, query, r);
   } else if (strcmp(path, "/stats") == 0) {
     get_stats(env, r);
+  } else if (strcmp(path, "/proxy.pac") == 0) {
+    get_pac(env, req->host, query, r);
   } else {
     get_metrics(env, r);
   }

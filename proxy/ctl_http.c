@@ -7,6 +7,7 @@
 
 #include "access.h"
 #include "err.h"
+#include "host.h"
 #include "http_parse.h"
 #include "leg.h"
 #include "list.h"
@@ -189,6 +190,7 @@ static void serve(ctl_conn_t *c) {
   char auth[MAX_AUTH + 1];
   const char *a;
   size_t alen = 0;
+  char host[CP_HOSTPORT_MAX];
   int keep = c->req.keepalive_in && !srv->stopping;
 
   target = malloc(c->req.url_len + 1);
@@ -208,6 +210,12 @@ static void serve(ctl_conn_t *c) {
     memcpy(auth, a, alen);
     auth[alen] = '\0';
     rq.authorization = auth;
+  }
+  a = cp_http_msg_field(&c->req, "host", &alen);
+  if (a != NULL && alen < sizeof(host)) {
+    memcpy(host, a, alen);
+    host[alen] = '\0';
+    rq.host = host;
   }
   rq.body = c->body.data ? c->body.data : "";
   rq.body_len = c->body.len;

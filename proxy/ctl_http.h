@@ -35,6 +35,7 @@ struct cp_ctl_request_s {
   const char *method;        /* "GET", ... */
   const char *target;        /* as sent, NUL-terminated */
   const char *authorization; /* the header's value, or NULL */
+  const char *host;          /* the Host header's value, or NULL */
   const char *body;          /* decoded body (never NULL) */
   size_t body_len;
 };
