@@ -623,6 +623,7 @@ static const option_t options[] = {
     {"upstream-proxy", 1, cp_config_opt_upstream_proxy},
     {"upstream-no-proxy", 1, cp_config_opt_no_proxy},
     {"pac-direct", 1, cp_config_opt_pac_direct},
+    {"mode", 1, cp_config_opt_mode},
     {"workers", 1, opt_workers},
     {"verbose", 0, opt_verbose},
     {"help", 0, opt_help},

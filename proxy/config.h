@@ -65,6 +65,7 @@ struct cp_config_s {
                                  connect directly */
   const char *no_proxy[16];   /* --upstream-no-proxy comma lists */
   int nno_proxy;
+  int transparent;            /* --mode transparent */
   const char *pac_direct[16]; /* --pac-direct host globs */
   int npac_direct;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */

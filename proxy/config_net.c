@@ -64,3 +64,15 @@ int cp_config_opt_pac_direct(cp_config_t *cfg, const char *v, char *err,
   cfg->pac_direct[cfg->npac_direct++] = v;
   return 0;
 }
+
+
+int cp_config_opt_mode(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (strcmp(v, "forward") == 0 || strcmp(v, "transparent") == 0) {
+    cfg->transparent = v[0] == 't';
+    return 0;
+  }
+  return cp_errf(err, len, CP_EINVAL,
+                 "--mode: '%s' is not forward (clients set HTTPS_PROXY) or "
+                 "transparent (the kernel redirects them: docs/transparent.md)",
+                 v);
+}

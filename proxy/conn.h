@@ -170,6 +170,8 @@ struct cp_conn_s {
   unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
   unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
   unsigned hold : 1;              /* a rule's "timeout": never answer */
+  unsigned transparent : 1;       /* redirected by the kernel: upstream
+                                     is orig_dst, whatever names say */
   unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting
                                      for its answer (in c->early) */
   char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
@@ -183,6 +185,8 @@ struct cp_conn_s {
                         closed with the handles */
   unsigned faults;   /* 1 << cp_fault_e of each fault applied */
   char user[64];     /* the proxy user who authenticated; "": none */
+  struct sockaddr_storage orig_dst; /* transparent: where the client was
+                                       going */
   unsigned open_at_accept; /* connections open (all workers) with this one */
   unsigned peer_conns;     /* ... from this address; 0: not counted */
   unsigned counted : 1;    /* in env->peers->open */

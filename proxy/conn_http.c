@@ -9,6 +9,7 @@
 #include "host.h"
 #include "hs_diag.h"
 #include "tls_client.h"
+#include "transparent.h"
 
 
 /* One remote client may not take every slot (slow heads, idle sockets):
@@ -31,6 +32,38 @@ static int over_client_limit(const cp_conn_t *c) {
 }
 
 
+/* --mode transparent: the upstream is where the client was going before
+ * the kernel redirected it; names come later (SNI, Host). */
+static int transparent_start(cp_conn_t *c) {
+  char host[64];
+  uint16_t port = 0;
+  int rc = cp_transparent_dst(&c->client.tcp, c->env->cfg->listen_port,
+                              &c->orig_dst, host, sizeof(host), &port);
+
+  if (rc != 0) {
+    cp_conn_respond_error(
+        c, 400, "not_redirected",
+        "chainproxy runs with --mode transparent and this connection came "
+        "straight to its listener instead of being redirected by the "
+        "kernel (%s; see docs/transparent.md)",
+        rc == CP_EINVAL ? "no original destination" : cp_strerror(rc));
+    return -1;
+  }
+  if (c->env->cfg->nallow > 0 &&
+      !cp_access_allowed(c->env->cfg->allow, c->env->cfg->nallow, c->peer)) {
+    cp_conn_log(c, CP_LOG_WARN, "%s may not use this proxy (see --allow)",
+                c->client_addr);
+    cp_conn_abort(c, "client_not_allowed"); /* it may not even speak HTTP */
+    return -1;
+  }
+  c->transparent = 1;
+  snprintf(c->target.host, sizeof(c->target.host), "%s", host);
+  c->target.port = port;
+  c->target.host_kind = strchr(host, ':') ? CP_HOST_IPV6 : CP_HOST_IPV4;
+  return 0;
+}
+
+
 void cp_conn_http_start(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
 
@@ -48,6 +81,9 @@ void cp_conn_http_start(cp_conn_t *c) {
                           "%s has more than %u connections open (see "
                           "--max-conns-per-client)",
                           c->client_addr, env->cfg->max_conns_per_client);
+    return;
+  }
+  if (env->cfg->transparent && transparent_start(c) != 0) {
     return;
   }
   cp_conn_go_state(c, CP_CONN_READ_REQUEST);
@@ -156,9 +192,13 @@ static int on_request_head(cp_conn_t *c) {
 
   c->head_seen = 1;
   c->t_req = cp_conn_now(c);
-  if (!c->intercept &&
+  if (!c->intercept && !c->transparent &&
       (admitted(c) != 0 || loops(c) || cp_conn_fault_request(c) != 0)) {
     return -1;
+  }
+  if (c->transparent && !c->intercept && cp_conn_fault_request(c) != 0) {
+    return -1; /* clients that do not know of a proxy are never asked for
+                  credentials; --allow was checked at accept */
   }
   if (req->is_connect) {
     if (c->requests > 0 || c->upstream_ok || c->tunnel) {
@@ -189,7 +229,7 @@ static int on_request_head(cp_conn_t *c) {
                                        : CP_CONN_UPSTREAM_CONNECT);
     return c->state == CP_CONN_CLOSING;
   }
-  if (req->target.form != CP_TARGET_ABSOLUTE) {
+  if (req->target.form != CP_TARGET_ABSOLUTE) { /* transparent: absolute */
     cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
     cp_conn_respond_error(c, 400, "not_absolute_url",
                           "this is a forward proxy: send absolute-form "
@@ -201,7 +241,8 @@ static int on_request_head(cp_conn_t *c) {
   if (!c->connect_emitted) {
     c->target = req->target;
     c->parent = c->req_parent;
-    cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
+    cp_conn_emit_connect(c, cp_http_msg_method_name(req),
+                         c->transparent ? "transparent" : "forward");
   }
   if (c->upstream_ok && same_target(&c->target, &req->target) &&
       c->parent == c->req_parent) {
@@ -266,6 +307,16 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
 
   if (c->hold) {
     return; /* a rule's "timeout": whatever comes is ignored */
+  }
+  if (c->transparent && !c->intercept && c->requests == 0 &&
+      c->req_bytes == 0 && len > 0 && (unsigned char)data[0] == 0x16) {
+    /* A TLS record where a request would be: intercepted as a CONNECT
+     * to the original destination is; the SNI names the host. */
+    c->tunnel = 1;
+    c->intercept = 1;
+    cp_conn_stash(c, data, len);
+    cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
+    return;
   }
   if (prior_knowledge(c, data, len)) {
     return;
@@ -407,6 +458,23 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
 }
 
 
+/* A redirected plain-HTTP request names its host in Host (the port is
+ * the original destination's); through a parent it goes out in absolute
+ * form like a proxied one. */
+static void transparent_target(cp_conn_t *c, cp_http_msg_t *m) {
+  size_t n = 0;
+  const char *h = cp_http_msg_field(m, "host", &n);
+  cp_http_target_t t;
+
+  if (h == NULL || cp_http_parse_authority(h, n, c->target.port, &t) != 0) {
+    t = c->target; /* no usable Host: the address itself */
+  }
+  t.port = c->target.port;
+  t.form = CP_TARGET_ABSOLUTE;
+  m->target = t;
+}
+
+
 /* Plain HTTP through a parent proxy goes out in absolute form with the
  * parent's credentials; the choice is made as soon as the target is known,
  * before the head is written. */
@@ -414,6 +482,9 @@ static void on_target(cp_http_msg_t *m, void *arg) {
   cp_conn_t *c = arg;
 
   c->req_parent = NULL;
+  if (c->transparent && !c->intercept) {
+    transparent_target(c, m);
+  }
   if (c->intercept || m->target.form != CP_TARGET_ABSOLUTE) {
     return;
   }

@@ -25,6 +25,12 @@ void cp_conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
                        c->target.port == 443 ? 0 : c->target.port);
     snprintf(url, sizeof(url), "https://%s%.*s", authority, (int)c->req.url_len,
              cp_http_msg_url(&c->req));
+  } else if (c->transparent && !c->req.is_connect) {
+    /* Redirected plain HTTP came in origin form: named by its Host. */
+    cp_hostport_format(authority, sizeof(authority), c->target.host,
+                       c->target.port == 80 ? 0 : c->target.port);
+    snprintf(url, sizeof(url), "http://%s%.*s", authority, (int)c->req.url_len,
+             cp_http_msg_url(&c->req));
   } else {
     snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
              cp_http_msg_url(&c->req));

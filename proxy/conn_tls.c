@@ -141,6 +141,27 @@ static int sni_required(const cp_conn_t *c) {
 }
 
 
+/* A redirected client's hello names the host (its SNI; else the address
+ * stays the name): now the upstream is opened to the original destination,
+ * with the rules for that name. */
+static void transparent_hello(cp_conn_t *c, const char *sni) {
+  const cp_rule_t *ru;
+
+  if (sni[0] != '\0') {
+    snprintf(c->target.host, sizeof(c->target.host), "%s", sni);
+    c->target.host_kind = CP_HOST_NAME;
+  }
+  c->parent = cp_conn_parent_for(c, &c->target, 1);
+  cp_conn_emit_connect(c, NULL, "transparent");
+  ru = cp_conn_fault_rule(c, c->target.host, c->target.port);
+  if (ru != NULL && cp_conn_fault_shape(c, ru) != 0) {
+    cp_conn_fail(c, CP_ENOMEM, "out_of_memory");
+    return;
+  }
+  cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+}
+
+
 static void client_handshake_step(cp_conn_t *c) {
   cp_tls_t *t = c->client.tls;
   int rc = cp_leg_handshake(&c->client);
@@ -157,6 +178,10 @@ static void client_handshake_step(cp_conn_t *c) {
       t->refuse_alert = SSL_AD_UNRECOGNIZED_NAME;
       t->hello_ready = 1;
       cp_conn_go_state(c, CP_CONN_CLIENT_TLS);
+      return;
+    }
+    if (c->transparent && !c->upstream.open) {
+      transparent_hello(c, t->sni);
       return;
     }
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);

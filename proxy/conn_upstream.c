@@ -140,6 +140,14 @@ static void resolve(cp_conn_t *c) {
   c->addrs = NULL;
   c->next_addr = NULL;
   c->last_connect_err = 0;
+  if (c->transparent && c->parent == NULL) {
+    /* Where the client was going, whatever its names resolve to here. */
+    rc = start_connect(c, (const struct sockaddr *)&c->orig_dst);
+    if (rc != 0) {
+      connect_failed(c, rc);
+    }
+    return;
+  }
   /* IP literals skip the resolver (and its thread pool) entirely. */
   if (kind == CP_HOST_IPV4) {
     rc = uv_ip4_addr(host, dport, (struct sockaddr_in *)&ss);
@@ -192,8 +200,9 @@ static void upstream_ready(cp_conn_t *c) {
                                     "Via: 1.1 chainproxy\r\n\r\n";
 
   cp_conn_touch(c);
-  if (c->intercept && c->client_tls_done) {
-    cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS); /* a new upstream */
+  if (c->intercept && (c->client_tls_done || c->transparent)) {
+    /* a new upstream, or a redirected client whose hello was read */
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
     return;
   }
   if (c->tunnel) {
