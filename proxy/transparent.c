@@ -80,3 +80,19 @@ int cp_transparent_dst(uv_tcp_t *tcp, uint16_t listen_port,
   *port = port_of(dst);
   return rc ? 0 : CP_EINVAL;
 }
+
+
+int cp_transparent_listener(uv_tcp_t *listener) {
+  uv_os_fd_t fd;
+  int on = 1, rc = uv_fileno((uv_handle_t *)listener, &fd);
+
+  if (rc != 0) {
+    return rc;
+  }
+  /* One of the two applies, by the socket's family; both are tried. */
+  rc = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on));
+  if (setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &on, sizeof(on)) == 0) {
+    rc = 0;
+  }
+  return rc == 0 ? 0 : CP_EPERM;
+}

@@ -19,4 +19,9 @@ int cp_transparent_dst(uv_tcp_t *tcp, uint16_t listen_port,
                        struct sockaddr_storage *dst, char *host, size_t hostlen,
                        uint16_t *port);
 
+/* Lets the listener accept connections for addresses that are not this
+ * machine's (nftables tproxy): IP_TRANSPARENT, needs CAP_NET_ADMIN. 0, or
+ * the error (redirect works without it). */
+int cp_transparent_listener(uv_tcp_t *listener);
+
 #endif

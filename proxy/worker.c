@@ -11,6 +11,7 @@
 #include "revoke.h"
 #include "tls_client.h"
 #include "tls_server.h"
+#include "transparent.h"
 
 
 static void close_own(cp_worker_t *w, uv_handle_t *h) {
@@ -184,6 +185,13 @@ static int listen_on(cp_worker_t *w, const cp_config_t *cfg, int fd) {
         stderr, "chainproxy: cannot listen on %s: %s\n",
         cp_hostport_format(hp, sizeof(hp), cfg->listen_host, cfg->listen_port),
         uv_strerror(rc));
+  } else if (cfg->transparent && w->index == 0 &&
+             cp_transparent_listener(&w->listener.tcp) != 0) {
+    cp_log(w->env.log, CP_LOG_INFO, 0, NULL, NULL,
+           "--mode transparent: no IP_TRANSPARENT (needs CAP_NET_ADMIN), "
+           "so nftables tproxy cannot deliver here; redirect can");
+  } else if (cfg->transparent) {
+    cp_transparent_listener(&w->listener.tcp);
   }
   return rc;
 }

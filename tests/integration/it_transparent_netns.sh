@@ -95,6 +95,27 @@ out=$(curl -sS --max-time 5 "http://127.0.0.1:$PROXY_PORT/" 2>&1)
 assert_contains "$out" "--mode transparent" "direct connection refused"
 expect_event 'select(.event == "error" and .error == "not_redirected")' \
   "not_redirected error"
+
+# 4. TPROXY instead of REDIRECT: no NAT, the socket is bound to the
+# original destination (chainproxy set IP_TRANSPARENT on its listener).
+nft delete table ip chainproxy_test || fail "nft delete"
+nft -f - <<EOF || fail "nft tproxy rules"
+table ip chainproxy_tproxy {
+  chain prerouting {
+    type filter hook prerouting priority mangle; policy accept;
+    iifname "cpr0" tcp dport $OP tproxy to :$PROXY_PORT meta mark set 1 accept
+  }
+}
+EOF
+ip rule add fwmark 1 lookup 100 || fail "ip rule"
+ip route add local 0.0.0.0/0 dev lo table 100 || fail "ip route local"
+n=$(count_events 'select(.event == "connect" and .mode == "transparent")')
+out=$(in_client curl -sS --max-time 20 --cacert "$ROOT" \
+  --resolve "localhost:$OP:10.88.0.1" "https://localhost:$OP/hello") ||
+  fail "tproxy https: $out"
+assert_eq "$out" "hello from origin" "body through TPROXY"
+[ "$(count_events 'select(.event == "connect" and
+  .mode == "transparent")')" -gt "$n" ] || fail "TPROXY went around chainproxy"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 say "ok"
