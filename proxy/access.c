@@ -1,10 +1,16 @@
 #include "access.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <arpa/inet.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "err.h"
 
 
 int cp_access_is_loopback(const unsigned char a[16]) {
@@ -120,6 +126,82 @@ int cp_access_basic_user(const char *value, size_t len, char *user,
   user[n] = '\0';
   OPENSSL_cleanse(got, sizeof(got));
   return 0;
+}
+
+
+int cp_users_load(cp_users_t *u, const char *path, char *err, size_t errlen) {
+  FILE *fp = fopen(path, "r");
+  char line[600];
+  int lineno = 0, rc = 0;
+
+  memset(u, 0, sizeof(*u));
+  if (fp == NULL) {
+    return cp_errf(err, errlen, CP_ECONFIG, "--auth-file %s: %s", path,
+                   strerror(errno));
+  }
+  while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+    size_t n = strcspn(line, "\r\n");
+    const char *colon;
+    char **grown;
+
+    lineno++;
+    line[n] = '\0';
+    if (n == 0 || line[0] == '#') {
+      continue;
+    }
+    colon = strchr(line, ':');
+    if (colon == NULL || colon == line || colon[1] == '\0' || n > 255) {
+      rc = cp_errf(err, errlen, CP_ECONFIG,
+                   "--auth-file %s: line %d is not USER:PASSWORD (both "
+                   "non-empty, at most 255 characters)",
+                   path, lineno);
+      break;
+    }
+    grown = u->n < 10000 ? realloc(u->up, sizeof(*grown) * (size_t)(u->n + 1))
+                         : NULL;
+    if (grown == NULL || (grown[u->n] = strdup(line)) == NULL) {
+      if (grown != NULL) {
+        u->up = grown;
+      }
+      rc = cp_errf(err, errlen, CP_ENOMEM, "--auth-file %s: too many users",
+                   path);
+      break;
+    }
+    u->up = grown;
+    u->n++;
+  }
+  OPENSSL_cleanse(line, sizeof(line));
+  fclose(fp);
+  if (rc == 0 && u->n == 0) {
+    rc = cp_errf(err, errlen, CP_ECONFIG, "--auth-file %s: no users", path);
+  }
+  if (rc != 0) {
+    cp_users_free(u);
+  }
+  return rc;
+}
+
+
+int cp_users_check(const cp_users_t *u, const char *value, size_t len) {
+  int i, ok = 0;
+
+  for (i = 0; u != NULL && i < u->n; i++) {
+    ok |= cp_access_basic_ok(u->up[i], value, len);
+  }
+  return ok;
+}
+
+
+void cp_users_free(cp_users_t *u) {
+  int i;
+
+  for (i = 0; i < u->n; i++) {
+    OPENSSL_cleanse(u->up[i], strlen(u->up[i]));
+    free(u->up[i]);
+  }
+  free(u->up);
+  u->up = NULL;
+  u->n = 0;
 }
 
 

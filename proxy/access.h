@@ -19,6 +19,19 @@ int cp_access_peer(uv_tcp_t *tcp, unsigned char a[16]);
 /* A Proxy-Authorization value ("Basic dXNlcjpwYXNz") carries exactly
  * userpass ("user:pass"); compared in constant time. value may be NULL. */
 int cp_access_basic_ok(const char *userpass, const char *value, size_t len);
+/* --auth-file: the users who may use the proxy, "user:password" each. */
+typedef struct cp_users_s {
+  char **up; /* owned */
+  int n;
+} cp_users_t;
+
+/* One "user:password" per line; '#' starts a comment line, blank lines
+ * are skipped. err names the line of a malformed entry. */
+int cp_users_load(cp_users_t *u, const char *path, char *err, size_t errlen);
+/* The value carries one of the users' credentials (constant time per
+ * entry). */
+int cp_users_check(const cp_users_t *u, const char *value, size_t len);
+void cp_users_free(cp_users_t *u);
 /* The user name in a Proxy-Authorization: Basic value, into user (cap
  * bytes); 0, or -1 when the value carries none. */
 int cp_access_basic_user(const char *value, size_t len, char *user, size_t cap);

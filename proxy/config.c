@@ -601,6 +601,7 @@ static const option_t options[] = {
     {"control-allow", 1, opt_control_allow},
     {"allow", 1, opt_allow},
     {"auth", 1, opt_auth},
+    {"auth-file", 1, cp_config_opt_auth_file},
     {"control-token", 1, opt_control_token},
     {"rules", 1, opt_rules},
     {"profiles", 1, opt_profiles},
@@ -748,7 +749,7 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
 
 int cp_config_check_exposure(const cp_config_t *cfg, char *err, size_t errlen) {
   if (cp_access_host_is_loopback(cfg->listen_host) || cfg->nallow > 0 ||
-      cfg->auth != NULL) {
+      cfg->auth != NULL || cfg->auth_file != NULL) {
     return 0;
   }
   return cp_errf(err, errlen, CP_ECONFIG,

@@ -56,6 +56,7 @@ struct cp_config_s {
   cp_cidr_t allow[CP_MAX_PASSTHROUGH]; /* --allow: who may use the proxy */
   size_t nallow;                       /* besides loopback, always allowed */
   const char *auth;          /* --auth USER:PASSWORD (or $CHAINPROXY_AUTH) */
+  const char *auth_file;     /* --auth-file: USER:PASSWORD lines */
   const char *crls[16];      /* borrowed: --crl files */
   const char *distrust_path; /* --distrust: CAs browsers distrust */
   const char *system_roots;  /* --system-roots: the distribution's roots */

@@ -76,3 +76,14 @@ int cp_config_opt_mode(cp_config_t *cfg, const char *v, char *err, size_t len) {
                  "transparent (the kernel redirects them: docs/transparent.md)",
                  v);
 }
+
+
+int cp_config_opt_auth_file(cp_config_t *cfg, const char *v, char *err,
+                            size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--auth-file: needs a file of USER:PASSWORD lines");
+  }
+  cfg->auth_file = v;
+  return 0;
+}

@@ -23,6 +23,7 @@ const char *cp_config_usage(void) {
          "                            $CHAINPROXY_AUTH); a listener off "
          "loopback needs\n"
          "                            --allow or --auth\n"
+         "  --auth-file FILE          several users, USER:PASSWORD per line\n"
          "  --events FILE             JSON Lines event log, '-' = stdout\n"
          "  --ca-dir DIR              CA state (default $CHAINPROXY_HOME, "
          "else ~/.chainproxy)\n"

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
+#include "access.h"
 #include "buf.h"
 #include "chain.h"
 #include "config.h"
@@ -90,6 +91,7 @@ struct cp_conn_env_s {
   cp_resume_t *resume;         /* borrowed: upstream sessions of this loop */
   cp_resume_t *chains;         /* borrowed: diagnoses by exact chain */
   const cp_parents_t *parents; /* borrowed: --upstream-proxy; NULL: none */
+  const cp_users_t *users;     /* borrowed: --auth-file; NULL: none */
   char *plain;                 /* borrowed: CP_LEG_RBUF plaintext scratch */
   char *rbuf; /* borrowed: CP_LEG_RBUF read scratch, NULL: per leg */
   char *wire; /* borrowed: CP_LEG_RBUF TLS output scratch */

@@ -126,6 +126,7 @@ static int is_passthrough(const cp_config_t *cfg, const char *host) {
 static int admitted(cp_conn_t *c) {
   const cp_config_t *cfg = c->env->cfg;
   const cp_rule_t *ru;
+  const cp_users_t *users;
   size_t vl = 0;
   const char *v, *need;
 
@@ -135,14 +136,16 @@ static int admitted(cp_conn_t *c) {
                           c->client_addr);
     return -1;
   }
-  /* A rule's credentials for its host, else --auth's. */
+  /* A rule's credentials for its host, else --auth's and --auth-file's. */
   ru = cp_rules_find(&c->snap->rules, c->req.target.host, c->req.target.port);
   need = ru != NULL && ru->auth[0] ? ru->auth : cfg->auth;
-  if (need == NULL) {
+  users = need == cfg->auth ? c->env->users : NULL;
+  if (need == NULL && users == NULL) {
     return 0;
   }
   v = cp_http_msg_field(&c->req, "proxy-authorization", &vl);
-  if (cp_access_basic_ok(need, v, vl)) {
+  if ((need != NULL && cp_access_basic_ok(need, v, vl)) ||
+      cp_users_check(users, v, vl)) {
     cp_access_basic_user(v, vl, c->user, sizeof(c->user));
     return 0;
   }
@@ -153,13 +156,15 @@ static int admitted(cp_conn_t *c) {
                          c->req.target.host, ru->host);
   }
   c->extra_header = "Proxy-Authenticate: Basic realm=\"chainproxy\"\r\n";
-  cp_conn_respond_error(
-      c, 407, "proxy_auth_required",
-      "%s: send Proxy-Authorization: Basic with the user "
-      "and password of %s (e.g. "
-      "HTTPS_PROXY=http://user:password@host:port)",
-      v ? "wrong credentials" : "this proxy needs credentials",
-      need != cfg->auth ? "the rule for this host" : "--auth");
+  cp_conn_respond_error(c, 407, "proxy_auth_required",
+                        "%s: send Proxy-Authorization: Basic with the user "
+                        "and password of %s (e.g. "
+                        "HTTPS_PROXY=http://user:password@host:port)",
+                        v ? "wrong credentials"
+                          : "this proxy needs credentials",
+                        need != cfg->auth ? "the rule for this host"
+                        : users != NULL   ? "--auth-file"
+                                          : "--auth");
   return -1;
 }
 

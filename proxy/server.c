@@ -249,6 +249,13 @@ static int server_shared_init(cp_server_t *srv) {
     return CP_ENOMEM;
   }
   warn_floors(srv);
+  if (cfg->auth_file != NULL) {
+    rc = cp_users_load(&srv->users, cfg->auth_file, err, sizeof(err));
+    if (rc != 0) {
+      fprintf(stderr, "chainproxy: %s\n", err);
+      return rc;
+    }
+  }
   return parents_init(srv);
 }
 
@@ -316,6 +323,7 @@ static int workers_init(cp_server_t *srv) {
   sh.chains = &srv->chains;
   sh.peers = &srv->peers;
   sh.parents = &srv->parents;
+  sh.users = srv->users.n > 0 ? &srv->users : NULL;
   for (i = 0; i < n && rc == 0; i++) {
     srv->nworkers = i + 1;
     rc = cp_worker_init(&srv->workers[i], i, &sh, fds[i]);
@@ -427,6 +435,7 @@ int cp_server_close(cp_server_t *srv) {
   server_finish(srv);
   uv_run(srv->loop, UV_RUN_DEFAULT); /* closes every handle left */
   cp_rules_free(&srv->rules);
+  cp_users_free(&srv->users);
   cp_snaps_free(&srv->snaps);
   cp_resume_free(&srv->resume);
   cp_resume_free(&srv->chains);

@@ -49,6 +49,7 @@ struct cp_server_s {
   cp_resume_t chains;   /* owned: diagnoses by exact chain */
   cp_peers_t peers;     /* owned: connections open, per address */
   cp_parents_t parents; /* --upstream-proxy, resolved at start */
+  cp_users_t users;     /* owned: --auth-file, read at start */
   cp_worker_t *workers; /* owned: cfg->workers of them */
   int nworkers;
   cp_stats_t **worker_stats; /* owned array: for the control API */

@@ -159,6 +159,7 @@ static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   env->resume = sh->resume;
   env->chains = sh->chains;
   env->parents = sh->parents;
+  env->users = sh->users;
   env->peers = sh->peers;
   env->plain = w->plain;
   env->rbuf = w->rbuf;

@@ -43,6 +43,7 @@ typedef struct cp_worker_shared_s {
   cp_resume_t *chains;         /* diagnoses by exact chain */
   cp_peers_t *peers;           /* connections open, per address */
   const cp_parents_t *parents; /* parent proxies */
+  const cp_users_t *users;     /* --auth-file; NULL: none */
 } cp_worker_shared_t;
 
 struct cp_worker_s {

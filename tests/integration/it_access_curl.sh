@@ -87,6 +87,34 @@ out=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
 assert_contains "$out" "407" "CONNECT without credentials"
 expect_event '.event == "error" and .error == "proxy_auth_required" and
   .status == 407'
+stop_proxy
+# --auth-file: several users, one per line; the event names who it was.
+printf '%s\n' '# QA users' 'alice:one pass' '' 'bob:two:with colon' > "$WORK/users"
+chmod 600 "$WORK/users"
+EVENTS_FILE=$WORK/users.jsonl start_proxy --auth-file "$WORK/users" \
+  --upstream-ca "$ORIGIN_CA"
+for up in 'alice:one pass' 'bob:two:with colon'; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+    --proxy-user "$up" "$URL")
+  assert_eq "$code" 200 "--auth-file user ${up%%:*}"
+done
+code=$(curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+  --proxy-user 'alice:two:with colon' "$URL")
+assert_eq "$code" 407 "--auth-file: another user's password"
+expect_event 'select(.event == "connect" and .user == "bob")' \
+  "--auth-file: the user in the event"
+grep -q 'one pass\|with colon' "$WORK/users.jsonl" "$PROXY_LOG" &&
+  fail "a password reached a log"
+stop_proxy
+out=$("$CP_BIN" --auth-file "$WORK/nonexistent" --ca-dir "$PROXY_CA" 2>&1) &&
+  fail "a missing --auth-file was accepted"
+assert_contains "$out" "--auth-file $WORK/nonexistent: No such file" \
+  "the missing file named"
+printf 'alice\n' > "$WORK/bad-users"
+out=$("$CP_BIN" --auth-file "$WORK/bad-users" --ca-dir "$PROXY_CA" 2>&1) &&
+  fail "a malformed --auth-file was accepted"
+assert_contains "$out" "line 1 is not USER:PASSWORD" "the bad line named"
+start_proxy --auth 'alice:s3cr3t pass' --upstream-ca "$ORIGIN_CA"
 # Other secrets in headers, plain and intercepted, with debug logging on:
 # neither log may hold them (nor bodies).
 stop_proxy

@@ -116,6 +116,20 @@ rule '{"sni_block": true}'
 out=$(pc -o /dev/null "https://localhost:$OP/hello" 2>&1)
 assert_eq "$?" 35 "curl's exit after an SNI filter's reset"
 assert_contains "$out" "Connection reset by peer" "curl's error"
+cat > "$WORK/sni.py" <<'PY'
+import http.client, ssl, sys
+proxy_port, port, ca = sys.argv[1:4]
+c = http.client.HTTPSConnection("127.0.0.1", int(proxy_port), timeout=20,
+    context=ssl.create_default_context(cafile=ca))
+c.set_tunnel("localhost", int(port))
+try:
+    c.request("GET", "/hello")
+    print("no reset")
+except OSError as e:  # raised by the handshake, after the ClientHello
+    print(type(e).__name__, e.errno)
+PY
+assert_eq "$(python3 "$WORK/sni.py" "$PROXY_PORT" "$OP" "$ROOT")" \
+  "ConnectionResetError 104" "Python's error for an SNI filter's reset"
 fault_seen sni_block
 
 # reset_after_bytes: cut mid-download, with a TCP reset.
