@@ -1,6 +1,7 @@
 #include "ca.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -295,13 +296,71 @@ static int ca_load(cp_ca_t *ca, char *err, size_t errlen) {
 }
 
 
-int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
-                         size_t errlen) {
+/* An exclusive lock on DIR/.lock for the check-and-create; -1 when the
+ * directory cannot take one (read-only). */
+static int ca_lock(const char *dir) {
+  char path[1200];
+  int fd;
+
+  if (snprintf(path, sizeof(path), "%s/.lock", dir) >= (int)sizeof(path)) {
+    return -1;
+  }
+  fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return -1;
+  }
+  if (flock(fd, LOCK_EX) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+
+/* Loads the CA files, or creates them all when none exist (only with the
+ * lock held). */
+static int open_files(cp_ca_t *ca, const char *dir, int locked, char *err,
+                      size_t errlen) {
   char path[1200];
   struct stat st;
   size_t i;
   size_t present = 0;
   const char *missing = NULL;
+
+  for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
+    ca_path(ca, ca_files[i], path, sizeof(path));
+    if (lstat(path, &st) == 0) {
+      present++;
+    } else if (missing == NULL) {
+      missing = ca_files[i];
+    }
+  }
+  if (present == 0 && !locked) {
+    return cp_errf(err, errlen, CP_EPERM,
+                   "%s: no CA here, and the directory cannot be written to "
+                   "create one (%s/.lock)",
+                   dir, dir);
+  }
+  if (present == 0) {
+    return ca_create(ca, err, errlen);
+  }
+  if (missing != NULL) {
+    ca_path(ca, missing, path, sizeof(path));
+    /* Never fill gaps: a new key next to old certificates would silently
+     * invalidate what users have installed. */
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "%s: missing while other CA files exist in %s; restore "
+                   "it, or move the directory away to start a new CA",
+                   path, dir);
+  }
+  return ca_load(ca, err, errlen);
+}
+
+
+int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
+                         size_t errlen) {
+  struct stat st;
+  int lock, rc;
 
   memset(ca, 0, sizeof(*ca));
   if (snprintf(ca->dir, sizeof(ca->dir), "%s", dir) >= (int)sizeof(ca->dir)) {
@@ -321,27 +380,16 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
                    "CA's keys let anyone who holds them intercept your TLS",
                    dir, (unsigned)(st.st_mode & 07777), dir);
   }
-  for (i = 0; i < CP_ARRAY_SIZE(ca_files); i++) {
-    ca_path(ca, ca_files[i], path, sizeof(path));
-    if (lstat(path, &st) == 0) {
-      present++;
-    } else if (missing == NULL) {
-      missing = ca_files[i];
-    }
+  /* Replicas started together on one directory must not each make a
+   * CA: the first creates it under the lock, the others load it. A
+   * read-only directory (a mounted Secret) cannot be locked, and needs
+   * no lock: it can only be loaded. */
+  lock = ca_lock(dir);
+  rc = open_files(ca, dir, lock >= 0, err, errlen);
+  if (lock >= 0) {
+    close(lock); /* releases the flock */
   }
-  if (present == 0) {
-    return ca_create(ca, err, errlen);
-  }
-  if (missing != NULL) {
-    ca_path(ca, missing, path, sizeof(path));
-    /* Never fill gaps: a new key next to old certificates would silently
-     * invalidate what users have installed. */
-    return cp_errf(err, errlen, CP_ECONFIG,
-                   "%s: missing while other CA files exist in %s; restore "
-                   "it, or move the directory away to start a new CA",
-                   path, dir);
-  }
-  return ca_load(ca, err, errlen);
+  return rc;
 }
 
 

@@ -650,9 +650,17 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->listen_port = 8080;
   cfg->upstream_failure = CP_FAIL_BLOCK;
   cfg->chain = "modern";
-  cfg->profiles_path = CP_PROFILES_PATH;
-  cfg->distrust_path = CP_DISTRUST_PATH;
-  cfg->clients_path = CP_CLIENTS_PATH;
+  /* The shipped data: beside an installed binary, else compiled in. */
+  cp_datadir_find(&cfg->data, NULL);
+  cp_datadir_path(&cfg->data, "profiles.json", cfg->data_profiles,
+                  sizeof(cfg->data_profiles));
+  cp_datadir_path(&cfg->data, "distrust.json", cfg->data_distrust,
+                  sizeof(cfg->data_distrust));
+  cp_datadir_path(&cfg->data, "clients.json", cfg->data_clients,
+                  sizeof(cfg->data_clients));
+  cfg->profiles_path = cfg->data_profiles;
+  cfg->distrust_path = cfg->data_distrust;
+  cfg->clients_path = cfg->data_clients;
   cfg->system_roots = CP_ROOTS_DIR;
   /* Credentials can stay out of the process list. */
   cfg->auth = getenv("CHAINPROXY_AUTH");

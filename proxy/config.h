@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_VERSION "0.1.0"
+#include "datadir.h"
+
+#ifndef CP_VERSION
+#define CP_VERSION "0.1.0" /* CMake passes the project's */
+#endif
 /* Set by CMake (CP_PROFILES_PATH): the source tree's certs/profiles.json,
  * or where a package installs it. */
 #ifndef CP_PROFILES_PATH
@@ -85,7 +89,11 @@ struct cp_config_s {
   unsigned workers;              /* event loops, one thread each */
   unsigned upstream_sessions;    /* upstream sessions kept per worker for
                                     resumption; 0: never resume */
-  int verbose;                   /* 0 warn, 1 info, 2 debug */
+  cp_datadir_t data;             /* where the shipped data is read from */
+  char data_profiles[1100];      /* data.dir's files: the defaults of */
+  char data_distrust[1100];      /* --profiles, --distrust, --clients */
+  char data_clients[1100];
+  int verbose; /* 0 warn, 1 info, 2 debug */
   int show_help;
   int show_version;
 };

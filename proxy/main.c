@@ -37,7 +37,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (cfg.show_version) {
-    printf("chainproxy %s\n", CP_VERSION);
+    printf("chainproxy %s\ndata: %s (%s): profiles.json, distrust.json, "
+           "clients.json\n",
+           CP_VERSION, cfg.data.dir, cfg.data.how);
     return 0;
   }
   /* Writes to a closed peer are reported as EPIPE by libuv instead. */

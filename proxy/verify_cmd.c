@@ -30,6 +30,7 @@
 #include "event.h"
 #include "host.h"
 #include "http_parse.h"
+#include "datadir.h"
 #include "parent.h"
 #include "rfc3339.h"
 #include "policy.h"
@@ -346,20 +347,24 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
   cp_roots_t roots;
   cp_distrust_t distrust;
   cp_who_t who;
-  char err[600];
+  cp_datadir_t data;
+  char err[600], def_distrust[1100], def_clients[1100];
 
+  cp_datadir_find(&data, NULL);
+  cp_datadir_path(&data, "distrust.json", def_distrust, sizeof(def_distrust));
+  cp_datadir_path(&data, "clients.json", def_clients, sizeof(def_clients));
   cp_diag_classify(r, name, o->warn_days);
   cp_roots_load(&roots, o->system_roots ? o->system_roots : CP_ROOTS_DIR);
   cp_roots_check(&roots, r);
   cp_roots_free(&roots);
-  if (cp_distrust_load(&distrust, o->distrust ? o->distrust : CP_DISTRUST_PATH,
-                       err, sizeof(err)) != 0) {
+  if (cp_distrust_load(&distrust, o->distrust ? o->distrust : def_distrust, err,
+                       sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy verify: %s\n", err);
     return EXIT_USAGE;
   }
   cp_policy_check(&distrust, r);
   cp_distrust_free(&distrust);
-  if (cp_who_load(&who, o->clients ? o->clients : CP_CLIENTS_PATH, err,
+  if (cp_who_load(&who, o->clients ? o->clients : def_clients, err,
                   sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy verify: --clients %s\n", err);
     return EXIT_USAGE;

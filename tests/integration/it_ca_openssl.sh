@@ -82,4 +82,30 @@ stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit after repair"
 assert_eq "$(openssl x509 -in "$D/root.pem" -noout -fingerprint -sha256)" \
   "$fp1" "root fingerprint after repair"
+
+# Replicas started together on one empty directory make one CA: four
+# `chainproxy ca` at once (each creates the CA if it finds none):
+# every one prints the same root, and one of them made it.
+S=$WORK/shared-ca
+pids=()
+for i in 1 2 3 4; do
+  "$CP_BIN" ca --ca-dir "$S" > "$WORK/ca.$i" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent chainproxy ca failed"; done
+fps=$(for i in 1 2 3 4; do grep -m1 'fingerprint' "$WORK/ca.$i"; done | sort -u)
+assert_eq "$(wc -l <<< "$fps")" 1 "one root fingerprint among four concurrent starts"
+assert_eq "$(cat "$WORK"/ca.[1-4] | grep -c 'just created')" 1 \
+  "exactly one of them created the CA"
+assert_eq "$(ls "$S"/*.pem | wc -l)" 4 "one set of CA files"
+# A read-only directory that holds the CA is loaded; an empty one is an
+# error that says why.
+chmod 500 "$S"
+out=$("$CP_BIN" ca --ca-dir "$S" 2>&1) || fail "read-only CA dir: $out"
+mkdir -m 500 "$WORK/empty-ro"
+if [ "$(id -u)" != 0 ]; then
+  out=$("$CP_BIN" ca --ca-dir "$WORK/empty-ro" 2>&1) &&
+    fail "an empty read-only CA dir was accepted"
+fi
+chmod 700 "$S"
 say "ok"
