@@ -70,14 +70,12 @@ grep -q '^USER chainproxy$' "$DF" || fail "the runtime image does not run as cha
 home=$(awk -F= '/^ENV CHAINPROXY_HOME=/ {print $2}' "$DF")
 grep -q "^VOLUME \[\"$home\"\]" "$DF" || fail "the CA directory $home is not a volume"
 grep -q '^EXPOSE 8080 8081$' "$DF" || fail "ports 8080 and 8081 are not exposed"
-# Every data file the binary reads by default is installed where the
-# build says it will look.
-for data in PROFILES:profiles DISTRUST:distrust CLIENTS:clients; do
-  def=${data%%:*} f=${data#*:}.json
-  grep -q "CP_${def}_PATH=/usr/share/chainproxy/$f" "$DF" &&
-    grep -Eq "^COPY ([^ ]+ )*certs/$f( [^ ]+)* /usr/share/chainproxy/" "$DF" ||
-    fail "$f is not installed where the binary looks"
-done
+# The image installs the package, whose binary (/usr/bin) reads its data
+# beside it, /usr/share/chainproxy, which is also the compiled-in path.
+grep -q 'CP_DATA_DIR=/usr/share/chainproxy' "$DF" ||
+  fail "the image's build does not compile in /usr/share/chainproxy"
+grep -q 'cpack -G DEB' "$DF" && grep -q 'dpkg -i /tmp/chainproxy.deb' "$DF" ||
+  fail "the image does not install the Debian package"
 
 # 5. Compose: builds this Dockerfile from the repo root, maps both ports,
 #    keeps the CA in a volume, and the client goes through HTTPS_PROXY.

@@ -13,6 +13,7 @@ need cmake cpack dpkg-deb dpkg-shlibdeps systemd-analyze curl
 B=$WORK/build
 say "building a Release tree with the service files (about a minute)"
 cmake -S "$CP_SRC" -B "$B" -DCMAKE_BUILD_TYPE=Release -DCP_INSTALL_SERVICE=ON \
+  -DCP_DATA_DIR=/usr/share/chainproxy \
   > "$WORK/cmake.log" 2>&1 || fail "cmake: $(tail -5 "$WORK/cmake.log")"
 cmake --build "$B" -j"$(nproc)" --target chainproxy > "$WORK/build.log" 2>&1 ||
   fail "build: $(tail -5 "$WORK/build.log")"
@@ -32,6 +33,7 @@ assert_contains "$out" "data: $WORK/moved/share/chainproxy (next to the binary)"
   "--version names the data beside the moved binary"
 # The moved binary serves a profile from its own data.
 start_origin --tls
+OP_TLS=$ORIGIN_PORT
 P=$(free_port)
 "$WORK/moved/bin/chainproxy" --listen "127.0.0.1:$P" --ca-dir "$WORK/ca" \
   --upstream-ca "$ORIGIN_CA" --chain expired 2> "$WORK/moved.log" &
@@ -82,7 +84,59 @@ for k in "User=chainproxy" "StateDirectory=chainproxy" \
 done
 say "package: $(basename "$DEB"), Depends: $deps"
 
-# 3. Installed for real, where that is allowed, then purged.
+# 3. The container image without a container engine (none here, and no
+#    registry to pull a base image from): its runtime tree assembled from
+#    this package by docker/rootfs.sh, and the image's own ENTRYPOINT and
+#    CMD (read from the Dockerfile, ports made free) run in it by chroot
+#    as the unprivileged user.
+if [ "$(id -u)" = 0 ] && command -v chroot > /dev/null; then
+  RF=$WORK/rootfs
+  bash "$CP_SRC/docker/rootfs.sh" "$DEB" "$RF" > "$WORK/rootfs.log" 2>&1 ||
+    fail "rootfs.sh: $(tail -5 "$WORK/rootfs.log")"
+  IP=$(free_port)
+  IC=$(free_port)
+  mapfile -t cmd < <(python3 - "$CP_SRC/docker/Dockerfile" "$IP" "$IC" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read().replace("\\\n", " ")
+entry = json.loads(re.search(r'^ENTRYPOINT (\[.*\])$', text, re.M).group(1))
+cmd = json.loads(re.search(r'^CMD (\[.*\])$', text, re.M).group(1))
+for a in entry + cmd:
+    print(a.replace(":8080", ":" + sys.argv[2]).replace(":8081", ":" + sys.argv[3]))
+PY
+)
+  [ "${cmd[0]}" = chainproxy ] || fail "the image's ENTRYPOINT is not chainproxy"
+  # (The tree has no shell and no env: the variable is set outside.)
+  CHAINPROXY_HOME=/var/lib/chainproxy chroot --userspec=10001:10001 "$RF" \
+    /usr/bin/"${cmd[@]}" > "$WORK/image.events" 2> "$WORK/image.log" &
+  IMG=$!
+  CP_PIDS+=($IMG)
+  PROXY_LOG=$WORK/image.log
+  wait_port "$IP"
+  wait_port "$IC"
+  curl -sf "http://127.0.0.1:$IC/ca.pem" -o "$WORK/image-root.pem" ||
+    fail "the image's control API did not serve /ca.pem"
+  start_origin
+  out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$IP" \
+    "http://localhost:$ORIGIN_PORT/hello") || fail "plain HTTP in the image"
+  assert_eq "$out" "hello from origin" "plain HTTP through the image"
+  # The image trusts the system store only: a private origin is refused
+  # with the diagnosis, over the TLS the image intercepted.
+  out=$(curl -sS --max-time 20 --cacert "$WORK/image-root.pem" \
+    -x "http://127.0.0.1:$IP" "https://localhost:$OP_TLS/hello" 2>&1)
+  assert_contains "$out" "upstream certificate verification failed" \
+    "the image's verdict on a private origin"
+  assert_eq "$(stat -c '%u %a' "$RF/var/lib/chainproxy/root.key")" "10001 600" \
+    "the image's CA key"
+  grep -q '"event":"upstream_verify"' "$WORK/image.events" ||
+    fail "the image wrote no events on stdout"
+  kill -TERM "$IMG"
+  wait "$IMG" || fail "the image's chainproxy exit status"
+  say "image runtime tree: $(tail -1 "$WORK/rootfs.log")"
+else
+  say "not root: the image's runtime tree was not run under chroot"
+fi
+
+# 4. Installed for real, where that is allowed, then purged.
 if [ "${CI:-}" != true ] && [ "${CP_TEST_INSTALL:-0}" != 1 ]; then
   say "not installing the package here (set CP_TEST_INSTALL=1)"
   say "ok"
@@ -115,7 +169,7 @@ CP_PIDS+=($IPID)
 PROXY_LOG=$WORK/installed.log
 wait_port "$P"
 out=$(curl -sS --max-time 20 --cacert /var/lib/chainproxy/root.pem \
-  -x "http://127.0.0.1:$P" "https://localhost:$ORIGIN_PORT/hello") ||
+  -x "http://127.0.0.1:$P" "https://localhost:$OP_TLS/hello") ||
   fail "through the installed chainproxy: $out"
 assert_eq "$out" "hello from origin" "body through the installed binary"
 assert_eq "$(stat -c '%U %a' /var/lib/chainproxy/root.key)" "chainproxy 600" \
