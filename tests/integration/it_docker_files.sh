@@ -97,4 +97,28 @@ need(r'chainproxy-ca:/var/lib/chainproxy', "the CA volume is not mounted")
 need(r'HTTPS_PROXY: http://chainproxy:8080', "the client does not use HTTPS_PROXY")
 need(r'http://chainproxy:8081/ca\.pem', "the client does not fetch the CA")
 PY
+
+# 6. The replicas' compose file: the same haproxy.cfg and rsyslog.conf that
+#    it.replicas.haproxy runs, three replicas on one CA volume whose stdout
+#    goes to the shipper's port, and a replica command the binary parses.
+RF=$D/compose.replicas.yaml
+args=$(python3 - "$RF" "$D" <<'PY'
+import json, os, re, sys
+text = open(sys.argv[1]).read()
+for f in ("replicas/haproxy.cfg", "replicas/rsyslog.conf"):
+    if "./" + f not in text or not os.path.isfile(os.path.join(sys.argv[2], f)):
+        sys.exit("compose.replicas.yaml: does not mount " + f)
+for r in ("r1", "r2", "r3"):
+    if not re.search(r"^  %s:\n    <<: \*replica" % r, text, re.M):
+        sys.exit("compose.replicas.yaml: %s is not a replica" % r)
+port = re.search(r'port="(\d+)"', open(os.path.join(sys.argv[2], "replicas/rsyslog.conf")).read()).group(1)
+if 'syslog-address: "tcp://127.0.0.1:%s"' % port not in text:
+    sys.exit("compose.replicas.yaml: replicas do not log to rsyslog's port " + port)
+if "chainproxy-ca:/var/lib/chainproxy" not in text:
+    sys.exit("compose.replicas.yaml: the replicas do not share the CA volume")
+cmd = re.search(r"command: (\[[^\]]*\])", text, re.S).group(1)
+print(" ".join(json.loads(cmd)))
+PY
+) || fail "compose.replicas.yaml check failed"
+"$CP_BIN" $args --version > /dev/null || fail "the replicas' command does not parse: $args"
 say "ok"
