@@ -42,7 +42,7 @@ static void on_trim(uv_timer_t *t) {
 
 /* Graceful: every worker stops accepting and lets in-flight connections
  * finish within --grace; cp_server_close() waits for them. */
-static void server_shutdown(cp_server_t *srv) {
+void cp_server_shutdown(cp_server_t *srv) {
   int i;
 
   if (srv->stopping) {
@@ -62,7 +62,10 @@ static void on_signal(uv_signal_t *s, int signum) {
 
   cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL, "received %s",
          signum == SIGINT ? "SIGINT" : "SIGTERM");
-  server_shutdown(srv);
+  if (srv->hooks.on_signal != NULL) {
+    srv->hooks.on_signal(srv->hooks.arg, signum);
+  }
+  cp_server_shutdown(srv);
 }
 
 
@@ -403,7 +406,7 @@ int cp_server_run(cp_server_t *srv) {
 
   for (i = 0; i < srv->nworkers; i++) {
     if (cp_worker_start(&srv->workers[i]) != 0) {
-      server_shutdown(srv);
+      cp_server_shutdown(srv);
       break;
     }
   }
@@ -413,6 +416,9 @@ int cp_server_run(cp_server_t *srv) {
            cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
                               srv->cfg->listen_port),
            srv->nworkers, srv->nworkers == 1 ? "" : "s");
+    if (srv->hooks.on_running != NULL) {
+      srv->hooks.on_running(srv->hooks.arg, srv);
+    }
   }
   return uv_run(srv->loop, UV_RUN_DEFAULT);
 }

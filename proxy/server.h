@@ -33,6 +33,15 @@
 
 typedef struct cp_server_s cp_server_t;
 
+/* For an owner that runs something beside the proxy (`chainproxy run`):
+ * on_running once every worker listens; on_signal for SIGINT/SIGTERM
+ * before the graceful stop begins. */
+typedef struct cp_server_hooks_s {
+  void (*on_running)(void *arg, cp_server_t *srv);
+  void (*on_signal)(void *arg, int signum);
+  void *arg;
+} cp_server_hooks_t;
+
 struct cp_server_s {
   uv_loop_t *loop;        /* borrowed: the main loop (control, signals) */
   const cp_config_t *cfg; /* borrowed, read-only */
@@ -58,6 +67,7 @@ struct cp_server_s {
   uv_signal_t sigterm;       /* embedded */
   uv_signal_t sighup;        /* embedded: reloads --rules and the data */
   uv_timer_t trim;           /* embedded: gives freed heap back to the system */
+  cp_server_hooks_t hooks;   /* set by the owner before cp_server_run */
   unsigned stopping : 1;
 };
 
@@ -70,5 +80,8 @@ int cp_server_run(cp_server_t *srv);
  * until every handle is closed. Returns 0, or CP_EIO when the event log
  * could not be written (or a worker loop kept handles open). */
 int cp_server_close(cp_server_t *srv);
+/* The graceful stop SIGTERM starts: stop accepting, let connections
+ * finish within --grace; cp_server_run() then returns. */
+void cp_server_shutdown(cp_server_t *srv);
 
 #endif

@@ -1,0 +1,659 @@
+/* nftw(3) */
+#define _XOPEN_SOURCE 700
+#include "run_cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "ca.h"
+#include "config.h"
+#include "run_report.h"
+#include "server.h"
+
+extern char **environ;
+
+#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+static const char usage[] =
+    "usage: chainproxy run [proxy options] [run options] -- CMD [ARGS...]\n"
+    "\n"
+    "Runs CMD with HTTPS_PROXY/HTTP_PROXY (and the lowercase ones) pointing\n"
+    "at a chainproxy on a free loopback port, then reports what happened.\n"
+    "\n"
+    "  --trust MODE               what CMD's stack trusts: modern (default: "
+    "the\n"
+    "                             system roots plus chainproxy's root), "
+    "legacy\n"
+    "                             (the legacy root instead), both, or none\n"
+    "  --expect GLOB=OUTCOME      accepted, rejected[:CAUSE] or "
+    "blocked[:CAUSE]\n"
+    "                             (repeatable); then the exit status says\n"
+    "                             whether they held (0) or not (1)\n"
+    "  --expect-no-other-hosts    fail when a host no --expect names was "
+    "seen\n"
+    "  --no-java                  no Java trust store and proxy properties "
+    "(JAVA_TOOL_OPTIONS;\n"
+    "                             making them takes keytool about a second)\n"
+    "  --summary-json FILE        the summary as JSON\n"
+    "  --junit FILE               JUnit XML, one test case per expectation\n"
+    "Without expectations the exit status is CMD's. Proxy options are\n"
+    "chainproxy's (--chain legacy, --rules FILE, ...); see docs/qa.md.\n";
+
+typedef struct run_s {
+  cp_server_t *srv;
+  uv_process_t child;
+  char **cmd;
+  char **env;
+  int spawned, exited;
+  int64_t status;
+  int term_signal;
+  uint64_t t0;
+} run_t;
+
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *f) {
+  (void)st;
+  (void)flag;
+  (void)f;
+  remove(path);
+  return 0;
+}
+
+
+static int free_port(void) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  return port;
+}
+
+
+/* Appends the file at path to out; 0, or -1. */
+static int append_file(FILE *out, const char *path) {
+  FILE *in = fopen(path, "r");
+  char buf[8192];
+  size_t n;
+
+  if (in == NULL) {
+    return -1;
+  }
+  while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+    fwrite(buf, 1, n, out);
+  }
+  fclose(in);
+  return 0;
+}
+
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
+  run_t *run = p->data;
+
+  run->exited = 1;
+  run->status = status;
+  run->term_signal = term_signal;
+  uv_close((uv_handle_t *)p, NULL);
+  cp_server_shutdown(run->srv); /* drain, then the loop ends */
+}
+
+
+static void on_running(void *arg, cp_server_t *srv) {
+  run_t *run = arg;
+  uv_process_options_t o;
+  uv_stdio_container_t io[3];
+  int rc, i;
+
+  memset(&o, 0, sizeof(o));
+  for (i = 0; i < 3; i++) {
+    io[i].flags = UV_INHERIT_FD;
+    io[i].data.fd = i;
+  }
+  o.file = run->cmd[0];
+  o.args = run->cmd;
+  o.env = run->env;
+  o.stdio = io;
+  o.stdio_count = 3;
+  o.exit_cb = on_exit_cb;
+  run->child.data = run;
+  run->t0 = uv_hrtime();
+  rc = uv_spawn(srv->loop, &run->child, &o);
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy run: cannot run %s: %s\n", run->cmd[0],
+            uv_strerror(rc));
+    run->exited = 1;
+    run->status = rc == UV_ENOENT ? 127 : 126;
+    uv_close((uv_handle_t *)&run->child, NULL);
+    cp_server_shutdown(srv);
+    return;
+  }
+  run->spawned = 1;
+}
+
+
+/* SIGINT and SIGTERM reach CMD too; the proxy then drains as CMD ends. */
+static void on_signal(void *arg, int signum) {
+  run_t *run = arg;
+
+  if (run->spawned && !run->exited) {
+    uv_process_kill(&run->child, signum);
+  }
+}
+
+
+typedef struct opts_s {
+  const char *trust;
+  const char *summary_json;
+  const char *junit;
+  char **proxy; /* "chainproxy" + proxy options + what run adds */
+  int nproxy;
+  int has_listen, has_ca_dir, has_events;
+  int no_java; /* --no-java: no Java trust store (saves keytool's second) */
+  const char *events;
+  char **cmd;
+} opts_t;
+
+
+/* Run options out of argv (before "--"), the rest kept for the proxy.
+ * -1 after printing why; 1 after --help. */
+static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
+  char err[600];
+  int i, sep = -1;
+
+  for (i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) {
+      sep = i;
+      break;
+    }
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(usage, stdout);
+      return 1;
+    }
+  }
+  if (sep < 0 || sep + 1 >= argc) {
+    fprintf(stderr, "chainproxy run: give the command after '--' (see "
+                    "chainproxy run --help)\n");
+    return -1;
+  }
+  o->cmd = argv + sep + 1;
+  o->proxy = calloc((size_t)argc + 8, sizeof(char *));
+  if (o->proxy == NULL) {
+    return -1;
+  }
+  o->proxy[o->nproxy++] = "chainproxy";
+  o->trust = "modern";
+  for (i = 1; i < sep; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < sep ? argv[i + 1] : NULL;
+
+    if (strcmp(a, "--expect-no-other-hosts") == 0) {
+      rep->no_other_hosts = 1;
+      continue;
+    }
+    if (strcmp(a, "--no-java") == 0) {
+      o->no_java = 1;
+      continue;
+    }
+    if (strcmp(a, "--trust") == 0 || strcmp(a, "--expect") == 0 ||
+        strcmp(a, "--summary-json") == 0 || strcmp(a, "--junit") == 0) {
+      if (v == NULL) {
+        fprintf(stderr, "chainproxy run: %s needs a value\n", a);
+        return -1;
+      }
+      i++;
+      if (strcmp(a, "--trust") == 0) {
+        o->trust = v;
+      } else if (strcmp(a, "--summary-json") == 0) {
+        o->summary_json = v;
+      } else if (strcmp(a, "--junit") == 0) {
+        o->junit = v;
+      } else if (rep->nexpect == CP_RUN_EXPECT_MAX ||
+                 cp_run_expect_parse(&rep->expect[rep->nexpect++], v, err,
+                                     sizeof(err)) != 0) {
+        fprintf(stderr, "chainproxy run: %s\n",
+                rep->nexpect > CP_RUN_EXPECT_MAX - 1 ? "too many --expect"
+                                                     : err);
+        return -1;
+      }
+      continue;
+    }
+    o->has_listen |= strcmp(a, "--listen") == 0;
+    o->has_ca_dir |= strcmp(a, "--ca-dir") == 0;
+    if (strcmp(a, "--events") == 0) {
+      o->has_events = 1;
+      o->events = v;
+    }
+    o->proxy[o->nproxy++] = argv[i];
+  }
+  if (strcmp(o->trust, "modern") != 0 && strcmp(o->trust, "legacy") != 0 &&
+      strcmp(o->trust, "both") != 0 && strcmp(o->trust, "none") != 0) {
+    fprintf(stderr,
+            "chainproxy run: --trust '%s' is not modern, legacy, "
+            "both or none\n",
+            o->trust);
+    return -1;
+  }
+  if (o->has_events && (o->events == NULL || strcmp(o->events, "-") == 0)) {
+    fprintf(stderr, "chainproxy run: --events needs a file here (stdout is "
+                    "the command's)\n");
+    return -1;
+  }
+  return 0;
+}
+
+
+/* CMD's environment: ours, with some variables replaced. */
+typedef struct env_s {
+  char **v; /* owned array; the strings are environ's or in owned */
+  size_t n;
+  char *owned[24];
+  int nowned;
+} env_t;
+
+
+static int env_init(env_t *e) {
+  char **p;
+  size_t n = 0;
+
+  memset(e, 0, sizeof(*e));
+  for (p = environ; *p != NULL; p++) {
+    n++;
+  }
+  e->v = calloc(n + 32, sizeof(char *));
+  if (e->v == NULL) {
+    return -1;
+  }
+  memcpy(e->v, environ, n * sizeof(char *));
+  e->n = n;
+  return 0;
+}
+
+
+static int env_set(env_t *e, const char *name, const char *value) {
+  size_t k, nl = strlen(name);
+  char *kv;
+
+  if (e->nowned == (int)(sizeof(e->owned) / sizeof(e->owned[0])) ||
+      (kv = malloc(nl + strlen(value) + 2)) == NULL) {
+    return -1;
+  }
+  sprintf(kv, "%s=%s", name, value);
+  e->owned[e->nowned++] = kv;
+  for (k = 0; k < e->n; k++) {
+    if (strncmp(e->v[k], name, nl) == 0 && e->v[k][nl] == '=') {
+      e->v[k] = kv;
+      return 0;
+    }
+  }
+  e->v[e->n++] = kv;
+  return 0;
+}
+
+
+static void env_free(env_t *e) {
+  int i;
+
+  for (i = 0; i < e->nowned; i++) {
+    free(e->owned[i]);
+  }
+  free(e->v);
+}
+
+
+/* keytool on PATH (or in $JAVA_HOME/bin), into out; 0 when found. */
+static int find_keytool(char *out, size_t len) {
+  const char *home = getenv("JAVA_HOME");
+  const char *path = getenv("PATH");
+  char dir[1024];
+
+  if (home != NULL && snprintf(out, len, "%s/bin/keytool", home) < (int)len &&
+      access(out, X_OK) == 0) {
+    return 0;
+  }
+  while (path != NULL && *path != '\0') {
+    size_t n = strcspn(path, ":");
+
+    if (n > 0 && n < sizeof(dir)) {
+      memcpy(dir, path, n);
+      dir[n] = '\0';
+      if (snprintf(out, len, "%s/keytool", dir) < (int)len &&
+          access(out, X_OK) == 0) {
+        return 0;
+      }
+    }
+    path += n + (path[n] == ':');
+  }
+  return -1;
+}
+
+
+/* Runs argv to completion, its output discarded; its exit status. */
+static int run_quiet(char *const argv[]) {
+  pid_t pid = fork();
+  int st = -1;
+
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+    return -1;
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+
+static void no_proxy_java(const char *list, char *out, size_t len) {
+  size_t o = 0;
+
+  out[0] = '\0';
+  while (list != NULL && *list != '\0' && o + 4 < len) {
+    size_t n;
+
+    list += strspn(list, ", ");
+    n = strcspn(list, ", ");
+    if (n > 0 && o + n + 3 < len) {
+      o += (size_t)snprintf(out + o, len - o, "%s%s%.*s", o ? "|" : "",
+                            list[0] == '.' ? "*" : "", (int)n, list);
+    }
+    list += n;
+  }
+}
+
+
+/* Java reads neither HTTPS_PROXY nor PEM bundles: a copy of the system's
+ * Java trust store with chainproxy's root(s) added (keytool), and the
+ * proxy as system properties, through JAVA_TOOL_OPTIONS. Skipped, and
+ * said so, without keytool. */
+static int java_env(const char *mode, const char *ca_dir, const char *tmp,
+                    const char *host, unsigned port, env_t *env,
+                    json_t *exported) {
+  char keytool[1100], store[1200], root[1200], opts[4096], alias[32];
+  char bypass[1024];
+  const char *old = getenv("JAVA_TOOL_OPTIONS");
+  const char *roots[2] = {NULL, NULL};
+  int i, n = 0;
+
+  if (find_keytool(keytool, sizeof(keytool)) != 0) {
+    return 0;
+  }
+  snprintf(store, sizeof(store), "%s/java-trust.p12", tmp);
+  if (strcmp(mode, "modern") == 0 || strcmp(mode, "both") == 0) {
+    roots[n++] = "root.pem";
+  }
+  if (strcmp(mode, "legacy") == 0 || strcmp(mode, "both") == 0) {
+    roots[n++] = "legacy-root.pem";
+  }
+  if (access("/etc/ssl/certs/java/cacerts", R_OK) == 0) {
+    char *imp[] = {keytool,
+                   "-importkeystore",
+                   "-noprompt",
+                   "-srckeystore",
+                   "/etc/ssl/certs/java/cacerts",
+                   "-srcstorepass",
+                   "changeit",
+                   "-destkeystore",
+                   store,
+                   "-deststoretype",
+                   "PKCS12",
+                   "-deststorepass",
+                   "changeit",
+                   NULL};
+
+    if (run_quiet(imp) != 0) {
+      return -1;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    char *imp[] = {keytool,  "-importcert", "-noprompt", "-alias", alias,
+                   "-file",  root,          "-keystore", store,    "-storetype",
+                   "PKCS12", "-storepass",  "changeit",  NULL};
+
+    snprintf(alias, sizeof(alias), "chainproxy-%d", i);
+    snprintf(root, sizeof(root), "%s/%s", ca_dir, roots[i]);
+    if (run_quiet(imp) != 0) {
+      return -1;
+    }
+  }
+  /* NO_PROXY as Java's http.nonProxyHosts ("a,.b" -> "a|*.b"); unset,
+   * nothing bypasses the proxy (Java's own default skips localhost). */
+  no_proxy_java(getenv("NO_PROXY") ? getenv("NO_PROXY") : getenv("no_proxy"),
+                bypass, sizeof(bypass));
+  snprintf(opts, sizeof(opts),
+           "%s%s-Dhttps.proxyHost=%s -Dhttps.proxyPort=%u "
+           "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%u -Dhttp.nonProxyHosts=%s"
+           "%s%s%s",
+           old ? old : "", old ? " " : "", host, port, host, port, bypass,
+           n ? " -Djavax.net.ssl.trustStore=" : "", n ? store : "",
+           n ? " -Djavax.net.ssl.trustStorePassword=changeit" : "");
+  if (env_set(env, "JAVA_TOOL_OPTIONS", opts) != 0) {
+    return -1;
+  }
+  json_array_append_new(exported, json_string("JAVA_TOOL_OPTIONS"));
+  return 0;
+}
+
+
+/* The trust bundle for --trust, and the variables that point each stack
+ * at it; the names exported go to exported. */
+static int trust_env(const char *mode, const char *ca_dir, const char *tmp,
+                     env_t *env, json_t *exported) {
+  static const char *const vars[] = {"SSL_CERT_FILE",     "REQUESTS_CA_BUNDLE",
+                                     "CURL_CA_BUNDLE",    "NODE_EXTRA_CA_CERTS",
+                                     "npm_config_cafile", "GIT_SSL_CAINFO"};
+  char bundle[1200], path[1200];
+  FILE *out;
+  size_t k;
+  int rc = 0;
+
+  if (strcmp(mode, "none") == 0) {
+    return 0; /* CMD trusts what it already trusts */
+  }
+  snprintf(bundle, sizeof(bundle), "%s/trust.pem", tmp);
+  out = fopen(bundle, "w");
+  if (out == NULL) {
+    return -1;
+  }
+  if (access(SYSTEM_BUNDLE, R_OK) == 0) {
+    rc |= append_file(out, SYSTEM_BUNDLE);
+  }
+  if (strcmp(mode, "modern") == 0 || strcmp(mode, "both") == 0) {
+    snprintf(path, sizeof(path), "%s/root.pem", ca_dir);
+    rc |= append_file(out, path);
+  }
+  if (strcmp(mode, "legacy") == 0 || strcmp(mode, "both") == 0) {
+    snprintf(path, sizeof(path), "%s/legacy-root.pem", ca_dir);
+    rc |= append_file(out, path);
+  }
+  rc |= fclose(out);
+  for (k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
+    rc |= env_set(env, vars[k], bundle);
+    json_array_append_new(exported, json_string(vars[k]));
+  }
+  return rc ? -1 : 0;
+}
+
+
+/* The summary for people (stderr) and the files asked for. */
+static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
+                   const char *proxy, json_t *exported, double secs) {
+  json_t *sum;
+  int i;
+
+  cp_run_report_print(rep, stderr);
+  fprintf(stderr, "  command: %s exited %s %lld%s\n", o->cmd[0],
+          run->term_signal ? "on signal" : "with status",
+          run->term_signal ? (long long)run->term_signal
+                           : (long long)run->status,
+          "");
+  fprintf(stderr, "  trust %s, exported:", o->trust);
+  for (i = 0; i < (int)json_array_size(exported); i++) {
+    fprintf(stderr, " %s", json_string_value(json_array_get(exported, i)));
+  }
+  fprintf(stderr, "%s\n", json_array_size(exported) ? "" : " (nothing)");
+  if (o->summary_json != NULL) {
+    json_t *cmd = json_array();
+
+    for (i = 0; o->cmd[i] != NULL; i++) {
+      json_array_append_new(cmd, json_string(o->cmd[i]));
+    }
+    sum = cp_run_report_json(rep);
+    json_object_set_new(sum, "command", cmd);
+    json_object_set_new(sum, "exit_status",
+                        run->term_signal ? json_null()
+                                         : json_integer(run->status));
+    json_object_set_new(sum, "signal",
+                        run->term_signal ? json_integer(run->term_signal)
+                                         : json_null());
+    json_object_set_new(sum, "proxy", json_string(proxy));
+    json_object_set_new(
+        sum, "trust",
+        json_pack("{s:s,s:O}", "mode", o->trust, "exported", exported));
+    json_object_set_new(sum, "seconds", json_real(secs));
+    if (json_dump_file(sum, o->summary_json, JSON_INDENT(2)) != 0) {
+      fprintf(stderr, "chainproxy run: cannot write %s\n", o->summary_json);
+    }
+    json_decref(sum);
+  }
+  if (o->junit != NULL &&
+      cp_run_report_junit(rep, o->junit, "chainproxy run", secs) != 0) {
+    fprintf(stderr, "chainproxy run: cannot write %s\n", o->junit);
+  }
+}
+
+
+int cp_run_cmd(int argc, char **argv) {
+  cp_run_report_t rep;
+  opts_t o;
+  run_t run;
+  env_t env;
+  cp_config_t cfg;
+  cp_server_t srv;
+  uv_loop_t loop;
+  json_t *exported = json_array();
+  char tmp[256] = "", ca[300], events[300], listen[64], proxy[80], err[600];
+  char ca_dir[1024];
+  const char *tmpdir = getenv("TMPDIR");
+  int rc, code = 2, failed, loop_ok = 0;
+
+  memset(&rep, 0, sizeof(rep));
+  memset(&o, 0, sizeof(o));
+  memset(&run, 0, sizeof(run));
+  memset(&env, 0, sizeof(env));
+  rc = parse(&o, &rep, argc, argv);
+  if (rc != 0) {
+    code = rc > 0 ? 0 : 2;
+    goto out;
+  }
+  snprintf(tmp, sizeof(tmp), "%s/chainproxy-run.XXXXXX",
+           tmpdir && *tmpdir ? tmpdir : "/tmp");
+  if (mkdtemp(tmp) == NULL) {
+    fprintf(stderr, "chainproxy run: cannot make a temporary directory: %s\n",
+            strerror(errno));
+    goto out;
+  }
+  snprintf(ca, sizeof(ca), "%s/ca", tmp);
+  snprintf(events, sizeof(events), "%s/events.jsonl", tmp);
+  if (!o.has_listen) {
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", free_port());
+    o.proxy[o.nproxy++] = "--listen";
+    o.proxy[o.nproxy++] = listen;
+  }
+  if (!o.has_ca_dir) {
+    o.proxy[o.nproxy++] = "--ca-dir";
+    o.proxy[o.nproxy++] = ca;
+  }
+  if (!o.has_events) {
+    o.proxy[o.nproxy++] = "--events";
+    o.proxy[o.nproxy++] = events;
+  }
+  cp_config_defaults(&cfg);
+  if (cp_config_parse(&cfg, o.nproxy, o.proxy, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy run: %s\n", err);
+    goto out;
+  }
+  snprintf(proxy, sizeof(proxy), "http://%s:%u", cfg.listen_host,
+           (unsigned)cfg.listen_port);
+  code = 1;
+  if (uv_loop_init(&loop) != 0) {
+    goto out;
+  }
+  loop_ok = 1;
+  run.srv = &srv;
+  run.cmd = o.cmd;
+  rc = cp_server_init(&srv, &loop, &cfg);
+  if (rc == 0 &&
+      (cp_ca_default_dir(cfg.ca_dir, ca_dir, sizeof(ca_dir)) != 0 ||
+       env_init(&env) != 0 || env_set(&env, "HTTPS_PROXY", proxy) != 0 ||
+       env_set(&env, "https_proxy", proxy) != 0 ||
+       env_set(&env, "HTTP_PROXY", proxy) != 0 ||
+       env_set(&env, "http_proxy", proxy) != 0 ||
+       trust_env(o.trust, ca_dir, tmp, &env, exported) != 0 ||
+       (!o.no_java && java_env(o.trust, ca_dir, tmp, cfg.listen_host,
+                               cfg.listen_port, &env, exported) != 0))) {
+    fprintf(stderr, "chainproxy run: cannot prepare the command's "
+                    "environment\n");
+    rc = -1;
+  }
+  if (rc == 0) {
+    run.env = env.v;
+    srv.hooks.on_running = on_running;
+    srv.hooks.on_signal = on_signal;
+    srv.hooks.arg = &run;
+    cp_server_run(&srv);
+  }
+  cp_server_close(&srv);
+  if (rc != 0 || !run.exited) {
+    goto out;
+  }
+  if (cp_run_report_read(&rep, o.has_events ? o.events : events) != 0) {
+    fprintf(stderr, "chainproxy run: cannot read the run's events\n");
+    goto out;
+  }
+  failed = cp_run_report_judge(&rep);
+  report(&o, &rep, &run, proxy, exported, (double)(uv_hrtime() - run.t0) / 1e9);
+  if (rep.nexpect > 0 || rep.no_other_hosts) {
+    code = failed ? 1 : 0;
+  } else {
+    code = run.term_signal ? 128 + run.term_signal : (int)run.status;
+  }
+out:
+  if (loop_ok && uv_loop_close(&loop) != 0) {
+    fprintf(stderr, "chainproxy run: internal error: handles left open\n");
+  }
+  if (tmp[0] != '\0' && strstr(tmp, "chainproxy-run.") != NULL) {
+    nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  env_free(&env);
+  free(o.proxy);
+  json_decref(exported);
+  cp_run_report_free(&rep);
+  return code;
+}
