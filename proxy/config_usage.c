@@ -9,6 +9,8 @@ const char *cp_config_usage(void) {
          "       chainproxy ca [--ca-dir DIR]\n"
          "       chainproxy verify HOST[:PORT] | --chain-file FILE  (see: "
          "chainproxy verify --help)\n"
+         "       chainproxy run [options] -- CMD [ARGS...]  (see: chainproxy "
+         "run --help)\n"
          "\n"
          "A TLS-intercepting diagnostic forward proxy. Point clients at it "
          "with\n"
