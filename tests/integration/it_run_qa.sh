@@ -37,6 +37,20 @@ PY
 out=$("${NOJ[@]}" --chain legacy --expect "localhost=accepted" \
   -- python3 "$WORK/get.py" "$URL" 2>&1) || fail "Python, --trust modern: $out"
 assert_contains "$out" "hello from origin" "Python's body"
+# requests (its own CA bundle unless REQUESTS_CA_BUNDLE says otherwise).
+if python3 -c 'import requests' 2> /dev/null; then
+  out=$("${NOJ[@]}" --chain legacy --trust legacy \
+    --expect "localhost=rejected:certificate_expired" -- python3 -c \
+    'import requests, sys
+try:
+    requests.get(sys.argv[1], timeout=20)
+except requests.exceptions.SSLError as e:
+    print("SSLError", "certificate has expired" in str(e))' "$URL" 2>&1) ||
+    fail "requests, --trust legacy: $out"
+  assert_contains "$out" "SSLError True" "requests' error"
+else
+  say "python3 has no requests: its case was not run"
+fi
 cat > "$WORK/get.js" <<'JS'
 // Node has no proxy support of its own: CONNECT to HTTPS_PROXY by hand;
 // NODE_EXTRA_CA_CERTS (exported by chainproxy run) does the trust.
