@@ -13,6 +13,7 @@
 #include "host.h"
 #include "http_parse.h"
 #include "pac.h"
+#include "ui.h"
 
 #define MAX_PATH 4096
 
@@ -366,6 +367,42 @@ static int token_ok(const char *token, const char *authorization) {
 }
 
 
+/* What a browser asks for without headers of its own: a PAC fetcher,
+ * the web view's page, its event stream (EventSource) and its download
+ * links may carry the token as ?token=. */
+static int query_token_path(const char *path) {
+  return strcmp(path, "/proxy.pac") == 0 || strcmp(path, "/ui") == 0 ||
+         strncmp(path, "/ui/", 4) == 0 || strcmp(path, "/events/stream") == 0 ||
+         strcmp(path, "/ca.pem") == 0 ||
+         strcmp(path, "/ca/legacy-root.pem") == 0;
+}
+
+
+/* The web view: its files from the binary, with a policy that forbids
+ * any other origin and any inline script. */
+static void get_ui(const char *path, cp_ctl_response_t *r) {
+  const cp_ui_asset_t *a = cp_ui_find(path);
+
+  if (a == NULL) {
+    resp_error(r, 404, "no such file in the web view: %s", path);
+    return;
+  }
+  cp_buf_reset(&r->body);
+  if (cp_buf_append(&r->body, a->data, a->len) != 0) {
+    resp_error(r, 500, "out of memory");
+    return;
+  }
+  r->status = 200;
+  r->content_type = cp_ui_type(a);
+  r->headers = "Content-Security-Policy: default-src 'none'; script-src "
+               "'self'; style-src 'self'; connect-src 'self'; img-src "
+               "'self'; base-uri 'none'; form-action 'none'; "
+               "frame-ancestors 'none'\r\n"
+               "X-Content-Type-Options: nosniff\r\n"
+               "Referrer-Policy: no-referrer\r\n";
+}
+
+
 /* PAC fetchers cannot send a bearer token: /proxy.pac also takes it as
  * ?token=... (the same constant-time comparison). */
 static int query_token_ok(const char *token, const char *query) {
@@ -465,7 +502,7 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   query = query ? query + 1 : "";
   if (strcmp(path, "/healthz") != 0 &&
       !token_ok(env->cfg->control_token, req->authorization) &&
-      !(strcmp(path, "/proxy.pac") == 0 &&
+      !(query_token_path(path) &&
         query_token_ok(env->cfg->control_token, query))) {
     r->authenticate = "Bearer";
     resp_error(r, 401, "send Authorization: Bearer <--control-token>");
@@ -473,6 +510,12 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   }
   if (strncmp(path, "/rules/", 7) == 0) {
     route_rule(env, method, path + 7, req, r);
+    return;
+  }
+  if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
+    if (method_is(method, "GET", r, "GET")) {
+      get_ui(path, r);
+    }
     return;
   }
   if (strcmp(path, "/healthz") != 0 && strcmp(path, "/ca.pem") != 0 &&

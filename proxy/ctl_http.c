@@ -140,6 +140,9 @@ static void write_response(ctl_conn_t *c, const cp_ctl_response_t *r,
   if (r->authenticate != NULL) {
     cp_buf_appendf(&h, "WWW-Authenticate: %s\r\n", r->authenticate);
   }
+  if (r->headers != NULL) {
+    cp_buf_append_str(&h, r->headers);
+  }
   if (!r->stream && !keep) {
     cp_buf_append_str(&h, "Connection: close\r\n");
   }

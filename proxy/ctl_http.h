@@ -46,6 +46,8 @@ struct cp_ctl_response_s {
   cp_buf_t body;            /* owned: freed by the server */
   const char *allow;        /* static: Allow header of a 405 */
   const char *authenticate; /* static: WWW-Authenticate of a 401 */
+  const char *headers;      /* static: more header lines, each ending in
+                               CRLF (the web view's policy), or NULL */
   int stream;               /* keep the connection as an event stream;
                                body is its first bytes */
 };
