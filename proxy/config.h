@@ -93,7 +93,7 @@ struct cp_config_s {
   char data_profiles[1100];      /* data.dir's files: the defaults of */
   char data_distrust[1100];      /* --profiles, --distrust, --clients */
   char data_clients[1100];
-  int verbose; /* 0 warn, 1 info, 2 debug */
+  int verbose; /* -1 errors only (chainproxy run), 0 warn, 1 info, 2 debug */
   int show_help;
   int show_version;
 };

@@ -599,6 +599,11 @@ int cp_run_cmd(int argc, char **argv) {
     fprintf(stderr, "chainproxy run: %s\n", err);
     goto out;
   }
+  if (cfg.verbose == 0) {
+    /* CMD shares this stderr: chainproxy says what happened in the
+     * summary, and only errors before it (-v for its log). */
+    cfg.verbose = -1;
+  }
   snprintf(proxy, sizeof(proxy), "http://%s:%u", cfg.listen_host,
            (unsigned)cfg.listen_port);
   code = 1;

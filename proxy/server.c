@@ -357,6 +357,7 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   }
   srv->log.level = cfg->verbose >= 2   ? CP_LOG_DEBUG
                    : cfg->verbose == 1 ? CP_LOG_INFO
+                   : cfg->verbose < 0  ? CP_LOG_ERROR /* chainproxy run */
                                        : CP_LOG_WARN;
   rc = cp_events_open(&srv->events, cfg->events_path);
   if (rc != 0) {
