@@ -46,6 +46,4 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/postrm
     ${CMAKE_SOURCE_DIR}/packaging/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-# The package is built from the same tree with the service files in.
-set(CPACK_INSTALL_COMMANDS "")
 include(CPack)

@@ -63,14 +63,15 @@ int cp_access_peer(uv_tcp_t *tcp, unsigned char a[16]) {
 }
 
 
-int cp_access_basic_ok(const char *userpass, const char *value, size_t len) {
-  unsigned char want[512], got[512 + 4];
-  size_t wl = strlen(userpass);
+/* The credentials of a Proxy-Authorization: Basic value, decoded into got
+ * (room for 512 + 4 bytes): their length, or -1 when the value is not
+ * Basic or too long. got holds a NUL after them. */
+static int basic_decode(const char *value, size_t len, unsigned char *got) {
   int gl;
 
   if (value == NULL || len < 7 || strncasecmp(value, "Basic ", 6) != 0 ||
-      len - 6 > 4 * (sizeof(want) / 3) || wl >= sizeof(want)) {
-    return 0;
+      len - 6 > 4 * (512 / 3)) {
+    return -1;
   }
   value += 6;
   len -= 6;
@@ -79,46 +80,52 @@ int cp_access_basic_ok(const char *userpass, const char *value, size_t len) {
     len--;
   }
   gl = EVP_DecodeBlock(got, (const unsigned char *)value, (int)len);
-  if (gl < 0) {
-    return 0;
-  }
   /* EVP_DecodeBlock counts base64 padding as zero bytes. */
   while (gl > 0 && len > 0 && value[len - 1] == '=') {
     gl--;
     len--;
   }
+  if (gl >= 0) {
+    got[gl] = '\0';
+  }
+  return gl;
+}
+
+
+/* Decoded credentials against "user:pass": same length, same bytes; the
+ * comparison's time does not depend on where they differ. */
+static int basic_match(const unsigned char *got, int gl, const char *userpass) {
+  unsigned char want[512];
+  size_t wl = strlen(userpass);
+
+  if (gl < 0 || wl >= sizeof(want)) {
+    return 0;
+  }
   memset(want, 0, sizeof(want));
   memcpy(want, userpass, wl);
-  /* Same length, same bytes; the comparison's time does not depend on
-   * where they differ. */
   return (size_t)gl == wl && CRYPTO_memcmp(got, want, wl) == 0;
+}
+
+
+int cp_access_basic_ok(const char *userpass, const char *value, size_t len) {
+  unsigned char got[512 + 4];
+  int ok = basic_match(got, basic_decode(value, len, got), userpass);
+
+  OPENSSL_cleanse(got, sizeof(got));
+  return ok;
 }
 
 
 int cp_access_basic_user(const char *value, size_t len, char *user,
                          size_t cap) {
   unsigned char got[512 + 4];
-  int gl;
+  int gl = basic_decode(value, len, got);
   size_t n;
 
-  if (cap == 0 || value == NULL || len < 7 ||
-      strncasecmp(value, "Basic ", 6) != 0 || len - 6 > 4 * (512 / 3)) {
-    return -1;
-  }
-  value += 6;
-  len -= 6;
-  while (len > 0 && value[0] == ' ') {
-    value++;
-    len--;
-  }
-  gl = EVP_DecodeBlock(got, (const unsigned char *)value, (int)len);
-  if (gl <= 0) {
+  if (cap == 0 || gl <= 0) {
     return -1;
   }
   n = strcspn((const char *)got, ":");
-  if (n > (size_t)gl) {
-    n = (size_t)gl;
-  }
   if (n >= cap) {
     n = cap - 1;
   }
@@ -183,11 +190,17 @@ int cp_users_load(cp_users_t *u, const char *path, char *err, size_t errlen) {
 
 
 int cp_users_check(const cp_users_t *u, const char *value, size_t len) {
-  int i, ok = 0;
+  unsigned char got[512 + 4];
+  int i, ok = 0, gl;
 
-  for (i = 0; u != NULL && i < u->n; i++) {
-    ok |= cp_access_basic_ok(u->up[i], value, len);
+  if (u == NULL || u->n == 0) {
+    return 0;
   }
+  gl = basic_decode(value, len, got); /* once, for every user */
+  for (i = 0; i < u->n; i++) {
+    ok |= basic_match(got, gl, u->up[i]);
+  }
+  OPENSSL_cleanse(got, sizeof(got));
   return ok;
 }
 

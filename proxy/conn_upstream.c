@@ -235,18 +235,14 @@ static void upstream_ready(cp_conn_t *c) {
 /* Asks the parent for a tunnel to the target (RFC 9110 9.3.6). */
 static void parent_connect(cp_conn_t *c) {
   char hp[CP_HOSTPORT_MAX], req[CP_HOSTPORT_MAX * 2 + 512];
-  int n;
+  size_t n = cp_parent_connect_request(
+      c->parent,
+      cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port), req,
+      sizeof(req));
 
-  cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port);
-  n = snprintf(req, sizeof(req),
-               "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s"
-               "User-Agent: chainproxy/" CP_VERSION "\r\n\r\n",
-               hp, hp, c->parent->auth[0] ? "Proxy-Authorization: " : "",
-               c->parent->auth, c->parent->auth[0] ? "\r\n" : "");
   cp_buf_reset(&c->early);
   c->parent_wait = 1;
-  if (n < 0 || (size_t)n >= sizeof(req) ||
-      cp_leg_write(&c->upstream, req, (size_t)n) != 0) {
+  if (n == 0 || cp_leg_write(&c->upstream, req, n) != 0) {
     cp_conn_fail(c, CP_EIO, "upstream_write_failed");
     return;
   }
@@ -280,6 +276,8 @@ void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
 /* The parent's answer to CONNECT, as far as it came. */
 static void parent_reply(cp_conn_t *c, const char *data, size_t len) {
   cp_parent_reply_t r;
+  const char *code;
+  char what[400];
   int rc;
 
   if (cp_buf_append(&c->early, data, len) != 0) {
@@ -295,20 +293,13 @@ static void parent_reply(cp_conn_t *c, const char *data, size_t len) {
   if (rc < 0) {
     parent_failed(c, "parent_proxy_bad_response",
                   "answered CONNECT with something that is not HTTP "
-                  "(\"%.40s\")",
-                  c->early.data);
+                  "(\"%.*s\")",
+                  (int)(c->early.len < 40 ? c->early.len : 40), c->early.data);
     return;
   }
-  if (r.status == 407) {
-    parent_failed(c, "parent_proxy_auth_required",
-                  "wants credentials: \"%s\"%s%s%s", r.line,
-                  r.authenticate[0] ? " (Proxy-Authenticate: " : "",
-                  r.authenticate, r.authenticate[0] ? ")" : "");
-    return;
-  }
-  if (r.status < 200 || r.status > 299) {
-    parent_failed(c, "parent_proxy_refused", "refused the tunnel: \"%s\"",
-                  r.line);
+  code = cp_parent_reply_verdict(&r, what, sizeof(what));
+  if (code != NULL) {
+    parent_failed(c, code, "%s", what);
     return;
   }
   c->parent_wait = 0;

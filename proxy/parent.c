@@ -391,3 +391,32 @@ int cp_parent_reply_parse(cp_parent_reply_t *r, const char *data, size_t len,
            p.http_minor % 10, r->status % 1000, x.reason);
   return 1;
 }
+
+
+size_t cp_parent_connect_request(const cp_parent_t *p, const char *hostport,
+                                 char *out, size_t len) {
+  int n =
+      snprintf(out, len,
+               "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s"
+               "User-Agent: chainproxy\r\n\r\n",
+               hostport, hostport, p->auth[0] ? "Proxy-Authorization: " : "",
+               p->auth, p->auth[0] ? "\r\n" : "");
+
+  return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+
+const char *cp_parent_reply_verdict(const cp_parent_reply_t *r, char *what,
+                                    size_t len) {
+  if (r->status >= 200 && r->status <= 299) {
+    return NULL;
+  }
+  if (r->status == 407) {
+    snprintf(what, len, "wants credentials: \"%s\"%s%s%s", r->line,
+             r->authenticate[0] ? " (Proxy-Authenticate: " : "",
+             r->authenticate, r->authenticate[0] ? ")" : "");
+    return "parent_proxy_auth_required";
+  }
+  snprintf(what, len, "refused the tunnel: \"%s\"", r->line);
+  return "parent_proxy_refused";
+}

@@ -66,10 +66,19 @@ const cp_parent_t *cp_parents_pick(const cp_parents_t *ps,
                                    const cp_parent_t *rule_parent,
                                    int rule_direct, const char *host,
                                    uint16_t port, int tls);
+/* The request asking p for a tunnel to hostport ("host:port"), with p's
+ * credentials: its length, or 0 when it does not fit in len. */
+size_t cp_parent_connect_request(const cp_parent_t *p, const char *hostport,
+                                 char *out, size_t len);
 /* Reads the parent's answer from the bytes received so far: 0 when the
  * head is incomplete, 1 when r is filled, CP_EHTTP when it is not an
  * HTTP response or its head is longer than max. */
 int cp_parent_reply_parse(cp_parent_reply_t *r, const char *data, size_t len,
                           size_t max);
+/* What a parsed answer means: NULL when the tunnel is open, else the error
+ * code (parent_proxy_auth_required, parent_proxy_refused) with what the
+ * parent said in words in what. */
+const char *cp_parent_reply_verdict(const cp_parent_reply_t *r, char *what,
+                                    size_t len);
 
 #endif

@@ -178,15 +178,13 @@ static int parents_init(cp_server_t *srv) {
     ps->http = ps->https;
     ps->has_https = ps->has_http = 1;
   }
-  if (ps->has_https || ps->has_http) {
-    cp_log(
-        &srv->log, CP_LOG_INFO, 0, NULL, NULL,
-        "upstream connections go through %s%s%s",
-        ps->has_https ? ps->https.url : "(direct for https)",
-        ps->has_http && strcmp(ps->http.url, ps->https.url) != 0 ? ", http via "
-                                                                 : "",
-        ps->has_http && strcmp(ps->http.url, ps->https.url) != 0 ? ps->http.url
-                                                                 : "");
+  if (ps->has_https) {
+    cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL, "tunnels go out through %s",
+           ps->https.url);
+  }
+  if (ps->has_http) {
+    cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL,
+           "plain HTTP goes out through %s", ps->http.url);
   }
   return 0;
 }

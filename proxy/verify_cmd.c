@@ -178,22 +178,20 @@ static int parent_connect(int fd, const cp_parent_t *p,
                           const cp_http_target_t *tg, double deadline,
                           const char **stage, char *why, size_t whylen) {
   char hp[CP_HOSTPORT_MAX], req[CP_HOSTPORT_MAX * 2 + 512], buf[16384];
+  char what[400];
   cp_parent_reply_t r;
-  size_t have = 0;
-  int n, rc = 0;
+  size_t have = 0, n;
+  int rc = 0;
 
   cp_hostport_format(hp, sizeof(hp), tg->host, tg->port);
-  n = snprintf(req, sizeof(req),
-               "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", hp, hp,
-               p->auth[0] ? "Proxy-Authorization: " : "", p->auth,
-               p->auth[0] ? "\r\n" : "");
+  n = cp_parent_connect_request(p, hp, req, sizeof(req));
   *stage = "parent_proxy_closed";
-  if (n < 0 || (size_t)n >= sizeof(req) ||
-      send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+  if (n == 0 || send(fd, req, n, MSG_NOSIGNAL) != (ssize_t)n) {
     snprintf(why, whylen, "parent proxy %s: could not send CONNECT", p->url);
     return -1;
   }
-  /* Byte by byte, so nothing of the tunnel is read past the head. */
+  /* Byte by byte, so nothing of the tunnel is read past the head; the
+   * head can only end at a line's end. */
   while (rc == 0 && have < sizeof(buf)) {
     ssize_t got;
 
@@ -211,8 +209,9 @@ static int parent_connect(int fd, const cp_parent_t *p,
                p->url);
       return -1;
     }
-    have++;
-    rc = cp_parent_reply_parse(&r, buf, have, sizeof(buf));
+    if (buf[have++] == '\n' || have == sizeof(buf)) {
+      rc = cp_parent_reply_parse(&r, buf, have, sizeof(buf));
+    }
   }
   if (rc != 1) {
     *stage = "parent_proxy_bad_response";
@@ -222,15 +221,11 @@ static int parent_connect(int fd, const cp_parent_t *p,
              p->url);
     return -1;
   }
-  if (r.status >= 200 && r.status <= 299) {
+  *stage = cp_parent_reply_verdict(&r, what, sizeof(what));
+  if (*stage == NULL) {
     return 0;
   }
-  *stage =
-      r.status == 407 ? "parent_proxy_auth_required" : "parent_proxy_refused";
-  snprintf(why, whylen, "parent proxy %s %s: \"%s\"%s%s%s (asked for %s)",
-           p->url, r.status == 407 ? "wants credentials" : "refused the tunnel",
-           r.line, r.authenticate[0] ? " (Proxy-Authenticate: " : "",
-           r.authenticate, r.authenticate[0] ? ")" : "", hp);
+  snprintf(why, whylen, "parent proxy %s %s (asked for %s)", p->url, what, hp);
   return -1;
 }
 
