@@ -284,6 +284,14 @@ static void slot_settle(cp_resume_slot_t *slot) {
       slot->current) {
     store(slot->cache, slot->key, slot->gen, slot->sess, slot->blob);
     slot->sess = NULL;
+    slot->settled = 1;
+    if (slot->done) {
+      /* The client's handshake is over and only this ticket was awaited:
+       * the cache holds the result now. */
+      cp_resume_blob_unref(slot->blob);
+      slot->blob = NULL;
+      slot->current = 0;
+    }
   }
 }
 
@@ -296,8 +304,9 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
   cp_tls_t *t = SSL_get_app_data(ssl);
   cp_resume_slot_t *slot = t != NULL ? t->session_slot : NULL;
 
-  if (slot == NULL || slot->cache == NULL || !SSL_SESSION_is_resumable(sess)) {
-    return 0;
+  if (slot == NULL || slot->cache == NULL || !SSL_SESSION_is_resumable(sess) ||
+      (slot->settled && slot->done)) {
+    return 0; /* a second ticket after the first was stored: not needed */
   }
   SSL_SESSION_free(slot->sess);
   slot->sess = sess;
@@ -335,6 +344,8 @@ int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now) {
 
   slot->offered = 0;
   slot->current = 0;
+  slot->settled = 0;
+  slot->done = 0;
   if (rc == NULL || rc->cap == 0) {
     slot->cache = NULL; /* nothing will be kept either */
     return 0;
@@ -459,9 +470,15 @@ void cp_resume_chain_put(cp_resume_slot_t *slot) {
 
 
 void cp_resume_slot_done(cp_resume_slot_t *slot) {
-  cp_resume_blob_unref(slot->blob);
-  slot->blob = NULL;
-  slot->current = 0;
+  slot->done = 1;
+  /* A TLS 1.3 ticket comes a round trip after the upstream's handshake,
+   * and may come after the client's: until it is stored, the result
+   * stays (the chain cache usually shares it, so it costs nothing). */
+  if (slot->settled || slot->cache == NULL || !slot->current) {
+    cp_resume_blob_unref(slot->blob);
+    slot->blob = NULL;
+    slot->current = 0;
+  }
 }
 
 
@@ -475,4 +492,6 @@ void cp_resume_slot_clear(cp_resume_slot_t *slot) {
   slot->blob = NULL;
   slot->offered = 0;
   slot->current = 0;
+  slot->settled = 0;
+  slot->done = 0;
 }

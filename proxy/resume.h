@@ -68,6 +68,8 @@ struct cp_resume_slot_s {
   cp_resume_blob_t *chain_blob; /* owned ref: the chain cache's answer */
   unsigned offered : 1;         /* a cached session was offered */
   unsigned current : 1;         /* blob is this handshake's result */
+  unsigned settled : 1;         /* a session was stored with it */
+  unsigned done : 1;            /* the client's handshake is over */
 };
 
 int cp_resume_init(cp_resume_t *rc, size_t cap);
@@ -102,9 +104,11 @@ int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now);
 /* After a full diagnosis of a chain the callback keyed: the result
  * cp_resume_keep() packed is kept for the chain too. */
 void cp_resume_chain_put(cp_resume_slot_t *slot);
-/* The client's handshake is over: the session's ticket has normally come
- * by now, and an open connection need not hold the result (about 15 KB).
- * A ticket that comes later is not kept. */
+/* The client's handshake is over: once a session is stored, an open
+ * connection need not hold the result (about 15 KB). A TLS 1.3 ticket
+ * that comes later (a round trip after the upstream's handshake, which
+ * may be after the client's on a busy machine) is still kept, and the
+ * result released then. */
 void cp_resume_slot_done(cp_resume_slot_t *slot);
 /* Drops what the slot holds (the connection is done with this upstream). */
 void cp_resume_slot_clear(cp_resume_slot_t *slot);

@@ -11,7 +11,12 @@
 
 #include <cmocka.h>
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "resume.h"
+#include "tls_io.h"
 
 
 static cp_verify_result_t *sample(int nchain, int nbuilt, time_t na) {
@@ -172,11 +177,112 @@ static void test_off(void **state) {
 }
 
 
+/* A server context with a throwaway self-signed P-256 certificate. */
+static SSL_CTX *server_ctx(void) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+  EVP_PKEY *k = EVP_EC_gen("P-256");
+  X509 *x = X509_new();
+
+  assert_non_null(ctx);
+  assert_non_null(k);
+  assert_non_null(x);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, k);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                             (const unsigned char *)"origin.test", -1, -1, 0);
+  X509_set_issuer_name(x, X509_get_subject_name(x));
+  assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+  assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+  assert_int_equal(SSL_CTX_use_PrivateKey(ctx, k), 1);
+  X509_free(x);
+  EVP_PKEY_free(k);
+  return ctx;
+}
+
+
+/* Moves what one side wrote to the other. */
+static void carry(SSL *from, SSL *to) {
+  char buf[16384];
+  int n;
+
+  while ((n = BIO_read(SSL_get_wbio(from), buf, sizeof(buf))) > 0) {
+    assert_int_equal(BIO_write(SSL_get_rbio(to), buf, n), n);
+  }
+}
+
+
+static SSL *mem_ssl(SSL_CTX *ctx) {
+  SSL *ssl = SSL_new(ctx);
+
+  assert_non_null(ssl);
+  SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+  return ssl;
+}
+
+
+/* TLS 1.3 sends its tickets a round trip after the handshake: on a busy
+ * machine they reach chainproxy after the client's own handshake is over
+ * (cp_resume_slot_done). Such a ticket is still kept with the result. */
+static void test_late_ticket(void **state) {
+  SSL_CTX *sctx = server_ctx();
+  SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+  cp_verify_result_t *r = sample(1, 1, time(NULL) + 1000);
+  cp_resume_slot_t slot;
+  cp_resume_t rc;
+  cp_tls_t t;
+  SSL *cli, *srv;
+  char byte;
+  int i;
+
+  (void)state;
+  assert_int_equal(cp_resume_init(&rc, 4), 0);
+  SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
+  cp_resume_install(cctx);
+  cli = mem_ssl(cctx);
+  srv = mem_ssl(sctx);
+  memset(&t, 0, sizeof(t));
+  memset(&slot, 0, sizeof(slot));
+  t.session_slot = &slot;
+  SSL_set_app_data(cli, &t);
+  SSL_set_connect_state(cli);
+  SSL_set_accept_state(srv);
+  slot.cache = &rc;
+  cp_resume_key(&slot, "127.0.0.1", 443, "origin.test", NULL, 0, 0, NULL);
+  assert_false(cp_resume_offer(&slot, cli, time(NULL)));
+  for (i = 0; i < 10 && !SSL_is_init_finished(cli); i++) {
+    SSL_do_handshake(cli);
+    carry(cli, srv);
+    SSL_do_handshake(srv);
+    carry(srv, cli);
+  }
+  assert_true(SSL_is_init_finished(cli));
+  /* The server has finished too and written its tickets; not read yet. */
+  SSL_do_handshake(srv);
+  assert_int_equal(cp_resume_keep(&slot, r), 0);
+  assert_int_equal(rc.n, 0);
+  cp_resume_slot_done(&slot);
+  carry(srv, cli);
+  assert_true(SSL_read(cli, &byte, 1) <= 0); /* processes the tickets */
+  assert_int_equal(rc.n, 1);
+  assert_null(slot.blob); /* released once stored */
+  cp_resume_slot_clear(&slot);
+  SSL_free(cli);
+  SSL_free(srv);
+  SSL_CTX_free(cctx);
+  SSL_CTX_free(sctx);
+  cp_resume_free(&rc);
+  free(r);
+}
+
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pack_roundtrip),
       cmocka_unit_test(test_cache),
       cmocka_unit_test(test_off),
+      cmocka_unit_test(test_late_ticket),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
