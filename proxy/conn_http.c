@@ -697,3 +697,17 @@ void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
     cp_conn_abort(c, "body_idle_timeout");
   }
 }
+
+
+/* Requests waiting on the origin when the grace is over were lost from
+ * the log with their URLs: each gets its request event, with the status
+ * if a response had begun. A CONNECT counts until it is answered; once
+ * it is, the tunnel's own requests are what matter. */
+void cp_conn_http_on_cut(cp_conn_t *c, const char *reason) {
+  if (!c->head_seen || c->resp_done_evt ||
+      (c->req.is_connect && c->state != CP_CONN_UPSTREAM_CONNECT)) {
+    return;
+  }
+  c->resp_done_evt = 1;
+  cp_conn_emit_request(c, c->resp.status, reason);
+}
