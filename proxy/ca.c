@@ -55,6 +55,58 @@ static void ca_path(const cp_ca_t *ca, const char *name, char *out,
 }
 
 
+/* "nobody (uid 65534)"; name: the bare name for a command line. */
+static void user_name(uid_t uid, char *out, size_t len, char *name,
+                      size_t name_len) {
+  const struct passwd *pw = getpwuid(uid);
+
+  if (pw != NULL) {
+    snprintf(out, len, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+    snprintf(name, name_len, "%s", pw->pw_name);
+  } else {
+    snprintf(out, len, "uid %u", (unsigned)uid);
+    snprintf(name, name_len, "%u", (unsigned)uid);
+  }
+}
+
+
+/* sshd's StrictModes for the CA: the directory and each file in it
+ * belong to the user chainproxy runs as (or to root, who could replace
+ * them anyway), and neither group nor others may write them. Whoever can
+ * write the CA can swap in a key of their own and intercept every client
+ * that trusts the root; running as root made no difference before, which
+ * is what made a directory of another user's acceptable. kind: "the CA
+ * directory", "a CA key" or "a CA certificate". */
+static int check_strict(const char *path, const struct stat *st,
+                        const char *kind, char *err, size_t errlen) {
+  const uid_t me = geteuid();
+  const unsigned mode = (unsigned)(st->st_mode & 07777);
+  const int dir = S_ISDIR(st->st_mode);
+  char owner[160], self[160], owner_name[64], self_name[64];
+
+  user_name(st->st_uid, owner, sizeof(owner), owner_name, sizeof(owner_name));
+  if (st->st_uid != me && st->st_uid != 0) {
+    user_name(me, self, sizeof(self), self_name, sizeof(self_name));
+    return cp_errf(err, errlen, CP_EPERM,
+                   "%s: %s is owned by %s, not by %s who runs chainproxy "
+                   "(mode %04o): its owner could replace the CA and "
+                   "intercept every client that trusts it; fix it with: "
+                   "chown %s%s %s (or run chainproxy as %s)",
+                   path, kind, owner, self, mode, dir ? "-R " : "", self_name,
+                   path, owner_name);
+  }
+  if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+    return cp_errf(err, errlen, CP_EPERM,
+                   "%s: %s is writable by %s (mode %04o, owner %s): they "
+                   "could swap in a key of their own and intercept every "
+                   "client that trusts the CA; fix it with: chmod go-w %s",
+                   path, kind, st->st_mode & S_IWOTH ? "others" : "its group",
+                   mode, owner, path);
+  }
+  return 0;
+}
+
+
 static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
   X509_EXTENSION *ext = cp_cert_conf_ext(issuer, x, nid, value);
   int ok;
@@ -202,13 +254,25 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
 static int load_cert(const cp_ca_t *ca, const char *name, X509 **out, char *err,
                      size_t errlen) {
   char path[1200];
+  struct stat st;
   FILE *fp;
+  int rc;
 
   ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
   if (fp == NULL) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
                    strerror(errno));
+  }
+  /* The file opened, not the name: a swap after the check is no swap. */
+  if (fstat(fileno(fp), &st) != 0) {
+    fclose(fp);
+    return cp_errf(err, errlen, CP_EIO, "%s: stat: %s", path, strerror(errno));
+  }
+  rc = check_strict(path, &st, "a CA certificate", err, errlen);
+  if (rc != 0) {
+    fclose(fp);
+    return rc;
   }
   *out = PEM_read_X509(fp, NULL, NULL, NULL);
   fclose(fp);
@@ -226,6 +290,7 @@ static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
   char path[1200];
   struct stat st;
   FILE *fp;
+  int rc;
 
   ca_path(ca, name, path, sizeof(path));
   fp = fopen(path, "r");
@@ -233,12 +298,20 @@ static int load_key(const cp_ca_t *ca, const char *name, EVP_PKEY **out,
     return cp_errf(err, errlen, CP_ECONFIG, "%s: cannot read: %s", path,
                    strerror(errno));
   }
-  if (fstat(fileno(fp), &st) != 0 || (st.st_mode & 077) != 0) {
+  if (fstat(fileno(fp), &st) != 0) {
     fclose(fp);
-    return cp_errf(err, errlen, CP_EPERM,
-                   "%s: private key is readable by group or others (mode "
-                   "%04o); fix it with: chmod 600 %s",
-                   path, (unsigned)(st.st_mode & 07777), path);
+    return cp_errf(err, errlen, CP_EIO, "%s: stat: %s", path, strerror(errno));
+  }
+  rc = check_strict(path, &st, "a CA key", err, errlen);
+  if (rc == 0 && (st.st_mode & 077) != 0) {
+    rc = cp_errf(err, errlen, CP_EPERM,
+                 "%s: private key is readable by group or others (mode "
+                 "%04o); fix it with: chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 07777), path);
+  }
+  if (rc != 0) {
+    fclose(fp);
+    return rc;
   }
   *out = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
   fclose(fp);
@@ -373,12 +446,12 @@ int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     return cp_errf(err, errlen, CP_ECONFIG, "%s: not a directory", dir);
   }
-  if (st.st_mode & S_IWOTH) {
-    /* Anyone could swap the CA (or add their own) under us. */
-    return cp_errf(err, errlen, CP_EPERM,
-                   "%s is writable by others (mode %04o): chmod o-w %s, the "
-                   "CA's keys let anyone who holds them intercept your TLS",
-                   dir, (unsigned)(st.st_mode & 07777), dir);
+  /* Whoever may write the directory can swap the CA (or add their own)
+   * under us, even when each file is ours. A read-only mount keeps its
+   * owner and mode, so a mounted CA passes as it did. */
+  rc = check_strict(dir, &st, "the CA directory", err, errlen);
+  if (rc != 0) {
+    return rc;
   }
   /* Replicas started together on one directory must not each make a
    * CA: the first creates it under the lock, the others load it. A

@@ -399,6 +399,14 @@ static const cp_conn_state_ops_t *ops(const cp_conn_t *c) {
 }
 
 
+void cp_conn_cut(cp_conn_t *c, const char *reason) {
+  if (c->state != CP_CONN_CLOSING && ops(c)->on_cut != NULL) {
+    ops(c)->on_cut(c, reason);
+  }
+  cp_conn_abort(c, reason);
+}
+
+
 static void on_timer(uv_timer_t *t) {
   cp_conn_t *c = t->data;
   uint64_t from;

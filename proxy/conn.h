@@ -73,6 +73,9 @@ struct cp_conn_state_ops_s {
   void (*on_timeout)(cp_conn_t *c, double secs);
   void (*on_drained)(cp_conn_t *c, cp_leg_t *leg); /* a write queue emptied */
   void (*on_shutdown)(cp_conn_t *c); /* the server is shutting down */
+  /* The conn is cut unfinished (shutdown's grace is over): record each
+   * exchange in flight with outcome reason (static). */
+  void (*on_cut)(cp_conn_t *c, const char *reason);
 };
 
 /* What every connection of one loop shares. Filled by the server, which
@@ -204,6 +207,9 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server);
 void cp_conn_shutdown(cp_conn_t *c);
 /* Closes without flushing (shutdown grace over, or a broken conn). */
 void cp_conn_abort(cp_conn_t *c, const char *reason);
+/* Shutdown's grace is over: the exchanges still in flight get their
+ * request events (outcome reason, static), then the conn is aborted. */
+void cp_conn_cut(cp_conn_t *c, const char *reason);
 /* Closes after flushing what is queued (a finished conversation). */
 void cp_conn_finish(cp_conn_t *c, const char *reason);
 /* Asynchronous failures: records an error event, then aborts. */

@@ -628,6 +628,18 @@ void cp_conn_h2_on_shutdown(cp_conn_t *c) {
 }
 
 
+void cp_conn_h2_on_cut(cp_conn_t *c, const char *reason) {
+  h2_stream_t *s;
+
+  /* h2_free records every stream still open when the conn is freed. */
+  for (s = relay(c)->streams; s != NULL; s = s->next) {
+    if (s->outcome == NULL) {
+      s->outcome = reason;
+    }
+  }
+}
+
+
 void cp_conn_h2_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
                         size_t len) {
   feed(c, leg, data, len);

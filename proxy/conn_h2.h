@@ -22,5 +22,7 @@ void cp_conn_h2_on_error(cp_conn_t *c, cp_leg_t *leg, int err);
 void cp_conn_h2_on_drained(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_h2_on_timeout(cp_conn_t *c, double secs);
 void cp_conn_h2_on_shutdown(cp_conn_t *c);
+/* Cut unfinished (shutdown): each open stream is recorded with reason. */
+void cp_conn_h2_on_cut(cp_conn_t *c, const char *reason);
 
 #endif

@@ -220,7 +220,8 @@ static void up_parse(cp_conn_t *c, bridge_t *b, int eof) {
     if (rc < 0) {
       cp_conn_log(c, CP_LOG_WARN, "bridged HTTP/1.1 origin: %s",
                   b->msg.err_text ? b->msg.err_text : "malformed response");
-      s->outcome = "upstream_bad_response";
+      s->outcome = rc == CP_EFIELDWS ? "upstream_header_name_whitespace"
+                                     : "upstream_bad_response";
       cp_leg_close(&c->upstream);
       cp_h2_upstream_lost(c, "malformed HTTP/1.1 response");
       return;

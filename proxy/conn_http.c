@@ -261,6 +261,25 @@ static int on_request_head(cp_conn_t *c) {
 }
 
 
+/* The field a CP_EFIELDWS error is about, for the message: a token and
+ * spaces (http-parser refused anything else), cut at 64 bytes. */
+static const char *field_name_at(const cp_http_msg_t *m) {
+  size_t name_len, value_len;
+  const char *value;
+
+  return cp_http_msg_field_at(m, m->err_field, &name_len, &value, &value_len);
+}
+
+
+static int field_name_len(const cp_http_msg_t *m) {
+  size_t name_len, value_len;
+  const char *value;
+
+  cp_http_msg_field_at(m, m->err_field, &name_len, &value, &value_len);
+  return name_len > 64 ? 64 : (int)name_len;
+}
+
+
 static void request_error(cp_conn_t *c, int rc) {
   const char *why = c->req.err_text ? c->req.err_text : cp_strerror(rc);
 
@@ -276,6 +295,10 @@ static void request_error(cp_conn_t *c, int rc) {
                           "%d fields)",
                           why, c->env->cfg->max_header_bytes,
                           CP_HTTP_MAX_FIELDS);
+  } else if (rc == CP_EFIELDWS) {
+    cp_conn_respond_error(c, 400, "header_name_whitespace",
+                          "malformed request: %s: '%.*s'", why,
+                          field_name_len(&c->req), field_name_at(&c->req));
   } else if (rc == CP_ETARGET) {
     cp_conn_respond_error(c, 400, "bad_target",
                           "bad request target '%.*s': expected "
@@ -438,6 +461,16 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
                               "%s:%u closed the connection without sending "
                               "a response",
                               c->target.host, c->target.port);
+      } else if (rc == CP_EFIELDWS) {
+        /* RFC 9112 5.1 lets a proxy strip the whitespace instead; the
+         * parser framed the message by a name the origin may mean
+         * otherwise, so nothing of it is passed on. */
+        cp_conn_respond_error(c, 502, "upstream_header_name_whitespace",
+                              "%s:%u sent a response that chainproxy "
+                              "refuses: %s: '%.*s'",
+                              c->target.host, c->target.port, c->resp.err_text,
+                              field_name_len(&c->resp),
+                              field_name_at(&c->resp));
       } else {
         cp_conn_respond_error(c, 502, "bad_upstream_response",
                               "%s:%u sent a malformed response: %s",
@@ -663,4 +696,18 @@ void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
     cp_conn_emit_request(c, c->resp.status, "body_idle_timeout");
     cp_conn_abort(c, "body_idle_timeout");
   }
+}
+
+
+/* Requests waiting on the origin when the grace is over were lost from
+ * the log with their URLs: each gets its request event, with the status
+ * if a response had begun. A CONNECT counts until it is answered; once
+ * it is, the tunnel's own requests are what matter. */
+void cp_conn_http_on_cut(cp_conn_t *c, const char *reason) {
+  if (!c->head_seen || c->resp_done_evt ||
+      (c->req.is_connect && c->state != CP_CONN_UPSTREAM_CONNECT)) {
+    return;
+  }
+  c->resp_done_evt = 1;
+  cp_conn_emit_request(c, c->resp.status, reason);
 }

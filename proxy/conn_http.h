@@ -27,6 +27,8 @@ void cp_conn_http_on_forward_eof(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err);
 void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs);
 void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs);
+/* Cut unfinished (shutdown): the exchange in flight gets its event. */
+void cp_conn_http_on_cut(cp_conn_t *c, const char *reason);
 /* Forgets the last request and response (keep-alive, or the CONNECT that
  * opened an intercepted tunnel). */
 void cp_conn_http_reset_exchange(cp_conn_t *c);

@@ -26,6 +26,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_connect = cp_conn_upstream_on_connect,
             .on_closed = cp_conn_upstream_on_closed,
             .on_timeout = cp_conn_upstream_on_timeout,
+            .on_cut = cp_conn_http_on_cut,
         },
     [CP_CONN_CLIENT_HELLO] =
         {
@@ -46,6 +47,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_error = cp_conn_tls_on_error,
             .on_handshake = cp_conn_tls_on_handshake,
             .on_timeout = cp_conn_tls_on_timeout,
+            .on_cut = cp_conn_http_on_cut,
         },
     [CP_CONN_CLIENT_TLS] =
         {
@@ -72,6 +74,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_eof = cp_conn_http_on_forward_eof,
             .on_error = cp_conn_http_on_error,
             .on_timeout = cp_conn_http_on_forward_timeout,
+            .on_cut = cp_conn_http_on_cut,
         },
     [CP_CONN_H2] =
         {
@@ -83,6 +86,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_drained = cp_conn_h2_on_drained,
             .on_timeout = cp_conn_h2_on_timeout,
             .on_shutdown = cp_conn_h2_on_shutdown,
+            .on_cut = cp_conn_h2_on_cut,
         },
 };
 

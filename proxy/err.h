@@ -15,7 +15,8 @@
   X(EUPCLOSED, -5007, "upstream closed the connection early")                  \
   X(EIO, -5008, "input/output error")                                          \
   X(ECONFIG, -5009, "configuration error")                                     \
-  X(EPERM, -5011, "permission error")
+  X(EPERM, -5011, "permission error")                                          \
+  X(EFIELDWS, -5012, "whitespace in a header field name")
 
 enum cp_err_e {
 #define CP_ERR_ENUM(name, val, text) CP_##name = (val),

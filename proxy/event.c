@@ -1,9 +1,12 @@
 #include "event.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -12,20 +15,26 @@
 
 
 int cp_events_open(cp_events_t *ev, const char *path) {
+  struct stat st;
+
   memset(ev, 0, sizeof(*ev));
+  ev->fd = -1;
   ev->next_id = 1;
   pthread_mutex_init(&ev->mu, NULL);
   if (path == NULL) {
     return 0;
   }
   if (strcmp(path, "-") == 0) {
-    ev->fp = stdout;
-    return 0;
+    fflush(stdout); /* lines go to the descriptor, after what stdio held */
+    ev->fd = STDOUT_FILENO;
+  } else {
+    ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (ev->fd < 0) {
+      return -errno;
+    }
+    ev->fd_owned = 1;
   }
-  ev->fp = fopen(path, "a");
-  if (ev->fp == NULL) {
-    return -errno;
-  }
+  ev->fd_regular = fstat(ev->fd, &st) == 0 && S_ISREG(st.st_mode);
   return 0;
 }
 
@@ -100,10 +109,22 @@ uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
 }
 
 
+static json_t *dropped_new(cp_events_t *ev);
+static void record_locked(cp_events_t *ev, json_t *o);
+
+
 int cp_events_close(cp_events_t *ev) {
   int rc = 0;
   size_t i;
 
+  pthread_mutex_lock(&ev->mu);
+  ev->closing = 1;
+  if (ev->fd >= 0 && ev->lost > 0) {
+    /* The last lines were lost and nothing was written since: one more
+     * try to say so, in case the disk has room again. */
+    record_locked(ev, dropped_new(ev));
+  }
+  pthread_mutex_unlock(&ev->mu);
   for (i = 0; i < ev->ring_cap; i++) {
     free(ev->ring[i].json);
   }
@@ -111,15 +132,11 @@ int cp_events_close(cp_events_t *ev) {
   ev->ring = NULL;
   ev->ring_cap = 0;
 
-  if (ev->fp != NULL) {
-    if (fflush(ev->fp) != 0) {
-      rc = CP_EIO;
-    }
-    if (ev->fp != stdout && fclose(ev->fp) != 0) {
-      rc = CP_EIO;
-    }
-    ev->fp = NULL;
+  if (ev->fd_owned && close(ev->fd) != 0) {
+    rc = CP_EIO;
   }
+  ev->fd = -1;
+  ev->fd_owned = 0;
   if (ev->write_failed) {
     rc = CP_EIO;
   }
@@ -146,7 +163,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
   char ts[40];
   json_t *o;
 
-  if (ev->fp == NULL && ev->ring == NULL) {
+  if (ev->fd < 0 && ev->ring == NULL) {
     return NULL;
   }
   o = json_object();
@@ -164,26 +181,128 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
 }
 
 
-static void event_emit(cp_events_t *ev, json_t *o) {
+/* A line of the log that got out only in part: taken back from a regular
+ * file (truncated to where it began, so the next line starts there);
+ * from a pipe or a terminal it cannot be, and the next line is written
+ * after a newline instead, so only the cut line is lost to a reader. */
+static void take_back(cp_events_t *ev, size_t sent) {
+  off_t end;
+
+  if (ev->fd_regular) {
+    /* O_APPEND: the offset is the end of what this write added. */
+    end = lseek(ev->fd, 0, SEEK_CUR);
+    if (end >= (off_t)sent && ftruncate(ev->fd, end - (off_t)sent) == 0) {
+      lseek(ev->fd, end - (off_t)sent, SEEK_SET);
+      return;
+    }
+  }
+  ev->partial = 1;
+}
+
+
+/* Writes line (len bytes, ending in a newline) whole, or takes back what
+ * went out; 0, or an errno. One write(2) per line: a short count (a full
+ * disk writes what fits) is retried once more for the rest, which then
+ * fails with the reason. */
+static int write_line(cp_events_t *ev, const char *line, size_t len) {
+  char *buf = NULL;
+  size_t off = 0;
+  ssize_t n;
+  int err = 0;
+
+  if (ev->partial) {
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+      return ENOMEM;
+    }
+    buf[0] = '\n'; /* ends the cut line that is out there */
+    memcpy(buf + 1, line, len);
+    line = buf;
+    len++;
+  }
+  while (off < len) {
+    n = write(ev->fd, line + off, len - off);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      err = n < 0 ? errno : EIO;
+      break;
+    }
+    off += (size_t)n;
+  }
+  free(buf);
+  if (off == len) {
+    ev->partial = 0;
+    return 0;
+  }
+  if (off > 0) {
+    take_back(ev, off);
+  }
+  return err;
+}
+
+
+/* One line the log could not take: counted, and said on stderr when it
+ * starts a gap. */
+static void count_lost(cp_events_t *ev, uint64_t id, int err) {
+  if (ev->lost == 0) {
+    ev->lost_first = id;
+    ev->lost_errno = err;
+    if (!ev->closing) {
+      fprintf(stderr,
+              "chainproxy: cannot write the event log: %s; events are "
+              "dropped (counted as events_dropped in /stats and /metrics, "
+              "and in a dropped event once the log takes lines again) and "
+              "the proxy keeps serving\n",
+              strerror(err));
+    }
+  }
+  ev->lost++;
+  ev->lost_last = id;
+  ev->dropped++;
+  ev->write_failed = 1;
+}
+
+
+/* The gap the log just closed: count and ids of the lines it lost. */
+static json_t *dropped_new(cp_events_t *ev) {
+  const cp_event_base_t b = {0, NULL, 0};
+  json_t *o = event_new(ev, "dropped", &b);
+
+  if (o == NULL) {
+    return NULL;
+  }
+  json_object_set_new(o, "count", json_integer((json_int_t)ev->lost));
+  json_object_set_new(o, "first_id", json_integer((json_int_t)ev->lost_first));
+  json_object_set_new(o, "last_id", json_integer((json_int_t)ev->lost_last));
+  json_object_set_new(o, "error", json_string(strerror(ev->lost_errno)));
+  ev->lost = 0;
+  return o;
+}
+
+
+/* The event takes the next id and goes to the ring, the listener and the
+ * log, with ev->mu held. Returns 1 when the log took its line. */
+static int record_one(cp_events_t *ev, json_t *o) {
   uint64_t id;
   char kind[24];
   char *line;
   size_t len;
+  int err;
 
-  if (o == NULL) {
-    return;
-  }
   snprintf(kind, sizeof(kind), "%s",
            json_string_value(json_object_get(o, "event")));
-  pthread_mutex_lock(&ev->mu);
   id = ev->next_id++;
   json_integer_set(json_object_get(o, "id"), (json_int_t)id);
   line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
   json_decref(o);
   if (line == NULL) {
+    if (ev->fd >= 0) {
+      count_lost(ev, id, ENOMEM);
+    }
     ev->write_failed = 1;
-    pthread_mutex_unlock(&ev->mu);
-    return;
+    return 0;
   }
   len = strlen(line);
   if (ev->ring_cap > 0) {
@@ -202,28 +321,54 @@ static void event_emit(cp_events_t *ev, json_t *o) {
   if (ev->on_event != NULL) {
     ev->on_event(ev->on_event_arg, id, kind, line, len);
   }
-  if (ev->fp != NULL) {
-    line[len] = '\n'; /* replaces the NUL: one fwrite per whole line */
-    if (fwrite(line, 1, len + 1, ev->fp) != len + 1 || fflush(ev->fp) != 0) {
-      /* A full disk must not stop the proxy: keep serving, count what is
-       * lost, say so once. The stream is reset so a later write (space
-       * freed) can succeed. */
-      if (!ev->write_failed) {
-        fprintf(stderr,
-                "chainproxy: cannot write the event log: %s; events are "
-                "dropped (counted as events_dropped in /stats and /metrics) "
-                "and the proxy keeps serving\n",
-                strerror(errno));
-      }
-      ev->write_failed = 1;
-      ev->dropped++;
-      clearerr(ev->fp);
-    } else {
-      ev->written++;
+  if (ev->fd < 0) {
+    free(line);
+    return 0;
+  }
+  line[len] = '\n'; /* replaces the NUL: the line goes out in one write */
+  err = write_line(ev, line, len + 1);
+  free(line);
+  if (err != 0) {
+    /* A full disk must not stop the proxy: keep serving, count what is
+     * lost, say so when the log takes lines again. */
+    count_lost(ev, id, err);
+    return 0;
+  }
+  ev->written++;
+  return 1;
+}
+
+
+/* An event, and when its line is the first the log took after a gap, the
+ * dropped event that accounts for the gap right behind it: ids stay in
+ * order, and the ring and the listener see both like any other. */
+static void record_locked(cp_events_t *ev, json_t *o) {
+  uint64_t gap;
+
+  if (o == NULL) {
+    return;
+  }
+  gap = ev->lost;
+  if (record_one(ev, o) && gap > 0) {
+    fprintf(stderr,
+            "chainproxy: the event log takes events again, after losing "
+            "%llu (a dropped event in the log names them)\n",
+            (unsigned long long)gap);
+    o = dropped_new(ev);
+    if (o != NULL) {
+      record_one(ev, o);
     }
   }
+}
+
+
+static void event_emit(cp_events_t *ev, json_t *o) {
+  if (o == NULL) {
+    return;
+  }
+  pthread_mutex_lock(&ev->mu);
+  record_locked(ev, o);
   pthread_mutex_unlock(&ev->mu);
-  free(line);
 }
 
 

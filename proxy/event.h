@@ -1,7 +1,11 @@
 /* The event log: JSON Lines built with jansson, one object per line, each
- * written whole. This is the only module that builds JSON events. The
- * cp_events_t owns its FILE (unless it is stdout) and is flushed and closed
- * by cp_events_close(). Field names are documented in docs/events.md. */
+ * written whole or not at all (one write(2) per line, no stdio buffer; a
+ * line a full disk cut is truncated away). Lines the log could not take
+ * are counted, and the first line written after them is followed by a
+ * "dropped" event that says how many and which ids. This is the only
+ * module that builds JSON events. The cp_events_t owns its file
+ * descriptor (unless it is stdout) and closes it in cp_events_close().
+ * Field names are documented in docs/events.md. */
 #ifndef CP_EVENT_H
 #define CP_EVENT_H
 
@@ -27,11 +31,21 @@ typedef void (*cp_event_cb)(void *arg, uint64_t id, const char *kind,
  * thread. */
 struct cp_events_s {
   pthread_mutex_t mu;
-  FILE *fp;         /* owned unless it is stdout; NULL: no event log */
-  uint64_t next_id; /* id of the next event, starting at 1 */
-  uint64_t written; /* events written */
-  int write_failed; /* set once a write failed; reported at close */
-  uint64_t dropped; /* events the log could not take */
+  int fd;                  /* owned unless fd_owned is 0 (stdout); -1: no
+                              event log */
+  unsigned fd_owned : 1;   /* opened here: closed by cp_events_close */
+  unsigned fd_regular : 1; /* a regular file: a cut line is truncated */
+  unsigned partial : 1;    /* a cut line could not be taken back (a pipe):
+                              the next line starts with a newline */
+  unsigned closing : 1;    /* in cp_events_close: no more stderr notes */
+  uint64_t next_id;        /* id of the next event, starting at 1 */
+  uint64_t written;        /* events written */
+  int write_failed;        /* set once a write failed; reported at close */
+  uint64_t dropped;        /* events the log could not take, in all */
+  uint64_t lost;           /* ... since the last line written: the next
+                              dropped event's count */
+  uint64_t lost_first, lost_last; /* their ids (consecutive) */
+  int lost_errno;                 /* why the first of them failed */
   /* The last ring_cap events, kept for the control API (no ring: 0). */
   struct {
     uint64_t id;
@@ -104,6 +118,7 @@ struct cp_event_handshake_s {
 
 /* path: file to append to, "-" for stdout, NULL for none. */
 int cp_events_open(cp_events_t *ev, const char *path);
+/* CP_EIO when some event could not be written (the log has a gap). */
 int cp_events_close(cp_events_t *ev);
 /* Keeps the last cap events in memory (the control API's /events). */
 int cp_events_ring_init(cp_events_t *ev, size_t cap);

@@ -103,6 +103,7 @@ struct cp_http_msg_s {
   uint64_t content_length; /* announced length, UINT64_MAX if none */
   uint64_t body_bytes;     /* decoded body bytes of this message */
   int err;                 /* first error, a CP_E* code */
+  size_t err_field;        /* CP_EFIELDWS: index of the field at fault */
   char scan_prev;          /* requests: the head scan (bare LF, obs-fold) */
   unsigned scan_eol, scan_lines;
   unsigned scan_done : 1;
@@ -122,7 +123,8 @@ void cp_http_msg_free(cp_http_msg_t *m);
 /* Parses up to len bytes, appending the forwarded form of what was parsed to
  * out. len == 0 signals end of input (EOF). Returns CP_HTTP_MORE,
  * CP_HTTP_DONE or a negative CP_E* (CP_EHDRSIZE for oversized heads,
- * CP_ETARGET for a bad request target, CP_EHTTP otherwise). */
+ * CP_ETARGET for a bad request target, CP_EFIELDWS for whitespace in a
+ * field name (m->err_field says which), CP_EHTTP otherwise). */
 int cp_http_msg_feed(cp_http_msg_t *m, const char *data, size_t len,
                      size_t *consumed, cp_buf_t *out);
 /* Value of the first field with that name, or NULL; *len receives its length.

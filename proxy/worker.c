@@ -41,7 +41,7 @@ static void abort_all(cp_worker_t *w) {
 
   for (c = w->env.conns; c != NULL; c = next) {
     next = c->next;
-    cp_conn_abort(c, "shutdown");
+    cp_conn_cut(c, "shutdown"); /* what is in flight is recorded */
   }
 }
 

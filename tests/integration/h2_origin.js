@@ -5,6 +5,7 @@
 //   GET  /bytes/N        N bytes
 //   GET  /trailers       a body, then trailers (grpc-status: 0)
 //   GET  /slow           "slow", after 1.5 s
+//   GET  /hang           never answered (prints "got /hang")
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -38,6 +39,8 @@ server.on('stream', (stream, headers) => {
       stream.respond({':status': 200});
       stream.end('slow\n');
     }, 1500);
+  } else if (path === '/hang') {
+    console.log('got /hang'); // and no answer, ever
   } else if (path === '/trailers') {
     stream.respond({':status': 200}, {waitForTrailers: true});
     stream.on('wantTrailers', () => stream.sendTrailers({'grpc-status': '0'}));

@@ -153,7 +153,7 @@ chmod 600 "$PROXY_CA/root.key"
 chmod 777 "$PROXY_CA"
 out=$("$CP_BIN" --listen "127.0.0.1:$(free_port)" --ca-dir "$PROXY_CA" 2>&1); rc=$?
 [ "$rc" != 0 ] || fail "a world-writable CA directory was accepted"
-assert_contains "$out" "is writable by others (mode 0777)" "and why"
+assert_contains "$out" "is writable by others (mode 0777" "and why"
 chmod 700 "$PROXY_CA"
 out=$("$CP_BIN" --auth nocolon --version 2>&1); rc=$?
 [ "$rc" != 0 ] || fail "--auth without a password was accepted"

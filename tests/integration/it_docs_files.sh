@@ -29,7 +29,8 @@ for c in untrusted_root self_signed_leaf incomplete_chain unknown_issuer \
          policy bad_eku bad_signature malformed other; do
   grep -qF -- "\`$c\`" "$CP_SRC/docs/diagnosis.md" || fail "docs/diagnosis.md lacks cause $c"
 done
-for e in connect request upstream_verify client_handshake error close fault; do
+for e in connect request upstream_verify client_handshake error close fault \
+         dropped; do
   grep -qF -- "\"event\":\"$e\"" "$CP_SRC/docs/events.md" ||
     fail "docs/events.md has no example of the $e event"
 done

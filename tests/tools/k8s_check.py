@@ -165,7 +165,11 @@ def main():
     if not any(m["name"] == secret[0] and m.get("readOnly") for i in init
                for m in i.get("volumeMounts", [])):
         fail("the CA Secret is not mounted read-only by the init container")
-    home_vol = [n for n, m in mounts.items() if m["mountPath"] == home]
+    # The CA home is the emptyDir's mount or a directory in it (the
+    # emptyDir itself is root's and world-writable: chainproxy refuses it).
+    home_vol = [n for n, m in mounts.items()
+                if home == m["mountPath"] or
+                home.startswith(m["mountPath"].rstrip("/") + "/")]
     if not home_vol or not any(m["name"] == home_vol[0] for i in init
                                for m in i.get("volumeMounts", [])):
         fail("the init container does not fill the CA home %s" % home)
