@@ -341,7 +341,7 @@ static int mint_for_client(cp_conn_t *c) {
 
   cp_chain_resolve(env->chain, profile,
                    env->cfg->upstream_failure == CP_FAIL_MIRROR, c->verify,
-                   &choice);
+                   c->tls_name, &choice);
   choice.rsa_leaf = ru != NULL && ru->leaf_key != CP_RULE_LEAF_DEFAULT
                         ? ru->leaf_key == CP_RULE_LEAF_RSA
                         : env->chain->default_rsa;
