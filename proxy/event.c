@@ -377,6 +377,19 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+static json_t *hex_json(const char *s, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  char out[2 * CP_CERT_SAN_BYTES + 1];
+  size_t i;
+
+  for (i = 0; i < len && 2 * i + 2 < sizeof(out); i++) {
+    out[2 * i] = digits[(unsigned char)s[i] >> 4];
+    out[2 * i + 1] = digits[(unsigned char)s[i] & 0xfu];
+  }
+  return json_stringn(out, 2 * i);
+}
+
+
 /* The leaf's names with their real bytes: "names" as it always was
  * ("DNS:a, IP:1.2.3.4"; a NUL is \u0000 there, not the end of the name),
  * and "san", one object per entry, which a comma inside a name cannot
@@ -395,6 +408,11 @@ static void san_json(const cp_cert_info_t *c, json_t *o) {
 
     json_object_set_new(e, "type", json_string(type));
     json_object_set_new(e, "value", json_bytes(text, n));
+    if (!cp_esc_utf8_valid(text, n)) {
+      /* \xNN in value is then ambiguous with a literal backslash: the
+       * bytes themselves, unambiguous. */
+      json_object_set_new(e, "hex", hex_json(text, n));
+    }
     json_array_append_new(arr, e);
     if (used + n + 16 < sizeof(names)) {
       used += (size_t)snprintf(names + used, sizeof(names) - used,

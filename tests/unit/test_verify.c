@@ -291,6 +291,7 @@ static void test_san_not_utf8(void **state) {
   line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
   assert_non_null(line);
   assert_non_null(strstr(line, "\"value\":\"caf\\\\xe9.test\""));
+  assert_non_null(strstr(line, "\"hex\":\"636166e92e74657374\""));
   free(line);
   json_decref(o);
 }
