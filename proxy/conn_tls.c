@@ -347,7 +347,7 @@ static int mint_for_client(cp_conn_t *c) {
                         : env->chain->default_rsa;
   rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &key, &chain);
   /* The result was recorded and the choice made: an open connection
-   * need not hold its 55 KB. */
+   * need not hold its 75 KB. */
   free(c->verify);
   c->verify = NULL;
   if (rc != 0) {
