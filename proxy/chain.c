@@ -3,7 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <arpa/inet.h>
+
+#include <openssl/x509v3.h>
 
 #include "diag.h"
 #include "err.h"
@@ -136,29 +141,57 @@ int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
 }
 
 
-/* The upstream leaf's names ("DNS:a, IP:1.2.3.4") into out. */
-static int split_names(const char *s, char out[][254], int max) {
-  int n = 0;
+/* a and b name the same host for some client: equal ignoring case and
+ * one trailing dot each (curl, for one, strips it), or IP literals for
+ * the same address whatever their spelling. Wider than X509_check_host()
+ * on purpose: the names mirrored are never wildcards (cp_host_is_valid
+ * refuses '*'), and a false "same" only costs the wrong-host profile. */
+static int same_host(const char *a, const char *b) {
+  unsigned char ia[16], ib[16];
+  size_t la = strlen(a), lb = strlen(b);
 
-  while (*s != '\0' && n < max) {
-    size_t len = strcspn(s, ",");
-    const char *v = memchr(s, ':', len);
+  if ((inet_pton(AF_INET, a, ia) == 1 && inet_pton(AF_INET, b, ib) == 1 &&
+       memcmp(ia, ib, 4) == 0) ||
+      (inet_pton(AF_INET6, a, ia) == 1 && inet_pton(AF_INET6, b, ib) == 1 &&
+       memcmp(ia, ib, 16) == 0)) {
+    return 1;
+  }
+  la -= la > 0 && a[la - 1] == '.';
+  lb -= lb > 0 && b[lb - 1] == '.';
+  return la == lb && strncasecmp(a, b, la) == 0;
+}
 
-    if (v != NULL && (size_t)(v + 1 - s) < len) {
-      size_t vl = len - (size_t)(v + 1 - s);
 
-      if (vl < 254) {
-        memcpy(out[n], v + 1, vl);
-        out[n][vl] = '\0';
-        if (cp_host_is_valid(out[n])) {
-          n++;
-        }
-      }
+/* The names of the upstream's leaf that a minted leaf can carry exactly
+ * as the upstream has them, into out. Read from the DER bytes (san[]),
+ * never from a joined string: a DNS name with a NUL, a comma or any byte
+ * a host name cannot hold is left out (OpenSSL compared all of its bytes
+ * and found no match; a C string would keep "localhost" of
+ * "localhost\0.evil.example"), and so is a DNS name that is an IP
+ * literal (mint.c would make it an iPAddress entry, which an IP client
+ * checks). Returns how many, or -1 when one of them names host: a
+ * mismatch must stay a mismatch. */
+static int mirror_names(const cp_cert_info_t *leaf, const char *host,
+                        char out[][254], int max) {
+  int i, n = 0;
+
+  for (i = 0; i < leaf->nsan && n < max; i++) {
+    size_t len;
+    const unsigned char *v = cp_verify_san_get0(leaf, i, &len);
+
+    if (leaf->san[i].type == GEN_DNS &&
+        (len == 0 || len > 253 || memchr(v, '\0', len) != NULL)) {
+      continue;
     }
-    s += len;
-    while (*s == ',' || *s == ' ') {
-      s++;
+    if (cp_verify_san_text(leaf, i, out[n], sizeof(out[n])) == 0 ||
+        !cp_host_is_valid(out[n]) ||
+        (leaf->san[i].type == GEN_DNS && cp_host_is_ip(out[n]))) {
+      continue;
     }
+    if (host == NULL || same_host(out[n], host)) {
+      return -1;
+    }
+    n++;
   }
   return n;
 }
@@ -172,7 +205,8 @@ static int find_or(const cp_profiles_t *ps, const char *name, int fallback) {
 
 
 void cp_chain_resolve(const cp_chain_t *s, int profile, int force_mirror,
-                      const cp_verify_result_t *r, cp_chain_choice_t *out) {
+                      const cp_verify_result_t *r, const char *host,
+                      cp_chain_choice_t *out) {
   const cp_profiles_t *ps = &s->profiles;
   int modern = find_or(ps, "modern", 0);
   int untrusted = find_or(ps, "untrusted-root", modern);
@@ -205,11 +239,14 @@ void cp_chain_resolve(const cp_chain_t *s, int profile, int force_mirror,
     out->profile = find_or(ps, "self-signed", untrusted);
     break;
   case CP_CAUSE_HOSTNAME_MISMATCH: {
-    /* A modern leaf for the names the upstream's leaf really has. */
+    /* A modern leaf for the names the upstream's leaf really has, none
+     * of which may name the host; else the wrong-host profile's. */
     const cp_cert_info_t *leaf = r->nchain > 0 ? &r->chain[0] : NULL;
+    int n =
+        leaf ? mirror_names(leaf, host, out->names, CP_PROFILE_MAX_NAMES) : 0;
 
-    out->nnames =
-        leaf ? split_names(leaf->names, out->names, CP_PROFILE_MAX_NAMES) : 0;
+    out->nnames = n > 0 ? n : 0;
+    out->keep_mismatch = 1;
     out->profile =
         out->nnames > 0 ? modern : find_or(ps, "wrong-host", untrusted);
     break;
@@ -228,6 +265,27 @@ static uint64_t mono_ns(void) {
 
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+
+/* The last word on a mirrored mismatch, from OpenSSL on the leaf itself:
+ * if it matches host after all, nothing is served (the connection fails
+ * rather than trust a name the upstream's certificate did not hold). */
+static int keep_mismatch(const cp_chain_choice_t *choice, const char *host,
+                         X509 **leaf) {
+  int match;
+
+  if (!choice->keep_mismatch) {
+    return 0;
+  }
+  match = cp_host_is_ip(host) ? X509_check_ip_asc(*leaf, host, 0)
+                              : X509_check_host(*leaf, host, 0, 0, NULL);
+  if (match == 0) {
+    return 0;
+  }
+  X509_free(*leaf);
+  *leaf = NULL;
+  return CP_EINVAL;
 }
 
 
@@ -278,7 +336,7 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
   *leaf = cp_leaf_cache_get1(&s->leaves, key, host, now);
   if (*leaf != NULL) {
     s->stats->v[CP_STAT_LEAF_HITS]++;
-    return 0;
+    return keep_mismatch(choice, host, leaf);
   }
   s->stats->v[CP_STAT_LEAF_MISSES]++;
   t0 = mono_ns();
@@ -294,5 +352,5 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
       &s->leaves, key, host, *leaf,
       now + (p->not_after > 2 * 86400 ? p->not_after - 86400 : 3600));
   s->stats->v[CP_STAT_LEAVES_CACHED] = s->leaves.count;
-  return 0;
+  return keep_mismatch(choice, host, leaf);
 }

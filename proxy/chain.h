@@ -46,9 +46,11 @@ struct cp_chain_s {
 
 /* A served chain: the concrete profile, names override for mirror. */
 struct cp_chain_choice_s {
-  int profile;  /* never a mirror profile */
-  int mirrored; /* chosen by mirroring the upstream */
-  int rsa_leaf; /* the leaf's key: 1 RSA, 0 P-256 (set by the caller) */
+  int profile;       /* never a mirror profile */
+  int mirrored;      /* chosen by mirroring the upstream */
+  int keep_mismatch; /* mirrors a hostname mismatch: the leaf must not
+                        match the host (checked on the leaf served) */
+  int rsa_leaf;      /* the leaf's key: 1 RSA, 0 P-256 (set by the caller) */
   char names[CP_PROFILE_MAX_NAMES][254];
   int nnames;
 };
@@ -68,11 +70,15 @@ int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
                     const char *host, uint16_t port);
 /* Resolves profile (possibly mirror, or forced by mirror mode) against
  * the upstream result r (NULL when there is none) into a concrete
- * choice. Pure: no I/O, no OpenSSL state. */
+ * choice. host: the name the client asked for (the leaf's); a mirrored
+ * hostname mismatch never carries a name that matches it (NULL: no name
+ * is mirrored). Pure: no I/O, no OpenSSL state. */
 void cp_chain_resolve(const cp_chain_t *ch, int profile, int force_mirror,
-                      const cp_verify_result_t *r, cp_chain_choice_t *out);
+                      const cp_verify_result_t *r, const char *host,
+                      cp_chain_choice_t *out);
 /* A new reference to the leaf for host under choice (cached or minted),
- * its key and the chain to send after it (both borrowed). */
+ * its key and the chain to send after it (both borrowed). CP_EINVAL (no
+ * leaf) when choice keeps a mismatch and the leaf would match host. */
 int cp_chain_leaf(cp_chain_t *ch, const cp_chain_choice_t *choice,
                   const char *host, X509 **leaf, EVP_PKEY **key,
                   STACK_OF(X509) **chain);

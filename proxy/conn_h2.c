@@ -6,6 +6,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "conn_respond.h"
 #include "err.h"
 #include "h2_head.h"
 #include "host.h"
@@ -149,8 +150,7 @@ static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
 
   cp_buf_reset(&s->down);
   s->down.limit = 1 << 20; /* the explanation can be long */
-  cp_buf_appendf(&s->down, "chainproxy: %s\n%s", c->block_msg,
-                 c->block_detail ? c->block_detail : "");
+  cp_conn_error_body(&s->down, c->block_msg, c->block_detail);
   s->status = 502;
   s->outcome = c->block_code;
   s->u_closed = 1; /* no upstream stream */

@@ -1,8 +1,10 @@
 #include "conn_respond.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "host.h"
 
 
@@ -76,12 +78,34 @@ void cp_conn_respond_page(cp_conn_t *c, int status, const char *code,
 }
 
 
+int cp_conn_error_body(cp_buf_t *b, const char *msg, const char *detail) {
+  size_t mlen = strlen(msg), dlen = detail ? strlen(detail) : 0;
+  char *tmp = malloc(CP_ESC_SIZE(mlen > dlen ? mlen : dlen));
+  int rc = -1;
+
+  if (tmp == NULL) {
+    return rc;
+  }
+  /* The message is one line; the detail is lines chainproxy built, each
+   * field escaped where it was built (cp_verify_format), and escaped here
+   * once more for what is left (a control, a bidi character). */
+  cp_esc_term(tmp, CP_ESC_SIZE(mlen), msg, mlen, 0);
+  if (cp_buf_appendf(b, "chainproxy: %s\n", tmp) == 0) {
+    cp_esc_term(tmp, CP_ESC_SIZE(dlen), detail ? detail : "", dlen,
+                CP_ESC_KEEP_LF);
+    rc = cp_buf_append_str(b, tmp);
+  }
+  free(tmp);
+  return rc;
+}
+
+
 /* body: the whole body; NULL: "chainproxy: msg" and detail. */
 static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
                     const char *type, const char *body, const char *detail) {
   cp_event_base_t b = cp_conn_base(c);
-  cp_buf_t resp;
-  size_t body_len;
+  cp_buf_t resp, text;
+  size_t body_len = 0;
 
   if (c->state == CP_CONN_CLOSING) {
     return;
@@ -95,11 +119,16 @@ static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
     cp_conn_go_state(c, CP_CONN_CLOSING);
     return;
   }
-  body_len = body != NULL ? strlen(body)
-                          : strlen("chainproxy: \n") + strlen(msg) +
-                                (detail ? strlen(detail) : 0);
+  cp_buf_init(&text, 1 << 20);
+  if (body != NULL) {
+    body_len = strlen(body);
+  } else if (cp_conn_error_body(&text, msg, detail) == 0) {
+    body = text.data; /* not NUL-terminated: body_len counts */
+    body_len = text.len;
+  }
   cp_buf_init(&resp, body_len + 1024);
-  if (cp_buf_appendf(&resp,
+  if (body != NULL &&
+      cp_buf_appendf(&resp,
                      "HTTP/1.1 %d %s\r\n"
                      "Content-Type: %s\r\n"
                      "Content-Length: %zu\r\n"
@@ -111,13 +140,12 @@ static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
                      status, http_status_str((enum http_status)status), type,
                      body_len, code,
                      c->extra_header ? c->extra_header : "") == 0 &&
-      (body != NULL ? cp_buf_append_str(&resp, body)
-                    : cp_buf_appendf(&resp, "chainproxy: %s\n%s", msg,
-                                     detail ? detail : "")) == 0) {
+      cp_buf_append(&resp, body, body_len) == 0) {
     c->resp_sent = 1;
     cp_leg_write(&c->client, resp.data, resp.len);
   }
   cp_buf_free(&resp);
+  cp_buf_free(&text);
   cp_conn_go_state(c, CP_CONN_CLOSING);
 }
 

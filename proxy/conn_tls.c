@@ -341,13 +341,13 @@ static int mint_for_client(cp_conn_t *c) {
 
   cp_chain_resolve(env->chain, profile,
                    env->cfg->upstream_failure == CP_FAIL_MIRROR, c->verify,
-                   &choice);
+                   c->tls_name, &choice);
   choice.rsa_leaf = ru != NULL && ru->leaf_key != CP_RULE_LEAF_DEFAULT
                         ? ru->leaf_key == CP_RULE_LEAF_RSA
                         : env->chain->default_rsa;
   rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &key, &chain);
   /* The result was recorded and the choice made: an open connection
-   * need not hold its 55 KB. */
+   * need not hold its 75 KB. */
   free(c->verify);
   c->verify = NULL;
   if (rc != 0) {

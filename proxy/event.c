@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/x509v3.h>
 
 #include "err.h"
+#include "esc.h"
 #include "log.h"
 
 
@@ -145,16 +147,34 @@ int cp_events_close(cp_events_t *ev) {
 }
 
 
-static json_t *str_or_null(const char *s) {
+/* len bytes as a JSON string, exactly: a NUL is written as \u0000 and
+ * every code point as it is. jansson takes only valid UTF-8, so a byte
+ * that is not UTF-8 is written as the four characters \xNN (esc.h,
+ * CP_ESC_UTF8_ONLY) rather than losing the field or the event
+ * (docs/events.md). */
+static json_t *json_bytes(const void *s, size_t len) {
+  char small[CP_ESC_SIZE(256)];
+  char *tmp = small;
+  size_t cap = CP_ESC_SIZE(len), n;
   json_t *j;
 
-  if (s == NULL) {
+  if (cp_esc_utf8_valid(s, len)) {
+    return json_stringn(s, len);
+  }
+  if (cap > sizeof(small) && (tmp = malloc(cap)) == NULL) {
     return json_null();
   }
-  /* Peer text may not be UTF-8; jansson refuses that, so fall back to a
-   * marker rather than losing the whole event. */
-  j = json_string(s);
-  return j != NULL ? j : json_string("(invalid UTF-8)");
+  n = cp_esc_term(tmp, cap, s, len, CP_ESC_UTF8_ONLY);
+  j = json_stringn(tmp, n);
+  if (tmp != small) {
+    free(tmp);
+  }
+  return j != NULL ? j : json_null();
+}
+
+
+static json_t *str_or_null(const char *s) {
+  return s == NULL ? json_null() : json_bytes(s, strlen(s));
 }
 
 
@@ -502,6 +522,58 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+static json_t *hex_json(const char *s, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  char out[2 * CP_CERT_SAN_BYTES + 1];
+  size_t i;
+
+  for (i = 0; i < len && 2 * i + 2 < sizeof(out); i++) {
+    out[2 * i] = digits[(unsigned char)s[i] >> 4];
+    out[2 * i + 1] = digits[(unsigned char)s[i] & 0xfu];
+  }
+  return json_stringn(out, 2 * i);
+}
+
+
+/* The leaf's names with their real bytes: "names" as it always was
+ * ("DNS:a, IP:1.2.3.4"; a NUL is \u0000 there, not the end of the name),
+ * and "san", one object per entry, which a comma inside a name cannot
+ * confuse. */
+static void san_json(const cp_cert_info_t *c, json_t *o) {
+  char names[CP_CERT_SAN_BYTES + CP_CERT_MAX_SAN * 64];
+  char text[CP_CERT_SAN_BYTES + 1];
+  json_t *arr = json_array();
+  size_t used = 0;
+  int i;
+
+  for (i = 0; i < c->nsan; i++) {
+    const char *type = c->san[i].type == GEN_DNS ? "DNS" : "IP";
+    size_t n = cp_verify_san_text(c, i, text, sizeof(text));
+    json_t *e = json_object();
+
+    json_object_set_new(e, "type", json_string(type));
+    json_object_set_new(e, "value", json_bytes(text, n));
+    if (!cp_esc_utf8_valid(text, n)) {
+      /* \xNN in value is then ambiguous with a literal backslash: the
+       * bytes themselves, unambiguous. */
+      json_object_set_new(e, "hex", hex_json(text, n));
+    }
+    json_array_append_new(arr, e);
+    if (used + n + 16 < sizeof(names)) {
+      used += (size_t)snprintf(names + used, sizeof(names) - used,
+                               "%s%s:", i ? ", " : "", type);
+      memcpy(names + used, text, n);
+      used += n;
+    }
+  }
+  json_object_set_new(o, "names", json_bytes(names, used));
+  json_object_set_new(o, "san", arr);
+  if (c->san_omitted > 0) {
+    json_object_set_new(o, "san_omitted", json_integer(c->san_omitted));
+  }
+}
+
+
 static json_t *cert_json(const cp_cert_info_t *c) {
   json_t *o = json_object();
 
@@ -516,8 +588,8 @@ static json_t *cert_json(const cp_cert_info_t *c) {
   json_object_set_new(o, "signature", str_or_null(c->sig_alg));
   json_object_set_new(o, "self_issued", json_boolean(c->self_issued));
   json_object_set_new(o, "is_ca", json_boolean(c->is_ca));
-  if (c->names[0]) {
-    json_object_set_new(o, "names", json_string(c->names));
+  if (c->nsan > 0) {
+    san_json(c, o);
   }
   if (c->twin_root) {
     json_object_set_new(o, "cross_sign_of_trusted_root", json_true());
@@ -620,7 +692,7 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
 
     json_object_set_new(e, "depth", json_integer(r->expires_first));
     json_object_set_new(e, "subject",
-                        json_string(r->chain[r->expires_first].subject));
+                        str_or_null(r->chain[r->expires_first].subject));
     json_object_set_new(e, "not_after",
                         json_string(r->chain[r->expires_first].not_after));
     json_object_set_new(e, "days", json_integer(r->expires_days));
@@ -636,7 +708,7 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
     json_t *b = json_object();
 
     json_object_set_new(b, "depth", json_integer(i));
-    json_object_set_new(b, "subject", json_string(r->built[i].subject));
+    json_object_set_new(b, "subject", str_or_null(r->built[i].subject));
     json_object_set_new(b, "sha256", json_string(r->built[i].sha256));
     json_object_set_new(b, "in_store", json_boolean(r->built[i].in_store));
     json_array_append_new(arr, b);
@@ -688,7 +760,7 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
     json_object_set_new(o, "client_ciphers", str_or_null(h->client_ciphers));
   }
   if (h->client_cert != NULL) {
-    json_object_set_new(o, "client_cert", json_string(h->client_cert));
+    json_object_set_new(o, "client_cert", str_or_null(h->client_cert));
   }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "esc.h"
+
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 
@@ -22,10 +24,19 @@ void cp_log_timestamp(char *buf, unsigned long size) {
 }
 
 
+/* Appends s escaped (esc.h) to line at *off; cut at a whole character. */
+static void put_escaped(char *line, size_t cap, size_t *off, const char *s) {
+  if (*off + 1 < cap) {
+    *off += cp_esc_term(line + *off, cap - *off, s, strlen(s), 0);
+  }
+}
+
+
 void cp_logv(const cp_log_t *lg, cp_log_level_e level, uint64_t conn,
              const char *host, const char *action, const char *fmt,
              va_list ap) {
   char line[1024];
+  char msg[1024];
   char ts[40];
   int n;
   size_t off;
@@ -41,26 +52,20 @@ void cp_logv(const cp_log_t *lg, cp_log_level_e level, uint64_t conn,
                  (unsigned long long)conn);
     off += n > 0 ? (size_t)n : 0;
   }
-  if (host != NULL && off < sizeof(line)) {
-    n = snprintf(line + off, sizeof(line) - off, " host=%s", host);
-    off += n > 0 ? (size_t)n : 0;
+  /* Peer bytes (a certificate's names, a host, a parent proxy's answer)
+   * reach the message through %s: escaped, they can neither forge a line
+   * (CR, LF) nor drive the operator's terminal (ESC, bidi controls). */
+  if (host != NULL) {
+    put_escaped(line, sizeof(line), &off, " host=");
+    put_escaped(line, sizeof(line), &off, host);
   }
-  if (off < sizeof(line)) {
-    n = snprintf(line + off, sizeof(line) - off, ": ");
-    off += n > 0 ? (size_t)n : 0;
-  }
-  if (off < sizeof(line)) {
-    n = vsnprintf(line + off, sizeof(line) - off, fmt, ap);
-    off += n > 0 ? (size_t)n : 0;
-  }
-  if (action != NULL && off < sizeof(line)) {
-    snprintf(line + off, sizeof(line) - off, " (while %s)", action);
-  }
-  /* Control characters from peers must not forge log lines. */
-  for (off = 0; line[off] != '\0'; off++) {
-    if ((unsigned char)line[off] < 0x20) {
-      line[off] = '?';
-    }
+  put_escaped(line, sizeof(line), &off, ": ");
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  put_escaped(line, sizeof(line), &off, msg);
+  if (action != NULL) {
+    put_escaped(line, sizeof(line), &off, " (while ");
+    put_escaped(line, sizeof(line), &off, action);
+    put_escaped(line, sizeof(line), &off, ")");
   }
   fprintf(stderr, "%s\n", line);
 }

@@ -1,6 +1,8 @@
 /* Operator log on stderr. One line per call:
  *   ts level conn=17 host=example.com: message (while <action>)
- * Peer-supplied strings go through %s arguments, never into the format. */
+ * Peer-supplied strings go through %s arguments, never into the format;
+ * the host and the message are escaped (esc.h), so a line is always one
+ * line of visible text. */
 #ifndef CP_LOG_H
 #define CP_LOG_H
 

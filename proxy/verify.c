@@ -1,6 +1,7 @@
 #include "verify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "esc.h"
 
 
 void cp_verify_rec_clear(cp_verify_rec_t *r) {
@@ -192,38 +194,104 @@ static void key_sig_info(X509 *x, cp_cert_info_t *out) {
 }
 
 
-/* The leaf's SAN entries as "DNS:a.test, IP:127.0.0.1". */
-static void san_str(X509 *x, char *out, size_t len) {
-  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+/* c->names from c->san[]: "DNS:a.test, IP:127.0.0.1", each value
+ * escaped (esc.h), so a NUL, a comma or a control in a name shows as
+ * what it is and cannot pass for a second entry. An entry that does not
+ * fit is left out whole. */
+static void names_render(cp_cert_info_t *c) {
+  char text[CP_CERT_SAN_BYTES + 1];
+  char esc[CP_ESC_SIZE(CP_CERT_SAN_BYTES)];
   size_t used = 0;
   int i;
 
-  out[0] = '\0';
-  for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
-    const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-    char ip[64] = "";
-    int n = 0;
+  c->names[0] = '\0';
+  for (i = 0; i < c->nsan; i++) {
+    size_t n = cp_verify_san_text(c, i, text, sizeof(text));
+    int w;
 
-    if (g->type == GEN_DNS) {
-      n = snprintf(out + used, len - used, "%sDNS:%.*s", used ? ", " : "",
-                   ASN1_STRING_length(g->d.dNSName),
-                   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
-    } else if (g->type == GEN_IPADD) {
-      const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
-      int alen = ASN1_STRING_length(g->d.iPAddress);
-
-      if (alen == 4) {
-        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-      } else if (alen == 16) {
-        inet_ntop(AF_INET6, a, ip, sizeof(ip));
-      }
-      n = snprintf(out + used, len - used, "%sIP:%s", used ? ", " : "", ip);
-    }
-    if (n < 0 || (size_t)n >= len - used) {
-      out[used] = '\0';
+    cp_esc_term(esc, sizeof(esc), text, n, 0);
+    w = snprintf(c->names + used, sizeof(c->names) - used, "%s%s:%s",
+                 used ? ", " : "", c->san[i].type == GEN_DNS ? "DNS" : "IP",
+                 esc);
+    if (w < 0 || (size_t)w >= sizeof(c->names) - used) {
+      c->names[used] = '\0';
       break;
     }
-    used += (size_t)n;
+    used += (size_t)w;
+  }
+}
+
+
+int cp_verify_san_add(cp_cert_info_t *c, int type, const void *value,
+                      size_t len) {
+  size_t used = c->nsan > 0
+                    ? (size_t)c->san[c->nsan - 1].off + c->san[c->nsan - 1].len
+                    : 0;
+
+  if ((type != GEN_DNS && type != GEN_IPADD) ||
+      (type == GEN_IPADD && len != 4 && len != 16) ||
+      c->nsan == CP_CERT_MAX_SAN || len > sizeof(c->san_bytes) - used) {
+    c->san_omitted++;
+    return -1;
+  }
+  memcpy(c->san_bytes + used, value, len);
+  c->san[c->nsan].type = type;
+  c->san[c->nsan].off = (unsigned short)used;
+  c->san[c->nsan].len = (unsigned short)len;
+  c->nsan++;
+  names_render(c);
+  return 0;
+}
+
+
+const unsigned char *cp_verify_san_get0(const cp_cert_info_t *c, int i,
+                                        size_t *len) {
+  *len = c->san[i].len;
+  return c->san_bytes + c->san[i].off;
+}
+
+
+size_t cp_verify_san_text(const cp_cert_info_t *c, int i, char *out,
+                          size_t cap) {
+  size_t len;
+  const unsigned char *v = cp_verify_san_get0(c, i, &len);
+
+  if (cap == 0) {
+    return 0;
+  }
+  out[0] = '\0';
+  if (c->san[i].type == GEN_IPADD) {
+    if (inet_ntop(len == 4 ? AF_INET : AF_INET6, v, out, (socklen_t)cap) ==
+        NULL) {
+      out[0] = '\0';
+    }
+    return strlen(out);
+  }
+  if (len >= cap) {
+    return 0;
+  }
+  memcpy(out, v, len);
+  out[len] = '\0';
+  return len;
+}
+
+
+/* The leaf's DNS and IP SAN entries, read from the DER with their lengths
+ * (never through a C string, which would stop at a NUL). */
+static void san_read(X509 *x, cp_cert_info_t *out) {
+  GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+  int i;
+
+  for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+    const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+    const ASN1_STRING *v = g->type == GEN_DNS     ? g->d.dNSName
+                           : g->type == GEN_IPADD ? g->d.iPAddress
+                                                  : NULL;
+
+    if (v != NULL) {
+      cp_verify_san_add(out, g->type, ASN1_STRING_get0_data(v),
+                        (size_t)ASN1_STRING_length(v));
+    }
   }
   GENERAL_NAMES_free(gens);
 }
@@ -259,7 +327,7 @@ static void cert_info(X509 *x, int depth, cp_cert_info_t *out) {
   out->is_ca = X509_check_ca(x) != 0;
   key_sig_info(x, out);
   if (!out->is_ca) {
-    san_str(x, out->names, sizeof(out->names));
+    san_read(x, out);
   }
   out->path_len = (int)X509_get_pathlen(x);
   out->has_sct = X509_get_ext_by_NID(x, NID_ct_precert_scts, -1) >= 0;
@@ -436,22 +504,27 @@ static void format_cert(const cp_verify_result_t *r, const cp_cert_info_t *c,
   int n = errors_for(r, c, idx, CP_VERIFY_MAX_ERRORS);
   int pad = 2 + 3 * level;
   const char *status = n > 0 ? "FAIL" : "ok";
+  char subject[CP_ESC_SIZE(sizeof(c->subject))];
+  char issuer[CP_ESC_SIZE(sizeof(c->issuer))];
+  char names[CP_ESC_SIZE(sizeof(c->names))];
   int i;
 
   if (n == 0 && c->na != 0 && c->na <= r->at) {
     status = "expired, not used";
   }
   cp_buf_appendf(out, "%*s%s[%s] %s%s\n", pad, "", level ? "`- " : "", status,
-                 c->subject, origin);
+                 cp_esc_str(subject, sizeof(subject), c->subject), origin);
   pad += level ? 3 : 0;
-  cp_buf_appendf(out, "%*s     issuer %s\n", pad, "", c->issuer);
+  cp_buf_appendf(out, "%*s     issuer %s\n", pad, "",
+                 cp_esc_str(issuer, sizeof(issuer), c->issuer));
   cp_buf_appendf(out, "%*s     valid  %s .. %s\n", pad, "", c->not_before,
                  c->not_after);
   cp_buf_appendf(out, "%*s     key    %s %d, %s%s%s\n", pad, "", c->key_type,
                  c->key_bits, c->sig_alg, c->self_issued ? ", self-issued" : "",
                  c->twin_root ? ", cross-sign of a trusted root" : "");
   if (c->names[0]) {
-    cp_buf_appendf(out, "%*s     names  %s\n", pad, "", c->names);
+    cp_buf_appendf(out, "%*s     names  %s\n", pad, "",
+                   cp_esc_str(names, sizeof(names), c->names));
   }
   cp_buf_appendf(out, "%*s     sha256 %s\n", pad, "", c->sha256);
   for (i = 0; i < n; i++) {
@@ -464,17 +537,33 @@ static void format_cert(const cp_verify_result_t *r, const cp_cert_info_t *c,
 }
 
 
+/* Scratch for escaped fields (esc.h): long is for the longest text a
+ * field can hold (a hint), name for a subject or a host. Each line uses a
+ * slot once. */
+typedef struct fmt_esc_s {
+  char lng[CP_ESC_SIZE(sizeof(((cp_verify_result_t *)0)->hint))];
+  char name[CP_ESC_SIZE(sizeof(((cp_cert_info_t *)0)->subject))];
+} fmt_esc_t;
+
+
 void cp_verify_format(const cp_verify_result_t *r, const char *target,
                       const char *sni, cp_buf_t *out) {
+  fmt_esc_t *e = malloc(sizeof(*e));
   char at[32];
   struct tm tm;
   int i, k, level = 0;
 
+  if (e == NULL) {
+    cp_buf_append_str(out, "(out of memory)\n");
+    return;
+  }
   gmtime_r(&r->at, &tm);
   strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  cp_buf_appendf(out, "%s%s%s%s: %s (as of %s)\n\n", target,
-                 sni ? " (SNI " : "", sni ? sni : "", sni ? ")" : "",
-                 r->ok ? "verified" : "verification FAILED", at);
+  cp_buf_appendf(out, "%s%s%s%s: %s (as of %s)\n\n",
+                 cp_esc_str(e->lng, sizeof(e->lng), target),
+                 sni ? " (SNI " : "", cp_esc_str(e->name, sizeof(e->name), sni),
+                 sni ? ")" : "", r->ok ? "verified" : "verification FAILED",
+                 at);
   cp_buf_append_str(out, "chain as presented, leaf first:\n");
   for (i = 0; i < r->nchain; i++) {
     format_cert(r, &r->chain[i], level++, "", out);
@@ -495,7 +584,7 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
     cp_buf_append_str(out, "\npath built:");
     for (i = 0; i < r->nbuilt; i++) {
       cp_buf_appendf(out, "%s%s", i ? "\n  -> " : "\n     ",
-                     r->built[i].subject);
+                     cp_esc_str(e->name, sizeof(e->name), r->built[i].subject));
     }
     cp_buf_append_str(out, "\n");
   }
@@ -504,13 +593,16 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
                    "\nfailing element: depth %d, %s\nerror:  %s "
                    "(X509_V_ERR %d)\ncause:  %s\nhint:   %s\n",
                    r->error_depth,
-                   r->failing.subject[0] ? r->failing.subject : "(none)",
+                   r->failing.subject[0] ? cp_esc_str(e->name, sizeof(e->name),
+                                                      r->failing.subject)
+                                         : "(none)",
                    r->error ? r->error : "", r->error_code,
-                   r->cause ? r->cause : "other", r->hint);
+                   r->cause ? r->cause : "other",
+                   cp_esc_str(e->lng, sizeof(e->lng), r->hint));
   }
   if (r->warning != NULL) {
     cp_buf_appendf(out, "\nwarning: %s\nhint:    %s\n", r->warning,
-                   r->warning_hint);
+                   cp_esc_str(e->lng, sizeof(e->lng), r->warning_hint));
   }
   if (r->unusual_validity) {
     cp_buf_appendf(out,
@@ -526,7 +618,7 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
                    "\nroot:    '%s' is not a root the distribution ships "
                    "(it was added locally): this network re-signs TLS, or "
                    "the service uses a private CA\n",
-                   r->root_subject);
+                   cp_esc_str(e->name, sizeof(e->name), r->root_subject));
   }
   if (r->minted_by_chainproxy) {
     cp_buf_append_str(out, "\nnote:    this chain was minted by chainproxy "
@@ -534,7 +626,7 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
   }
   for (i = 0; i < r->nbrowser; i++) {
     cp_buf_appendf(out, "\nbrowsers: %s: %s\n", r->browser[i].name,
-                   r->browser[i].hint);
+                   cp_esc_str(e->lng, sizeof(e->lng), r->browser[i].hint));
   }
   if (r->nwho > 0) {
     cp_buf_append_str(out, "\nwho breaks (each client family, the same "
@@ -542,25 +634,29 @@ void cp_verify_format(const cp_verify_result_t *r, const char *target,
   }
   for (i = 0; i < r->nwho; i++) {
     cp_buf_appendf(out, "  %-11s %-7s %s\n", r->who[i].family,
-                   r->who[i].verdict, r->who[i].error);
+                   r->who[i].verdict,
+                   cp_esc_str(e->name, sizeof(e->name), r->who[i].error));
   }
   if (r->revocation != NULL) {
+    const int ocsp =
+        r->ocsp != NULL && strstr(r->revocation_note, "OCSP") == NULL;
+
     cp_buf_appendf(
-        out, "\nrevocation: %s: %s%s%s\n", r->revocation, r->revocation_note,
-        r->ocsp != NULL && strstr(r->revocation_note, "OCSP") == NULL ? "; "
-                                                                      : "",
-        r->ocsp != NULL && strstr(r->revocation_note, "OCSP") == NULL
-            ? r->ocsp_note
-            : "");
+        out, "\nrevocation: %s: %s%s%s\n", r->revocation,
+        cp_esc_str(e->name, sizeof(e->name), r->revocation_note),
+        ocsp ? "; " : "",
+        cp_esc_str(e->lng, sizeof(e->lng), ocsp ? r->ocsp_note : ""));
   }
   if (r->expires_first >= 0) {
     cp_buf_appendf(out,
                    "\nexpires first: %s (depth %d) on %.10s, %s%ld "
                    "days%s\n",
-                   r->chain[r->expires_first].subject, r->expires_first,
-                   r->chain[r->expires_first].not_after,
+                   cp_esc_str(e->name, sizeof(e->name),
+                              r->chain[r->expires_first].subject),
+                   r->expires_first, r->chain[r->expires_first].not_after,
                    r->expires_days < 0 ? "" : "in ",
                    r->expires_days < 0 ? -r->expires_days : r->expires_days,
                    r->expires_days < 0 ? " ago" : "");
   }
+  free(e);
 }

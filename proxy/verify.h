@@ -15,8 +15,13 @@
 
 #define CP_VERIFY_MAX_ERRORS 32
 #define CP_VERIFY_MAX_CHAIN 16
+/* A leaf's DNS and IP subjectAltName entries kept, and their bytes
+ * together; entries past either limit are counted, not kept. */
+#define CP_CERT_MAX_SAN 8
+#define CP_CERT_SAN_BYTES 512
 
 typedef struct cp_verify_rec_s cp_verify_rec_t;
+typedef struct cp_san_s cp_san_t;
 typedef struct cp_cert_info_s cp_cert_info_t;
 typedef struct cp_verify_result_s cp_verify_result_t;
 
@@ -41,6 +46,16 @@ struct cp_verify_rec_s {
   char revoked_at[32];     /* RFC 3339 */
 };
 
+/* One subjectAltName entry as the certificate holds it: the content bytes
+ * of the DER string (ASN1_STRING_get0_data, ASN1_STRING_length), which may
+ * hold a NUL, a comma or any other byte. Plain data (no pointers), so a
+ * result can be copied whole (resume.c). */
+struct cp_san_s {
+  int type;           /* GEN_DNS, or GEN_IPADD (4 or 16 bytes) */
+  unsigned short off; /* the value is san_bytes[off .. off + len) */
+  unsigned short len;
+};
+
 struct cp_cert_info_s {
   int depth;
   char subject[256];
@@ -52,7 +67,9 @@ struct cp_cert_info_s {
   char key_type[16]; /* RSA, EC, Ed25519, ... */
   int key_bits;
   char sig_alg[48]; /* sha256WithRSAEncryption, ecdsa-with-SHA256, ... */
-  char names[256];  /* the SAN entries, comma separated (leaf) */
+  char names[256];  /* the SAN entries, comma separated (leaf), for
+                       reading only: each value escaped (esc.h), so it
+                       is never parsed; san[] holds the names */
   char name_constraints[160];   /* "permitted DNS:.corp.test", "" */
   char unknown_critical[96];    /* a critical extension nobody handles */
   char ca_issuers[160];         /* AIA caIssuers URL, "" */
@@ -70,6 +87,13 @@ struct cp_cert_info_s {
                                    only for CA certificates expiring within a
                                    year: the cross-sign question) */
   unsigned issuer_in_store : 1; /* ... and the store holds its issuer */
+
+  /* The leaf's DNS and IP subjectAltName entries as bytes (read them with
+   * cp_verify_san_get0 and cp_verify_san_text). */
+  cp_san_t san[CP_CERT_MAX_SAN];
+  int nsan;
+  int san_omitted; /* entries not kept (past the limits) */
+  unsigned char san_bytes[CP_CERT_SAN_BYTES]; /* san[]'s values */
 };
 
 struct cp_verify_result_s {
@@ -153,8 +177,23 @@ int cp_verify_run(X509_STORE_CTX *sctx, cp_verify_rec_t *rec);
 /* presented may be NULL (no certificate at all). */
 void cp_verify_result_build(const cp_verify_rec_t *r, STACK_OF(X509) *presented,
                             cp_verify_result_t *out);
+/* Appends a SAN entry (type GEN_DNS or GEN_IPADD) of len bytes to c and
+ * renders c->names again. 0, or -1 when it does not fit (counted in
+ * san_omitted). */
+int cp_verify_san_add(cp_cert_info_t *c, int type, const void *value,
+                      size_t len);
+/* Entry i's bytes (len of them; not NUL-terminated, may hold NULs). */
+const unsigned char *cp_verify_san_get0(const cp_cert_info_t *c, int i,
+                                        size_t *len);
+/* Entry i's value as text into out (cap bytes, NUL-terminated): a DNS
+ * name's bytes unchanged (NULs included: use the length), an IP address
+ * as inet_ntop() writes it. Returns its length; 0 when it does not fit. */
+size_t cp_verify_san_text(const cp_cert_info_t *c, int i, char *out,
+                          size_t cap);
 /* The result as text: the presented chain as a tree with each element's
- * status, the failing one marked, every error, cause and hint. */
+ * status, the failing one marked, every error, cause and hint. Every
+ * field from a certificate or a peer is escaped (esc.h) on its own, so
+ * none can start a line or reach a terminal as a control. */
 void cp_verify_format(const cp_verify_result_t *r, const char *target,
                       const char *sni, cp_buf_t *out);
 

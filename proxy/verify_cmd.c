@@ -27,6 +27,7 @@
 #include "ca.h"
 #include "diag.h"
 #include "err.h"
+#include "esc.h"
 #include "event.h"
 #include "host.h"
 #include "http_parse.h"
@@ -325,9 +326,11 @@ static int tls_over_fd(cp_tls_t *t, int fd, double deadline, char *why,
 }
 
 
-/* Prints o indented on stdout and drops it. */
+/* Prints o indented on stdout and drops it. ASCII only: a name's bidi or
+ * C1 control is printed as \u202e, never raw to the terminal. */
 static void print_json(json_t *o) {
-  char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  char *s =
+      json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
 
   if (s != NULL) {
     puts(s);
@@ -381,7 +384,8 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
     cp_buf_init(&b, 256 * 1024);
     cp_verify_format(r, target, o->chain_file ? NULL : name, &b);
     cp_buf_appendf(&b, "\ntrust store: %s\n",
-                   o->ca_file ? o->ca_file : "the system store");
+                   o->ca_file ? cp_esc_str(err, sizeof(err), o->ca_file)
+                              : "the system store");
     fwrite(b.data, 1, b.len, stdout);
     cp_buf_free(&b);
   }
@@ -395,13 +399,16 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
 }
 
 
+/* why may quote a proxy's answer: escaped (esc.h) for the terminal. */
 static void connect_failed(const cp_verify_opts_t *o, const char *target,
                            const char *stage, const char *why) {
+  char e[CP_ESC_SIZE(1400)];
+
   if (o->json) {
     print_json(json_pack("{s:s,s:b,s:s,s:s}", "target", target, "ok", 0,
                          "connect_error", stage, "message", why));
   }
-  fprintf(stderr, "chainproxy verify: %s\n", why);
+  fprintf(stderr, "chainproxy verify: %s\n", cp_esc_str(e, sizeof(e), why));
 }
 
 
@@ -446,6 +453,7 @@ static int handshake_failed(const cp_verify_opts_t *o, const cp_tls_t *t,
   cp_hs_facts_t f;
   cp_hs_result_t hs;
   char cas[512];
+  char ewhy[CP_ESC_SIZE(1400)], ehint[CP_ESC_SIZE(sizeof(hs.hint))];
 
   cp_tls_client_facts(t, &f, cas, sizeof(cas));
   f.timed_out = strstr(why, "timed out") != NULL;
@@ -457,12 +465,16 @@ static int handshake_failed(const cp_verify_opts_t *o, const cp_tls_t *t,
     print_json(json_pack("{s:s,s:b,s:s,s:s,s:s,s:s}", "target", target, "ok", 0,
                          "connect_error", "tls", "message", why, "cause",
                          hs.name, "hint", hs.hint));
-  } else {
+  }
+  /* The hint may name the CAs the server asked for: peer text. */
+  cp_esc_str(ewhy, sizeof(ewhy), why);
+  cp_esc_str(ehint, sizeof(ehint), hs.hint);
+  if (!o->json) {
     printf("%s: TLS handshake FAILED\n\nerror:  %s\ncause:  %s\nhint:   "
            "%s\n",
-           target, why, hs.name, hs.hint);
+           target, ewhy, hs.name, ehint);
   }
-  fprintf(stderr, "chainproxy verify: %s [%s]\n", why, hs.name);
+  fprintf(stderr, "chainproxy verify: %s [%s]\n", ewhy, hs.name);
   return EXIT_FAILED;
 }
 

@@ -139,6 +139,43 @@ make_origin_pki() {
   ORIGIN_KEY=$d/server.key
 }
 
+# san_der NAME...: the DER, in hex, of a subjectAltName with one dNSName
+# per argument. Each NAME is a printf(1) format, so it can hold any byte
+# (\000, \033, \r, \n, \342\200\256) that openssl's own "DNS:" syntax
+# cannot write; use it as "subjectAltName=DER:$(san_der ...)" in an
+# extension file. Each name and the whole list stay under 128 bytes.
+san_der() {
+  local body="" h n
+  for n in "$@"; do
+    h=$(printf "$n" | od -An -tx1 -v | tr -d ' \n')
+    [ $(( ${#h} / 2 )) -lt 128 ] || fail "san_der: name too long"
+    body+=$(printf '82%02x%s' $(( ${#h} / 2 )) "$h")
+  done
+  [ $(( ${#body} / 2 )) -lt 128 ] || fail "san_der: names too long"
+  printf '30%02x%s' $(( ${#body} / 2 )) "$body"
+}
+
+# make_leaf NAME SUBJECT EXT...: a server certificate from the origin's
+# test CA (make_origin_pki first) with SUBJECT (-subj syntax, UTF-8) and
+# the extension lines EXT (e.g. "subjectAltName=DER:..."), made with the
+# openssl command line. Sets LEAF_CERT, LEAF_KEY.
+make_leaf() {
+  local name=$1 subj=$2 d
+  d=$(dirname "$ORIGIN_CA")
+  shift 2
+  openssl req -utf8 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$d/$name.key" -out "$d/$name.csr" -subj "$subj" 2>/dev/null ||
+    fail "openssl could not make the key of $name"
+  printf '%s\n' "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+    "$@" > "$d/$name.cnf"
+  openssl x509 -req -in "$d/$name.csr" -CA "$ORIGIN_CA" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/$name.cnf" -out "$d/$name.pem" \
+    2>/dev/null || fail "openssl could not sign $name"
+  LEAF_CERT=$d/$name.pem
+  LEAF_KEY=$d/$name.key
+}
+
 # make_client_cert: a client certificate (clientAuth) from the origin's
 # test CA, certificate then key in one 0600 PEM. Sets CLIENT_PEM.
 make_client_cert() {

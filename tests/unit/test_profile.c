@@ -4,15 +4,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/x509v3.h>
 
 #include "err.h"
 #include "profile.h"
 #include "rules.h"
 #include "diag.h"
 #include "chain.h"
+#include "ca.h"
 
 static cp_profiles_t set;
 
@@ -237,23 +241,24 @@ static void test_mirror_mapping(void **state) {
   /* Clean upstream, or none: modern. */
   memset(&r, 0, sizeof(r));
   r.ok = 1;
-  cp_chain_resolve(&s, mirror, 0, &r, &ch);
+  cp_chain_resolve(&s, mirror, 0, &r, "www.test", &ch);
   assert_int_equal(ch.profile, modern);
   assert_true(ch.mirrored);
-  cp_chain_resolve(&s, mirror, 0, NULL, &ch);
+  cp_chain_resolve(&s, mirror, 0, NULL, "www.test", &ch);
   assert_int_equal(ch.profile, modern);
   r.ok = 0;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     r.cause_id = cases[i].cause;
-    cp_chain_resolve(&s, mirror, 0, &r, &ch);
+    cp_chain_resolve(&s, mirror, 0, &r, "www.test", &ch);
     assert_string_equal(s.profiles.p[ch.profile].name, cases[i].want);
   }
   /* Host mismatch: a modern leaf for the upstream's own names. */
   r.cause_id = CP_CAUSE_HOSTNAME_MISMATCH;
   r.nchain = 1;
-  snprintf(r.chain[0].names, sizeof(r.chain[0].names),
-           "DNS:other.test, DNS:*.other.test, IP:127.0.0.9");
-  cp_chain_resolve(&s, mirror, 0, &r, &ch);
+  cp_verify_san_add(&r.chain[0], GEN_DNS, "other.test", 10);
+  cp_verify_san_add(&r.chain[0], GEN_DNS, "*.other.test", 12);
+  cp_verify_san_add(&r.chain[0], GEN_IPADD, "\x7f\0\0\x09", 4);
+  cp_chain_resolve(&s, mirror, 0, &r, "www.test", &ch);
   assert_int_equal(ch.profile, modern);
   assert_int_equal(ch.nnames, 2);
   assert_string_equal(ch.names[0], "other.test");
@@ -261,11 +266,127 @@ static void test_mirror_mapping(void **state) {
   /* A non-mirror profile stays, unless mirror mode forces it on a
    * failing upstream. */
   r.cause_id = CP_CAUSE_EXPIRED_LEAF;
-  cp_chain_resolve(&s, modern, 0, &r, &ch);
+  cp_chain_resolve(&s, modern, 0, &r, "www.test", &ch);
   assert_int_equal(ch.profile, modern);
   assert_false(ch.mirrored);
-  cp_chain_resolve(&s, modern, 1, &r, &ch);
+  cp_chain_resolve(&s, modern, 1, &r, "www.test", &ch);
   assert_string_equal(s.profiles.p[ch.profile].name, "expired");
+}
+
+
+/* A mirrored hostname mismatch stays a mismatch: names come from the SAN
+ * bytes, a name a host name cannot hold is never minted, and no name may
+ * match the host the client asked for (else the wrong-host profile). */
+static void test_mirror_mismatch_names(void **state) {
+  static const struct {
+    const char *host;
+    const char *san[3]; /* "D:" DNS bytes (\0 allowed via len), "I:" IPv4 */
+    size_t len[3];
+    int nnames; /* 0: the wrong-host profile */
+    const char *first;
+  } cases[] = {
+      /* A C string stops at the NUL: it would have minted "localhost". */
+      {"localhost", {"D:localhost\0.evil.example"}, {25}, 0, NULL},
+      /* One name with a comma: split, it would have been two. */
+      {"localhost", {"D:evil.test,DNS:localhost"}, {0}, 0, NULL},
+      {"localhost",
+       {"D:localhost\0.evil.example", "D:other.test"},
+       {25, 0},
+       1,
+       "other.test"},
+      {"localhost", {"D:evil\x1b[31m.test", "D:a b.test"}, {0, 0}, 0, NULL},
+      /* A DNS name that is an IP literal would be minted as iPAddress. */
+      {"127.0.0.1", {"D:127.0.0.1"}, {0}, 0, NULL},
+      {"localhost", {"D:127.0.0.1", "D:other.test"}, {0, 0}, 1, "other.test"},
+      /* Names a client may take for the host: fall back, mint nothing. */
+      {"localhost", {"D:other.test", "D:LOCALHOST."}, {0, 0}, 0, NULL},
+      {"127.0.0.1", {"I:\x7f\0\0\x01"}, {6}, 0, NULL},
+      {"www.test", {"D:other.test", "I:\x7f\0\0\x09"}, {0, 6}, 2, "other.test"},
+      {NULL, {"D:other.test"}, {0}, 0, NULL},
+  };
+  static cp_chain_t s;
+  static cp_verify_result_t r;
+  cp_chain_choice_t ch;
+  char err[512];
+  int mirror, modern, wrong;
+  size_t i, k;
+
+  (void)state;
+  assert_int_equal(
+      cp_profiles_load(&s.profiles, CP_PROFILES_PATH, err, sizeof(err)), 0);
+  mirror = cp_profiles_find(&s.profiles, "mirror");
+  modern = cp_profiles_find(&s.profiles, "modern");
+  wrong = cp_profiles_find(&s.profiles, "wrong-host");
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    memset(&r, 0, sizeof(r));
+    r.cause_id = CP_CAUSE_HOSTNAME_MISMATCH;
+    r.nchain = 1;
+    for (k = 0; k < 3 && cases[i].san[k] != NULL; k++) {
+      const char *v = cases[i].san[k];
+      size_t len = cases[i].len[k] ? cases[i].len[k] : strlen(v);
+
+      assert_int_equal(cp_verify_san_add(&r.chain[0],
+                                         v[0] == 'D' ? GEN_DNS : GEN_IPADD,
+                                         v + 2, len - 2),
+                       0);
+    }
+    cp_chain_resolve(&s, mirror, 0, &r, cases[i].host, &ch);
+    if (ch.nnames != cases[i].nnames) {
+      fail_msg("case %zu: %d names, want %d", i, ch.nnames, cases[i].nnames);
+    }
+    assert_true(ch.keep_mismatch);
+    assert_int_equal(ch.profile, cases[i].nnames > 0 ? modern : wrong);
+    if (cases[i].first != NULL) {
+      assert_string_equal(ch.names[0], cases[i].first);
+    }
+  }
+}
+
+
+/* The last check, on the leaf served: a choice that keeps a mismatch but
+ * would match the host yields no leaf. */
+static void test_mirror_leaf_never_matches(void **state) {
+  static cp_chain_t ch;
+  static cp_stats_t stats;
+  cp_ca_t ca;
+  cp_chain_choice_t choice;
+  X509 *leaf = NULL;
+  EVP_PKEY *key = NULL;
+  STACK_OF(X509) *chain = NULL;
+  char dir[64], err[512], cmd[128];
+
+  (void)state;
+  snprintf(dir, sizeof(dir), "/tmp/cp-profile-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  strcat(dir, "/ca");
+  assert_int_equal(cp_ca_load_or_create(&ca, dir, err, sizeof(err)), 0);
+  assert_int_equal(cp_ca_make_untrusted(&ca), 0);
+  assert_int_equal(cp_chain_init(&ch, &ca, CP_PROFILES_PATH, "modern", 0,
+                                 &stats, err, sizeof(err)),
+                   0);
+  memset(&choice, 0, sizeof(choice));
+  choice.profile = cp_profiles_find(&ch.profiles, "modern");
+  choice.mirrored = 1;
+  choice.keep_mismatch = 1;
+  choice.nnames = 1;
+  snprintf(choice.names[0], sizeof(choice.names[0]), "localhost");
+  assert_int_equal(
+      cp_chain_leaf(&ch, &choice, "other.test", &leaf, &key, &chain), 0);
+  assert_non_null(leaf);
+  X509_free(leaf);
+  leaf = NULL;
+  assert_int_equal(
+      cp_chain_leaf(&ch, &choice, "LocalHost", &leaf, &key, &chain), CP_EINVAL);
+  assert_null(leaf);
+  snprintf(choice.names[0], sizeof(choice.names[0]), "127.0.0.1");
+  assert_int_equal(
+      cp_chain_leaf(&ch, &choice, "127.0.0.1", &leaf, &key, &chain), CP_EINVAL);
+  assert_null(leaf);
+  cp_chain_free(&ch);
+  cp_ca_free(&ca);
+  dir[strlen(dir) - 3] = '\0';
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
 }
 
 
@@ -277,6 +398,8 @@ int main(void) {
       cmocka_unit_test(test_rules),
       cmocka_unit_test(test_rule_errors),
       cmocka_unit_test(test_mirror_mapping),
+      cmocka_unit_test(test_mirror_mismatch_names),
+      cmocka_unit_test(test_mirror_leaf_never_matches),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
