@@ -253,6 +253,21 @@ start_proxy() {
   CP_PIDS+=($PROXY_PID)
   PROXY_URL=http://127.0.0.1:$PROXY_PORT
   wait_port "$PROXY_PORT"
+  # The control API binds after the proxy's own port: a test that talks to
+  # it first must not race its start.
+  local prev='' a ctl=''
+  for a in "$@"; do
+    case $prev in --control) ctl=$a ;; esac
+    case $a in --control=*) ctl=${a#--control=} ;; esac
+    prev=$a
+  done
+  case $ctl in
+    '') ;;
+    \[*) local h=${ctl#\[}; wait_port "${ctl##*:}" "${h%%]*}" ;;
+    0.0.0.0:* | :*) wait_port "${ctl##*:}" ;;
+    *:*) wait_port "${ctl##*:}" "${ctl%:*}" ;;
+    *) ;;
+  esac
 }
 
 # stop_proxy: SIGTERM and wait; sets PROXY_EXIT.
