@@ -11,24 +11,14 @@
 #include <openssl/evp.h>
 
 #include "err.h"
-
-
-int cp_access_is_loopback(const unsigned char a[16]) {
-  static const unsigned char v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                            0, 0, 0, 0, 0, 0, 0, 1};
-  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0,    0,
-                                              0, 0, 0, 0, 0xff, 0xff};
-
-  return (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127) ||
-         memcmp(a, v6_loop, 16) == 0;
-}
+#include "host.h"
 
 
 int cp_access_allowed(const cp_cidr_t *list, size_t n,
                       const unsigned char a[16]) {
   size_t i;
 
-  if (cp_access_is_loopback(a)) {
+  if (cp_host_addr_is_loopback(a)) {
     return 1;
   }
   for (i = 0; i < n; i++) {
@@ -215,22 +205,4 @@ void cp_users_free(cp_users_t *u) {
   free(u->up);
   u->up = NULL;
   u->n = 0;
-}
-
-
-int cp_access_host_is_loopback(const char *host) {
-  unsigned char a[16];
-  unsigned char a4[4];
-
-  if (strcmp(host, "localhost") == 0) {
-    return 1;
-  }
-  memset(a, 0, sizeof(a));
-  if (inet_pton(AF_INET, host, a4) == 1) {
-    a[10] = a[11] = 0xff;
-    memcpy(a + 12, a4, 4);
-  } else if (inet_pton(AF_INET6, host, a) != 1) {
-    return 0;
-  }
-  return cp_access_is_loopback(a);
 }

@@ -8,9 +8,13 @@
 
 #include <uv.h>
 
-#include "config.h"
+/* A network: IPv4 as ::ffff:a.b.c.d, bits the prefix on the 128-bit
+ * form. */
+typedef struct cp_cidr_s {
+  unsigned char addr[16];
+  int bits;
+} cp_cidr_t;
 
-int cp_access_is_loopback(const unsigned char a[16]);
 /* a is loopback or inside one of the n networks. */
 int cp_access_allowed(const cp_cidr_t *list, size_t n,
                       const unsigned char a[16]);
@@ -35,7 +39,5 @@ void cp_users_free(cp_users_t *u);
 /* The user name in a Proxy-Authorization: Basic value, into user (cap
  * bytes); 0, or -1 when the value carries none. */
 int cp_access_basic_user(const char *value, size_t len, char *user, size_t cap);
-/* host (an IP literal or "localhost") is a loopback address. */
-int cp_access_host_is_loopback(const char *host);
 
 #endif

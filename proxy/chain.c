@@ -133,14 +133,6 @@ const char *cp_chain_profile_name(const cp_chain_t *ch, int profile) {
 }
 
 
-int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
-                    const char *host, uint16_t port) {
-  int p = cp_rules_match(rules, host, port);
-
-  return p >= 0 ? p : ch->default_profile;
-}
-
-
 /* a and b name the same host for some client: equal ignoring case and
  * one trailing dot each (curl, for one, strips it), or IP literals for
  * the same address whatever their spelling. Wider than X509_check_host()

@@ -1,7 +1,6 @@
 /* What a client is served: the chain profiles (certs/profiles.json), one
  * minter per issuer, the CA certificates each profile sends, and the LRU
- * of minted leaves. cp_chain_select() picks the profile for a connection
- * (rules, then --chain), cp_chain_resolve() settles mirror against the
+ * of minted leaves. cp_chain_resolve() settles mirror against the
  * upstream's diagnosis, cp_chain_leaf() hands out the leaf. A cp_chain_t
  * owns everything it built; the CA is borrowed and outlives it. No uv, no
  * I/O besides reading the profiles file at init. */
@@ -16,7 +15,6 @@
 #include "leaf_cache.h"
 #include "mint.h"
 #include "profile.h"
-#include "rules.h"
 #include "stats.h"
 #include "verify.h"
 
@@ -65,9 +63,6 @@ int cp_chain_init(cp_chain_t *ch, const cp_ca_t *ca, const char *path,
                   char *err, size_t errlen);
 void cp_chain_free(cp_chain_t *ch);
 const char *cp_chain_profile_name(const cp_chain_t *ch, int profile);
-/* The profile for host:port: the first matching rule, else --chain. */
-int cp_chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
-                    const char *host, uint16_t port);
 /* Resolves profile (possibly mirror, or forced by mirror mode) against
  * the upstream result r (NULL when there is none) into a concrete
  * choice. host: the name the client asked for (the leaf's); a mirrored

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "err.h"
+#include "host.h"
 #include "policy.h"
 #include "who.h"
 #include "roots.h"
@@ -756,7 +757,7 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
 
 
 int cp_config_check_exposure(const cp_config_t *cfg, char *err, size_t errlen) {
-  if (cp_access_host_is_loopback(cfg->listen_host) || cfg->nallow > 0 ||
+  if (cp_host_is_loopback(cfg->listen_host) || cfg->nallow > 0 ||
       cfg->auth != NULL || cfg->auth_file != NULL) {
     return 0;
   }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "datadir.h"
 
 #ifndef CP_VERSION
@@ -20,13 +21,6 @@
 #define CP_PROFILES_PATH "certs/profiles.json"
 #endif
 #define CP_MAX_PASSTHROUGH 64
-
-/* A network: IPv4 as ::ffff:a.b.c.d, bits the prefix on the 128-bit
- * form. */
-typedef struct cp_cidr_s {
-  unsigned char addr[16];
-  int bits;
-} cp_cidr_t;
 
 typedef struct cp_config_s cp_config_t;
 

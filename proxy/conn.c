@@ -575,7 +575,7 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
     c->counted = 1;
     c->open_at_accept =
         __atomic_add_fetch(&env->peers->open, 1, __ATOMIC_RELAXED);
-    if (cfg->max_conns_per_client > 0 && !cp_access_is_loopback(c->peer)) {
+    if (cfg->max_conns_per_client > 0 && !cp_host_addr_is_loopback(c->peer)) {
       c->peer_conns = cp_peers_add(env->peers, c->peer);
     }
   }

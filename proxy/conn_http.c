@@ -19,7 +19,7 @@ static int over_client_limit(const cp_conn_t *c) {
   unsigned n = 0;
 
   if (c->env->cfg->max_conns_per_client == 0 ||
-      cp_access_is_loopback(c->peer)) {
+      cp_host_addr_is_loopback(c->peer)) {
     return 0;
   }
   if (c->env->peers != NULL) { /* counted over every worker at accept */
@@ -175,8 +175,8 @@ static int admitted(cp_conn_t *c) {
 static int loops(cp_conn_t *c) {
   const cp_config_t *cfg = c->env->cfg;
   const cp_http_target_t *t = &c->req.target;
-  int local = cp_access_host_is_loopback(t->host) ||
-              strcmp(t->host, cfg->listen_host) == 0;
+  int local =
+      cp_host_is_loopback(t->host) || strcmp(t->host, cfg->listen_host) == 0;
 
   if (local && (t->port == cfg->listen_port ||
                 (cfg->control_host[0] && t->port == cfg->control_port))) {

@@ -12,6 +12,7 @@
 #include "host.h"
 #include "hs_diag.h"
 #include "tls_client.h"
+#include "tls_names.h"
 
 
 /* hs, when set: chainproxy refused the client, and why. */
@@ -326,6 +327,15 @@ static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
 }
 
 
+/* The profile for host:port: the first matching rule, else --chain. */
+static int chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
+                        const char *host, uint16_t port) {
+  int p = cp_rules_match(rules, host, port);
+
+  return p >= 0 ? p : ch->default_profile;
+}
+
+
 static int mint_for_client(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_tls_t *t = c->client.tls;
@@ -336,7 +346,7 @@ static int mint_for_client(cp_conn_t *c) {
   const cp_rule_t *ru =
       cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
   int profile =
-      cp_chain_select(env->chain, &c->snap->rules, c->tls_name, c->target.port);
+      chain_select(env->chain, &c->snap->rules, c->tls_name, c->target.port);
   int rc;
 
   cp_chain_resolve(env->chain, profile,

@@ -24,5 +24,9 @@ int cp_host_glob_match(const char *pattern, const char *host);
  * Returns out. */
 char *cp_hostport_format(char *out, size_t len, const char *host,
                          uint16_t port);
+/* a (16 bytes; IPv4 as ::ffff:a.b.c.d) is 127.0.0.0/8 or ::1. */
+int cp_host_addr_is_loopback(const unsigned char a[16]);
+/* host (an IP literal or "localhost") is a loopback address. */
+int cp_host_is_loopback(const char *host);
 
 #endif

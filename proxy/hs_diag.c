@@ -7,7 +7,7 @@
 #include <openssl/sslerr.h>
 
 #include "buf.h"
-#include "tls_io.h"
+#include "tls_names.h"
 
 static const char *const names[] = {
 #define CP_HS_NAME(e, s) s,

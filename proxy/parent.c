@@ -12,6 +12,7 @@
 
 #include "access.h"
 #include "err.h"
+#include "host.h"
 #include "http_parse.h"
 
 
@@ -241,9 +242,9 @@ static int from_env(cp_parent_t *p, const char *name, const char *v,
   }
   if (p->port == self_port &&
       (strcmp(p->host, self_host) == 0 ||
-       (cp_access_host_is_loopback(p->host) &&
-        (cp_access_host_is_loopback(self_host) ||
-         strcmp(self_host, "0.0.0.0") == 0 || strcmp(self_host, "::") == 0)))) {
+       (cp_host_is_loopback(p->host) &&
+        (cp_host_is_loopback(self_host) || strcmp(self_host, "0.0.0.0") == 0 ||
+         strcmp(self_host, "::") == 0)))) {
     return cp_errf(err, errlen, CP_EINVAL,
                    "--upstream-proxy env: %s=%s is chainproxy itself: "
                    "going out through it would loop (unset it for "

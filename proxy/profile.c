@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "err.h"
-#include "http_parse.h"
+#include "host.h"
 
 static const char *const element_names[CP_EL_COUNT] = {
     "intermediate",           "cross",          "root", "legacy-root",

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "host.h"
+#include "tls_names.h"
 
 /* Distinct chains whose diagnosis is kept (about 15 KB each). */
 #define CP_CHAIN_CACHE 512

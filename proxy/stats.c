@@ -1,7 +1,7 @@
 #include "stats.h"
 
 #include "err.h"
-#include "tls_io.h"
+#include "tls_names.h"
 
 typedef struct stat_desc_s stat_desc_t;
 

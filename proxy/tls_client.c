@@ -9,7 +9,7 @@
 
 #include "cert.h"
 #include "err.h"
-#include "http_parse.h"
+#include "host.h"
 #include "resume.h"
 
 

@@ -80,9 +80,5 @@ size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap);
 int cp_tls_set_min_version(SSL_CTX *ctx, int version);
 /* The same for one SSL (a rule's floor for one host). */
 int cp_tls_ssl_set_min_version(SSL *ssl, int version);
-/* "TLSv1.2" for TLS1_2_VERSION. */
-const char *cp_tls_version_name(int version);
-/* TLS alert name as in the RFC ("unknown_ca"), or NULL for -1. */
-const char *cp_tls_alert_name(int code);
 
 #endif

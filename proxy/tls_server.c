@@ -5,8 +5,9 @@
 #include <openssl/err.h>
 
 #include "err.h"
-#include "http_parse.h"
+#include "host.h"
 #include "tls_io.h"
+#include "tls_names.h"
 
 
 int cp_tls_parse_sni(const unsigned char *ext, size_t len, char *out,
@@ -50,24 +51,6 @@ int cp_tls_parse_sni(const unsigned char *ext, size_t len, char *out,
 }
 
 
-static const char *version_name(unsigned v) {
-  switch (v) {
-  case 0x0304:
-    return "TLSv1.3";
-  case 0x0303:
-    return "TLSv1.2";
-  case 0x0302:
-    return "TLSv1.1";
-  case 0x0301:
-    return "TLSv1";
-  case 0x0300:
-    return "SSLv3";
-  default:
-    return NULL; /* GREASE and drafts */
-  }
-}
-
-
 /* What the client offered, for a refusal to name: its versions (the
  * supported_versions extension, else the legacy version) and a summary of
  * its cipher suites. */
@@ -82,7 +65,8 @@ static void note_offer(SSL *ssl, cp_tls_t *t) {
                                 &len) == 1 &&
       len >= 1 && ext[0] + 1u <= len) {
     for (i = 1; i + 1 < (size_t)ext[0] + 1; i += 2) {
-      const char *v = version_name(((unsigned)ext[i] << 8) | ext[i + 1]);
+      const char *v =
+          cp_tls_wire_version_name(((unsigned)ext[i] << 8) | ext[i + 1]);
 
       if (v != NULL && used + strlen(v) + 2 < sizeof(t->client_versions)) {
         used += (size_t)snprintf(t->client_versions + used,
@@ -91,7 +75,8 @@ static void note_offer(SSL *ssl, cp_tls_t *t) {
       }
     }
   } else {
-    const char *v = version_name(SSL_client_hello_get0_legacy_version(ssl));
+    const char *v =
+        cp_tls_wire_version_name(SSL_client_hello_get0_legacy_version(ssl));
 
     snprintf(t->client_versions, sizeof(t->client_versions), "%s", v ? v : "?");
   }

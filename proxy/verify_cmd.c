@@ -40,6 +40,7 @@
 #include "roots.h"
 #include "tls_client.h"
 #include "tls_io.h"
+#include "tls_names.h"
 
 static double mono_now(void) {
   struct timespec ts;

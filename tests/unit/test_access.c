@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include "access.h"
+#include "config.h"
+#include "host.h"
 
 
 static void addr(const char *s, unsigned char a[16]) {
@@ -38,11 +40,11 @@ static void test_networks(void **state) {
   assert_true(cp_access_allowed(NULL, 0, a));
   addr("192.168.1.1", a);
   assert_false(cp_access_allowed(NULL, 0, a));
-  assert_true(cp_access_host_is_loopback("127.0.0.1"));
-  assert_true(cp_access_host_is_loopback("::1"));
-  assert_true(cp_access_host_is_loopback("localhost"));
-  assert_false(cp_access_host_is_loopback("0.0.0.0"));
-  assert_false(cp_access_host_is_loopback("::"));
+  assert_true(cp_host_is_loopback("127.0.0.1"));
+  assert_true(cp_host_is_loopback("::1"));
+  assert_true(cp_host_is_loopback("localhost"));
+  assert_false(cp_host_is_loopback("0.0.0.0"));
+  assert_false(cp_host_is_loopback("::"));
 }
 
 
