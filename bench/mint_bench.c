@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ca.h"
-#include "leaf_cache.h"
-#include "mint.h"
+#include "pki/ca.h"
+#include "pki/leaf_cache.h"
+#include "pki/mint.h"
 
 static double now_s(void) {
   struct timespec ts;

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "revoke.h"
+#include "diag/revoke.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,8 +7,8 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "h2_head.h"
-#include "h2h1.h"
+#include "http/h2_head.h"
+#include "http/h2h1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

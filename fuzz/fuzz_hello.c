@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "alpn.h"
-#include "http_parse.h"
-#include "tls_server.h"
+#include "http/alpn.h"
+#include "http/http_parse.h"
+#include "tls/tls_server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

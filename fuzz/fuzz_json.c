@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "control.h"
-#include "policy.h"
-#include "profile.h"
-#include "rules.h"
-#include "who.h"
+#include "pki/ca.h"
+#include "control/control.h"
+#include "diag/policy.h"
+#include "pki/profile.h"
+#include "rules/rules.h"
+#include "diag/who.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,12 +5,12 @@
 
 #include <uv.h>
 
-#include "ca.h"
-#include "config.h"
-#include "server.h"
-#include "ca_cmd.h"
-#include "run_cmd.h"
-#include "verify_cmd.h"
+#include "pki/ca.h"
+#include "config/config.h"
+#include "app/server.h"
+#include "app/ca_cmd.h"
+#include "app/run_cmd.h"
+#include "app/verify_cmd.h"
 
 
 int main(int argc, char **argv) {

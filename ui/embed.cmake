@@ -1,9 +1,9 @@
 # Turns the web view's files (ui/) into C arrays the binary serves at /ui,
 # so it needs no files at run time. usage:
 #   cmake -DSRC=ui -DOUT=build/ui_assets.c -P ui/embed.cmake
-# name|path (the Content-Type follows from the name: proxy/ui.c)
+# name|path (the Content-Type follows from the name: proxy/control/ui.c)
 set(assets "index.html|/ui" "app.js|/ui/app.js" "app.css|/ui/app.css")
-file(WRITE ${OUT}.tmp "/* Generated from ui/ by ui/embed.cmake; do not edit. */\n#include \"ui.h\"\n\n")
+file(WRITE ${OUT}.tmp "/* Generated from ui/ by ui/embed.cmake; do not edit. */\n#include \"control/ui.h\"\n\n")
 set(table "")
 foreach(a ${assets})
   string(REPLACE "|" ";" parts "${a}")

@@ -1,4 +1,4 @@
-#include "ca_cmd.h"
+#include "app/ca_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "ca.h"
-#include "cert.h"
+#include "pki/ca.h"
+#include "diag/cert.h"
 
 static const char usage[] =
     "usage: chainproxy ca [--ca-dir DIR] [--bundle FILE]\n"

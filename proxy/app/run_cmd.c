@@ -1,6 +1,6 @@
 /* nftw(3) */
 #define _XOPEN_SOURCE 700
-#include "run_cmd.h"
+#include "app/run_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +16,10 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "ca.h"
-#include "config.h"
-#include "run_report.h"
-#include "server.h"
+#include "pki/ca.h"
+#include "config/config.h"
+#include "app/run_report.h"
+#include "app/server.h"
 
 extern char **environ;
 

@@ -1,10 +1,10 @@
-#include "run_report.h"
+#include "app/run_report.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "host.h"
+#include "base/err.h"
+#include "base/host.h"
 
 
 int cp_run_expect_parse(cp_run_expect_t *e, const char *spec, char *err,

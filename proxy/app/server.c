@@ -1,4 +1,4 @@
-#include "server.h"
+#include "app/server.h"
 
 #include <malloc.h>
 #include <signal.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "host.h"
-#include "tls_names.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "diag/tls_names.h"
 
 /* Distinct chains whose diagnosis is kept (about 15 KB each). */
 #define CP_CHAIN_CACHE 512

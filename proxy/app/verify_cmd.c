@@ -3,8 +3,8 @@
  * proxy with CONNECT) with blocking sockets and a deadline; offline it
  * verifies a PEM bundle. Either way the result is the same data the proxy
  * puts in its upstream_verify event. */
-#include "verify_cmd.h"
-#include "verify_opts.h"
+#include "app/verify_cmd.h"
+#include "app/verify_opts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,24 +23,24 @@
 #include <openssl/http.h>
 #include <openssl/pem.h>
 
-#include "buf.h"
-#include "ca.h"
-#include "diag.h"
-#include "err.h"
-#include "esc.h"
-#include "event.h"
-#include "host.h"
-#include "http_parse.h"
-#include "datadir.h"
-#include "parent.h"
-#include "rfc3339.h"
-#include "policy.h"
-#include "who.h"
-#include "revoke.h"
-#include "roots.h"
-#include "tls_client.h"
-#include "tls_io.h"
-#include "tls_names.h"
+#include "base/buf.h"
+#include "pki/ca.h"
+#include "diag/diag.h"
+#include "base/err.h"
+#include "base/esc.h"
+#include "events/event.h"
+#include "base/host.h"
+#include "http/http_parse.h"
+#include "config/datadir.h"
+#include "http/parent.h"
+#include "base/rfc3339.h"
+#include "diag/policy.h"
+#include "diag/who.h"
+#include "diag/revoke.h"
+#include "diag/roots.h"
+#include "tls/tls_client.h"
+#include "tls/tls_io.h"
+#include "diag/tls_names.h"
 
 static double mono_now(void) {
   struct timespec ts;

@@ -1,14 +1,14 @@
-#include "verify_opts.h"
+#include "app/verify_opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "diag.h"
-#include "host.h"
-#include "rfc3339.h"
+#include "pki/ca.h"
+#include "diag/diag.h"
+#include "base/host.h"
+#include "base/rfc3339.h"
 
 
 static const char usage[] =

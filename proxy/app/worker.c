@@ -1,17 +1,17 @@
-#include "worker.h"
+#include "app/worker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn_states.h"
-#include "err.h"
-#include "host.h"
-#include "leg.h"
-#include "revoke.h"
-#include "tls_client.h"
-#include "tls_server.h"
-#include "transparent.h"
+#include "conn/conn_states.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "net/leg.h"
+#include "diag/revoke.h"
+#include "tls/tls_client.h"
+#include "tls/tls_server.h"
+#include "net/transparent.h"
 
 
 static void close_own(cp_worker_t *w, uv_handle_t *h) {

@@ -18,16 +18,16 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "ca.h"
-#include "chain.h"
-#include "config.h"
-#include "conn.h"
-#include "event.h"
-#include "listener.h"
-#include "log.h"
-#include "resume.h"
-#include "snap.h"
-#include "stats.h"
+#include "pki/ca.h"
+#include "pki/chain.h"
+#include "config/config.h"
+#include "conn/conn.h"
+#include "events/event.h"
+#include "net/listener.h"
+#include "base/log.h"
+#include "tls/resume.h"
+#include "rules/snap.h"
+#include "events/stats.h"
 
 typedef struct cp_worker_s cp_worker_t;
 

@@ -1,4 +1,4 @@
-#include "esc.h"
+#include "base/esc.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* FNM_CASEFOLD is a GNU extension of fnmatch(3). */
 #define _GNU_SOURCE
-#include "host.h"
+#include "base/host.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

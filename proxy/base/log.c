@@ -1,10 +1,10 @@
-#include "log.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "esc.h"
+#include "base/esc.h"
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 

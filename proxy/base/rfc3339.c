@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* timegm */
-#include "rfc3339.h"
+#include "base/rfc3339.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <arpa/inet.h>
 
@@ -11,15 +11,15 @@
 
 #include <uv.h>
 
-#include "access.h"
-#include "err.h"
-#include "host.h"
-#include "policy.h"
-#include "who.h"
-#include "roots.h"
-#include "http_parse.h"
-#include "rules.h"
-#include "config_net.h"
+#include "rules/access.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "diag/policy.h"
+#include "diag/who.h"
+#include "diag/roots.h"
+#include "http/http_parse.h"
+#include "rules/rules.h"
+#include "config/config_net.h"
 
 typedef struct option_s option_t;
 

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "access.h"
-#include "datadir.h"
+#include "rules/access.h"
+#include "config/datadir.h"
 
 #ifndef CP_VERSION
 #define CP_VERSION "0.1.0" /* CMake passes the project's */

@@ -1,11 +1,11 @@
-#include "config_net.h"
+#include "config/config_net.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "parent.h"
-#include "rules.h"
+#include "base/err.h"
+#include "http/parent.h"
+#include "rules/rules.h"
 
 
 int cp_config_opt_upstream_proxy(cp_config_t *cfg, const char *v, char *err,

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 int cp_config_opt_upstream_proxy(cp_config_t *cfg, const char *v, char *err,
                                  size_t len);

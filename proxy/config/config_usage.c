@@ -1,7 +1,7 @@
 /* The proxy's --help text, apart from the option parser it describes
  * (config.c); docs/cli.md is the long form. */
-#include "config.h"
-#include "roots.h"
+#include "config/config.h"
+#include "diag/roots.h"
 
 
 const char *cp_config_usage(void) {

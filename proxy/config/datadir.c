@@ -1,11 +1,11 @@
-#include "datadir.h"
+#include "config/datadir.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 /* PREFIX/share/chainproxy when exe is PREFIX/bin/chainproxy and the

@@ -1,13 +1,13 @@
-#include "conn.h"
+#include "conn/conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
-#include "err.h"
-#include "host.h"
-#include "list.h"
+#include "rules/access.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "base/list.h"
 
 /* How long a closing conn waits for its last bytes to leave (and for the
  * client to acknowledge them) before the socket is closed anyway. */

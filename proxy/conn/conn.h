@@ -20,22 +20,22 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "access.h"
-#include "buf.h"
-#include "chain.h"
-#include "config.h"
-#include "event.h"
-#include "http_parse.h"
-#include "leg.h"
-#include "log.h"
-#include "parent.h"
-#include "peers.h"
-#include "resume.h"
-#include "snap.h"
-#include "rules.h"
-#include "shape.h"
-#include "stats.h"
-#include "verify.h"
+#include "rules/access.h"
+#include "base/buf.h"
+#include "pki/chain.h"
+#include "config/config.h"
+#include "events/event.h"
+#include "http/http_parse.h"
+#include "net/leg.h"
+#include "base/log.h"
+#include "http/parent.h"
+#include "net/peers.h"
+#include "tls/resume.h"
+#include "rules/snap.h"
+#include "rules/rules.h"
+#include "net/shape.h"
+#include "events/stats.h"
+#include "diag/verify.h"
 
 /* Bytes of a pipelined next request kept while the current one is answered;
  * past this the client is not read until the exchange ends. */

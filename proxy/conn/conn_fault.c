@@ -1,10 +1,10 @@
-#include "conn_fault.h"
+#include "conn/conn_fault.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "conn_respond.h"
-#include "err.h"
+#include "conn/conn_respond.h"
+#include "base/err.h"
 
 
 const cp_rule_t *cp_conn_fault_rule(const cp_conn_t *c, const char *host,

@@ -8,7 +8,7 @@
 #ifndef CP_CONN_FAULT_H
 #define CP_CONN_FAULT_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 
 /* The first rule for host:port when it does anything a corporate network

@@ -1,16 +1,16 @@
-#include "conn_h2.h"
-#include "conn_h2_int.h"
+#include "conn/conn_h2.h"
+#include "conn/conn_h2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <nghttp2/nghttp2.h>
 
-#include "conn_respond.h"
-#include "err.h"
-#include "h2_head.h"
-#include "host.h"
-#include "list.h"
+#include "conn/conn_respond.h"
+#include "base/err.h"
+#include "http/h2_head.h"
+#include "base/host.h"
+#include "base/list.h"
 
 static cp_h2_t *relay(const cp_conn_t *c) {
   return c->proto;

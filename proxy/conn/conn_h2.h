@@ -12,7 +12,7 @@
 #ifndef CP_CONN_H2_H
 #define CP_CONN_H2_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 void cp_conn_h2_entry(cp_conn_t *c);
 void cp_conn_h2_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,

@@ -8,18 +8,18 @@
  * (chunked when the origin gave no length, trailers kept). Bounded: every
  * body passes through the stream's buffers, and reading stops while they
  * are full. */
-#include "conn_h2.h"
+#include "conn/conn_h2.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "conn_h2_int.h"
-#include "err.h"
-#include "h2h1.h"
-#include "http_parse.h"
-#include "leg.h"
-#include "list.h"
+#include "conn/conn_h2_int.h"
+#include "base/err.h"
+#include "http/h2h1.h"
+#include "http/http_parse.h"
+#include "net/leg.h"
+#include "base/list.h"
 
 #define PIECE 16384 /* body bytes per write */
 

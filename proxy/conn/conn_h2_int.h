@@ -10,9 +10,9 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "buf.h"
-#include "conn.h"
-#include "h2_head.h"
+#include "base/buf.h"
+#include "conn/conn.h"
+#include "http/h2_head.h"
 
 #define MAX_STREAMS 100            /* SETTINGS_MAX_CONCURRENT_STREAMS */
 #define STREAM_WINDOW (256 * 1024) /* per stream, each direction */

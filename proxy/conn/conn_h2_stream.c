@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn_h2_int.h"
-#include "host.h"
-#include "list.h"
+#include "conn/conn_h2_int.h"
+#include "base/host.h"
+#include "base/list.h"
 
 static cp_h2_t *relay(const cp_conn_t *c) {
   return c->proto;

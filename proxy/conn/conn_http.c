@@ -1,15 +1,15 @@
-#include "conn_http.h"
+#include "conn/conn_http.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "access.h"
-#include "conn_fault.h"
-#include "err.h"
-#include "host.h"
-#include "hs_diag.h"
-#include "tls_client.h"
-#include "transparent.h"
+#include "rules/access.h"
+#include "conn/conn_fault.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "diag/hs_diag.h"
+#include "tls/tls_client.h"
+#include "net/transparent.h"
 
 
 /* One remote client may not take every slot (slow heads, idle sockets):

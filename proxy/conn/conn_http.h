@@ -6,8 +6,8 @@
 #ifndef CP_CONN_HTTP_H
 #define CP_CONN_HTTP_H
 
-#include "conn.h"
-#include "conn_respond.h"
+#include "conn/conn.h"
+#include "conn/conn_respond.h"
 
 /* env->start: refuses over --max-conns, else reads the first request. */
 void cp_conn_http_start(cp_conn_t *c);

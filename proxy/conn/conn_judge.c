@@ -1,16 +1,16 @@
-#include "conn_judge.h"
+#include "conn/conn_judge.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "diag.h"
-#include "hs_diag.h"
-#include "policy.h"
-#include "resume.h"
-#include "revoke.h"
-#include "roots.h"
-#include "tls_client.h"
-#include "who.h"
+#include "diag/diag.h"
+#include "diag/hs_diag.h"
+#include "diag/policy.h"
+#include "tls/resume.h"
+#include "diag/revoke.h"
+#include "diag/roots.h"
+#include "tls/tls_client.h"
+#include "diag/who.h"
 
 
 void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,

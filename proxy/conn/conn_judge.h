@@ -7,7 +7,7 @@
 #ifndef CP_CONN_JUDGE_H
 #define CP_CONN_JUDGE_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 /* Before the handshake: keys the connection's slot and offers the cached
  * session unless a rule turns resumption off for the host. alpn: the

@@ -1,11 +1,11 @@
-#include "conn_respond.h"
+#include "conn/conn_respond.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "esc.h"
-#include "host.h"
+#include "base/esc.h"
+#include "base/host.h"
 
 
 void cp_conn_emit_request(cp_conn_t *c, int status, const char *outcome) {

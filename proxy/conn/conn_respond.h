@@ -5,7 +5,7 @@
 #ifndef CP_CONN_RESPOND_H
 #define CP_CONN_RESPOND_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 /* Answers with status, a stable code and a readable body (msg, then
  * detail), records the error and the request, and closes. */

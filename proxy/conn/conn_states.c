@@ -1,10 +1,10 @@
-#include "conn_states.h"
+#include "conn/conn_states.h"
 
-#include "conn_h2.h"
-#include "conn_http.h"
-#include "conn_tls.h"
-#include "conn_tunnel.h"
-#include "conn_upstream.h"
+#include "conn/conn_h2.h"
+#include "conn/conn_http.h"
+#include "conn/conn_tls.h"
+#include "conn/conn_tunnel.h"
+#include "conn/conn_upstream.h"
 
 /* Rows in cp_conn_state_e order; NULL handlers take conn.c's default. */
 static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {

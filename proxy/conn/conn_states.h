@@ -4,7 +4,7 @@
 #ifndef CP_CONN_STATES_H
 #define CP_CONN_STATES_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 /* Sets env->states and env->start. */
 void cp_conn_states_install(cp_conn_env_t *env);

@@ -1,18 +1,18 @@
-#include "conn_tls.h"
+#include "conn/conn_tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
-#include "conn_fault.h"
-#include "conn_http.h"
-#include "conn_judge.h"
-#include "err.h"
-#include "host.h"
-#include "hs_diag.h"
-#include "tls_client.h"
-#include "tls_names.h"
+#include "diag/cert.h"
+#include "conn/conn_fault.h"
+#include "conn/conn_http.h"
+#include "conn/conn_judge.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "diag/hs_diag.h"
+#include "tls/tls_client.h"
+#include "diag/tls_names.h"
 
 
 /* hs, when set: chainproxy refused the client, and why. */

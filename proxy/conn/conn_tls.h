@@ -7,7 +7,7 @@
 #ifndef CP_CONN_TLS_H
 #define CP_CONN_TLS_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 void cp_conn_tls_entry_client_hello(cp_conn_t *c);
 void cp_conn_tls_on_hello_data(cp_conn_t *c, cp_leg_t *leg, const char *data,

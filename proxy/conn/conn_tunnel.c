@@ -1,6 +1,6 @@
-#include "conn_tunnel.h"
+#include "conn/conn_tunnel.h"
 
-#include "err.h"
+#include "base/err.h"
 
 
 static void write_pending(cp_conn_t *c, const char *data, size_t len) {

@@ -4,7 +4,7 @@
 #ifndef CP_CONN_TUNNEL_H
 #define CP_CONN_TUNNEL_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 void cp_conn_tunnel_entry(cp_conn_t *c);
 void cp_conn_tunnel_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,

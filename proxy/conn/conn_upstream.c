@@ -1,11 +1,11 @@
-#include "conn_upstream.h"
+#include "conn/conn_upstream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "conn_http.h"
-#include "err.h"
+#include "conn/conn_http.h"
+#include "base/err.h"
 
 static void connect_next(cp_conn_t *c);
 static void resolve(cp_conn_t *c);

@@ -7,7 +7,7 @@
 #ifndef CP_CONN_UPSTREAM_H
 #define CP_CONN_UPSTREAM_H
 
-#include "conn.h"
+#include "conn/conn.h"
 
 void cp_conn_upstream_entry(cp_conn_t *c);
 void cp_conn_upstream_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,

@@ -1,4 +1,4 @@
-#include "control.h"
+#include "control/control.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,11 +9,11 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
-#include "err.h"
-#include "host.h"
-#include "http_parse.h"
-#include "pac.h"
-#include "ui.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "http/http_parse.h"
+#include "control/pac.h"
+#include "control/ui.h"
 
 #define MAX_PATH 4096
 

@@ -12,14 +12,14 @@
 #include <openssl/x509.h>
 #include <uv.h>
 
-#include "chain.h"
-#include "config.h"
-#include "ctl_http.h"
-#include "event.h"
-#include "log.h"
-#include "rules.h"
-#include "snap.h"
-#include "stats.h"
+#include "pki/chain.h"
+#include "config/config.h"
+#include "control/ctl_http.h"
+#include "events/event.h"
+#include "base/log.h"
+#include "rules/rules.h"
+#include "rules/snap.h"
+#include "events/stats.h"
 
 #define CP_CONTROL_RING 4096 /* events kept for /events */
 

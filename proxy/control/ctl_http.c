@@ -1,17 +1,17 @@
-#include "ctl_http.h"
+#include "control/ctl_http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "access.h"
-#include "err.h"
-#include "host.h"
-#include "http_parse.h"
-#include "leg.h"
-#include "list.h"
-#include "listener.h"
+#include "rules/access.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "http/http_parse.h"
+#include "net/leg.h"
+#include "base/list.h"
+#include "net/listener.h"
 
 /* How long an answered connection waits for the client to close before it
  * is closed anyway (as the proxy's CLOSING does). */

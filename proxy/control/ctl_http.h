@@ -18,9 +18,9 @@
 
 #include <uv.h>
 
-#include "buf.h"
-#include "config.h"
-#include "log.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/log.h"
 
 #define CP_CTL_MAX_HEAD (16 * 1024)
 #define CP_CTL_MAX_BODY (64 * 1024)

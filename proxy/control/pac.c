@@ -1,9 +1,9 @@
-#include "pac.h"
+#include "control/pac.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 /* Host globs are letters, digits and ".-_:*" (cp_rules_host_ok), so they

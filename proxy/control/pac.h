@@ -6,8 +6,8 @@
 #ifndef CP_PAC_H
 #define CP_PAC_H
 
-#include "buf.h"
-#include "rules.h"
+#include "base/buf.h"
+#include "rules/rules.h"
 
 /* proxy: "host:port" the clients reach chainproxy at. Returns 0, or
  * CP_ENOMEM when out does not take it. */

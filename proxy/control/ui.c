@@ -1,4 +1,4 @@
-#include "ui.h"
+#include "control/ui.h"
 
 #include <string.h>
 

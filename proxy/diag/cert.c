@@ -1,4 +1,4 @@
-#include "cert.h"
+#include "diag/cert.h"
 
 #include <ctype.h>
 #include <stdio.h>

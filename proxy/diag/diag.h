@@ -5,7 +5,7 @@
 #ifndef CP_DIAG_H
 #define CP_DIAG_H
 
-#include "verify.h"
+#include "diag/verify.h"
 
 #define CP_DIAG_WARN_DAYS 30
 

@@ -1,4 +1,4 @@
-#include "hs_diag.h"
+#include "diag/hs_diag.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -6,8 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/sslerr.h>
 
-#include "buf.h"
-#include "tls_names.h"
+#include "base/buf.h"
+#include "diag/tls_names.h"
 
 static const char *const names[] = {
 #define CP_HS_NAME(e, s) s,

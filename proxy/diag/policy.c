@@ -1,4 +1,4 @@
-#include "policy.h"
+#include "diag/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "rfc3339.h"
+#include "base/err.h"
+#include "base/rfc3339.h"
 
 /* CA/Browser Forum ballot SC31: leaves issued from 2020-09-01 live at
  * most 398 days in Chrome, Safari and Firefox. */

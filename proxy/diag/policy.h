@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 #ifndef CP_DISTRUST_PATH
 #define CP_DISTRUST_PATH "certs/distrust.json"

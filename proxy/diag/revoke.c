@@ -1,4 +1,4 @@
-#include "revoke.h"
+#include "diag/revoke.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,8 +7,8 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
-#include "cert.h"
-#include "err.h"
+#include "diag/cert.h"
+#include "base/err.h"
 
 
 int cp_revoke_load_crls(X509_STORE *store, const char *const *files, int n,

@@ -13,7 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 /* Loads every CRL of each PEM file into store and turns CRL checking on
  * for the whole chain. err names the file that failed. */

@@ -1,4 +1,4 @@
-#include "roots.h"
+#include "diag/roots.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "cert.h"
-#include "err.h"
+#include "diag/cert.h"
+#include "base/err.h"
 
 
 static int cmp(const void *a, const void *b) {

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 #define CP_ROOTS_DIR "/usr/share/ca-certificates/mozilla"
 

@@ -1,11 +1,11 @@
-#include "tls_names.h"
+#include "diag/tls_names.h"
 
 #include <stddef.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 const char *cp_tls_version_name(int version) {

@@ -1,4 +1,4 @@
-#include "verify.h"
+#include "diag/verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +13,8 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
-#include "cert.h"
-#include "esc.h"
+#include "diag/cert.h"
+#include "base/esc.h"
 
 
 void cp_verify_rec_clear(cp_verify_rec_t *r) {

@@ -11,7 +11,7 @@
 
 #include <openssl/x509.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define CP_VERIFY_MAX_ERRORS 32
 #define CP_VERIFY_MAX_CHAIN 16

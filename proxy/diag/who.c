@@ -1,4 +1,4 @@
-#include "who.h"
+#include "diag/who.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "err.h"
+#include "diag/diag.h"
+#include "base/err.h"
 
 static const char *const kind_names[] = {
 #define CP_WHO_NAME(e, s) s,

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 #ifndef CP_CLIENTS_PATH
 #define CP_CLIENTS_PATH "certs/clients.json"

@@ -1,4 +1,4 @@
-#include "event.h"
+#include "events/event.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <jansson.h>
 #include <openssl/x509v3.h>
 
-#include "err.h"
-#include "esc.h"
-#include "log.h"
+#include "base/err.h"
+#include "base/esc.h"
+#include "base/log.h"
 
 
 int cp_events_open(cp_events_t *ev, const char *path) {

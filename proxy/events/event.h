@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 typedef struct cp_events_s cp_events_t;
 typedef struct cp_event_base_s cp_event_base_t;

@@ -1,7 +1,7 @@
-#include "stats.h"
+#include "events/stats.h"
 
-#include "err.h"
-#include "tls_names.h"
+#include "base/err.h"
+#include "diag/tls_names.h"
 
 typedef struct stat_desc_s stat_desc_t;
 

@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "diag.h"
+#include "base/buf.h"
+#include "diag/diag.h"
 
 typedef enum cp_stat_e {
   CP_STAT_CONN_ACCEPTED,

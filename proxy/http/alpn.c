@@ -1,8 +1,8 @@
-#include "alpn.h"
+#include "http/alpn.h"
 
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 /* Each element: a length byte (1..255) and that many bytes; no empty

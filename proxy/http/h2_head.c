@@ -1,9 +1,9 @@
-#include "h2_head.h"
+#include "http/h2_head.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 void cp_h2_head_init(cp_h2_head_t *h, size_t limit) {

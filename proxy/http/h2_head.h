@@ -10,8 +10,8 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "buf.h"
-#include "http_parse.h"
+#include "base/buf.h"
+#include "http/http_parse.h"
 
 typedef struct cp_h2_head_s cp_h2_head_t;
 

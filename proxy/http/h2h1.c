@@ -1,4 +1,4 @@
-#include "h2h1.h"
+#include "http/h2h1.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Fields with no meaning across the bridge: HTTP/1.1's connection-
  * specific fields (RFC 9113 8.2.2) and Host, written from :authority. */

@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "h2_head.h"
-#include "http_parse.h"
+#include "base/buf.h"
+#include "http/h2_head.h"
+#include "http/http_parse.h"
 
 /* The HTTP/1.1 request head for an HTTP/2 request (:method, :path,
  * :authority as Host). has_body: a body follows; without a content-length

@@ -1,11 +1,11 @@
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 enum { CB_NONE, CB_URL, CB_FIELD, CB_VALUE };
 

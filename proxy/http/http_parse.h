@@ -11,8 +11,8 @@
 
 #include <http_parser.h>
 
-#include "buf.h"
-#include "host.h"
+#include "base/buf.h"
+#include "base/host.h"
 
 #define CP_HTTP_MAX_FIELDS 200
 

@@ -1,4 +1,4 @@
-#include "parent.h"
+#include "http/parent.h"
 
 #include <arpa/inet.h>
 
@@ -10,10 +10,9 @@
 #include <http_parser.h>
 #include <openssl/evp.h>
 
-#include "access.h"
-#include "err.h"
-#include "host.h"
-#include "http_parse.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "http/http_parse.h"
 
 
 /* %XX escapes in the user and password of a URL (curl decodes them too:

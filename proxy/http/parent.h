@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "base/host.h"
 
 #define CP_PARENT_LISTS 16 /* --upstream-no-proxy lists kept */
 

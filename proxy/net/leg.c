@@ -1,9 +1,9 @@
-#include "leg.h"
+#include "net/leg.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 typedef struct cp_wreq_s cp_wreq_t;
 

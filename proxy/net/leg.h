@@ -15,7 +15,7 @@
 
 #include <uv.h>
 
-#include "tls_io.h"
+#include "tls/tls_io.h"
 
 #define CP_LEG_RBUF (64 * 1024)
 #define CP_WQ_HIGH (256 * 1024)

@@ -1,11 +1,11 @@
-#include "listener.h"
+#include "net/listener.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "base/host.h"
 
 
 static void on_connection(uv_stream_t *server, int status) {

@@ -1,10 +1,10 @@
-#include "peers.h"
+#include "net/peers.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 int cp_peers_init(cp_peers_t *p, size_t max_addrs) {

@@ -1,9 +1,9 @@
-#include "shape.h"
+#include "net/shape.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 typedef struct chunk_s chunk_t;
 typedef struct line_s line_t;

@@ -15,7 +15,7 @@
 
 #include <uv.h>
 
-#include "leg.h"
+#include "net/leg.h"
 
 typedef struct cp_shape_s cp_shape_t;
 typedef struct cp_shape_cfg_s cp_shape_cfg_t;

@@ -1,4 +1,4 @@
-#include "transparent.h"
+#include "net/transparent.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,7 @@
 
 #include <linux/netfilter_ipv4.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80 /* linux/netfilter_ipv6/ip6_tables.h */

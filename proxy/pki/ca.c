@@ -1,4 +1,4 @@
-#include "ca.h"
+#include "pki/ca.h"
 
 #include <errno.h>
 #include <sys/file.h>
@@ -14,8 +14,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "cert.h"
-#include "err.h"
+#include "diag/cert.h"
+#include "base/err.h"
 
 /* File names in the CA directory; certificate and key of each element. */
 static const char *const ca_files[] = {

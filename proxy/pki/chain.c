@@ -1,4 +1,4 @@
-#include "chain.h"
+#include "pki/chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,9 @@
 
 #include <openssl/x509v3.h>
 
-#include "diag.h"
-#include "err.h"
-#include "host.h"
+#include "diag/diag.h"
+#include "base/err.h"
+#include "base/host.h"
 
 
 static X509 *element_cert(const cp_ca_t *ca, cp_element_t e) {

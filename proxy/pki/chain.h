@@ -11,12 +11,12 @@
 
 #include <openssl/x509.h>
 
-#include "ca.h"
-#include "leaf_cache.h"
-#include "mint.h"
-#include "profile.h"
-#include "stats.h"
-#include "verify.h"
+#include "pki/ca.h"
+#include "pki/leaf_cache.h"
+#include "pki/mint.h"
+#include "pki/profile.h"
+#include "events/stats.h"
+#include "diag/verify.h"
 
 #define CP_CHAIN_LEAF_CACHE 1024
 

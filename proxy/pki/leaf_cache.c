@@ -1,9 +1,9 @@
-#include "leaf_cache.h"
+#include "pki/leaf_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 static uint32_t key_hash(const char *profile, const char *host) {

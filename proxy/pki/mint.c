@@ -4,7 +4,7 @@
  * OSSL_ENCODER and back through OSSL_DECODER (about 350 us on OpenSSL 3.0),
  * several times the cost of the signature itself. */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include "mint.h"
+#include "pki/mint.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -14,9 +14,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "cert.h"
-#include "err.h"
-#include "host.h"
+#include "diag/cert.h"
+#include "base/err.h"
+#include "base/host.h"
 
 
 EVP_PKEY *cp_mint_key_new(void) {

@@ -1,4 +1,4 @@
-#include "profile.h"
+#include "pki/profile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "host.h"
+#include "base/err.h"
+#include "base/host.h"
 
 static const char *const element_names[CP_EL_COUNT] = {
     "intermediate",           "cross",          "root", "legacy-root",

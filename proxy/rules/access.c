@@ -1,4 +1,4 @@
-#include "access.h"
+#include "rules/access.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "err.h"
-#include "host.h"
+#include "base/err.h"
+#include "base/host.h"
 
 
 int cp_access_allowed(const cp_cidr_t *list, size_t n,

@@ -1,4 +1,4 @@
-#include "rules.h"
+#include "rules/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "host.h"
-#include "tls_client.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "tls/tls_client.h"
 
 int cp_rules_host_ok(const char *host) {
   size_t n = strlen(host);

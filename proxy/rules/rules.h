@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "parent.h"
-#include "profile.h"
+#include "http/parent.h"
+#include "pki/profile.h"
 
 #define CP_RULES_MAX 1024
 

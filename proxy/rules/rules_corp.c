@@ -1,13 +1,13 @@
 /* The rules' corporate-network behaviours: what a web filter, an SNI
  * filter, a DLP box or a slow WAN link does to one host. Parsed from the
  * same rule object as the chain and TLS settings (rules.c). */
-#include "rules.h"
+#include "rules/rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define BLOCK_PAGE_MAX (64 * 1024)
 

@@ -1,10 +1,10 @@
-#include "snap.h"
+#include "rules/snap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 static void data_free(cp_snap_data_t *d) {

@@ -11,10 +11,10 @@
 
 #include <pthread.h>
 
-#include "policy.h"
-#include "roots.h"
-#include "rules.h"
-#include "who.h"
+#include "diag/policy.h"
+#include "diag/roots.h"
+#include "rules/rules.h"
+#include "diag/who.h"
 
 typedef struct cp_snap_s cp_snap_t;
 typedef struct cp_snap_data_s cp_snap_data_t;

@@ -1,11 +1,11 @@
-#include "resume.h"
+#include "tls/resume.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "tls_io.h"
+#include "base/err.h"
+#include "tls/tls_io.h"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>

@@ -26,7 +26,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "verify.h"
+#include "diag/verify.h"
 
 #define CP_RESUME_KEY_MAX 1024
 

@@ -1,4 +1,4 @@
-#include "tls_client.h"
+#include "tls/tls_client.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "cert.h"
-#include "err.h"
-#include "host.h"
-#include "resume.h"
+#include "diag/cert.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "tls/resume.h"
 
 
 /* The chain cache (resume.h), where nothing but the chain, the name and

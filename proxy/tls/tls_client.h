@@ -8,8 +8,8 @@
 
 #include <openssl/ssl.h>
 
-#include "hs_diag.h"
-#include "tls_io.h"
+#include "diag/hs_diag.h"
+#include "tls/tls_io.h"
 
 /* ca_file NULL: the system default store. err gets a one-line reason. */
 /* min_version: the lowest TLS version offered upstream; below TLS 1.2 the

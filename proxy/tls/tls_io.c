@@ -1,4 +1,4 @@
-#include "tls_io.h"
+#include "tls/tls_io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include <openssl/err.h>
 
-#include "err.h"
+#include "base/err.h"
 
 
 static void on_msg(int write_p, int version, int content_type, const void *buf,

@@ -11,8 +11,8 @@
 
 #include <openssl/ssl.h>
 
-#include "alpn.h"
-#include "verify.h"
+#include "http/alpn.h"
+#include "diag/verify.h"
 
 #define CP_TLS_WANT 0  /* needs more bytes from the peer */
 #define CP_TLS_DONE 1  /* handshake complete / data returned */

@@ -1,13 +1,13 @@
-#include "tls_server.h"
+#include "tls/tls_server.h"
 
 #include <string.h>
 
 #include <openssl/err.h>
 
-#include "err.h"
-#include "host.h"
-#include "tls_io.h"
-#include "tls_names.h"
+#include "base/err.h"
+#include "base/host.h"
+#include "tls/tls_io.h"
+#include "diag/tls_names.h"
 
 
 int cp_tls_parse_sni(const unsigned char *ext, size_t len, char *out,

@@ -1,16 +1,50 @@
 #!/usr/bin/env python3
-"""The module graph of proxy/ must have no cycle: no two files call each
-other, directly or through others (docs/architecture.md). Reads the symbol
-tables of the compiled objects with nm: an edge A -> B when A's object
-uses a function or variable that B's object defines.
+"""The layers of proxy/ (docs/architecture.md):
+
+1. the module graph has no cycle: no two files call each other, directly
+   or through others. Read from the symbol tables of the compiled objects
+   with nm: an edge A -> B when A's object uses a symbol B's defines;
+2. folders form a one-way stack: every arrow between folders, by symbol or
+   by #include, is one the table FOLDER_DEPS below allows (an arrow that
+   points up fails, naming the files);
+3. "never" rules read from the source: nothing in NO_UV includes <uv.h>,
+   and only CONN_USERS include a conn/ header.
 
 usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot]
-Only objects of SOURCE_DIR/*.c count (a build tree may hold stale ones).
-Prints the graph as "a -> b, c" lines (or Graphviz with --dot) and exits 1
-on a cycle, naming it."""
+SOURCE_DIR is proxy/. Only objects of its .c files count (a build tree may
+hold stale ones). Prints the module graph as "a -> b, c" lines (or
+Graphviz with --dot), then the folder arrows; exits 1 on any failure."""
 import os
+import re
 import subprocess
 import sys
+
+# folder -> the folders it may use. Lower folders never name higher ones.
+FOLDER_DEPS = {
+    "base": set(),
+    "diag": {"base"},
+    "http": {"base"},
+    "events": {"diag", "base"},
+    "tls": {"http", "diag", "base"},
+    "pki": {"events", "diag", "base"},
+    "net": {"tls", "base"},
+    "rules": {"pki", "tls", "http", "diag", "base"},
+    "config": {"rules", "http", "diag", "base"},
+    "control": {"config", "rules", "net", "pki", "events", "http", "diag",
+                "base"},
+    "conn": {"config", "rules", "net", "pki", "tls", "events", "http", "diag",
+             "base"},
+    "app": {"conn", "control", "config", "rules", "net", "pki", "tls",
+            "events", "http", "diag", "base"},
+    ".": {"app", "conn", "control", "config", "rules", "net", "pki", "tls",
+          "events", "http", "diag", "base"},
+}
+NO_UV = {"base", "diag", "http", "pki"}
+# base/err names libuv's error codes (uv_err_name, no handles): the one
+# file below net/ that may include <uv.h>.
+UV_NAMES_ONLY = {"base/err"}
+CONN_USERS = {"conn", "app", "."}
+INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^">]+)[">]', re.M)
 
 
 def symbols(path):
@@ -49,18 +83,69 @@ def find_cycle(graph):
     return None
 
 
+def folder(module):
+    return module.split("/")[0] if "/" in module else "."
+
+
+def sources(top):
+    """module ("diag/verify", "main") -> list of its .c/.h paths."""
+    mods = {}
+    for root, _, files in os.walk(top):
+        for f in files:
+            if f.endswith((".c", ".h")):
+                rel = os.path.relpath(os.path.join(root, f), top)
+                mods.setdefault(rel[:-2], []).append(os.path.join(root, f))
+    return mods
+
+
+def check_sources(mods, arrows):
+    """The never rules, and folder arrows by #include."""
+    bad = []
+    for mod, paths in sorted(mods.items()):
+        here = folder(mod)
+        if here != "." and here not in FOLDER_DEPS:
+            bad.append("%s: the folder %s/ is not in the layer table"
+                       % (mod, here))
+            continue
+        for path in paths:
+            text = open(path, encoding="utf-8", errors="replace").read()
+            for kind, name in INCLUDE.findall(text):
+                if kind == "<":
+                    if (name == "uv.h" and here in NO_UV and
+                            mod not in UV_NAMES_ONLY):
+                        bad.append("%s includes <uv.h>; %s/ never uses libuv"
+                                   % (path, here))
+                    continue
+                if "/" not in name:
+                    bad.append("%s includes \"%s\": include by path from "
+                               "proxy/ (\"folder/%s\")" % (path, name, name))
+                    continue
+                there = name.split("/")[0]
+                if there == "conn" and here not in CONN_USERS:
+                    bad.append("%s includes \"%s\": only %s use conn/"
+                               % (path, name, ", ".join(sorted(CONN_USERS))))
+                if there != here:
+                    arrows.setdefault((here, there), set()).add(
+                        "%s includes %s" % (mod, name))
+    return bad
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    sources = {f[:-2] for f in os.listdir(args[0]) if f.endswith(".c")}
+    mods = sources(args[0])
     objs = {}
     for top in args[1:]:
         for root, _, files in os.walk(top):
             for f in files:
-                name = f[:-len(".c.o")]
-                if f.endswith(".c.o") and name in sources:
+                if not f.endswith(".c.o"):
+                    continue
+                rel = os.path.relpath(os.path.join(root, f), top)
+                rel = rel[len("proxy/"):] if rel.startswith("proxy/") else rel
+                name = rel[:-len(".c.o")]
+                if name in mods:
                     objs[name] = os.path.join(root, f)
     if len(objs) < 5:
         print("check_layers: found only %d objects under %s"
@@ -72,10 +157,15 @@ def main():
         for sym in defined:
             owner[sym] = name
     graph = {name: set() for name in table}
+    arrows = {}
     for name, (_, used) in table.items():
         for sym in used:
             if sym in owner and owner[sym] != name:
                 graph[name].add(owner[sym])
+                a, b = folder(name), folder(owner[sym])
+                if a != b:
+                    arrows.setdefault((a, b), set()).add(
+                        "%s calls %s (%s)" % (name, owner[sym], sym))
     if "--dot" in sys.argv:
         print("digraph proxy {")
         for n in sorted(graph):
@@ -85,13 +175,27 @@ def main():
     else:
         for n in sorted(graph):
             print("%s -> %s" % (n, ", ".join(sorted(graph[n])) or "-"))
+    bad = check_sources(mods, arrows)
+    for (a, b), why in sorted(arrows.items()):
+        if b not in FOLDER_DEPS.get(a, set()):
+            bad.append("the arrow %s/ -> %s/ points up: %s"
+                       % (a, b, "; ".join(sorted(why)[:3])))
+    folders = {}
+    for a, b in arrows:
+        folders.setdefault(a, set()).add(b)
+    for a in sorted(folders):
+        print("folder %s/ -> %s" % (a, ", ".join(sorted(f + "/" for f in
+                                                        folders[a]))))
     cycle = find_cycle(graph)
     if cycle:
-        print("FAIL: the module graph has a cycle: " + " -> ".join(cycle),
-              file=sys.stderr)
+        bad.append("the module graph has a cycle: " + " -> ".join(cycle))
+    for line in bad:
+        print("FAIL: " + line, file=sys.stderr)
+    if bad:
         return 1
-    print("ok: %d modules, %d arrows, no cycle"
-          % (len(graph), sum(len(v) for v in graph.values())))
+    print("ok: %d modules, %d arrows, no cycle; %d folders, every arrow "
+          "points down" % (len(graph), sum(len(v) for v in graph.values()),
+                           len(folders)))
     return 0
 
 

@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "access.h"
-#include "config.h"
-#include "host.h"
+#include "rules/access.h"
+#include "config/config.h"
+#include "base/host.h"
 
 
 static void addr(const char *s, unsigned char a[16]) {

@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "alpn.h"
-#include "err.h"
+#include "http/alpn.h"
+#include "base/err.h"
 
 
 static void test_parse_ext(void **state) {

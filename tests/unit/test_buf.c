@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 
 static void test_limit_is_hard(void **state) {

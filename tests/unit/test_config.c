@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "err.h"
+#include "config/config.h"
+#include "base/err.h"
 
 
 static int parse(cp_config_t *cfg, char *err, size_t len, ...) {

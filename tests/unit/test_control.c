@@ -10,9 +10,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "ca.h"
-#include "control.h"
-#include "err.h"
+#include "pki/ca.h"
+#include "control/control.h"
+#include "base/err.h"
 
 static const char profiles_json[] =
     "{\"profiles\": {"

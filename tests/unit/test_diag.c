@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <openssl/x509_vfy.h>
 
-#include "diag.h"
+#include "diag/diag.h"
 
 #define NOW ((time_t)1800000000) /* 2027-01-15 */
 #define DAY 86400L

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "esc.h"
+#include "base/esc.h"
 
 typedef struct {
   const char *in;

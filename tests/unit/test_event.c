@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "err.h"
-#include "event.h"
+#include "base/err.h"
+#include "events/event.h"
 
 typedef struct {
   uint64_t ids[64];

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "h2_head.h"
+#include "base/err.h"
+#include "http/h2_head.h"
 
 
 static int add(cp_h2_head_t *h, const char *n, const char *v) {

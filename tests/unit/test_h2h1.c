@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "h2h1.h"
+#include "base/err.h"
+#include "http/h2h1.h"
 
 
 static int add(cp_h2_head_t *h, const char *n, const char *v) {

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "host.h"
+#include "base/host.h"
 
 
 static void test_valid_names(void **state) {

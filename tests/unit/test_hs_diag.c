@@ -10,7 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/sslerr.h>
 
-#include "hs_diag.h"
+#include "diag/hs_diag.h"
 
 
 static cp_hs_facts_t facts(int alert) {

@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "http_parse.h"
+#include "base/err.h"
+#include "http/http_parse.h"
 
 typedef struct fixture_s fixture_t;
 

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <openssl/x509.h>
 
-#include "leaf_cache.h"
+#include "pki/leaf_cache.h"
 
 
 static X509 *leaf_new(void) {

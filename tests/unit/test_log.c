@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* What one cp_log call wrote to stderr, into out. */
 static void capture(char *out, size_t cap, const char *host, const char *msg) {

@@ -11,9 +11,9 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
-#include "err.h"
-#include "mint.h"
+#include "pki/ca.h"
+#include "base/err.h"
+#include "pki/mint.h"
 
 typedef struct {
   char dir[64];

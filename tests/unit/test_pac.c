@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "pac.h"
+#include "base/err.h"
+#include "control/pac.h"
 
 
 static void test_pac(void **state) {

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "parent.h"
+#include "http/parent.h"
 
 
 static void test_urls(void **state) {

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "policy.h"
+#include "base/err.h"
+#include "diag/policy.h"
 
 #define Y2021 ((time_t)1609459200)
 #define DAY 86400L

@@ -11,12 +11,12 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "err.h"
-#include "profile.h"
-#include "rules.h"
-#include "diag.h"
-#include "chain.h"
-#include "ca.h"
+#include "base/err.h"
+#include "pki/profile.h"
+#include "rules/rules.h"
+#include "diag/diag.h"
+#include "pki/chain.h"
+#include "pki/ca.h"
 
 static cp_profiles_t set;
 

@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "resume.h"
-#include "tls_io.h"
+#include "tls/resume.h"
+#include "tls/tls_io.h"
 
 
 static cp_verify_result_t *sample(int nchain, int nbuilt, time_t na) {

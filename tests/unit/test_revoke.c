@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "revoke.h"
+#include "diag/revoke.h"
 
 
 static void test_no_staple(void **state) {

@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "rfc3339.h"
+#include "base/rfc3339.h"
 
 
 static void test_forms(void **state) {

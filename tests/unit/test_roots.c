@@ -13,10 +13,10 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "ca.h"
-#include "cert.h"
-#include "diag.h"
-#include "roots.h"
+#include "pki/ca.h"
+#include "diag/cert.h"
+#include "diag/diag.h"
+#include "diag/roots.h"
 
 
 static void test_private_root(void **state) {

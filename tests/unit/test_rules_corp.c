@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "profile.h"
-#include "rules.h"
+#include "base/err.h"
+#include "pki/profile.h"
+#include "rules/rules.h"
 
 static cp_profiles_t set;
 

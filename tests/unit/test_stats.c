@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "stats.h"
+#include "events/stats.h"
 
 
 static json_int_t at(json_t *doc, const char *group, const char *key) {

@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "tls_server.h"
+#include "base/err.h"
+#include "tls/tls_server.h"
 
 /* Builds a server_name extension body with one entry of the given type. */
 static size_t sni_ext(unsigned char *out, unsigned type, const char *name,

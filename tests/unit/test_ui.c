@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "ui.h"
+#include "control/ui.h"
 
 
 static void test_ui(void **state) {

@@ -13,11 +13,11 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
-#include "diag.h"
-#include "event.h"
-#include "mint.h"
-#include "verify.h"
+#include "pki/ca.h"
+#include "diag/diag.h"
+#include "events/event.h"
+#include "pki/mint.h"
+#include "diag/verify.h"
 
 typedef struct {
   cp_ca_t ca;

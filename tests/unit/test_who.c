@@ -11,9 +11,9 @@
 #include <cmocka.h>
 #include <openssl/x509_vfy.h>
 
-#include "diag.h"
-#include "err.h"
-#include "who.h"
+#include "diag/diag.h"
+#include "base/err.h"
+#include "diag/who.h"
 
 #define NOW ((time_t)1800000000)
 #define DAY 86400L

@@ -1,0 +1,27 @@
+#!/bin/bash
+# check_layers.py must fail on what it exists to catch: a copy of proxy/
+# with an upward include, <uv.h> in diag/ and a bare include.
+set -u
+src=${1:?usage: check_layers_selftest.sh SOURCE_DIR BUILD_DIR}
+build=${2:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r "$src/proxy" "$tmp/proxy"
+sed -i '1i #include "conn/conn.h"' "$tmp/proxy/base/buf.c"
+sed -i '1i #include <uv.h>' "$tmp/proxy/diag/cert.c"
+sed -i '1i #include "host.h"' "$tmp/proxy/http/alpn.c"
+out=$(python3 "$src/tests/tools/check_layers.py" "$tmp/proxy" \
+  "$build/CMakeFiles/cp_core.dir" "$build/CMakeFiles/chainproxy.dir" 2>&1)
+rc=$?
+fail=0
+[ "$rc" = 1 ] || { echo "FAIL: exit $rc on a broken tree, want 1"; fail=1; }
+for want in 'base/buf.c includes "conn/conn.h": only' \
+  'diag/cert.c includes <uv.h>' 'http/alpn.c includes "host.h": include by path' \
+  'the arrow base/ -> conn/ points up'; do
+  case $out in
+    *"$want"*) ;;
+    *) echo "FAIL: no complaint like: $want"; fail=1 ;;
+  esac
+done
+[ "$fail" = 0 ] && echo "ok: the layer check fails on each planted defect"
+exit $fail
