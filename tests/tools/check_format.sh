@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every C file is as clang-format (.clang-format at the top) writes it.
-# Fix with: clang-format -i proxy/*.[ch] proxy/*/*.[ch] tests/unit/*.c tests/clients/*.c bench/*.c fuzz/*.c
+# Fix with: clang-format -i proxy/*.[ch] proxy/*/*.[ch] tests/unit/*.c tests/integration/clients/*.c bench/*.c fuzz/*.c
 set -u
 src=${1:?usage: check_format.sh SOURCE_DIR}
 if ! command -v clang-format >/dev/null 2>&1; then
@@ -9,7 +9,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
   exit 77
 fi
 cd "$src" || exit 1
-files=$(ls proxy/*.[ch] proxy/*/*.[ch] tests/unit/*.c tests/clients/*.c bench/*.c fuzz/*.c 2>/dev/null)
+files=$(ls proxy/*.[ch] proxy/*/*.[ch] tests/unit/*.c tests/integration/clients/*.c bench/*.c fuzz/*.c 2>/dev/null)
 bad=0
 for f in $files; do
   if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then

@@ -10,7 +10,9 @@
 3. "never" rules read from the source: nothing in NO_UV includes <uv.h>,
    and only CONN_USERS include a conn/ header.
 
-usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot]
+usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot] [--doc=ARCH.md]
+With --doc, also fails when the document's folder arrows differ from
+FOLDER_DEPS or a module of SOURCE_DIR is not in its tables.
 SOURCE_DIR is proxy/. Only objects of its .c files count (a build tree may
 hold stale ones). Prints the module graph as "a -> b, c" lines (or
 Graphviz with --dot), then the folder arrows; exits 1 on any failure."""
@@ -130,6 +132,24 @@ def check_sources(mods, arrows):
     return bad
 
 
+def check_doc(path, mods):
+    text = open(path, encoding="utf-8").read()
+    bad = []
+    drawn = {}
+    for f, deps in re.findall(r"^(\w+)\s+-> (.*)$", text, re.M):
+        drawn[f] = {d.strip() for d in deps.split(",")} - {"-"}
+    for f, deps in FOLDER_DEPS.items():
+        if f != "." and drawn.get(f) != deps:
+            bad.append("%s draws %s/ -> %s; the check allows %s"
+                       % (path, f, ", ".join(sorted(drawn.get(f, []))) or "-",
+                          ", ".join(sorted(deps)) or "-"))
+    for mod in sorted(mods):
+        if "/" in mod and ("`%s.c`" % mod) not in text and \
+                ("`%s.h`" % mod) not in text:
+            bad.append("%s does not list the module %s" % (path, mod))
+    return bad
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if len(args) < 2:
@@ -176,6 +196,9 @@ def main():
         for n in sorted(graph):
             print("%s -> %s" % (n, ", ".join(sorted(graph[n])) or "-"))
     bad = check_sources(mods, arrows)
+    for a in sys.argv[1:]:
+        if a.startswith("--doc="):
+            bad += check_doc(a[len("--doc="):], mods)
     for (a, b), why in sorted(arrows.items()):
         if b not in FOLDER_DEPS.get(a, set()):
             bad.append("the arrow %s/ -> %s/ points up: %s"
