@@ -11,6 +11,13 @@
 /* "[v6]:65535" plus NUL for the longest host. */
 #define CP_HOSTPORT_MAX (CP_HOST_MAX + 9)
 
+/* What a host string is: a DNS name or an IP literal of either family. */
+typedef enum cp_host_kind_e {
+  CP_HOST_NAME,
+  CP_HOST_IPV4,
+  CP_HOST_IPV6
+} cp_host_kind_e;
+
 /* 1 if s is a syntactically valid DNS name or IP literal (no brackets). */
 int cp_host_is_valid(const char *s);
 /* 1 when s is an IPv4 or IPv6 literal (no brackets). */

@@ -1,8 +1,9 @@
 /* HTTP/1.x parsing for the proxy, on http-parser. No sockets: bytes go in,
  * the rewritten message (what is forwarded to the other side) comes out in a
  * caller-owned cp_buf_t. A cp_http_msg_t owns its head storage and is freed
- * with cp_http_msg_free(). This is the only file that includes
- * http_parser.h, so a parser change touches only it. */
+ * with cp_http_msg_free(). This header, http_parse.c and http_parse_status.c
+ * are the only files that include http_parser.h (lint.layers checks it), so
+ * a parser change touches only them. */
 #ifndef CP_HTTP_PARSE_H
 #define CP_HTTP_PARSE_H
 
@@ -20,12 +21,6 @@ typedef enum cp_http_kind_e {
   CP_HTTP_REQUEST,
   CP_HTTP_RESPONSE
 } cp_http_kind_e;
-
-typedef enum cp_host_kind_e {
-  CP_HOST_NAME,
-  CP_HOST_IPV4,
-  CP_HOST_IPV6
-} cp_host_kind_e;
 
 typedef enum cp_target_form_e {
   CP_TARGET_NONE,      /* not parsed yet */
@@ -147,5 +142,18 @@ const char *cp_http_msg_url(const cp_http_msg_t *m);
 /* "host:port", "[v6]:port"; port required when default_port is 0. */
 int cp_http_parse_authority(const char *s, size_t len, uint16_t default_port,
                             cp_http_target_t *out);
+
+/* A response head on its own (status line and fields, up to and including
+ * the empty line), parsed whole: no body is read. */
+typedef struct cp_http_status_s {
+  int code;
+  int major, minor;
+  char reason[120];
+} cp_http_status_t;
+/* Parses head (len bytes, the whole head) into st; the values of the field
+ * named want (case-insensitive; NULL: none) are kept in value (cap bytes,
+ * truncated). 0, or CP_EHTTP when it is not one well-formed head. */
+int cp_http_status_parse(cp_http_status_t *st, const char *head, size_t len,
+                         const char *want, char *value, size_t cap);
 
 #endif

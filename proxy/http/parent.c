@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <http_parser.h>
 #include <openssl/evp.h>
 
 #include "base/err.h"
@@ -306,56 +305,9 @@ const cp_parent_t *cp_parents_pick(const cp_parents_t *ps,
 }
 
 
-typedef struct reply_ctx_s {
-  cp_parent_reply_t *r;
-  char reason[120];
-  int field; /* the last field name was Proxy-Authenticate */
-  int done;
-} reply_ctx_t;
-
-
-static int on_status(http_parser *p, const char *at, size_t len) {
-  reply_ctx_t *x = p->data;
-  size_t l = strlen(x->reason);
-
-  snprintf(x->reason + l, sizeof(x->reason) - l, "%.*s", (int)len, at);
-  return 0;
-}
-
-
-static int on_field(http_parser *p, const char *at, size_t len) {
-  reply_ctx_t *x = p->data;
-
-  x->field = len == 18 && strncasecmp(at, "proxy-authenticate", 18) == 0;
-  return 0;
-}
-
-
-static int on_value(http_parser *p, const char *at, size_t len) {
-  reply_ctx_t *x = p->data;
-  size_t l = strlen(x->r->authenticate);
-
-  if (x->field) {
-    snprintf(x->r->authenticate + l, sizeof(x->r->authenticate) - l, "%.*s",
-             (int)len, at);
-  }
-  return 0;
-}
-
-
-static int on_head_done(http_parser *p) {
-  reply_ctx_t *x = p->data;
-
-  x->done = 1;
-  return 1; /* no body is read: what follows belongs to the tunnel */
-}
-
-
 int cp_parent_reply_parse(cp_parent_reply_t *r, const char *data, size_t len,
                           size_t max) {
-  http_parser_settings s;
-  http_parser p;
-  reply_ctx_t x;
+  cp_http_status_t st;
   const char *end = NULL;
   size_t i;
 
@@ -372,23 +324,15 @@ int cp_parent_reply_parse(cp_parent_reply_t *r, const char *data, size_t len,
   if (end == NULL) {
     return len >= max ? CP_EHTTP : 0;
   }
-  memset(&s, 0, sizeof(s));
-  s.on_status = on_status;
-  s.on_header_field = on_field;
-  s.on_header_value = on_value;
-  s.on_headers_complete = on_head_done;
-  memset(&x, 0, sizeof(x));
-  x.r = r;
-  http_parser_init(&p, HTTP_RESPONSE);
-  p.data = &x;
-  http_parser_execute(&p, &s, data, (size_t)(end - data));
-  if (!x.done || HTTP_PARSER_ERRNO(&p) != HPE_OK) {
+  if (cp_http_status_parse(&st, data, (size_t)(end - data),
+                           "proxy-authenticate", r->authenticate,
+                           sizeof(r->authenticate)) != 0) {
     return CP_EHTTP;
   }
-  r->status = (int)p.status_code;
+  r->status = st.code;
   r->head_len = (size_t)(end - data);
-  snprintf(r->line, sizeof(r->line), "HTTP/%u.%u %d %s", p.http_major % 10,
-           p.http_minor % 10, r->status % 1000, x.reason);
+  snprintf(r->line, sizeof(r->line), "HTTP/%d.%d %d %s", st.major % 10,
+           st.minor % 10, r->status % 1000, st.reason);
   return 1;
 }
 

@@ -21,7 +21,7 @@ typedef struct cp_parent_reply_s cp_parent_reply_t;
  * out, as curl does). */
 struct cp_parent_s {
   char host[CP_HOST_MAX + 1]; /* without IPv6 brackets */
-  int host_kind;              /* cp_host_kind_e of http_parse.h */
+  int host_kind;              /* cp_host_kind_e of base/host.h */
   uint16_t port;
   char user[128];                  /* "" : no credentials */
   char auth[384];                  /* "Basic <base64(user:password)>", or "" */

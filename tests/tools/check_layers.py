@@ -8,7 +8,8 @@
    by #include, is one the table FOLDER_DEPS below allows (an arrow that
    points up fails, naming the files);
 3. "never" rules read from the source: nothing in NO_UV includes <uv.h>,
-   and only CONN_USERS include a conn/ header.
+   only CONN_USERS include a conn/ header, only HTTP_PARSER_SEAM includes
+   <http_parser.h>.
 
 usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot] [--doc=ARCH.md]
 With --doc, also fails when the document's folder arrows differ from
@@ -46,6 +47,8 @@ NO_UV = {"base", "diag", "http", "pki"}
 # file below net/ that may include <uv.h>.
 UV_NAMES_ONLY = {"base/err"}
 CONN_USERS = {"conn", "app", "."}
+# http-parser stays behind one seam: a change of parser edits only these.
+HTTP_PARSER_SEAM = {"http/http_parse", "http/http_parse_status"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^">]+)[">]', re.M)
 
 
@@ -113,6 +116,9 @@ def check_sources(mods, arrows):
             text = open(path, encoding="utf-8", errors="replace").read()
             for kind, name in INCLUDE.findall(text):
                 if kind == "<":
+                    if name == "http_parser.h" and mod not in HTTP_PARSER_SEAM:
+                        bad.append("%s includes <http_parser.h>; only %s do"
+                                   % (path, ", ".join(sorted(HTTP_PARSER_SEAM))))
                     if (name == "uv.h" and here in NO_UV and
                             mod not in UV_NAMES_ONLY):
                         bad.append("%s includes <uv.h>; %s/ never uses libuv"

@@ -10,6 +10,7 @@ cp -r "$src/proxy" "$tmp/proxy"
 sed -i '1i #include "conn/conn.h"' "$tmp/proxy/base/buf.c"
 sed -i '1i #include <uv.h>' "$tmp/proxy/diag/cert.c"
 sed -i '1i #include "host.h"' "$tmp/proxy/http/alpn.c"
+sed -i '1i #include <http_parser.h>' "$tmp/proxy/http/parent.c"
 echo '/* a module the docs do not list */' > "$tmp/proxy/base/unlisted.c"
 out=$(python3 "$src/tests/tools/check_layers.py" "$tmp/proxy" \
   "$build/CMakeFiles/cp_core.dir" "$build/CMakeFiles/chainproxy.dir" \
@@ -20,7 +21,8 @@ fail=0
 for want in 'base/buf.c includes "conn/conn.h": only' \
   'diag/cert.c includes <uv.h>' 'http/alpn.c includes "host.h": include by path' \
   'the arrow base/ -> conn/ points up' \
-  'does not list the module base/unlisted'; do
+  'does not list the module base/unlisted' \
+  'http/parent.c includes <http_parser.h>'; do
   case $out in
     *"$want"*) ;;
     *) echo "FAIL: no complaint like: $want"; fail=1 ;;
