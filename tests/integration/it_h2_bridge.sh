@@ -87,16 +87,11 @@ out=$("${C[@]}" --http1.1 -w '%{num_connects}\n' -o /dev/null -o /dev/null \
 assert_eq "$(tr -d '\n' <<< "$out")" 100 "one connection for three requests"
 # Two requests in one write (pipelined): answered in order, one by one.
 out=$(python3 - "$PROXY_PORT" "$H2" "$ROOT" <<'PY'
-import socket, ssl, sys, time
+import os, sys, time; sys.path.insert(0, os.environ["CP_CLIENTS"])
+from connect_tls import connect, tls, context
 pp, port, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.create_connection(("127.0.0.1", pp), timeout=10)
-s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n" % port.encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=ca)
-ctx.set_alpn_protocols(["http/1.1"])
-t = ctx.wrap_socket(s, server_hostname="localhost")
+s, head = connect(pp, "localhost", port, extra=b"Host: x\r\n")
+t = tls(s, ca, "localhost", alpn=["http/1.1"])
 req = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
 t.sendall(req + req.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
 data, end = b"", time.time() + 10
@@ -124,15 +119,10 @@ check_connect_close_pairs
 EVENTS_FILE=$WORK/trickle.jsonl start_proxy --upstream-ca "$ORIGIN_CA" \
   --h2 bridge --head-timeout 1.5
 out=$(python3 - "$PROXY_PORT" "$H2" "$ROOT" <<'PY'
-import socket, ssl, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\n\r\n" % sys.argv[2].encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=sys.argv[3])
-ctx.set_alpn_protocols(["http/1.1"])
-t = ctx.wrap_socket(s, server_hostname="localhost")
+import os, sys, time; sys.path.insert(0, os.environ["CP_CLIENTS"])
+from connect_tls import connect, tls, context
+s, head = connect(sys.argv[1], "localhost", sys.argv[2])
+t = tls(s, sys.argv[3], "localhost", alpn=["http/1.1"])
 req = b"GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 40 + b"\r\n\r\n"
 sent = 0
 try:

@@ -52,19 +52,17 @@ start_proxy --upstream-ca "$ORIGIN_CA"
 # (absolute form) or intercepted (CONNECT, then TLS trusting chainproxy's
 # root); prints the status line, X-Chainproxy-Error and the body.
 cat > "$WORK/client.py" <<'PY'
-import socket, ssl, sys
+import os, socket, ssl, sys
+sys.path.insert(0, os.environ["CP_CLIENTS"])
+from connect_tls import connect, tls
 proxy, port, root, mode, path, fields = sys.argv[1:7]
 fields = fields.encode().decode("unicode_escape").encode("latin-1")
-s = socket.create_connection(("127.0.0.1", int(proxy)), timeout=10)
 if mode == "tls":
-    s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\n\r\n" % port.encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    ctx = ssl.create_default_context(cafile=root)
-    s = ctx.wrap_socket(s, server_hostname="localhost")
+    s, head = connect(proxy, "localhost", port)
+    s = tls(s, root, "localhost")
     target = path.encode()
 else:
+    s = socket.create_connection(("127.0.0.1", int(proxy)), timeout=10)
     target = b"http://127.0.0.1:%s%s" % (port.encode(), path.encode())
 s.sendall(b"POST " + target + b" HTTP/1.1\r\nHost: localhost:" +
           port.encode() + b"\r\n" + fields + b"\r\n")

@@ -93,13 +93,11 @@ done
 
 # A ClientHello in 1-byte writes, through an intercepted CONNECT.
 out=$(python3 - "$PROXY_PORT" "$ORIGIN_PORT" "$ROOT" <<'PY'
-import socket, ssl, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\n\r\n" % sys.argv[2].encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=sys.argv[3])
+import os, ssl, sys, time
+sys.path.insert(0, os.environ["CP_CLIENTS"])
+from connect_tls import connect, context
+s, head = connect(sys.argv[1], "localhost", sys.argv[2])
+ctx = context(sys.argv[3])
 inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
 t = ctx.wrap_bio(inc, out, server_hostname="localhost")
 try:

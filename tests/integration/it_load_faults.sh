@@ -17,22 +17,20 @@ start_proxy --upstream-ca "$ORIGIN_CA" --grace 5
 # (at most 4 s or 200 requests each); prints how many connections got at
 # least one response.
 python3 - "$PROXY_PORT" "$PLAIN" "$TLS" "$ROOT" > "$WORK/load.out" <<'PY' &
-import socket, ssl, sys, threading, time
+import os, socket, sys, threading, time
+sys.path.insert(0, os.environ["CP_CLIENTS"])
+from connect_tls import connect, tls as tls_wrap
 pp, plain, tls, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 served = []
 lock = threading.Lock()
 def client(i):
     try:
-        s = socket.create_connection(("127.0.0.1", pp), timeout=6)
         if i % 2:
-            s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\n\r\n" % tls.encode())
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += s.recv(1)
-            s = ssl.create_default_context(cafile=ca).wrap_socket(
-                s, server_hostname="localhost")
+            s, head = connect(pp, "localhost", tls, timeout=6)
+            s = tls_wrap(s, ca, "localhost")
             req = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
         else:
+            s = socket.create_connection(("127.0.0.1", pp), timeout=6)
             req = (b"GET http://127.0.0.1:%s/hello HTTP/1.1\r\nHost: x\r\n\r\n"
                    % plain.encode())
         got = 0

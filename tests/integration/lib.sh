@@ -8,6 +8,8 @@ CP_SRC=${CP_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 CP_BUILD=${CP_BUILD:-$CP_SRC/build}
 CP_BIN=${CP_BIN:-$CP_BUILD/chainproxy}
 CP_IT=$CP_SRC/tests/integration
+# Python clients import clients/connect_tls.py from here.
+export CP_CLIENTS=$CP_IT/clients
 CP_TEST_NAME=$(basename "$0" .sh)
 CP_PIDS=()
 

@@ -5,21 +5,15 @@ table entries and one literal). Prints what came back:
   "status 200 body <first bytes>" when relayed, or
   "goaway <error code> <debug data>" when refused.
 usage: h2_prior.py PROXY_PORT HOST PORT CAFILE"""
-import socket
-import ssl
 import struct
 import sys
 
+from connect_tls import connect, tls
+
 proxy_port, host, port, cafile = sys.argv[1], sys.argv[2], sys.argv[3], \
     sys.argv[4]
-s = socket.create_connection(("127.0.0.1", int(proxy_port)))
-s.sendall(b"CONNECT %s:%s HTTP/1.1\r\nHost: x\r\n\r\n"
-          % (host.encode(), port.encode()))
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-ctx = ssl.create_default_context(cafile=cafile)  # no ALPN offered
-t = ctx.wrap_socket(s, server_hostname=host)
+s, head = connect(proxy_port, host, port, extra=b"Host: x\r\n", timeout=None)
+t = tls(s, cafile, host)  # no ALPN offered
 
 
 def frame(ftype, flags, sid, payload):
