@@ -93,6 +93,59 @@ const cp_parent_t *cp_conn_parent_for(const cp_conn_t *c,
 }
 
 
+void cp_conn_route(cp_conn_t *c, const cp_http_target_t *t,
+                   const cp_parent_t *parent) {
+  if (t != &c->target) {
+    c->target = *t;
+  }
+  c->parent = parent;
+}
+
+
+void cp_conn_set_intercept(cp_conn_t *c, int on) {
+  c->intercept = on != 0;
+}
+
+
+void cp_conn_set_upstream_ok(cp_conn_t *c, int ok) {
+  c->upstream_ok = ok != 0;
+}
+
+
+void cp_conn_set_resp_sent(cp_conn_t *c, int sent) {
+  c->resp_sent = sent != 0;
+}
+
+
+void cp_conn_set_shape(cp_conn_t *c, cp_shape_t *shape) {
+  c->shape = shape;
+  cp_conn_ref(c); /* the shape's timer; released when it closes */
+  cp_shape_attach(shape, &c->client, 1);
+  if (c->upstream.open) {
+    cp_shape_attach(shape, &c->upstream, 0);
+  }
+}
+
+
+void cp_conn_head_started(cp_conn_t *c) {
+  c->t_head_start = cp_conn_now(c);
+}
+
+
+void cp_conn_count_request(cp_conn_t *c) {
+  c->requests++;
+}
+
+
+void cp_conn_count_relayed(cp_conn_t *c, int to_client, size_t len) {
+  if (to_client) {
+    c->relayed_to_client += len;
+  } else {
+    c->relayed_from_client += len;
+  }
+}
+
+
 static void conn_free(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_event_base_t b;
@@ -103,9 +156,8 @@ static void conn_free(cp_conn_t *c) {
    * one that never sent a parsable request; a protocol's last request
    * events come before the close. */
   cp_conn_emit_connect(c, NULL, NULL);
-  if (c->proto_free != NULL) {
-    c->proto_free(c->proto);
-    c->proto = NULL;
+  if (c->h2.proto_free != NULL) {
+    c->h2.proto_free(c->h2.proto);
   }
   b = cp_conn_base(c);
   memset(&ev, 0, sizeof(ev));
@@ -116,11 +168,11 @@ static void conn_free(cp_conn_t *c) {
   ev.bytes_to_upstream = c->upstream.bytes_out;
   ev.duration_ms = cp_conn_now(c) - c->t_start;
   ev.requests = c->requests;
-  ev.upgraded = c->upgraded;
+  ev.upgraded = c->http.upgraded;
   ev.relayed_from_client = c->relayed_from_client;
   ev.relayed_to_client = c->relayed_to_client;
   for (i = 0; i < CP_FAULT_COUNT && ev.nfaults < 16; i++) {
-    if (c->faults & (1u << i)) {
+    if (c->fault.applied & (1u << i)) {
       ev.faults[ev.nfaults++] = cp_rule_fault_name(i);
     }
   }
@@ -130,11 +182,9 @@ static void conn_free(cp_conn_t *c) {
   CP_LIST_UNLINK(env->conns, c);
   env->nconns--;
   env->stats->v[CP_STAT_CONN_OPEN] = env->nconns;
-  uv_freeaddrinfo(c->addrs);
-  c->addrs = NULL;
-  free(c->verify);
-  c->verify = NULL;
-  cp_resume_slot_clear(&c->resume);
+  uv_freeaddrinfo(c->dial.addrs);
+  free(c->tls.verify);
+  cp_resume_slot_clear(&c->tls.resume);
   cp_snaps_release(env->snaps, c->snap);
   if (c->counted) {
     __atomic_sub_fetch(&env->peers->open, 1, __ATOMIC_RELAXED);
@@ -142,12 +192,11 @@ static void conn_free(cp_conn_t *c) {
   if (c->peer_conns > 0) {
     cp_peers_remove(env->peers, c->peer);
   }
-  free(c->block_detail);
-  c->block_detail = NULL;
-  cp_http_msg_free(&c->req);
-  cp_http_msg_free(&c->resp);
-  cp_buf_free(&c->out);
-  cp_buf_free(&c->pending);
+  free(c->tls.block_detail);
+  cp_http_msg_free(&c->http.req);
+  cp_http_msg_free(&c->http.resp);
+  cp_buf_free(&c->http.out);
+  cp_buf_free(&c->http.pending);
   cp_buf_free(&c->early);
   cp_leg_free(&c->client);
   cp_leg_free(&c->upstream);
@@ -187,8 +236,8 @@ static void conn_close_handles(cp_conn_t *c) {
   if (!uv_is_closing((uv_handle_t *)&c->timer)) {
     uv_close((uv_handle_t *)&c->timer, on_timer_closed);
   }
-  if (c->resolving) {
-    uv_cancel((uv_req_t *)&c->gai); /* on_resolved still runs */
+  if (c->dial.resolving) {
+    uv_cancel((uv_req_t *)&c->dial.gai); /* on_resolved still runs */
   }
   if (c->shape != NULL) {
     cp_shape_close(c->shape, on_shape_closed, c);
@@ -216,23 +265,24 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
     /* Bytes a rule delays are still to go out. */
     return c->shape != NULL ? LINGER_MS + cfg->body_idle_timeout_ms : LINGER_MS;
   case CP_CONN_READ_REQUEST:
-    if (c->hold) { /* a rule's "timeout": silent until the client gives up */
+    if (c->fault
+            .hold) { /* a rule's "timeout": silent until the client gives up */
       return cfg->tunnel_idle_timeout_ms;
     }
-    if (c->req_bytes > 0) {
+    if (c->http.req_bytes > 0) {
       *from = c->t_head_start;
       return cfg->head_timeout_ms;
     }
     return cfg->idle_timeout_ms;
   case CP_CONN_H2:
-    if (c->h2_head_pending) { /* the bridge's HTTP/1.1 client */
+    if (c->h2.head_pending) { /* the bridge's HTTP/1.1 client */
       *from = c->t_head_start;
       return cfg->head_timeout_ms;
     }
-    return c->h2_streams > 0 ? cfg->body_idle_timeout_ms : cfg->idle_timeout_ms;
+    return c->h2.streams > 0 ? cfg->body_idle_timeout_ms : cfg->idle_timeout_ms;
   case CP_CONN_FORWARD:
-    if (c->req_done && !c->resp_started) {
-      *from = c->t_req_done;
+    if (c->http.req_done && !c->http.resp_started) {
+      *from = c->http.t_req_done;
       return cfg->response_timeout_ms;
     }
     return cfg->body_idle_timeout_ms;
@@ -279,11 +329,11 @@ void cp_conn_fail(cp_conn_t *c, int err, const char *reason) {
 
 
 void cp_conn_stash(cp_conn_t *c, const char *data, size_t len) {
-  if (cp_buf_append(&c->pending, data, len) != 0) {
+  if (cp_buf_append(&c->http.pending, data, len) != 0) {
     cp_conn_fail(c, CP_ENOMEM, "client_overrun");
     return;
   }
-  if (c->pending.len >= CP_CONN_PENDING_MAX) {
+  if (c->http.pending.len >= CP_CONN_PENDING_MAX) {
     cp_leg_want_read(&c->client, 0);
   }
 }
@@ -292,14 +342,14 @@ void cp_conn_stash(cp_conn_t *c, const char *data, size_t len) {
 void cp_conn_replay_pending(cp_conn_t *c,
                             void (*feed)(cp_conn_t *c, const char *data,
                                          size_t len)) {
-  cp_buf_t tmp = c->pending;
+  cp_buf_t tmp = c->http.pending;
 
   if (tmp.len == 0) {
     return;
   }
   /* feed may stash again: it gets a fresh buffer, the old bytes stay
    * valid until it returns. */
-  cp_buf_init(&c->pending, tmp.limit);
+  cp_buf_init(&c->http.pending, tmp.limit);
   feed(c, tmp.data, tmp.len);
   cp_buf_free(&tmp);
 }
@@ -553,11 +603,11 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   c->state = CP_CONN_READ_REQUEST;
   c->action = "accepting";
   c->t_start = c->last_activity = uv_now(env->loop);
-  cp_http_msg_init(&c->req, CP_HTTP_REQUEST, cfg->max_header_bytes);
-  cp_http_msg_init(&c->resp, CP_HTTP_RESPONSE, cfg->max_header_bytes);
+  cp_http_msg_init(&c->http.req, CP_HTTP_REQUEST, cfg->max_header_bytes);
+  cp_http_msg_init(&c->http.resp, CP_HTTP_RESPONSE, cfg->max_header_bytes);
   /* Parser output per feed: one read buffer, its chunk framing and a head. */
-  cp_buf_init(&c->out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);
-  cp_buf_init(&c->pending, CP_CONN_PENDING_MAX * 2);
+  cp_buf_init(&c->http.out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);
+  cp_buf_init(&c->http.pending, CP_CONN_PENDING_MAX * 2);
   cp_buf_init(&c->early, CP_CONN_PENDING_MAX);
   CP_LIST_PUSH(env->conns, c);
   env->nconns++;
@@ -584,8 +634,8 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
 
 
 void cp_conn_shutdown(cp_conn_t *c) {
-  if (c->state == CP_CONN_READ_REQUEST && c->req_bytes == 0 &&
-      c->pending.len == 0) {
+  if (c->state == CP_CONN_READ_REQUEST && c->http.req_bytes == 0 &&
+      c->http.pending.len == 0) {
     cp_conn_finish(c, "shutdown");
   } else if (c->state != CP_CONN_CLOSING && ops(c)->on_shutdown != NULL) {
     ops(c)->on_shutdown(c);

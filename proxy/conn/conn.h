@@ -111,95 +111,154 @@ struct cp_conn_env_s {
   unsigned shutting_down : 1;
 };
 
+/* The exchange in progress on an HTTP/1.1 connection and its timings:
+ * conn_http's. */
+typedef struct cp_conn_http_s {
+  cp_http_msg_t req;             /* client -> upstream */
+  cp_http_msg_t resp;            /* upstream -> client */
+  cp_buf_t out;                  /* parser output, flushed after each feed */
+  cp_buf_t pending;              /* client bytes after the current request */
+  const cp_parent_t *req_parent; /* the parent chosen for the request being
+                                    read (plain HTTP) */
+  const char *extra_header;      /* static: one more line for cp_conn_respond */
+  uint64_t t_req;                /* loop time of the request head, ms */
+  uint64_t t_req_done;           /* the request was all sent upstream */
+  uint64_t t_first_byte;         /* loop time of the first response byte */
+  uint64_t req_bytes;            /* bytes fed to the current request */
+  unsigned head_seen : 1;        /* current request head handled */
+  unsigned req_done : 1;
+  unsigned resp_started : 1;  /* upstream sent response bytes */
+  unsigned resp_done_evt : 1; /* the cut exchange's event is out */
+  unsigned upgraded : 1;      /* switched protocols (WebSocket) */
+} cp_conn_http_t;
+
+/* The intercepted handshakes and their verdict: conn_tls's (conn_judge,
+ * its verdict half, keeps the resumption slot and whether the upstream
+ * asked for a certificate). */
+typedef struct cp_conn_tls_s {
+  char name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
+  cp_verify_result_t *verify; /* owned: last upstream verification; freed
+                                 once the client's chain is chosen (a new
+                                 upstream builds it again) */
+  cp_resume_slot_t resume;    /* the upstream session's key and result */
+  int served_profile;         /* index of the profile served */
+  const char *block_code;     /* static */
+  char block_msg[1024];
+  char *block_detail;         /* owned: the 502 body's explanation */
+  unsigned client_done : 1;   /* client handshake complete */
+  unsigned blocked : 1;       /* answer every request with block_* */
+  unsigned mirrored : 1;      /* served profile mirrors the upstream */
+  unsigned up_cert_asked : 1; /* the upstream sent a CertificateRequest
+                                 (conn_judge's) */
+} cp_conn_tls_t;
+
+/* A rule's corporate behaviours on this connection: conn_fault's. */
+typedef struct cp_conn_fault_s {
+  unsigned applied;  /* 1 << cp_fault_e of each fault applied */
+  unsigned hold : 1; /* a rule's "timeout": never answer */
+} cp_conn_fault_t;
+
+/* The HTTP/2 relay: each field written by the one module named. */
+typedef struct cp_conn_h2_s {
+  void *proto; /* owned (conn_h2): the relay, freed by proto_free */
+  void (*proto_free)(void *proto); /* conn_h2 */
+  unsigned streams;          /* conn_h2_stream: streams open (for the timer) */
+  unsigned want : 1;         /* conn_http: the client started HTTP/2 without
+                                ALPN */
+  unsigned refuse : 1;       /* conn_tls: ... and the origin does not speak
+                                it */
+  unsigned head_pending : 1; /* conn_h2_bridge: an HTTP/1.1 head is
+                                arriving */
+} cp_conn_h2_t;
+
+/* Reaching the upstream: conn_upstream's. */
+typedef struct cp_conn_dial_s {
+  uv_getaddrinfo_t gai;       /* embedded request */
+  struct addrinfo *addrs;     /* owned: resolved upstream addresses */
+  struct addrinfo *next_addr; /* borrowed: next address to try */
+  int last_err;
+  unsigned resolving : 1;   /* getaddrinfo in flight */
+  unsigned reconnect : 1;   /* resolve again once upstream closed */
+  unsigned retry_next : 1;  /* try next address once upstream closed */
+  unsigned parent_wait : 1; /* CONNECT sent to the parent, waiting for its
+                               answer (in c->early) */
+} cp_conn_dial_t;
+
+/* One connection. The frame (ids, legs, timer, state) is conn.c's; so are
+ * the route and the counters that several state modules change: those are
+ * written only through conn.c's functions (cp_conn_route,
+ * cp_conn_set_upstream_ok, cp_conn_count_*, ...). Each sub-record's fields
+ * are written by the one module its comment names. lint.layers fails on
+ * a field of c assigned in two modules. */
 struct cp_conn_s {
   cp_conn_env_t *env;     /* borrowed */
   cp_conn_t *prev, *next; /* links in env->conns */
   uint64_t id;
   cp_conn_state_e state;
-  const char *action;         /* static: what we are doing, for logs */
-  cp_leg_t client;            /* embedded */
-  cp_leg_t upstream;          /* embedded; re-initialised per target */
-  uv_timer_t timer;           /* embedded: every timeout of this conn */
-  uv_getaddrinfo_t gai;       /* embedded request */
-  struct addrinfo *addrs;     /* owned: resolved upstream addresses */
-  struct addrinfo *next_addr; /* borrowed: next address to try */
-  int refs;                   /* open handles + resolver in flight */
-  int last_connect_err;
-  cp_http_msg_t req;  /* client -> upstream */
-  cp_http_msg_t resp; /* upstream -> client */
-  cp_buf_t out;       /* parser output, flushed after each feed */
-  cp_buf_t pending;   /* client bytes after the current request */
+  const char *action; /* static: what we are doing, for logs */
+  cp_leg_t client;    /* embedded */
+  cp_leg_t upstream;  /* embedded; re-initialised per target */
+  uv_timer_t timer;   /* embedded: every timeout of this conn */
+  int refs;           /* open handles + resolver in flight */
   cp_buf_t early;     /* upstream bytes before the client handshake ended */
-  void *proto;        /* owned: the HTTP/2 relay, freed by proto_free */
-  void (*proto_free)(void *proto);
-  unsigned h2_streams;           /* HTTP/2 streams open (for the timer) */
-  cp_http_target_t target;       /* upstream host and port */
-  const cp_parent_t *parent;     /* borrowed (env or snapshot): the parent
-                                    proxy the upstream goes through; NULL:
-                                    direct */
-  const cp_parent_t *req_parent; /* the parent chosen for the request being
-                                    read (plain HTTP) */
-  char client_addr[80];
-  unsigned char peer[16];   /* the client's address, ::ffff:a.b.c.d form */
-  const char *extra_header; /* static: one more line for cp_conn_respond */
-  uint64_t t_start;         /* loop time of accept, ms */
-  uint64_t t_head_start;    /* loop time of a request head's first byte */
-  uint64_t t_req;           /* loop time of the request head, ms */
-  uint64_t t_req_done;      /* the request was all sent upstream */
-  uint64_t t_first_byte;    /* loop time of the first response byte */
-  uint64_t last_activity;   /* loop time of the last read or write */
-  uint64_t req_bytes;       /* bytes fed to the current request */
-  unsigned requests;
-  uint64_t relayed_from_client; /* TUNNEL: bytes relayed (plaintext) */
-  uint64_t relayed_to_client;
-  const char *close_reason; /* static; first reason wins */
+  /* The route: where this connection goes and how (conn.c's; tunnel and
+   * transparent conn_http's, which reads the request). */
+  cp_http_target_t target;   /* upstream host and port */
+  const cp_parent_t *parent; /* borrowed (env or snapshot): the parent
+                                proxy the upstream goes through; NULL:
+                                direct */
+  unsigned tunnel : 1;       /* CONNECT: relay bytes, not HTTP */
+  unsigned intercept : 1;    /* CONNECT is terminated here (TLS MITM) */
+  unsigned transparent : 1;  /* redirected by the kernel: upstream is
+                                orig_dst, whatever names say */
+  unsigned upstream_ok : 1;  /* upstream connected to target */
+  unsigned resp_sent : 1;    /* response bytes went to the client */
   unsigned connect_emitted : 1;
-  unsigned tunnel : 1;    /* CONNECT: relay bytes, not HTTP */
-  unsigned head_seen : 1; /* current request head handled */
-  unsigned req_done : 1;
-  unsigned resp_started : 1;      /* upstream sent response bytes */
-  unsigned resp_sent : 1;         /* response bytes went to the client */
-  unsigned resolving : 1;         /* getaddrinfo in flight */
-  unsigned upstream_ok : 1;       /* upstream connected to target */
-  unsigned reconnect : 1;         /* resolve again once upstream closed */
-  unsigned retry_next : 1;        /* try next address once upstream closed */
-  unsigned abort : 1;             /* close without flushing */
-  unsigned intercept : 1;         /* CONNECT is terminated here (TLS MITM) */
-  unsigned client_tls_done : 1;   /* client handshake complete */
-  unsigned blocked : 1;           /* answer every request with block_* */
-  unsigned mirrored : 1;          /* served profile mirrors the upstream */
-  unsigned upgraded : 1;          /* switched protocols (WebSocket) */
-  unsigned want_h2 : 1;           /* the client started HTTP/2 without ALPN */
-  unsigned h2_refuse : 1;         /* ... and the origin does not speak it */
-  unsigned up_cert_asked : 1;     /* the upstream sent a CertificateRequest */
-  unsigned resp_done_evt : 1;     /* the cut exchange's event is out */
-  unsigned h2_head_pending : 1;   /* bridge: an HTTP/1.1 head is arriving */
-  unsigned hold : 1;              /* a rule's "timeout": never answer */
-  unsigned transparent : 1;       /* redirected by the kernel: upstream
-                                     is orig_dst, whatever names say */
-  unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting
-                                     for its answer (in c->early) */
-  char tls_name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
-  cp_verify_result_t *verify;     /* owned: last upstream verification;
-                                     freed once the client's chain is
-                                     chosen (a new upstream builds it
-                                     again) */
-  cp_resume_slot_t resume;        /* the upstream session's key and result */
-  cp_snap_t *snap;   /* one reference: the rules and data this conn uses */
-  cp_shape_t *shape; /* owned: a rule's latency, bandwidth, reset budget;
-                        closed with the handles */
-  unsigned faults;   /* 1 << cp_fault_e of each fault applied */
-  char user[64];     /* the proxy user who authenticated; "": none */
+  unsigned abort : 1;   /* close without flushing */
+  unsigned counted : 1; /* in env->peers->open */
+  /* Who the client is. */
+  char client_addr[80];
+  unsigned char peer[16]; /* the client's address, ::ffff:a.b.c.d form */
+  char user[64];          /* the proxy user who authenticated; "": none */
   struct sockaddr_storage orig_dst; /* transparent: where the client was
                                        going */
   unsigned open_at_accept; /* connections open (all workers) with this one */
   unsigned peer_conns;     /* ... from this address; 0: not counted */
-  unsigned counted : 1;    /* in env->peers->open */
-  int served_profile;      /* index of the profile served */
-  const char *block_code;  /* static */
-  char block_msg[1024];
-  char *block_detail; /* owned: the 502 body's explanation */
+  /* Counters for the close event (conn.c's, through cp_conn_count_*). */
+  uint64_t t_start;       /* loop time of accept, ms */
+  uint64_t t_head_start;  /* loop time of a request head's first byte (the
+                             head deadline), cp_conn_head_started */
+  uint64_t last_activity; /* loop time of the last read or write */
+  unsigned requests;
+  uint64_t relayed_from_client; /* TUNNEL: bytes relayed (plaintext) */
+  uint64_t relayed_to_client;
+  const char *close_reason; /* static; first reason wins */
+  cp_snap_t *snap;   /* one reference: the rules and data this conn uses */
+  cp_shape_t *shape; /* owned: a rule's latency, bandwidth, reset budget
+                        (conn_fault makes it, cp_conn_set_shape); closed
+                        with the handles */
+  cp_conn_http_t http;
+  cp_conn_tls_t tls;
+  cp_conn_fault_t fault;
+  cp_conn_h2_t h2;
+  cp_conn_dial_t dial;
 };
+
+/* The route and the counters several state modules change, written only
+ * here. cp_conn_route: the upstream is t, through parent (NULL: direct). */
+void cp_conn_route(cp_conn_t *c, const cp_http_target_t *t,
+                   const cp_parent_t *parent);
+void cp_conn_set_intercept(cp_conn_t *c, int on);
+void cp_conn_set_upstream_ok(cp_conn_t *c, int ok);
+void cp_conn_set_resp_sent(cp_conn_t *c, int sent);
+/* Takes over shape (made by conn_fault for a rule), holds the conn for
+ * its timer and puts it on both legs. */
+void cp_conn_set_shape(cp_conn_t *c, cp_shape_t *shape);
+/* A request head's first byte: its --head-timeout starts now. */
+void cp_conn_head_started(cp_conn_t *c);
+void cp_conn_count_request(cp_conn_t *c);
+/* len plaintext bytes relayed, to the client (to_client) or from it. */
+void cp_conn_count_relayed(cp_conn_t *c, int to_client, size_t len);
 
 /* Accepts one pending connection from server and runs env->start. */
 void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server);
@@ -236,7 +295,7 @@ void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode);
 cp_event_base_t cp_conn_base(const cp_conn_t *c);
 void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Hands the stashed client bytes (c->pending) to feed, once. */
+/* Hands the stashed client bytes (c->http.pending) to feed, once. */
 void cp_conn_replay_pending(cp_conn_t *c,
                             void (*feed)(cp_conn_t *c, const char *data,
                                          size_t len));

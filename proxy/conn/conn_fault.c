@@ -21,10 +21,10 @@ void cp_conn_fault_record(cp_conn_t *c, cp_fault_e fault, long long value,
   char detail[256];
   va_list ap;
 
-  if (c->faults & (1u << fault)) {
+  if (c->fault.applied & (1u << fault)) {
     return;
   }
-  c->faults |= 1u << fault;
+  c->fault.applied |= 1u << fault;
   va_start(ap, fmt);
   vsnprintf(detail, sizeof(detail), fmt, ap);
   va_end(ap);
@@ -47,6 +47,7 @@ static void on_reset(void *arg) {
 
 int cp_conn_fault_shape(cp_conn_t *c, const cp_rule_t *ru) {
   cp_shape_cfg_t cfg;
+  cp_shape_t *shape = NULL;
   int rc;
 
   if (c->shape != NULL ||
@@ -59,15 +60,11 @@ int cp_conn_fault_shape(cp_conn_t *c, const cp_rule_t *ru) {
   cfg.reset_after = ru->reset_after;
   cfg.on_reset = on_reset;
   cfg.arg = c;
-  rc = cp_shape_new(&c->shape, c->env->loop, &cfg);
+  rc = cp_shape_new(&shape, c->env->loop, &cfg);
   if (rc != 0) {
     return rc;
   }
-  cp_conn_ref(c); /* the shape's timer; released when it closes */
-  cp_shape_attach(c->shape, &c->client, 1);
-  if (c->upstream.open) {
-    cp_shape_attach(c->shape, &c->upstream, 0);
-  }
+  cp_conn_set_shape(c, shape);
   if (ru->latency_ms > 0) {
     cp_conn_fault_record(c, CP_FAULT_LATENCY, ru->latency_ms,
                          "%u ms +/- %u ms added to each direction",
@@ -118,29 +115,29 @@ static void block_page(cp_conn_t *c, const cp_rule_t *ru) {
  * origin: a block page, silence, or a slow or cut path (shaping, set up
  * here and applied by the legs). Nonzero when the conn must stop. */
 int cp_conn_fault_request(cp_conn_t *c) {
-  const cp_http_target_t *t = &c->req.target;
+  const cp_http_target_t *t = &c->http.req.target;
   const cp_rule_t *ru = cp_conn_fault_rule(c, t->host, t->port);
 
   if (ru == NULL) {
     return 0;
   }
-  c->target = *t;
+  cp_conn_route(c, t, c->parent);
   if (ru->block_status != 0) {
-    cp_conn_fault_record(c, CP_FAULT_BLOCK, ru->block_status,
-                         "%s answered %d with a block page",
-                         cp_http_msg_method_name(&c->req), ru->block_status);
-    cp_conn_emit_connect(c, cp_http_msg_method_name(&c->req),
-                         c->req.is_connect ? "intercept" : "forward");
+    cp_conn_fault_record(
+        c, CP_FAULT_BLOCK, ru->block_status, "%s answered %d with a block page",
+        cp_http_msg_method_name(&c->http.req), ru->block_status);
+    cp_conn_emit_connect(c, cp_http_msg_method_name(&c->http.req),
+                         c->http.req.is_connect ? "intercept" : "forward");
     block_page(c, ru);
     return -1;
   }
   if (ru->hold) {
     cp_conn_fault_record(c, CP_FAULT_TIMEOUT, -1,
                          "%s accepted and never answered",
-                         cp_http_msg_method_name(&c->req));
-    cp_conn_emit_connect(c, cp_http_msg_method_name(&c->req),
-                         c->req.is_connect ? "intercept" : "forward");
-    c->hold = 1;
+                         cp_http_msg_method_name(&c->http.req));
+    cp_conn_emit_connect(c, cp_http_msg_method_name(&c->http.req),
+                         c->http.req.is_connect ? "intercept" : "forward");
+    c->fault.hold = 1;
     cp_conn_set_reason(c, "fault_timeout");
     cp_conn_arm_timer(c);
     return -1;

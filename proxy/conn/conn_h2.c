@@ -13,7 +13,7 @@
 #include "base/list.h"
 
 static cp_h2_t *relay(const cp_conn_t *c) {
-  return c->proto;
+  return c->h2.proto;
 }
 
 
@@ -150,9 +150,9 @@ static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
 
   cp_buf_reset(&s->down);
   s->down.limit = 1 << 20; /* the explanation can be long */
-  cp_conn_error_body(&s->down, c->block_msg, c->block_detail);
+  cp_conn_error_body(&s->down, c->tls.block_msg, c->tls.block_detail);
   s->status = 502;
-  s->outcome = c->block_code;
+  s->outcome = c->tls.block_code;
   s->u_closed = 1; /* no upstream stream */
   s->down_eof = 1;
   s->resp_sent = 1;
@@ -161,7 +161,8 @@ static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
   nv[1] = (nghttp2_nv){(uint8_t *)"content-type", (uint8_t *)ctype, 12,
                        sizeof(ctype) - 1, 0};
   nv[2] = (nghttp2_nv){(uint8_t *)"x-chainproxy-error",
-                       (uint8_t *)c->block_code, 18, strlen(c->block_code), 0};
+                       (uint8_t *)c->tls.block_code, 18,
+                       strlen(c->tls.block_code), 0};
   prd.source.ptr = s;
   prd.read_callback = down_read;
   nghttp2_submit_response(h->cs, s->cid, nv, 3, &prd);
@@ -177,7 +178,7 @@ static int on_c_frame(nghttp2_session *cs, const nghttp2_frame *fr, void *ud) {
     return 0;
   }
   if (fr->hd.type == NGHTTP2_HEADERS && s->uid < 0 &&
-      fr->headers.cat == NGHTTP2_HCAT_REQUEST && c->blocked) {
+      fr->headers.cat == NGHTTP2_HCAT_REQUEST && c->tls.blocked) {
     answer_blocked(c, s);
   } else if (fr->hd.type == NGHTTP2_HEADERS && s->uid < 0 &&
              fr->headers.cat == NGHTTP2_HCAT_REQUEST) {
@@ -577,11 +578,11 @@ void cp_h2_start(cp_conn_t *c, const cp_h2_ops_t *ops, void *side,
   }
   h->ops = ops;
   h->side = side;
-  c->proto = h;
-  c->proto_free = h2_free;
+  c->h2.proto = h;
+  c->h2.proto_free = h2_free;
   cp_leg_want_read(&c->client, 1);
   cp_leg_want_read(&c->upstream, 1);
-  if (c->blocked || c->h2_refuse || (ops != NULL && !client_h1)) {
+  if (c->tls.blocked || c->h2.refuse || (ops != NULL && !client_h1)) {
     /* No HTTP/2 origin: every stream is answered here (502), refused, or
      * bridged to an HTTP/1.1 origin. */
     nghttp2_session_del(h->us);
@@ -592,7 +593,7 @@ void cp_h2_start(cp_conn_t *c, const cp_h2_ops_t *ops, void *side,
     nghttp2_session_del(h->cs); /* the client speaks HTTP/1.1 */
     h->cs = NULL;
   }
-  if (c->h2_refuse) {
+  if (c->h2.refuse) {
     cp_leg_close(&c->upstream);
     refuse(c, h);
     return;
@@ -684,7 +685,7 @@ void cp_conn_h2_on_drained(cp_conn_t *c, cp_leg_t *leg) {
 void cp_conn_h2_on_timeout(cp_conn_t *c, double secs) {
   cp_h2_t *h = relay(c);
 
-  if (c->h2_head_pending) {
+  if (c->h2.head_pending) {
     cp_conn_log(c, CP_LOG_WARN,
                 "no complete request head within %.1f s (--head-timeout)",
                 secs);

@@ -43,7 +43,7 @@ struct bridge_s {
 
 
 static bridge_t *side(const cp_conn_t *c) {
-  return ((cp_h2_t *)c->proto)->side;
+  return ((cp_h2_t *)c->h2.proto)->side;
 }
 
 
@@ -335,7 +335,7 @@ static void cl_done(cp_conn_t *c, bridge_t *b, h2_stream_t *s) {
 
 
 static void cl_parse(cp_conn_t *c, bridge_t *b) {
-  cp_h2_t *h = c->proto;
+  cp_h2_t *h = c->h2.proto;
   h2_stream_t *s;
   size_t consumed, room, n;
   int rc;
@@ -355,8 +355,8 @@ static void cl_parse(cp_conn_t *c, bridge_t *b) {
       cp_http_msg_reset(&b->msg);
       b->msg.body_only = 1;
       /* The head has --head-timeout from its first byte, as in READ. */
-      c->t_head_start = cp_conn_now(c);
-      c->h2_head_pending = 1;
+      cp_conn_head_started(c);
+      c->h2.head_pending = 1;
       cp_conn_arm_timer(c);
     }
     s = b->cur;
@@ -383,7 +383,7 @@ static void cl_parse(cp_conn_t *c, bridge_t *b) {
       const char *expect = cp_http_msg_field(&b->msg, "expect", &el);
 
       b->head_taken = 1;
-      c->h2_head_pending = 0;
+      c->h2.head_pending = 0;
       cp_conn_arm_timer(c);
       if (cp_h2h1_head_from_msg(&b->msg, "https", &s->req) != 0) {
         cl_refuse(c, b, s, 400, "the request has no Host, or too many fields");
@@ -606,14 +606,14 @@ void cp_conn_h2_entry(cp_conn_t *c) {
   int client_h2, up_h2;
   bridge_t *b;
 
-  client_h2 = c->want_h2 || (c->client.tls != NULL &&
+  client_h2 = c->h2.want || (c->client.tls != NULL &&
                              alpn_is_h2(c->client.tls->alpn_choice,
                                         c->client.tls->alpn_choice_len));
   if (c->upstream.tls != NULL) {
     SSL_get0_alpn_selected(c->upstream.tls->ssl, &p, &n);
   }
   up_h2 = alpn_is_h2(p, n);
-  if (c->blocked || c->h2_refuse || (client_h2 && up_h2)) {
+  if (c->tls.blocked || c->h2.refuse || (client_h2 && up_h2)) {
     cp_h2_start(c, NULL, NULL, 0);
     return;
   }

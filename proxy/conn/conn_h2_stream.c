@@ -9,7 +9,7 @@
 #include "base/list.h"
 
 static cp_h2_t *relay(const cp_conn_t *c) {
-  return c->proto;
+  return c->h2.proto;
 }
 
 
@@ -108,9 +108,9 @@ static void emit_request(h2_stream_t *s) {
   r.http_version = relay(c)->cs != NULL ? "2" : NULL;
   r.http_minor = 1;
   r.upstream_http_version =
-      (relay(c)->cs != NULL) == (relay(c)->us != NULL || c->blocked) ? NULL
-      : relay(c)->us != NULL                                         ? "2"
-                                                                     : "1.1";
+      (relay(c)->cs != NULL) == (relay(c)->us != NULL || c->tls.blocked) ? NULL
+      : relay(c)->us != NULL                                             ? "2"
+                             : "1.1";
   r.stream_id = relay(c)->cs != NULL ? s->cid : 0;
   r.bytes_from_client = s->bytes_up;
   r.bytes_to_client = s->bytes_down;
@@ -119,7 +119,7 @@ static void emit_request(h2_stream_t *s) {
   r.outcome = s->outcome ? s->outcome : s->reset ? "reset" : "ok";
   r.scheme = "https";
   c->env->stats->v[CP_STAT_REQUESTS]++;
-  c->requests++;
+  cp_conn_count_request(c);
   cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%s stream %d, %llu bytes)", method,
               url, s->status,
               r.upstream_http_version == NULL ? "h2"
@@ -133,7 +133,7 @@ static void emit_request(h2_stream_t *s) {
 static void stream_free(cp_h2_t *h, h2_stream_t *s) {
   CP_LIST_UNLINK(h->streams, s);
   h->nstreams--;
-  s->c->h2_streams = h->nstreams;
+  s->c->h2.streams = h->nstreams;
   cp_buf_free(&s->req.b);
   cp_buf_free(&s->resp.b);
   cp_buf_free(&s->up);
@@ -186,6 +186,6 @@ h2_stream_t *cp_h2_stream_new(cp_conn_t *c, int32_t cid) {
   cp_buf_init(&s->down, STREAM_BUF);
   CP_LIST_PUSH(h->streams, s);
   h->nstreams++;
-  c->h2_streams = h->nstreams;
+  c->h2.streams = h->nstreams;
   return s;
 }

@@ -35,6 +35,7 @@ static int over_client_limit(const cp_conn_t *c) {
 /* --mode transparent: the upstream is where the client was going before
  * the kernel redirected it; names come later (SNI, Host). */
 static int transparent_start(cp_conn_t *c) {
+  cp_http_target_t t;
   char host[64];
   uint16_t port = 0;
   int rc = cp_transparent_dst(&c->client.tcp, c->env->cfg->listen_port,
@@ -57,9 +58,11 @@ static int transparent_start(cp_conn_t *c) {
     return -1;
   }
   c->transparent = 1;
-  snprintf(c->target.host, sizeof(c->target.host), "%s", host);
-  c->target.port = port;
-  c->target.host_kind = strchr(host, ':') ? CP_HOST_IPV6 : CP_HOST_IPV4;
+  memset(&t, 0, sizeof(t));
+  snprintf(t.host, sizeof(t.host), "%s", host);
+  t.port = port;
+  t.host_kind = strchr(host, ':') ? CP_HOST_IPV6 : CP_HOST_IPV4;
+  cp_conn_route(c, &t, c->parent);
   return 0;
 }
 
@@ -94,9 +97,9 @@ void cp_conn_http_start(cp_conn_t *c) {
 static int flush_out(cp_conn_t *c, cp_leg_t *leg) {
   int rc = 0;
 
-  if (c->out.len > 0) {
-    rc = cp_leg_write(leg, c->out.data, c->out.len);
-    cp_buf_reset(&c->out);
+  if (c->http.out.len > 0) {
+    rc = cp_leg_write(leg, c->http.out.data, c->http.out.len);
+    cp_buf_reset(&c->http.out);
   }
   return rc;
 }
@@ -137,25 +140,27 @@ static int admitted(cp_conn_t *c) {
     return -1;
   }
   /* A rule's credentials for its host, else --auth's and --auth-file's. */
-  ru = cp_rules_find(&c->snap->rules, c->req.target.host, c->req.target.port);
+  ru = cp_rules_find(&c->snap->rules, c->http.req.target.host,
+                     c->http.req.target.port);
   need = ru != NULL && ru->auth[0] ? ru->auth : cfg->auth;
   users = need == cfg->auth ? c->env->users : NULL;
   if (need == NULL && users == NULL) {
     return 0;
   }
-  v = cp_http_msg_field(&c->req, "proxy-authorization", &vl);
+  v = cp_http_msg_field(&c->http.req, "proxy-authorization", &vl);
   if ((need != NULL && cp_access_basic_ok(need, v, vl)) ||
       cp_users_check(users, v, vl)) {
     cp_access_basic_user(v, vl, c->user, sizeof(c->user));
     return 0;
   }
   if (need != cfg->auth) {
-    c->target = c->req.target; /* the events name the host */
+    /* the events name the host */
+    cp_conn_route(c, &c->http.req.target, c->parent);
     cp_conn_fault_record(c, CP_FAULT_AUTH, 407,
                          "proxy credentials required for %s (rule %s)",
-                         c->req.target.host, ru->host);
+                         c->http.req.target.host, ru->host);
   }
-  c->extra_header = "Proxy-Authenticate: Basic realm=\"chainproxy\"\r\n";
+  c->http.extra_header = "Proxy-Authenticate: Basic realm=\"chainproxy\"\r\n";
   cp_conn_respond_error(c, 407, "proxy_auth_required",
                         "%s: send Proxy-Authorization: Basic with the user "
                         "and password of %s (e.g. "
@@ -174,7 +179,7 @@ static int admitted(cp_conn_t *c) {
  * chain, not a loop, and passes). */
 static int loops(cp_conn_t *c) {
   const cp_config_t *cfg = c->env->cfg;
-  const cp_http_target_t *t = &c->req.target;
+  const cp_http_target_t *t = &c->http.req.target;
   int local =
       cp_host_is_loopback(t->host) || strcmp(t->host, cfg->listen_host) == 0;
 
@@ -193,10 +198,10 @@ static int loops(cp_conn_t *c) {
 
 
 static int on_request_head(cp_conn_t *c) {
-  cp_http_msg_t *req = &c->req;
+  cp_http_msg_t *req = &c->http.req;
 
-  c->head_seen = 1;
-  c->t_req = cp_conn_now(c);
+  c->http.head_seen = 1;
+  c->http.t_req = cp_conn_now(c);
   if (!c->intercept && !c->transparent &&
       (admitted(c) != 0 || loops(c) || cp_conn_fault_request(c) != 0)) {
     return -1;
@@ -212,22 +217,22 @@ static int on_request_head(cp_conn_t *c) {
                             "connection");
       return -1;
     }
-    c->target = req->target;
     c->tunnel = 1;
-    c->intercept = !is_passthrough(c->env->cfg, c->target.host);
-    c->parent = cp_conn_parent_for(c, &c->target, 1);
+    cp_conn_route(c, &req->target, cp_conn_parent_for(c, &req->target, 1));
+    cp_conn_set_intercept(c, !is_passthrough(c->env->cfg, c->target.host));
     cp_conn_emit_connect(c, "CONNECT", c->intercept ? "intercept" : "tunnel");
     cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
     return c->state == CP_CONN_CLOSING;
   }
-  c->resp.req_method = req->method;
-  c->resp.ws_upgrade = req->ws_upgrade;
-  c->resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
-  c->resp.want_keepalive = req->keepalive_in && !c->env->shutting_down;
+  c->http.resp.req_method = req->method;
+  c->http.resp.ws_upgrade = req->ws_upgrade;
+  c->http.resp.peer_http11 = req->http_major == 1 && req->http_minor >= 1;
+  c->http.resp.want_keepalive = req->keepalive_in && !c->env->shutting_down;
   if (c->intercept) {
     /* Decrypted requests go to the tunnel's origin, whatever they name. */
-    if (c->blocked) {
-      cp_conn_respond(c, 502, c->block_code, c->block_msg, c->block_detail);
+    if (c->tls.blocked) {
+      cp_conn_respond(c, 502, c->tls.block_code, c->tls.block_msg,
+                      c->tls.block_detail);
       return -1;
     }
     cp_conn_go_state(c, c->upstream_ok ? CP_CONN_FORWARD
@@ -244,17 +249,15 @@ static int on_request_head(cp_conn_t *c) {
     return -1;
   }
   if (!c->connect_emitted) {
-    c->target = req->target;
-    c->parent = c->req_parent;
+    cp_conn_route(c, &req->target, c->http.req_parent);
     cp_conn_emit_connect(c, cp_http_msg_method_name(req),
                          c->transparent ? "transparent" : "forward");
   }
   if (c->upstream_ok && same_target(&c->target, &req->target) &&
-      c->parent == c->req_parent) {
+      c->parent == c->http.req_parent) {
     cp_conn_go_state(c, CP_CONN_FORWARD);
   } else {
-    c->target = req->target;
-    c->parent = c->req_parent;
+    cp_conn_route(c, &req->target, c->http.req_parent);
     cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
   }
   return c->state == CP_CONN_CLOSING;
@@ -281,9 +284,10 @@ static int field_name_len(const cp_http_msg_t *m) {
 
 
 static void request_error(cp_conn_t *c, int rc) {
-  const char *why = c->req.err_text ? c->req.err_text : cp_strerror(rc);
+  const char *why =
+      c->http.req.err_text ? c->http.req.err_text : cp_strerror(rc);
 
-  if (c->head_seen) {
+  if (c->http.head_seen) {
     /* The head went upstream already; a broken body cannot be answered. */
     cp_conn_fail(c, rc, "bad_request_body");
     return;
@@ -296,15 +300,16 @@ static void request_error(cp_conn_t *c, int rc) {
                           why, c->env->cfg->max_header_bytes,
                           CP_HTTP_MAX_FIELDS);
   } else if (rc == CP_EFIELDWS) {
-    cp_conn_respond_error(c, 400, "header_name_whitespace",
-                          "malformed request: %s: '%.*s'", why,
-                          field_name_len(&c->req), field_name_at(&c->req));
+    cp_conn_respond_error(
+        c, 400, "header_name_whitespace", "malformed request: %s: '%.*s'", why,
+        field_name_len(&c->http.req), field_name_at(&c->http.req));
   } else if (rc == CP_ETARGET) {
-    cp_conn_respond_error(c, 400, "bad_target",
-                          "bad request target '%.*s': expected "
-                          "http://host/path or, for CONNECT, host:port",
-                          (int)(c->req.url_len > 200 ? 200 : c->req.url_len),
-                          cp_http_msg_url(&c->req));
+    cp_conn_respond_error(
+        c, 400, "bad_target",
+        "bad request target '%.*s': expected "
+        "http://host/path or, for CONNECT, host:port",
+        (int)(c->http.req.url_len > 200 ? 200 : c->http.req.url_len),
+        cp_http_msg_url(&c->http.req));
   } else {
     cp_conn_respond_error(c, 400, "bad_request", "malformed request: %s", why);
   }
@@ -315,14 +320,14 @@ static void request_error(cp_conn_t *c, int rc) {
  * knowledge). The origin is asked for h2 on a new connection; the relay
  * or a clear refusal follows (conn_tls, conn_h2). */
 static int prior_knowledge(cp_conn_t *c, const char *data, size_t len) {
-  if (!c->intercept || !c->client_tls_done || c->requests > 0 ||
-      c->req_bytes > 0 || len < 3 || memcmp(data, "PRI", 3) != 0) {
+  if (!c->intercept || !c->tls.client_done || c->requests > 0 ||
+      c->http.req_bytes > 0 || len < 3 || memcmp(data, "PRI", 3) != 0) {
     return 0;
   }
   cp_conn_log(c, CP_LOG_INFO,
               "client speaks HTTP/2 without ALPN; asking "
               "the origin for h2");
-  c->want_h2 = 1;
+  c->h2.want = 1;
   cp_conn_stash(c, data, len);
   cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
   return 1;
@@ -333,15 +338,15 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
 
-  if (c->hold) {
+  if (c->fault.hold) {
     return; /* a rule's "timeout": whatever comes is ignored */
   }
   if (c->transparent && !c->intercept && c->requests == 0 &&
-      c->req_bytes == 0 && len > 0 && (unsigned char)data[0] == 0x16) {
+      c->http.req_bytes == 0 && len > 0 && (unsigned char)data[0] == 0x16) {
     /* A TLS record where a request would be: intercepted as a CONNECT
      * to the original destination is; the SNI names the host. */
     c->tunnel = 1;
-    c->intercept = 1;
+    cp_conn_set_intercept(c, 1);
     cp_conn_stash(c, data, len);
     cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
     return;
@@ -349,23 +354,23 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
   if (prior_knowledge(c, data, len)) {
     return;
   }
-  if (c->req_bytes == 0 && len > 0) {
-    c->t_head_start = cp_conn_now(c); /* the head deadline starts */
+  if (c->http.req_bytes == 0 && len > 0) {
+    cp_conn_head_started(c); /* the head deadline starts */
   }
-  rc = cp_http_msg_feed(&c->req, data, len, &n, &c->out);
-  c->req_bytes += n;
+  rc = cp_http_msg_feed(&c->http.req, data, len, &n, &c->http.out);
+  c->http.req_bytes += n;
   if (rc < 0) {
     request_error(c, rc);
     return;
   }
-  if (c->req.head_complete && !c->head_seen) {
+  if (c->http.req.head_complete && !c->http.head_seen) {
     if (on_request_head(c) != 0) {
       return;
     }
   }
   if (rc == CP_HTTP_DONE) {
-    c->req_done = 1;
-    c->t_req_done = cp_conn_now(c);
+    c->http.req_done = 1;
+    c->http.t_req_done = cp_conn_now(c);
     if (n < len) {
       cp_conn_stash(c, data + n, len - n);
     }
@@ -381,24 +386,25 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
 
 
 void cp_conn_http_reset_exchange(cp_conn_t *c) {
-  cp_http_msg_reset(&c->req);
-  cp_http_msg_reset(&c->resp);
-  c->head_seen = c->req_done = 0;
-  c->resp_started = c->resp_sent = 0;
-  c->req_bytes = 0;
+  cp_http_msg_reset(&c->http.req);
+  cp_http_msg_reset(&c->http.resp);
+  c->http.head_seen = c->http.req_done = 0;
+  c->http.resp_started = 0;
+  cp_conn_set_resp_sent(c, 0);
+  c->http.req_bytes = 0;
 }
 
 
 static void exchange_end(cp_conn_t *c) {
   int keep;
 
-  c->requests++;
-  cp_conn_emit_request(c, c->resp.status, "ok");
-  if (!c->resp.keepalive_in || c->upstream.failed || c->upstream.eof) {
+  cp_conn_count_request(c);
+  cp_conn_emit_request(c, c->http.resp.status, "ok");
+  if (!c->http.resp.keepalive_in || c->upstream.failed || c->upstream.eof) {
     cp_leg_close(&c->upstream);
-    c->upstream_ok = 0;
+    cp_conn_set_upstream_ok(c, 0);
   }
-  keep = c->resp.keepalive_out && c->req_done && !c->client.eof &&
+  keep = c->http.resp.keepalive_out && c->http.req_done && !c->client.eof &&
          !c->env->shutting_down;
   if (!keep) {
     cp_conn_finish(c, c->env->shutting_down ? "shutdown" : "done");
@@ -413,15 +419,15 @@ static void exchange_end(cp_conn_t *c) {
  * speak WebSocket, and the conn relays bytes (TUNNEL) with the tunnel's
  * idle timeout. rest: upstream bytes that came behind the 101. */
 static void switch_protocols(cp_conn_t *c, const char *rest, size_t len) {
-  c->requests++;
-  c->upgraded = 1;
+  cp_conn_count_request(c);
+  c->http.upgraded = 1;
   cp_conn_emit_request(c, 101, "upgrade");
   cp_conn_log(c, CP_LOG_INFO, "switched to %s", "WebSocket");
   if (len > 0 && cp_leg_write(&c->client, rest, len) != 0) {
     cp_conn_fail(c, CP_EIO, "client_write_failed");
     return;
   }
-  c->relayed_to_client += len;
+  cp_conn_count_relayed(c, 1, len);
   cp_conn_go_state(c, CP_CONN_TUNNEL); /* replays the client's early bytes */
 }
 
@@ -430,33 +436,35 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
   size_t n = 0;
   int rc;
 
-  if (!c->resp_started) {
-    c->resp_started = 1;
-    c->t_first_byte = cp_conn_now(c);
+  if (!c->http.resp_started) {
+    c->http.resp_started = 1;
+    c->http.t_first_byte = cp_conn_now(c);
     cp_conn_arm_timer(c); /* from now on, gaps in the body */
   }
-  rc = cp_http_msg_feed(&c->resp, data, len, &n, &c->out);
+  rc = cp_http_msg_feed(&c->http.resp, data, len, &n, &c->http.out);
   if (c->parent != NULL && !c->intercept && !c->resp_sent &&
-      c->resp.head_complete && c->resp.status == 407) {
+      c->http.resp.head_complete && c->http.resp.status == 407) {
     /* The parent wants credentials we did not have: not the client's
      * business (its proxy is chainproxy), and not the origin's answer. */
-    cp_buf_reset(&c->out);
+    cp_buf_reset(&c->http.out);
     cp_conn_respond_error(c, 502, "parent_proxy_auth_required",
                           "parent proxy %s wants credentials: \"HTTP/1.1 "
                           "407 %.*s\" (asked for %s:%u)",
-                          c->parent->url, (int)c->resp.url_len,
-                          cp_http_msg_url(&c->resp), c->target.host,
+                          c->parent->url, (int)c->http.resp.url_len,
+                          cp_http_msg_url(&c->http.resp), c->target.host,
                           c->target.port);
     return;
   }
-  c->resp_sent |= c->out.len > 0;
+  if (c->http.out.len > 0) {
+    cp_conn_set_resp_sent(c, 1);
+  }
   if (flush_out(c, &c->client) != 0) {
     cp_conn_fail(c, CP_EIO, "client_write_failed");
     return;
   }
   if (rc < 0) {
     if (!c->resp_sent) {
-      if (rc == CP_EUPCLOSED && c->resp.head.len == 0) {
+      if (rc == CP_EUPCLOSED && c->http.resp.head.len == 0) {
         cp_conn_respond_error(c, 502, "upstream_closed",
                               "%s:%u closed the connection without sending "
                               "a response",
@@ -465,26 +473,26 @@ static void feed_response(cp_conn_t *c, const char *data, size_t len) {
         /* RFC 9112 5.1 lets a proxy strip the whitespace instead; the
          * parser framed the message by a name the origin may mean
          * otherwise, so nothing of it is passed on. */
-        cp_conn_respond_error(c, 502, "upstream_header_name_whitespace",
-                              "%s:%u sent a response that chainproxy "
-                              "refuses: %s: '%.*s'",
-                              c->target.host, c->target.port, c->resp.err_text,
-                              field_name_len(&c->resp),
-                              field_name_at(&c->resp));
+        cp_conn_respond_error(
+            c, 502, "upstream_header_name_whitespace",
+            "%s:%u sent a response that chainproxy "
+            "refuses: %s: '%.*s'",
+            c->target.host, c->target.port, c->http.resp.err_text,
+            field_name_len(&c->http.resp), field_name_at(&c->http.resp));
       } else {
         cp_conn_respond_error(c, 502, "bad_upstream_response",
                               "%s:%u sent a malformed response: %s",
                               c->target.host, c->target.port,
-                              c->resp.err_text ? c->resp.err_text
-                                               : cp_strerror(rc));
+                              c->http.resp.err_text ? c->http.resp.err_text
+                                                    : cp_strerror(rc));
       }
       return;
     }
-    cp_conn_emit_request(c, c->resp.status, "upstream_truncated");
+    cp_conn_emit_request(c, c->http.resp.status, "upstream_truncated");
     cp_conn_fail(c, rc, "upstream_truncated");
     return;
   }
-  if (rc == CP_HTTP_DONE && c->resp.status == 101) {
+  if (rc == CP_HTTP_DONE && c->http.resp.status == 101) {
     switch_protocols(c, data + n, len - n);
   } else if (rc == CP_HTTP_DONE) {
     if (n < len) {
@@ -519,28 +527,29 @@ static void transparent_target(cp_conn_t *c, cp_http_msg_t *m) {
 static void on_target(cp_http_msg_t *m, void *arg) {
   cp_conn_t *c = arg;
 
-  c->req_parent = NULL;
+  c->http.req_parent = NULL;
   if (c->transparent && !c->intercept) {
     transparent_target(c, m);
   }
   if (c->intercept || m->target.form != CP_TARGET_ABSOLUTE) {
     return;
   }
-  c->req_parent = cp_conn_parent_for(c, &m->target, 0);
-  if (c->req_parent != NULL) {
+  c->http.req_parent = cp_conn_parent_for(c, &m->target, 0);
+  if (c->http.req_parent != NULL) {
     m->absolute_out = 1;
-    m->proxy_auth = c->req_parent->auth[0] ? c->req_parent->auth : NULL;
+    m->proxy_auth =
+        c->http.req_parent->auth[0] ? c->http.req_parent->auth : NULL;
   }
 }
 
 
 void cp_conn_http_entry_read_request(cp_conn_t *c) {
-  if (c->env->shutting_down && c->pending.len == 0) {
+  if (c->env->shutting_down && c->http.pending.len == 0) {
     cp_conn_finish(c, "shutdown");
     return;
   }
-  c->req.on_target = on_target;
-  c->req.on_target_arg = c;
+  c->http.req.on_target = on_target;
+  c->http.req.on_target_arg = c;
   cp_leg_want_read(&c->client, 1);
   /* An idle upstream is read too, so its close is noticed. */
   cp_leg_want_read(&c->upstream, c->upstream_ok);
@@ -550,10 +559,10 @@ void cp_conn_http_entry_read_request(cp_conn_t *c) {
 
 
 void cp_conn_http_entry_forward(cp_conn_t *c) {
-  if (c->req_done) {
-    c->t_req_done = cp_conn_now(c); /* sent upstream just now */
+  if (c->http.req_done) {
+    c->http.t_req_done = cp_conn_now(c); /* sent upstream just now */
   }
-  cp_leg_want_read(&c->client, c->pending.len < CP_CONN_PENDING_MAX);
+  cp_leg_want_read(&c->client, c->http.pending.len < CP_CONN_PENDING_MAX);
   cp_leg_want_read(&c->upstream, 1);
   cp_conn_arm_timer(c);
   if (flush_out(c, &c->upstream) != 0) {
@@ -565,7 +574,7 @@ void cp_conn_http_entry_forward(cp_conn_t *c) {
 /* An upstream kept for keep-alive talked or closed between exchanges: it
  * cannot be reused. */
 static void drop_idle_upstream(cp_conn_t *c) {
-  c->upstream_ok = 0;
+  cp_conn_set_upstream_ok(c, 0);
   cp_leg_close(&c->upstream);
 }
 
@@ -584,7 +593,7 @@ void cp_conn_http_on_exchange_data(cp_conn_t *c, cp_leg_t *leg,
                                    const char *data, size_t len) {
   if (leg == &c->upstream) {
     feed_response(c, data, len);
-  } else if (!c->req_done) {
+  } else if (!c->http.req_done) {
     feed_request(c, data, len);
   } else {
     cp_conn_stash(c, data, len);
@@ -597,8 +606,8 @@ void cp_conn_http_on_read_eof(cp_conn_t *c, cp_leg_t *leg) {
     drop_idle_upstream(c);
     return;
   }
-  cp_conn_finish(c,
-                 c->req_bytes ? "client_closed_mid_request" : "client_closed");
+  cp_conn_finish(c, c->http.req_bytes ? "client_closed_mid_request"
+                                      : "client_closed");
 }
 
 
@@ -607,7 +616,7 @@ void cp_conn_http_on_forward_eof(cp_conn_t *c, cp_leg_t *leg) {
     feed_response(c, NULL, 0);
     return;
   }
-  if (!c->req_done) {
+  if (!c->http.req_done) {
     cp_conn_abort(c, "client_closed");
   }
   /* Otherwise the response still goes out, then the conn closes. */
@@ -640,21 +649,22 @@ void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
     drop_idle_upstream(c);
     return;
   }
-  if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started &&
+  if (!is_client && c->state == CP_CONN_FORWARD && !c->http.resp_started &&
       c->upstream.tls != NULL && c->upstream.tls->alert_in >= 0) {
     refused_by_alert(c);
     return;
   }
-  if (!is_client && c->state == CP_CONN_FORWARD && !c->resp_started) {
+  if (!is_client && c->state == CP_CONN_FORWARD && !c->http.resp_started) {
     cp_conn_respond_error(c, 502, "upstream_error",
                           "connection to %s:%u failed: %s", c->target.host,
                           c->target.port, uv_strerror(err));
     return;
   }
-  if (c->state == CP_CONN_FORWARD && c->resp_started && !c->resp_done_evt) {
+  if (c->state == CP_CONN_FORWARD && c->http.resp_started &&
+      !c->http.resp_done_evt) {
     /* Cut mid-response (a reset): the exchange still gets its event. */
-    c->resp_done_evt = 1;
-    cp_conn_emit_request(c, c->resp.status,
+    c->http.resp_done_evt = 1;
+    cp_conn_emit_request(c, c->http.resp.status,
                          is_client ? "client_error" : "upstream_truncated");
   }
   cp_conn_fail(c, err, is_client ? "client_error" : "upstream_error");
@@ -662,11 +672,11 @@ void cp_conn_http_on_error(cp_conn_t *c, cp_leg_t *leg, int err) {
 
 
 void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs) {
-  if (c->hold) {
+  if (c->fault.hold) {
     cp_conn_abort(c, "fault_timeout"); /* silent to the end */
     return;
   }
-  if (c->req_bytes > 0) {
+  if (c->http.req_bytes > 0) {
     cp_conn_emit_connect(c, NULL, NULL);
     cp_conn_respond_error(c, 408, "request_timeout",
                           "no complete request head within %.1f s", secs);
@@ -677,12 +687,12 @@ void cp_conn_http_on_read_timeout(cp_conn_t *c, double secs) {
 
 
 void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
-  if (!c->req_done && !c->resp_started) {
+  if (!c->http.req_done && !c->http.resp_started) {
     cp_conn_respond_error(c, 408, "request_body_timeout",
                           "the request body stalled for %.1f s "
                           "(--body-idle-timeout)",
                           secs);
-  } else if (!c->resp_started) {
+  } else if (!c->http.resp_started) {
     cp_conn_respond_error(c, 504, "upstream_timeout",
                           "%s:%u sent no response within %.1f s",
                           c->target.host, c->target.port, secs);
@@ -692,8 +702,8 @@ void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
     cp_conn_log(c, CP_LOG_WARN,
                 "response body idle for %.1f s "
                 "(--body-idle-timeout): cut after %llu bytes",
-                secs, (unsigned long long)c->resp.body_bytes);
-    cp_conn_emit_request(c, c->resp.status, "body_idle_timeout");
+                secs, (unsigned long long)c->http.resp.body_bytes);
+    cp_conn_emit_request(c, c->http.resp.status, "body_idle_timeout");
     cp_conn_abort(c, "body_idle_timeout");
   }
 }
@@ -704,10 +714,10 @@ void cp_conn_http_on_forward_timeout(cp_conn_t *c, double secs) {
  * if a response had begun. A CONNECT counts until it is answered; once
  * it is, the tunnel's own requests are what matter. */
 void cp_conn_http_on_cut(cp_conn_t *c, const char *reason) {
-  if (!c->head_seen || c->resp_done_evt ||
-      (c->req.is_connect && c->state != CP_CONN_UPSTREAM_CONNECT)) {
+  if (!c->http.head_seen || c->http.resp_done_evt ||
+      (c->http.req.is_connect && c->state != CP_CONN_UPSTREAM_CONNECT)) {
     return;
   }
-  c->resp_done_evt = 1;
-  cp_conn_emit_request(c, c->resp.status, reason);
+  c->http.resp_done_evt = 1;
+  cp_conn_emit_request(c, c->http.resp.status, reason);
 }

@@ -16,20 +16,20 @@
 void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
                          size_t n) {
   const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
 
-  cp_resume_slot_clear(&c->resume);
+  cp_resume_slot_clear(&c->tls.resume);
   /* The chain cache is keyed by the exact chain: it stays on where
    * sessions are not resumed. */
-  t->session_slot = &c->resume;
-  c->resume.chains = c->env->chains;
-  c->resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
-  cp_resume_key(&c->resume, c->target.host, c->target.port, c->tls_name, alpn,
-                n, ru ? ru->upstream_tls_min : 0,
+  t->session_slot = &c->tls.resume;
+  c->tls.resume.chains = c->env->chains;
+  c->tls.resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
+  cp_resume_key(&c->tls.resume, c->target.host, c->target.port, c->tls.name,
+                alpn, n, ru ? ru->upstream_tls_min : 0,
                 ru && ru->client_cert[0] ? ru->client_cert : NULL);
-  c->resume.gen = c->snap->data->gen;
-  if (c->resume.cache != NULL) {
-    cp_resume_offer(&c->resume, t->ssl, time(NULL));
+  c->tls.resume.gen = c->snap->data->gen;
+  if (c->tls.resume.cache != NULL) {
+    cp_resume_offer(&c->tls.resume, t->ssl, time(NULL));
   }
 }
 
@@ -50,7 +50,7 @@ static void client_cert_facts(cp_conn_t *c, cp_tls_t *t,
   cp_tls_client_facts(t, &f, r->ca_names, sizeof(r->ca_names));
   r->client_cert_requested = 1;
   r->client_cert_presented = SSL_get_certificate(t->ssl) != NULL;
-  c->up_cert_asked = 1;
+  c->tls.up_cert_asked = 1;
 }
 
 
@@ -65,7 +65,7 @@ static int stapled(const cp_tls_t *t) {
 static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_revoke_staple(t->ssl, 0, r);
-  cp_diag_classify(r, c->tls_name, CP_DIAG_WARN_DAYS);
+  cp_diag_classify(r, c->tls.name, CP_DIAG_WARN_DAYS);
   cp_roots_check(&c->snap->data->roots, r);
   cp_policy_check(&c->snap->data->distrust, r);
   cp_who_predict(&c->snap->data->who, r);
@@ -75,17 +75,17 @@ static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
 void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   int full = 0;
 
-  if (cp_resume_reused(&c->resume, t->ssl, r)) {
+  if (cp_resume_reused(&c->tls.resume, t->ssl, r)) {
     /* No certificates came: the session's own diagnosis stands. */
     r->resumed = 1;
     r->chain_cached = 0;
-    c->up_cert_asked = r->client_cert_requested;
+    c->tls.up_cert_asked = r->client_cert_requested;
     c->env->stats->v[CP_STAT_UPSTREAM_RESUMED]++;
     return;
   }
-  if (c->resume.chain_blob != NULL && !stapled(t)) {
+  if (c->tls.resume.chain_blob != NULL && !stapled(t)) {
     /* The same chain as before: the same diagnosis, not built again. */
-    cp_resume_unpack(c->resume.chain_blob, r);
+    cp_resume_unpack(c->tls.resume.chain_blob, r);
     r->chain_cached = 1;
     c->env->stats->v[CP_STAT_CHAIN_CACHE_HITS]++;
   } else {
@@ -96,9 +96,14 @@ void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   /* Packed once, kept for the session's ticket and, for a full diagnosis
    * without a staple (whose verdict is this handshake's only), for the
    * chain. */
-  if (cp_resume_keep(&c->resume, r) != 0) {
+  if (cp_resume_keep(&c->tls.resume, r) != 0) {
     cp_conn_log(c, CP_LOG_WARN, "out of memory keeping the diagnosis");
   } else if (full && !stapled(t)) {
-    cp_resume_chain_put(&c->resume);
+    cp_resume_chain_put(&c->tls.resume);
   }
+}
+
+
+void cp_conn_judge_cert_asked(cp_conn_t *c, int asked) {
+  c->tls.up_cert_asked = asked != 0;
 }

@@ -17,4 +17,8 @@ void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
 /* After it: fills r, and keeps it with the session and the chain. */
 void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r);
 
+/* What the upstream's handshake showed: it asked for a client
+ * certificate (kept with the session, so a resumed one knows it too). */
+void cp_conn_judge_cert_asked(cp_conn_t *c, int asked);
+
 #endif

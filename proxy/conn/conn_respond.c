@@ -16,42 +16,42 @@ void cp_conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   char authority[CP_HOSTPORT_MAX];
   uint64_t now = cp_conn_now(c);
 
-  if (!c->head_seen || (c->tunnel && !c->intercept)) {
+  if (!c->http.head_seen || (c->tunnel && !c->intercept)) {
     return;
   }
   memset(&r, 0, sizeof(r));
-  if (c->intercept && !c->req.is_connect) {
+  if (c->intercept && !c->http.req.is_connect) {
     /* The client sent origin-form inside the tunnel: the event names the
      * full URL it asked for. */
     cp_hostport_format(authority, sizeof(authority), c->target.host,
                        c->target.port == 443 ? 0 : c->target.port);
-    snprintf(url, sizeof(url), "https://%s%.*s", authority, (int)c->req.url_len,
-             cp_http_msg_url(&c->req));
-  } else if (c->transparent && !c->req.is_connect) {
+    snprintf(url, sizeof(url), "https://%s%.*s", authority,
+             (int)c->http.req.url_len, cp_http_msg_url(&c->http.req));
+  } else if (c->transparent && !c->http.req.is_connect) {
     /* Redirected plain HTTP came in origin form: named by its Host. */
     cp_hostport_format(authority, sizeof(authority), c->target.host,
                        c->target.port == 80 ? 0 : c->target.port);
-    snprintf(url, sizeof(url), "http://%s%.*s", authority, (int)c->req.url_len,
-             cp_http_msg_url(&c->req));
+    snprintf(url, sizeof(url), "http://%s%.*s", authority,
+             (int)c->http.req.url_len, cp_http_msg_url(&c->http.req));
   } else {
-    snprintf(url, sizeof(url), "%.*s", (int)c->req.url_len,
-             cp_http_msg_url(&c->req));
+    snprintf(url, sizeof(url), "%.*s", (int)c->http.req.url_len,
+             cp_http_msg_url(&c->http.req));
   }
-  if (c->req.origin_len == 0) {
+  if (c->http.req.origin_len == 0) {
     snprintf(path, sizeof(path), "/");
   } else {
-    snprintf(path, sizeof(path), "%.*s", (int)c->req.origin_len,
-             c->req.head.data + c->req.origin_off);
+    snprintf(path, sizeof(path), "%.*s", (int)c->http.req.origin_len,
+             c->http.req.head.data + c->http.req.origin_off);
   }
-  r.method = cp_http_msg_method_name(&c->req);
+  r.method = cp_http_msg_method_name(&c->http.req);
   r.url = url;
   r.path = path;
   r.status = status;
-  r.http_minor = (int)c->req.http_minor;
-  r.bytes_from_client = c->req.body_bytes;
-  r.bytes_to_client = c->resp.body_bytes;
-  r.ttfb_ms = c->resp_started ? c->t_first_byte - c->t_req : 0;
-  r.total_ms = now - c->t_req;
+  r.http_minor = (int)c->http.req.http_minor;
+  r.bytes_from_client = c->http.req.body_bytes;
+  r.bytes_to_client = c->http.resp.body_bytes;
+  r.ttfb_ms = c->http.resp_started ? c->http.t_first_byte - c->http.t_req : 0;
+  r.total_ms = now - c->http.t_req;
   r.outcome = outcome;
   r.scheme = c->intercept ? "https" : "http";
   c->env->stats->v[CP_STAT_REQUESTS]++;
@@ -139,9 +139,9 @@ static void respond(cp_conn_t *c, int status, const char *code, const char *msg,
                      "\r\n",
                      status, http_status_str((enum http_status)status), type,
                      body_len, code,
-                     c->extra_header ? c->extra_header : "") == 0 &&
+                     c->http.extra_header ? c->http.extra_header : "") == 0 &&
       cp_buf_append(&resp, body, body_len) == 0) {
-    c->resp_sent = 1;
+    cp_conn_set_resp_sent(c, 1);
     cp_leg_write(&c->client, resp.data, resp.len);
   }
   cp_buf_free(&resp);

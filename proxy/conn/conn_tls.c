@@ -28,20 +28,20 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
   char offered[CP_ALPN_MAX * 2];
   int i;
 
-  cp_resume_slot_done(&c->resume);
+  cp_resume_slot_done(&c->tls.resume);
   memset(&h, 0, sizeof(h));
   h.accepted = accepted;
   if (accepted) {
     c->env->stats->v[CP_STAT_HS_ACCEPTED]++;
     cp_conn_log(c, CP_LOG_INFO, "client accepted the %s%s chain (%s)",
-                c->mirrored ? "mirrored " : "",
-                cp_chain_profile_name(c->env->chain, c->served_profile),
+                c->tls.mirrored ? "mirrored " : "",
+                cp_chain_profile_name(c->env->chain, c->tls.served_profile),
                 t ? SSL_get_version(t->ssl) : "?");
   } else {
     c->env->stats->v[CP_STAT_HS_REFUSED]++;
   }
-  h.profile = cp_chain_profile_name(c->env->chain, c->served_profile);
-  h.mirrored = c->mirrored;
+  h.profile = cp_chain_profile_name(c->env->chain, c->tls.served_profile);
+  h.mirrored = c->tls.mirrored;
   h.sni = t && t->sni[0] ? t->sni : NULL;
   if (t != NULL && t->alpn_offered_len > 0) {
     h.alpn_offered = cp_alpn_str(t->alpn_offered, t->alpn_offered_len, offered,
@@ -123,8 +123,8 @@ static void client_refused(cp_conn_t *c) {
   }
   emit_client_handshake(c, 0, NULL);
   cp_conn_log(c, CP_LOG_WARN, "client refused the %s%s chain%s%s",
-              c->mirrored ? "mirrored " : "",
-              cp_chain_profile_name(c->env->chain, c->served_profile),
+              c->tls.mirrored ? "mirrored " : "",
+              cp_chain_profile_name(c->env->chain, c->tls.served_profile),
               alert ? ": alert " : " (no alert)", alert ? alert : "");
   cp_conn_finish(c, "client_rejected");
 }
@@ -148,11 +148,13 @@ static int sni_required(const cp_conn_t *c) {
 static void transparent_hello(cp_conn_t *c, const char *sni) {
   const cp_rule_t *ru;
 
+  cp_http_target_t t = c->target;
+
   if (sni[0] != '\0') {
-    snprintf(c->target.host, sizeof(c->target.host), "%s", sni);
-    c->target.host_kind = CP_HOST_NAME;
+    snprintf(t.host, sizeof(t.host), "%s", sni);
+    t.host_kind = CP_HOST_NAME;
   }
-  c->parent = cp_conn_parent_for(c, &c->target, 1);
+  cp_conn_route(c, &t, cp_conn_parent_for(c, &t, 1));
   cp_conn_emit_connect(c, NULL, "transparent");
   ru = cp_conn_fault_rule(c, c->target.host, c->target.port);
   if (ru != NULL && cp_conn_fault_shape(c, ru) != 0) {
@@ -169,7 +171,7 @@ static void client_handshake_step(cp_conn_t *c) {
   char up[16];
 
   if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
-    snprintf(c->tls_name, sizeof(c->tls_name), "%s",
+    snprintf(c->tls.name, sizeof(c->tls.name), "%s",
              t->sni[0] ? t->sni : c->target.host);
     if (cp_conn_fault_sni(c, t->sni)) {
       return; /* an SNI filter's reset */
@@ -187,11 +189,12 @@ static void client_handshake_step(cp_conn_t *c) {
     }
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
   } else if (rc == CP_TLS_DONE) {
-    c->client_tls_done = 1;
+    c->tls.client_done = 1;
     emit_client_handshake(c, 1, NULL);
     cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
     if ((t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) ||
-        (!c->blocked && strcmp(upstream_alpn(c, up, sizeof(up)), "h2") == 0)) {
+        (!c->tls.blocked &&
+         strcmp(upstream_alpn(c, up, sizeof(up)), "h2") == 0)) {
       /* h2 on both sides, or bridged (--h2 bridge) on one */
       cp_conn_go_state(c, CP_CONN_H2);
       return;
@@ -222,8 +225,8 @@ static void hello_bytes(cp_conn_t *c, const char *data, size_t len) {
                 "the client sent non-TLS bytes after CONNECT (0x%02x...): "
                 "relayed untouched as a blind tunnel, not intercepted",
                 (unsigned char)data[0]);
-    c->intercept = 0;
-    c->upstream_ok = 1;
+    cp_conn_set_intercept(c, 0);
+    cp_conn_set_upstream_ok(c, 1);
     cp_conn_go_state(c, CP_CONN_TUNNEL);
     if (cp_leg_write(&c->upstream, data, len) != 0) {
       cp_conn_fail(c, CP_EIO, "upstream_write_failed");
@@ -246,7 +249,7 @@ static void hello_bytes(cp_conn_t *c, const char *data, size_t len) {
 
 /* The SNI sent upstream: none for an IP literal (RFC 6066). */
 static const char *sent_sni(const cp_conn_t *c) {
-  return cp_host_is_ip(c->tls_name) ? NULL : c->tls_name;
+  return cp_host_is_ip(c->tls.name) ? NULL : c->tls.name;
 }
 
 
@@ -262,14 +265,14 @@ static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
            cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port));
   cp_verify_format(r, target, sent_sni(c), &b);
   cp_buf_append(&b, "", 1);
-  free(c->block_detail);
-  c->block_detail = b.data; /* takes over the bytes */
+  free(c->tls.block_detail);
+  c->tls.block_detail = b.data; /* takes over the bytes */
 }
 
 
 static void set_blocked(cp_conn_t *c, const char *code) {
-  c->blocked = 1;
-  c->block_code = code;
+  c->tls.blocked = 1;
+  c->tls.block_code = code;
 }
 
 
@@ -278,7 +281,7 @@ static void set_blocked(cp_conn_t *c, const char *code) {
  * would be otherwise. */
 static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
   const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
   int v = ru == NULL    ? 0
           : client_side ? ru->client_tls_min
                         : ru->upstream_tls_min;
@@ -312,7 +315,7 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
  * is diagnosed as client_cert_required. */
 static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
   const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
   char err[700];
 
   if (ru == NULL || ru->client_cert[0] == '\0') {
@@ -344,27 +347,27 @@ static int mint_for_client(cp_conn_t *c) {
   X509 *leaf = NULL;
   EVP_PKEY *key = NULL;
   const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls_name, c->target.port);
+      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
   int profile =
-      chain_select(env->chain, &c->snap->rules, c->tls_name, c->target.port);
+      chain_select(env->chain, &c->snap->rules, c->tls.name, c->target.port);
   int rc;
 
   cp_chain_resolve(env->chain, profile,
-                   env->cfg->upstream_failure == CP_FAIL_MIRROR, c->verify,
-                   c->tls_name, &choice);
+                   env->cfg->upstream_failure == CP_FAIL_MIRROR, c->tls.verify,
+                   c->tls.name, &choice);
   choice.rsa_leaf = ru != NULL && ru->leaf_key != CP_RULE_LEAF_DEFAULT
                         ? ru->leaf_key == CP_RULE_LEAF_RSA
                         : env->chain->default_rsa;
-  rc = cp_chain_leaf(env->chain, &choice, c->tls_name, &leaf, &key, &chain);
+  rc = cp_chain_leaf(env->chain, &choice, c->tls.name, &leaf, &key, &chain);
   /* The result was recorded and the choice made: an open connection
    * need not hold its 75 KB. */
-  free(c->verify);
-  c->verify = NULL;
+  free(c->tls.verify);
+  c->tls.verify = NULL;
   if (rc != 0) {
     return rc;
   }
-  c->served_profile = choice.profile;
-  c->mirrored = choice.mirrored;
+  c->tls.served_profile = choice.profile;
+  c->tls.mirrored = choice.mirrored;
   if (ru != NULL && ru->strip && choice.profile == ru->profile) {
     cp_conn_fault_record(c, CP_FAULT_STRIP, -1,
                          "the intermediate left out of the chain served");
@@ -375,7 +378,7 @@ static int mint_for_client(cp_conn_t *c) {
   /* Ask the client for a certificate when the upstream asked us: the app
    * sees the request it would see directly, and the event records what
    * it would have sent (chainproxy cannot forward it). */
-  t->want_client_cert = c->up_cert_asked;
+  t->want_client_cert = c->tls.up_cert_asked;
   rule_floor(c, t, 1);
   t->chain = chain;
   t->hello_ready = 1;
@@ -407,7 +410,7 @@ static void choose_client_alpn(cp_conn_t *c) {
   char up[16];
 
   upstream_alpn(c, up, sizeof(up));
-  if (c->env->cfg->h2_bridge && !c->blocked) {
+  if (c->env->cfg->h2_bridge && !c->tls.blocked) {
     /* Bridged: the client gets its own first choice, whatever the
      * origin speaks; conn_h2 translates where they differ. */
     snprintf(up, sizeof(up), "%s",
@@ -415,7 +418,7 @@ static void choose_client_alpn(cp_conn_t *c) {
              : cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "http/1.1", 8)
                  ? "http/1.1"
                  : "");
-  } else if (c->blocked) {
+  } else if (c->tls.blocked) {
     /* The 502 speaks the client's protocol: HTTP/1.1 when offered, else
      * h2 (conn_h2 answers every stream). */
     snprintf(up, sizeof(up), "%s",
@@ -432,25 +435,26 @@ static void choose_client_alpn(cp_conn_t *c) {
 /* Upstream is settled (verified, failed, or blocked): go on with the
  * client. */
 static void upstream_settled(cp_conn_t *c) {
-  if (c->blocked) {
+  if (c->tls.blocked) {
     cp_leg_close(&c->upstream);
-    c->upstream_ok = 0;
+    cp_conn_set_upstream_ok(c, 0);
   }
-  if (c->client_tls_done && c->want_h2) {
+  if (c->tls.client_done && c->h2.want) {
     char up[16];
 
     /* HTTP/2 by prior knowledge: relayed if the origin chose h2, else
      * refused in HTTP/2's own words (conn_h2). */
-    c->h2_refuse =
-        c->blocked || (!c->env->cfg->h2_bridge &&
-                       strcmp(upstream_alpn(c, up, sizeof(up)), "h2") != 0);
+    c->h2.refuse =
+        c->tls.blocked || (!c->env->cfg->h2_bridge &&
+                           strcmp(upstream_alpn(c, up, sizeof(up)), "h2") != 0);
     cp_conn_go_state(c, CP_CONN_H2);
     return;
   }
-  if (c->client_tls_done) {
+  if (c->tls.client_done) {
     /* A reconnect for a request that is waiting. */
-    if (c->blocked) {
-      cp_conn_respond(c, 502, c->block_code, c->block_msg, c->block_detail);
+    if (c->tls.blocked) {
+      cp_conn_respond(c, 502, c->tls.block_code, c->tls.block_msg,
+                      c->tls.block_detail);
       return;
     }
     cp_conn_go_state(c, CP_CONN_FORWARD);
@@ -493,11 +497,11 @@ static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
   f->offered = NULL; /* points at this frame */
   cp_conn_log(c, CP_LOG_WARN, "TLS with upstream failed: %s [%s]", why,
               hs->name);
-  snprintf(c->block_msg, sizeof(c->block_msg),
+  snprintf(c->tls.block_msg, sizeof(c->tls.block_msg),
            "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
            c->target.port, why, hs->name);
-  free(c->block_detail);
-  c->block_detail = cp_hs_detail(hs);
+  free(c->tls.block_detail);
+  c->tls.block_detail = cp_hs_detail(hs);
   set_blocked(c, "upstream_tls_failed");
 }
 
@@ -517,7 +521,7 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
     r->cause = hs.name;
     snprintf(r->hint, sizeof(r->hint), "%s", hs.hint);
     r->client_cert_requested = f.cert_requested;
-    c->up_cert_asked = f.cert_requested != 0;
+    cp_conn_judge_cert_asked(c, f.cert_requested != 0);
     snprintf(r->ca_names, sizeof(r->ca_names), "%s", cas);
     cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL,
                              c->parent ? c->parent->url : NULL);
@@ -542,20 +546,21 @@ static void upstream_refused_late(cp_conn_t *c, int closed) {
 
   describe_tls_failure(c, why, 0, closed, &hs, &f, cas, sizeof(cas));
   c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
-  cp_event_error(c->env->events, &b, c->block_code, c->block_msg, c->action, 0);
+  cp_event_error(c->env->events, &b, c->tls.block_code, c->tls.block_msg,
+                 c->action, 0);
   cp_leg_close(&c->upstream);
-  c->upstream_ok = 0;
+  cp_conn_set_upstream_ok(c, 0);
 }
 
 
 static void upstream_verified(cp_conn_t *c) {
   cp_event_base_t b = cp_conn_base(c);
   cp_tls_t *t = c->upstream.tls;
-  cp_verify_result_t *r = c->verify;
+  cp_verify_result_t *r = c->tls.verify;
   char alpn[16];
 
   if (r == NULL) {
-    r = c->verify = malloc(sizeof(*r));
+    r = c->tls.verify = malloc(sizeof(*r));
     if (r == NULL) {
       cp_conn_fail(c, CP_ENOMEM, "out_of_memory");
       return;
@@ -581,7 +586,7 @@ static void upstream_verified(cp_conn_t *c) {
     c->env->stats->by_cause[r->cause_id]++;
   }
   if (r->ok) {
-    c->upstream_ok = 1;
+    cp_conn_set_upstream_ok(c, 1);
     upstream_settled(c);
     return;
   }
@@ -593,11 +598,11 @@ static void upstream_verified(cp_conn_t *c) {
       c->env->cfg->upstream_failure == CP_FAIL_MIRROR) {
     /* Recorded; relayed anyway (mirror: the client gets the same defect
      * and decides for itself). */
-    c->upstream_ok = 1;
+    cp_conn_set_upstream_ok(c, 1);
     upstream_settled(c);
     return;
   }
-  snprintf(c->block_msg, sizeof(c->block_msg),
+  snprintf(c->tls.block_msg, sizeof(c->tls.block_msg),
            "upstream certificate verification failed for %s:%u at depth "
            "%d (%s): %s [%s]",
            c->target.host, c->target.port, r->error_depth,
@@ -643,18 +648,18 @@ static int offer_alpn(cp_conn_t *c, cp_tls_t *up, unsigned char *list,
   const cp_tls_t *ct = c->client.tls;
   size_t n = 0;
 
-  if (c->env->cfg->h2_bridge && !c->client_tls_done) {
+  if (c->env->cfg->h2_bridge && !c->tls.client_done) {
     /* Bridged: the origin chooses among both; conn_h2 translates. */
     memcpy(list, "\x02h2\x08http/1.1", 12);
     n = 12;
-  } else if (c->want_h2) {
+  } else if (c->h2.want) {
     memcpy(list, "\x02h2", 3);
     n = 3;
-  } else if (ct != NULL && c->client_tls_done && ct->alpn_choice_len > 0) {
+  } else if (ct != NULL && c->tls.client_done && ct->alpn_choice_len > 0) {
     list[0] = (unsigned char)ct->alpn_choice_len;
     memcpy(list + 1, ct->alpn_choice, ct->alpn_choice_len);
     n = 1 + ct->alpn_choice_len;
-  } else if (ct != NULL && !c->client_tls_done) {
+  } else if (ct != NULL && !c->tls.client_done) {
     n = cp_alpn_relayable(ct->alpn_offered, ct->alpn_offered_len, list,
                           CP_ALPN_MAX);
   }
@@ -672,13 +677,13 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   size_t nalpn = 0;
   int rc;
 
-  cp_leg_want_read(&c->client, c->client_tls_done);
+  cp_leg_want_read(&c->client, c->tls.client_done);
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
-  c->blocked = 0;
+  c->tls.blocked = 0;
   rc = cp_tls_new(&t, c->env->tls_client, 0);
   if (rc == 0) {
-    rc = cp_tls_client_prepare(t, c->tls_name);
+    rc = cp_tls_client_prepare(t, c->tls.name);
   }
   if (rc == 0) {
     rc = offer_alpn(c, t, alpn, &nalpn);
@@ -747,7 +752,7 @@ void cp_conn_tls_on_eof(cp_conn_t *c, cp_leg_t *leg) {
     } else {
       /* A plain close: the first request opens a new upstream. */
       cp_leg_close(&c->upstream);
-      c->upstream_ok = 0;
+      cp_conn_set_upstream_ok(c, 0);
     }
     return;
   }

@@ -22,9 +22,9 @@ void cp_conn_tunnel_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
   int is_client = leg == &c->client;
 
   if (is_client) {
-    c->relayed_from_client += len;
+    cp_conn_count_relayed(c, 0, len);
   } else {
-    c->relayed_to_client += len;
+    cp_conn_count_relayed(c, 1, len);
   }
   if (cp_leg_write(is_client ? &c->upstream : &c->client, data, len) != 0) {
     cp_conn_fail(c, CP_EIO,

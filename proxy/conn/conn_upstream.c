@@ -70,10 +70,10 @@ static int start_connect(cp_conn_t *c, const struct sockaddr *sa) {
   }
   rc = cp_leg_connect(&c->upstream, sa);
   if (rc != 0) {
-    c->last_connect_err = rc;
-    c->retry_next = c->next_addr != NULL;
+    c->dial.last_err = rc;
+    c->dial.retry_next = c->dial.next_addr != NULL;
     cp_leg_close(&c->upstream);
-    if (!c->retry_next) {
+    if (!c->dial.retry_next) {
       return rc;
     }
   }
@@ -82,15 +82,14 @@ static int start_connect(cp_conn_t *c, const struct sockaddr *sa) {
 
 
 static void connect_next(cp_conn_t *c) {
-  struct addrinfo *ai = c->next_addr;
+  struct addrinfo *ai = c->dial.next_addr;
   int rc;
 
   if (ai == NULL) {
-    connect_failed(c,
-                   c->last_connect_err ? c->last_connect_err : UV_EHOSTUNREACH);
+    connect_failed(c, c->dial.last_err ? c->dial.last_err : UV_EHOSTUNREACH);
     return;
   }
-  c->next_addr = ai->ai_next;
+  c->dial.next_addr = ai->ai_next;
   rc = start_connect(c, ai->ai_addr);
   if (rc != 0) {
     connect_failed(c, rc);
@@ -113,15 +112,15 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
                         struct addrinfo *res) {
   cp_conn_t *c = req->data;
 
-  c->resolving = 0;
+  c->dial.resolving = 0;
   if (c->state != CP_CONN_UPSTREAM_CONNECT) {
     uv_freeaddrinfo(res);
   } else if (status < 0) {
     uv_freeaddrinfo(res);
     dns_failed(c, status);
   } else {
-    c->addrs = res;
-    c->next_addr = res;
+    c->dial.addrs = res;
+    c->dial.next_addr = res;
     connect_next(c);
   }
   cp_conn_unref(c); /* the resolver's, taken in resolve() */
@@ -136,10 +135,10 @@ static void resolve(cp_conn_t *c) {
   uint16_t dport;
   const char *host = dial_host(c, &kind, &dport);
 
-  uv_freeaddrinfo(c->addrs);
-  c->addrs = NULL;
-  c->next_addr = NULL;
-  c->last_connect_err = 0;
+  uv_freeaddrinfo(c->dial.addrs);
+  c->dial.addrs = NULL;
+  c->dial.next_addr = NULL;
+  c->dial.last_err = 0;
   if (c->transparent && c->parent == NULL) {
     /* Where the client was going, whatever its names resolve to here. */
     rc = start_connect(c, (const struct sockaddr *)&c->orig_dst);
@@ -159,14 +158,15 @@ static void resolve(cp_conn_t *c) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     snprintf(port, sizeof(port), "%u", dport);
-    c->gai.data = c;
-    rc = uv_getaddrinfo(c->env->loop, &c->gai, on_resolved, host, port, &hints);
+    c->dial.gai.data = c;
+    rc = uv_getaddrinfo(c->env->loop, &c->dial.gai, on_resolved, host, port,
+                        &hints);
     if (rc != 0) {
       dns_failed(c, rc);
       return;
     }
     cp_conn_ref(c);
-    c->resolving = 1;
+    c->dial.resolving = 1;
     return;
   }
   if (rc == 0) {
@@ -184,8 +184,8 @@ void cp_conn_upstream_entry(cp_conn_t *c) {
   cp_conn_arm_timer(c);
   if (c->upstream.open) {
     /* Keep-alive to another origin: the old upstream goes first. */
-    c->upstream_ok = 0;
-    c->reconnect = 1;
+    cp_conn_set_upstream_ok(c, 0);
+    c->dial.reconnect = 1;
     cp_leg_close(&c->upstream);
     return;
   }
@@ -200,7 +200,7 @@ static void upstream_ready(cp_conn_t *c) {
                                     "Via: 1.1 chainproxy\r\n\r\n";
 
   cp_conn_touch(c);
-  if (c->intercept && (c->client_tls_done || c->transparent)) {
+  if (c->intercept && (c->tls.client_done || c->transparent)) {
     /* a new upstream, or a redirected client whose hello was read */
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
     return;
@@ -214,20 +214,20 @@ static void upstream_ready(cp_conn_t *c) {
       cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
       return;
     }
-    c->upstream_ok = 1;
+    cp_conn_set_upstream_ok(c, 1);
     if (c->early.len > 0) {
       /* A server-first protocol spoke behind the parent's 200. */
       if (cp_leg_write(&c->client, c->early.data, c->early.len) != 0) {
         cp_conn_fail(c, CP_EIO, "client_write_failed");
         return;
       }
-      c->relayed_to_client += c->early.len;
+      cp_conn_count_relayed(c, 1, c->early.len);
       cp_buf_reset(&c->early);
     }
     cp_conn_go_state(c, CP_CONN_TUNNEL);
     return;
   }
-  c->upstream_ok = 1;
+  cp_conn_set_upstream_ok(c, 1);
   cp_conn_go_state(c, CP_CONN_FORWARD);
 }
 
@@ -241,7 +241,7 @@ static void parent_connect(cp_conn_t *c) {
       sizeof(req));
 
   cp_buf_reset(&c->early);
-  c->parent_wait = 1;
+  c->dial.parent_wait = 1;
   if (n == 0 || cp_leg_write(&c->upstream, req, n) != 0) {
     cp_conn_fail(c, CP_EIO, "upstream_write_failed");
     return;
@@ -253,18 +253,18 @@ static void parent_connect(cp_conn_t *c) {
 
 void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
   if (status < 0) {
-    c->last_connect_err = status;
-    c->retry_next = c->next_addr != NULL;
-    if (!c->retry_next) {
+    c->dial.last_err = status;
+    c->dial.retry_next = c->dial.next_addr != NULL;
+    if (!c->dial.retry_next) {
       connect_failed(c, status);
       return;
     }
     cp_leg_close(&c->upstream); /* on_closed tries the next address */
     return;
   }
-  uv_freeaddrinfo(c->addrs);
-  c->addrs = NULL;
-  c->next_addr = NULL;
+  uv_freeaddrinfo(c->dial.addrs);
+  c->dial.addrs = NULL;
+  c->dial.next_addr = NULL;
   if (c->parent != NULL && c->tunnel) {
     parent_connect(c);
     return;
@@ -302,7 +302,7 @@ static void parent_reply(cp_conn_t *c, const char *data, size_t len) {
     parent_failed(c, code, "%s", what);
     return;
   }
-  c->parent_wait = 0;
+  c->dial.parent_wait = 0;
   cp_buf_consume(&c->early, r.head_len); /* the origin's first bytes */
   if (c->intercept) {
     cp_buf_reset(&c->early); /* TLS: the client speaks first */
@@ -314,7 +314,7 @@ static void parent_reply(cp_conn_t *c, const char *data, size_t len) {
 
 void cp_conn_upstream_on_data(cp_conn_t *c, cp_leg_t *leg, const char *data,
                               size_t len) {
-  if (leg == &c->upstream && c->parent_wait) {
+  if (leg == &c->upstream && c->dial.parent_wait) {
     parent_reply(c, data, len);
     return;
   }
@@ -326,18 +326,18 @@ void cp_conn_upstream_on_closed(cp_conn_t *c, cp_leg_t *leg) {
   if (leg != &c->upstream) {
     return;
   }
-  if (c->retry_next) {
-    c->retry_next = 0;
+  if (c->dial.retry_next) {
+    c->dial.retry_next = 0;
     connect_next(c);
-  } else if (c->reconnect) {
-    c->reconnect = 0;
+  } else if (c->dial.reconnect) {
+    c->dial.reconnect = 0;
     resolve(c);
   }
 }
 
 
 void cp_conn_upstream_on_eof(cp_conn_t *c, cp_leg_t *leg) {
-  if (leg == &c->upstream && c->parent_wait) {
+  if (leg == &c->upstream && c->dial.parent_wait) {
     parent_failed(c, "parent_proxy_closed",
                   "closed the connection without answering CONNECT");
     return;
@@ -349,8 +349,8 @@ void cp_conn_upstream_on_eof(cp_conn_t *c, cp_leg_t *leg) {
 void cp_conn_upstream_on_timeout(cp_conn_t *c, double secs) {
   if (c->parent != NULL) {
     parent_failed(c, "parent_proxy_timeout", "%s within %.1f s",
-                  c->parent_wait ? "did not answer CONNECT"
-                                 : "could not be connected",
+                  c->dial.parent_wait ? "did not answer CONNECT"
+                                      : "could not be connected",
                   secs);
     return;
   }

@@ -9,7 +9,8 @@
    points up fails, naming the files);
 3. "never" rules read from the source: nothing in NO_UV includes <uv.h>,
    only CONN_USERS include a conn/ header, only HTTP_PARSER_SEAM includes
-   <http_parser.h>.
+   <http_parser.h>;
+4. every field of the connection record is assigned in one module.
 
 usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot] [--doc=ARCH.md]
 With --doc, also fails when the document's folder arrows differ from
@@ -138,6 +139,34 @@ def check_sources(mods, arrows):
     return bad
 
 
+CONN_FIELD = (r"(?:\bc|->c)->((?:http|tls|fault|h2|dial)\.[a-z_0-9]+|"
+              r"[a-z_0-9]+)")
+
+
+def check_conn_writers(top):
+    """The connection record has one writer per field: every assignment
+    to a field of c (=, op=, ++, --, or the destination of snprintf,
+    memcpy, strcpy, memset) in conn/ happens in one module."""
+    writers = {}
+    d = os.path.join(top, "conn")
+    if not os.path.isdir(d):
+        return []
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".c"):
+            continue
+        text = open(os.path.join(d, f), encoding="utf-8").read()
+        found = re.findall(CONN_FIELD + r"(?:\.[a-z_0-9]+)*(?:\[[^\]]*\])?\s*"
+                           r"(?:=(?!=)|\+=|-=|\|=|&=|\+\+|--)", text)
+        found += re.findall(r"(?:\+\+|--)\s*" + CONN_FIELD, text)
+        found += re.findall(r"(?:snprintf|memcpy|strcpy|memset)\(\s*&?" +
+                            CONN_FIELD, text)
+        for field in found:
+            writers.setdefault(field, set()).add(f[:-2])
+    return ["the connection's field %s is assigned in %s; one module owns it "
+            "(conn.h)" % (k, ", ".join(sorted(v)))
+            for k, v in sorted(writers.items()) if len(v) > 1]
+
+
 def check_doc(path, mods):
     text = open(path, encoding="utf-8").read()
     bad = []
@@ -202,6 +231,7 @@ def main():
         for n in sorted(graph):
             print("%s -> %s" % (n, ", ".join(sorted(graph[n])) or "-"))
     bad = check_sources(mods, arrows)
+    bad += check_conn_writers(args[0])
     for a in sys.argv[1:]:
         if a.startswith("--doc="):
             bad += check_doc(a[len("--doc="):], mods)

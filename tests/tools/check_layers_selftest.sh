@@ -11,6 +11,7 @@ sed -i '1i #include "conn/conn.h"' "$tmp/proxy/base/buf.c"
 sed -i '1i #include <uv.h>' "$tmp/proxy/diag/cert.c"
 sed -i '1i #include "host.h"' "$tmp/proxy/http/alpn.c"
 sed -i '1i #include <http_parser.h>' "$tmp/proxy/http/parent.c"
+sed -i 's/^void cp_conn_tunnel_entry(cp_conn_t \*c) {$/&\n  c->requests++;/' "$tmp/proxy/conn/conn_tunnel.c"
 echo '/* a module the docs do not list */' > "$tmp/proxy/base/unlisted.c"
 out=$(python3 "$src/tests/tools/check_layers.py" "$tmp/proxy" \
   "$build/CMakeFiles/cp_core.dir" "$build/CMakeFiles/chainproxy.dir" \
@@ -22,7 +23,8 @@ for want in 'base/buf.c includes "conn/conn.h": only' \
   'diag/cert.c includes <uv.h>' 'http/alpn.c includes "host.h": include by path' \
   'the arrow base/ -> conn/ points up' \
   'does not list the module base/unlisted' \
-  'http/parent.c includes <http_parser.h>'; do
+  'http/parent.c includes <http_parser.h>' \
+  "field requests is assigned in conn, conn_tunnel"; do
   case $out in
     *"$want"*) ;;
     *) echo "FAIL: no complaint like: $want"; fail=1 ;;
