@@ -137,6 +137,9 @@ typedef struct cp_conn_http_s {
  * asked for a certificate). */
 typedef struct cp_conn_tls_s {
   char name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
+  const cp_rule_t *rule;      /* borrowed from c->snap: the rule for name,
+                                 looked up once when name is settled; NULL:
+                                 none */
   cp_verify_result_t *verify; /* owned: last upstream verification; freed
                                  once the client's chain is chosen (a new
                                  upstream builds it again) */

@@ -5,6 +5,7 @@
 
 #include "rules/access.h"
 #include "conn/conn_fault.h"
+#include "conn/conn_judge.h"
 #include "base/err.h"
 #include "base/host.h"
 #include "diag/hs_diag.h"
@@ -630,13 +631,10 @@ static void refused_by_alert(cp_conn_t *c) {
   cp_hs_facts_t f;
   cp_hs_result_t hs;
   char cas[512], msg[700];
-  char *detail;
+  char *detail = NULL;
 
-  cp_tls_client_facts(c->upstream.tls, &f, cas, sizeof(cas));
-  cp_hs_classify(&f, &hs);
-  snprintf(msg, sizeof(msg), "TLS with %s:%u failed: %s [%s]", c->target.host,
-           c->target.port, c->upstream.tls->err, hs.name);
-  detail = cp_hs_detail(&hs);
+  cp_conn_judge_refusal(c, c->upstream.tls->err, 0, 0, &f, &hs, cas,
+                        sizeof(cas), msg, sizeof(msg), &detail);
   cp_conn_respond(c, 502, "upstream_tls_failed", msg, detail ? detail : "");
   free(detail);
 }

@@ -1,9 +1,12 @@
 #include "conn/conn_judge.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "diag/diag.h"
+#include "diag/tls_names.h"
+#include "http/alpn.h"
 #include "diag/hs_diag.h"
 #include "diag/policy.h"
 #include "tls/resume.h"
@@ -15,8 +18,7 @@
 
 void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
                          size_t n) {
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
+  const cp_rule_t *ru = c->tls.rule;
 
   cp_resume_slot_clear(&c->tls.resume);
   /* The chain cache is keyed by the exact chain: it stays on where
@@ -106,4 +108,37 @@ void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
 
 void cp_conn_judge_cert_asked(cp_conn_t *c, int asked) {
   c->tls.up_cert_asked = asked != 0;
+}
+
+
+void cp_conn_judge_refusal(cp_conn_t *c, const char *why, int timed_out,
+                           int closed, cp_hs_facts_t *f, cp_hs_result_t *hs,
+                           char *cas, size_t cap, char *msg, size_t len,
+                           char **detail) {
+  char offered[CP_ALPN_MAX * 2] = "";
+  unsigned char list[CP_ALPN_MAX];
+  size_t n;
+
+  memset(f, 0, sizeof(*f));
+  f->alert_in = -1;
+  cas[0] = '\0';
+  if (c->upstream.tls != NULL) {
+    cp_tls_client_facts(c->upstream.tls, f, cas, cap);
+  }
+  if (c->client.tls != NULL) {
+    n = cp_alpn_relayable(c->client.tls->alpn_offered,
+                          c->client.tls->alpn_offered_len, list, sizeof(list));
+    cp_alpn_str(list, n, offered, sizeof(offered));
+  }
+  f->offered = offered;
+  f->timed_out = timed_out;
+  f->closed = closed;
+  f->min_version = cp_tls_version_name(c->env->cfg->upstream_tls_min);
+  cp_hs_classify(f, hs);
+  f->offered = NULL; /* points at this frame */
+  cp_conn_log(c, CP_LOG_WARN, "TLS with upstream failed: %s [%s]", why,
+              hs->name);
+  snprintf(msg, len, "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
+           c->target.port, why, hs->name);
+  *detail = cp_hs_detail(hs);
 }

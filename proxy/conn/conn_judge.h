@@ -8,6 +8,7 @@
 #define CP_CONN_JUDGE_H
 
 #include "conn/conn.h"
+#include "diag/hs_diag.h"
 
 /* Before the handshake: keys the connection's slot and offers the cached
  * session unless a rule turns resumption off for the host. alpn: the
@@ -17,6 +18,17 @@ void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
 /* After it: fills r, and keeps it with the session and the chain. */
 void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r);
 
+/* The upstream refused the TLS session, during the handshake or after it
+ * (an alert once a request was on its way: TLS 1.3 servers that want a
+ * client certificate): the facts the TLS layer saw, classified (hs_diag).
+ * why: what failed; timed_out, closed: how. Fills f (its CA names in cas,
+ * cap bytes), hs, the line "TLS handshake with HOST:PORT failed: why
+ * [cause]" into msg (len bytes), and *detail (malloc'd explanation, NULL
+ * when out of memory; the caller frees it). */
+void cp_conn_judge_refusal(cp_conn_t *c, const char *why, int timed_out,
+                           int closed, cp_hs_facts_t *f, cp_hs_result_t *hs,
+                           char *cas, size_t cap, char *msg, size_t len,
+                           char **detail);
 /* What the upstream's handshake showed: it asked for a client
  * certificate (kept with the session, so a resumed one knows it too). */
 void cp_conn_judge_cert_asked(cp_conn_t *c, int asked);

@@ -133,10 +133,10 @@ static void client_refused(cp_conn_t *c) {
 static const char *upstream_alpn(const cp_conn_t *c, char *out, size_t cap);
 
 
-/* --require-sni, or a rule's require_sni for the CONNECT target. */
+/* --require-sni, or a rule's require_sni for the CONNECT target (the
+ * name, without SNI). */
 static int sni_required(const cp_conn_t *c) {
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->target.host, c->target.port);
+  const cp_rule_t *ru = c->tls.rule;
 
   return c->env->cfg->require_sni || (ru != NULL && ru->require_sni);
 }
@@ -173,6 +173,7 @@ static void client_handshake_step(cp_conn_t *c) {
   if (rc == CP_TLS_HELLO && c->state == CP_CONN_CLIENT_HELLO) {
     snprintf(c->tls.name, sizeof(c->tls.name), "%s",
              t->sni[0] ? t->sni : c->target.host);
+    c->tls.rule = cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
     if (cp_conn_fault_sni(c, t->sni)) {
       return; /* an SNI filter's reset */
     }
@@ -280,8 +281,7 @@ static void set_blocked(cp_conn_t *c, const char *code) {
  * for the handshake; upstream chains are still judged at the level they
  * would be otherwise. */
 static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
+  const cp_rule_t *ru = c->tls.rule;
   int v = ru == NULL    ? 0
           : client_side ? ru->client_tls_min
                         : ru->upstream_tls_min;
@@ -314,8 +314,7 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
  * loads is logged; the upstream then sees no certificate, and a refusal
  * is diagnosed as client_cert_required. */
 static void rule_client_cert(cp_conn_t *c, cp_tls_t *t) {
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
+  const cp_rule_t *ru = c->tls.rule;
   char err[700];
 
   if (ru == NULL || ru->client_cert[0] == '\0') {
@@ -346,8 +345,7 @@ static int mint_for_client(cp_conn_t *c) {
   STACK_OF(X509) *chain = NULL;
   X509 *leaf = NULL;
   EVP_PKEY *key = NULL;
-  const cp_rule_t *ru =
-      cp_rules_find(&c->snap->rules, c->tls.name, c->target.port);
+  const cp_rule_t *ru = c->tls.rule;
   int profile =
       chain_select(env->chain, &c->snap->rules, c->tls.name, c->target.port);
   int rc;
@@ -474,34 +472,12 @@ static void upstream_settled(cp_conn_t *c) {
 static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
                                  int closed, cp_hs_result_t *hs,
                                  cp_hs_facts_t *f, char *cas, size_t cap) {
-  char offered[CP_ALPN_MAX * 2] = "";
-  unsigned char list[CP_ALPN_MAX];
-  size_t n;
+  char *detail = NULL;
 
-  memset(f, 0, sizeof(*f));
-  f->alert_in = -1;
-  cas[0] = '\0';
-  if (c->upstream.tls != NULL) {
-    cp_tls_client_facts(c->upstream.tls, f, cas, cap);
-  }
-  if (c->client.tls != NULL) {
-    n = cp_alpn_relayable(c->client.tls->alpn_offered,
-                          c->client.tls->alpn_offered_len, list, sizeof(list));
-    cp_alpn_str(list, n, offered, sizeof(offered));
-  }
-  f->offered = offered;
-  f->timed_out = timed_out;
-  f->closed = closed;
-  f->min_version = cp_tls_version_name(c->env->cfg->upstream_tls_min);
-  cp_hs_classify(f, hs);
-  f->offered = NULL; /* points at this frame */
-  cp_conn_log(c, CP_LOG_WARN, "TLS with upstream failed: %s [%s]", why,
-              hs->name);
-  snprintf(c->tls.block_msg, sizeof(c->tls.block_msg),
-           "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
-           c->target.port, why, hs->name);
+  cp_conn_judge_refusal(c, why, timed_out, closed, f, hs, cas, cap,
+                        c->tls.block_msg, sizeof(c->tls.block_msg), &detail);
   free(c->tls.block_detail);
-  c->tls.block_detail = cp_hs_detail(hs);
+  c->tls.block_detail = detail;
   set_blocked(c, "upstream_tls_failed");
 }
 
