@@ -23,7 +23,7 @@ void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
   cp_resume_slot_clear(&c->tls.resume);
   /* The chain cache is keyed by the exact chain: it stays on where
    * sessions are not resumed. */
-  t->session_slot = &c->tls.resume;
+  cp_tls_client_keep_sessions(t, &c->tls.resume);
   c->tls.resume.chains = c->env->chains;
   c->tls.resume.cache = ru != NULL && ru->no_resume ? NULL : c->env->resume;
   cp_resume_key(&c->tls.resume, c->target.host, c->target.port, c->tls.name,

@@ -12,6 +12,7 @@
 #include "base/host.h"
 #include "diag/hs_diag.h"
 #include "tls/tls_client.h"
+#include "tls/tls_server.h"
 #include "diag/tls_names.h"
 
 
@@ -179,8 +180,7 @@ static void client_handshake_step(cp_conn_t *c) {
     }
     if (t->sni[0] == '\0' && sni_required(c)) {
       /* As nginx's ssl_reject_handshake does; the upstream is not asked. */
-      t->refuse_alert = SSL_AD_UNRECOGNIZED_NAME;
-      t->hello_ready = 1;
+      cp_tls_server_refuse(t, SSL_AD_UNRECOGNIZED_NAME);
       cp_conn_go_state(c, CP_CONN_CLIENT_TLS);
       return;
     }
@@ -302,7 +302,7 @@ static void rule_floor(cp_conn_t *c, cp_tls_t *t, int client_side) {
   }
   level = SSL_get_security_level(t->ssl);
   if (cp_tls_ssl_set_min_version(t->ssl, v) && !client_side && level > 0) {
-    t->auth_level = level; /* chains are still judged at this level */
+    cp_tls_client_judge_at(t, level);
   }
   cp_conn_log(c, CP_LOG_INFO, "rule for %s: %s floor %s", ru->host,
               client_side ? "client" : "upstream", cp_tls_version_name(v));
@@ -370,16 +370,11 @@ static int mint_for_client(cp_conn_t *c) {
     cp_conn_fault_record(c, CP_FAULT_STRIP, -1,
                          "the intermediate left out of the chain served");
   }
-  X509_free(t->leaf);
-  t->leaf = leaf;
-  t->key = key;
+  rule_floor(c, t, 1);
   /* Ask the client for a certificate when the upstream asked us: the app
    * sees the request it would see directly, and the event records what
    * it would have sent (chainproxy cannot forward it). */
-  t->want_client_cert = c->tls.up_cert_asked;
-  rule_floor(c, t, 1);
-  t->chain = chain;
-  t->hello_ready = 1;
+  cp_tls_server_serve(t, leaf, key, chain, c->tls.up_cert_asked);
   return 0;
 }
 
@@ -425,8 +420,7 @@ static void choose_client_alpn(cp_conn_t *c) {
              : cp_alpn_has(t->alpn_offered, t->alpn_offered_len, "h2", 2) ? "h2"
                                                                           : "");
   }
-  t->alpn_choice_len = (unsigned)strlen(up);
-  memcpy(t->alpn_choice, up, t->alpn_choice_len);
+  cp_tls_server_answer_alpn(t, up);
 }
 
 

@@ -199,3 +199,13 @@ int cp_tls_client_prepare(cp_tls_t *t, const char *name) {
   }
   return 0;
 }
+
+
+void cp_tls_client_judge_at(cp_tls_t *t, int level) {
+  t->auth_level = level;
+}
+
+
+void cp_tls_client_keep_sessions(cp_tls_t *t, cp_resume_slot_t *slot) {
+  t->session_slot = slot;
+}

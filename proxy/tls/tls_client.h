@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "diag/hs_diag.h"
+#include "tls/resume.h"
 #include "tls/tls_io.h"
 
 /* ca_file NULL: the system default store. err gets a one-line reason. */
@@ -29,6 +30,12 @@ int cp_tls_client_cert_check(const char *pem, const char *label, char *err,
                              size_t errlen);
 /* Sets SNI (names only) and the name or IP the certificate must match. */
 int cp_tls_client_prepare(cp_tls_t *t, const char *name);
+/* Sessions the upstream hands out are kept in slot (borrowed; it outlives
+ * the handshake) by the session callback. */
+void cp_tls_client_keep_sessions(cp_tls_t *t, cp_resume_slot_t *slot);
+/* The handshake runs below level (a rule's old TLS floor): the chain is
+ * still judged at level. */
+void cp_tls_client_judge_at(cp_tls_t *t, int level);
 /* What a failed (or post-handshake refused) upstream handshake left in t,
  * for the handshake classifier: alert, first error, first bytes, and the
  * CAs of a CertificateRequest as "CN=a; CN=b" in ca_names. */

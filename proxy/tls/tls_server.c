@@ -195,3 +195,31 @@ SSL_CTX *cp_tls_server_ctx_new(int min_version) {
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   return ctx;
 }
+
+
+void cp_tls_server_serve(cp_tls_t *t, X509 *leaf, EVP_PKEY *key,
+                         STACK_OF(X509) *chain, int want_client_cert) {
+  X509_free(t->leaf);
+  t->leaf = leaf;
+  t->key = key;
+  t->chain = chain;
+  t->want_client_cert = want_client_cert != 0;
+  t->hello_ready = 1;
+}
+
+
+void cp_tls_server_refuse(cp_tls_t *t, int alert) {
+  t->refuse_alert = alert;
+  t->hello_ready = 1;
+}
+
+
+void cp_tls_server_answer_alpn(cp_tls_t *t, const char *proto) {
+  size_t n = proto != NULL ? strlen(proto) : 0;
+
+  if (n > sizeof(t->alpn_choice)) {
+    n = 0; /* no protocol name this long is ever chosen */
+  }
+  memcpy(t->alpn_choice, proto != NULL ? proto : "", n);
+  t->alpn_choice_len = (unsigned)n;
+}
