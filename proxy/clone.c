@@ -588,6 +588,11 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
   if (out != NULL) {
     return out;
   }
+  /* The key first: an Ed25519 certificate is refused for its key type. */
+  key = cp_clone_get0_key(cl, orig, err, len);
+  if (key == NULL) {
+    return NULL;
+  }
   if (OBJ_find_sigid_algs(X509_get_signature_nid(orig), &mdnid, &pknid) != 1 ||
       mdnid == NID_undef) {
     snprintf(err, len, "unsupported signature algorithm %s",
@@ -595,11 +600,8 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
     return NULL;
   }
   md = EVP_get_digestbynid(mdnid);
-  key = cp_clone_get0_key(cl, orig, err, len);
-  if (key == NULL || md == NULL) {
-    if (err[0] == '\0') {
-      snprintf(err, len, "unsupported digest %s", OBJ_nid2sn(mdnid));
-    }
+  if (md == NULL) {
+    snprintf(err, len, "unsupported digest %s", OBJ_nid2sn(mdnid));
     return NULL;
   }
   issuer = find_issuer(cl, orig);
