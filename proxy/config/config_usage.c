@@ -7,6 +7,9 @@
 const char *cp_config_usage(void) {
   return "usage: chainproxy [options]\n"
          "       chainproxy ca [--ca-dir DIR]\n"
+         "       chainproxy clone CHAIN.pem [--store ROOTS.pem] --out DIR  "
+         "(see: chainproxy\n"
+         "         clone --help)\n"
          "       chainproxy verify HOST[:PORT] | --chain-file FILE  (see: "
          "chainproxy verify --help)\n"
          "       chainproxy run [options] -- CMD [ARGS...]  (see: chainproxy "
