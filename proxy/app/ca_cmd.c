@@ -362,9 +362,9 @@ static void print_help(const cp_ca_t *ca, const char *bundle,
       !others_can_read(rp.root, why, sizeof(why))) {
     fprintf(out,
             "\nOther users cannot read these files (%s): a service that "
-            "runs as another\nuser needs copies it can reach, e.g. "
-            "'chainproxy ca --public-dir /etc/chainproxy\n--bundle "
-            "/etc/chainproxy/bundle.pem' (as root).\n",
+            "runs as another\nuser needs copies it can reach, e.g. (as "
+            "root) 'chainproxy ca --public-dir\n/usr/local/share/chainproxy "
+            "--bundle /usr/local/share/chainproxy/bundle.pem'.\n",
             why);
   }
 }
