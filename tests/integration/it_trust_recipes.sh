@@ -3,7 +3,8 @@
 # as printed (only the URL and the app put in), each as the consumer runs
 # it: curl both ways, Python, Node (the preload that tunnels Node 20's
 # https module through HTTPS_PROXY, NODE_USE_ENV_PROXY where Node has it,
-# and an existing NODE_EXTRA_CA_CERTS kept), npm (its cafile, with a
+# and an existing NODE_EXTRA_CA_CERTS kept), Go's loopback rule (no
+# proxy for localhost), npm (its cafile, with a
 # registry document served locally), git (a dumb HTTP repository), Java
 # (keytool, then HttpsURLConnection), Chromium (its NSS database, headless,
 # loopback not bypassed), apt (a flat repository, fetched by apt's own
@@ -127,6 +128,47 @@ const get = (agent) => new Promise((ok, ko) => https.get('$URL/hello', {agent},
 JS
 got=$(NODE_EXTRA_CA_CERTS=$ORIGIN_CA run "Node 20, corporate bundle kept" "$node_line")
 assert_eq "$got" "both ok" "Node with the corporate bundle and chainproxy's root"
+
+# Go: the printed line with an app that uses http.Get as apps do. Go's
+# ProxyFromEnvironment never proxies localhost: the request goes direct
+# (no connection through chainproxy) and fails on the origin's own CA,
+# as the recipe's note says.
+if command -v go > /dev/null 2>&1; then
+  mkdir -p "$WORK/goapp"
+  cat > "$WORK/goapp/main.go" <<GO
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+)
+
+func main() {
+	r, err := http.Get("$URL/hello")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	b, _ := io.ReadAll(r.Body)
+	fmt.Print(string(b))
+}
+GO
+  ( cd "$WORK/goapp" && GOCACHE=$WORK/gocache GOPATH=$WORK/gopath GO111MODULE=off \
+      go build -o app main.go ) || fail "go build"
+  go_line=$(recipe Go | sed "s|go run .|$WORK/goapp/app|")
+  assert_contains "$(printf '%s\n' "$out" | grep -A1 '^  Go: ')" "never proxies localhost" "Go's loopback rule"
+  nconn=$(count_events '.event == "connect" and .host == "localhost"')
+  got=$(bash -c "$go_line" 2>&1) && fail "Go reached localhost through the proxy: $got"
+  assert_contains "$got" "certificate signed by unknown authority" "Go going direct to localhost"
+  assert_eq "$(count_events '.event == "connect" and .host == "localhost"')" "$nconn" \
+    "Go bypasses the proxy for localhost"
+  say "Go to localhost with HTTPS_PROXY set: $got"
+else
+  [ "${CI:-}" = true ] && fail "go is not installed"
+  say "go is not installed: Go's loopback rule was not checked"
+fi
 
 # npm is not in the test packages: Debian's npm package conflicts with
 # the Node builds many machines carry (nodesource's includes npm). Run
