@@ -106,6 +106,28 @@ static int blocking(const char *code) {
 }
 
 
+/* The defect each built-in profile serves, named as diag.h names causes:
+ * what a client that refused that chain refused, whatever alert it sent
+ * (OpenSSL names the defect, Go says bad_certificate, Chromium
+ * certificate_unknown, Node and Java close without one). */
+static const char *served_defect(const char *profile) {
+  static const char *const defects[][2] = {
+      {"legacy", "expired_cross_sign"},    {"expired", "expired_leaf"},
+      {"not-yet-valid", "not_yet_valid"},  {"wrong-host", "hostname_mismatch"},
+      {"self-signed", "self_signed_leaf"}, {"untrusted-root", "untrusted_root"},
+      {"incomplete", "incomplete_chain"},
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(defects) / sizeof(defects[0]); i++) {
+    if (strcmp(profile, defects[i][0]) == 0) {
+      return defects[i][1];
+    }
+  }
+  return "";
+}
+
+
 void cp_run_report_add(cp_run_report_t *r, const char *line, size_t len) {
   json_t *ev = json_loadb(line, len, 0, NULL);
   const char *kind = str(ev, "event");
@@ -129,6 +151,12 @@ void cp_run_report_add(cp_run_report_t *r, const char *line, size_t len) {
       if (*str(ev, "cause")) {
         snprintf(h->cause, sizeof(h->cause), "%s", str(ev, "cause"));
       }
+      /* A client's refusal is of the chain served; chainproxy's refusal
+       * of a client (its version, its suites) is not. */
+      snprintf(h->served, sizeof(h->served), "%s",
+               strcmp(str(ev, "refused_by"), "chainproxy") == 0
+                   ? ""
+                   : served_defect(str(ev, "profile")));
       keep(&h->last_reject, ev);
     }
   } else if (strcmp(kind, "upstream_verify") == 0) {
@@ -181,6 +209,23 @@ static int cause_matches(const char *want, const char *a, const char *b) {
 }
 
 
+/* rejected:CAUSE: the client's alert, the cause, or the defect of the
+ * chain chainproxy served ("expired" and "expired_leaf" match a refused
+ * expired chain with any alert or none). */
+static int rejection_matches(const char *want, const cp_run_host_t *h) {
+  return cause_matches(want, h->alert, h->cause) ||
+         (h->served[0] && strstr(h->served, want) != NULL);
+}
+
+
+/* "the expired chain (served expired_leaf; alert none)" */
+static void rejection_text(char *out, size_t len, const cp_run_host_t *h) {
+  snprintf(out, len, "the %s chain (%s%s%salert %s)", h->profile,
+           h->served[0] ? "served " : "", h->served, h->served[0] ? "; " : "",
+           h->alert);
+}
+
+
 static void judge_one(cp_run_report_t *r, cp_run_expect_t *e) {
   unsigned conns = 0, acc = 0, rej = 0, blk = 0, reqs = 0;
   const cp_run_host_t *last = NULL, *rej_h = NULL, *blk_h = NULL;
@@ -196,7 +241,7 @@ static void judge_one(cp_run_report_t *r, cp_run_expect_t *e) {
     conns += h->connections;
     acc += h->accepted;
     reqs += h->requests;
-    if (h->rejected > 0 && cause_matches(e->cause, h->alert, h->cause)) {
+    if (h->rejected > 0 && rejection_matches(e->cause, h)) {
       rej += h->rejected;
       rej_h = h;
     } else if (h->rejected > 0) {
@@ -241,15 +286,16 @@ static void judge_one(cp_run_report_t *r, cp_run_expect_t *e) {
     return;
   case CP_RUN_REJECTED:
     e->ok = rej > 0;
-    if (e->ok) {
-      snprintf(e->reason, sizeof(e->reason),
-               "the client rejected the %s chain (alert %s)", rej_h->profile,
-               rej_h->alert);
-      e->evidence = json_incref(rej_h->last_reject);
-    } else if (rej_h != NULL) {
-      snprintf(e->reason, sizeof(e->reason),
-               "the client rejected the chain with alert %s, not %s",
-               rej_h->alert, e->cause);
+    if (rej_h != NULL) {
+      char what[200];
+
+      rejection_text(what, sizeof(what), rej_h);
+      if (e->ok) {
+        snprintf(e->reason, sizeof(e->reason), "the client rejected %s", what);
+      } else {
+        snprintf(e->reason, sizeof(e->reason), "the client rejected %s, not %s",
+                 what, e->cause);
+      }
       e->evidence = json_incref(rej_h->last_reject);
     } else {
       snprintf(e->reason, sizeof(e->reason),
@@ -334,8 +380,9 @@ void cp_run_report_print(const cp_run_report_t *r, FILE *out) {
                           : "-",
             h->requests, h->bytes_to_client);
     if (h->rejected) {
-      fprintf(out, "      rejected: alert %s%s%s\n", h->alert,
-              h->cause[0] ? ", cause " : "", h->cause);
+      fprintf(out, "      rejected: alert %s%s%s%s%s\n", h->alert,
+              h->cause[0] ? ", cause " : "", h->cause,
+              h->served[0] ? ", served " : "", h->served);
     } else if (h->blocked || h->failed) {
       fprintf(out, "      upstream: %s\n", h->cause);
     }
@@ -364,17 +411,18 @@ json_t *cp_run_report_json(const cp_run_report_t *r) {
     }
     json_array_append_new(
         hosts,
-        json_pack("{s:s,s:i,s:i,s:s?,s:{s:i,s:i,s:s?},s:{s:i,s:i,s:i,s:s?},"
-                  "s:i,s:I}",
+        json_pack("{s:s,s:i,s:i,s:s?,s:{s:i,s:i,s:s?,s:s?},"
+                  "s:{s:i,s:i,s:i,s:s?},s:i,s:I}",
                   "host", h->host, "port", h->port, "connections",
                   (int)h->connections, "profile",
                   h->profile[0] ? h->profile : NULL, "client", "accepted",
                   (int)h->accepted, "rejected", (int)h->rejected, "alert",
-                  h->rejected ? h->alert : NULL, "upstream", "verified",
-                  (int)h->verified, "failed", (int)h->failed, "blocked",
-                  (int)h->blocked, "cause", h->cause[0] ? h->cause : NULL,
-                  "requests", (int)h->requests, "bytes_to_client",
-                  (json_int_t)h->bytes_to_client));
+                  h->rejected ? h->alert : NULL, "served_defect",
+                  h->rejected && h->served[0] ? h->served : NULL, "upstream",
+                  "verified", (int)h->verified, "failed", (int)h->failed,
+                  "blocked", (int)h->blocked, "cause",
+                  h->cause[0] ? h->cause : NULL, "requests", (int)h->requests,
+                  "bytes_to_client", (json_int_t)h->bytes_to_client));
   }
   for (i = 0; i < r->nexpect; i++) {
     const cp_run_expect_t *e = &r->expect[i];

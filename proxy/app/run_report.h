@@ -24,7 +24,8 @@ typedef struct cp_run_expect_s {
   char spec[300]; /* as given: "*.example.test=rejected:unknown_ca" */
   char glob[256]; /* host glob */
   cp_run_want_e want;
-  char cause[64]; /* optional: an alert, a cause; "" any */
+  char cause[64]; /* optional: an alert, a cause, the served defect;
+                     "" any */
   int ok;         /* judged */
   char reason[512];
   json_t *evidence; /* owned: the event that decided, or NULL */
@@ -41,6 +42,8 @@ typedef struct cp_run_host_s {
   unsigned long long bytes_to_client;
   char profile[32];    /* the last chain served */
   char alert[48];      /* the last client alert (rejected) */
+  char served[48];     /* the defect of the chain the client refused
+                          ("expired_leaf"), "" for none or unknown */
   char cause[64];      /* the last upstream cause, or client-side cause */
   json_t *last_reject; /* owned: the last rejecting handshake event */
   json_t *last_block;  /* owned: the last blocking error event */

@@ -460,7 +460,7 @@ static int handshake_failed(const cp_verify_opts_t *o, const cp_tls_t *t,
   f.timed_out = strstr(why, "timed out") != NULL;
   f.closed = strstr(why, "closed") != NULL;
   f.offered = "h2,http/1.1";
-  f.min_version = "TLSv1.2";
+  f.min_version = cp_tls_version_name(o->tls_min);
   cp_hs_classify(&f, &hs);
   if (o->json) {
     print_json(json_pack("{s:s,s:b,s:s,s:s,s:s,s:s}", "target", target, "ok", 0,
@@ -523,7 +523,7 @@ static int verify_online(const cp_verify_opts_t *o) {
     fprintf(stderr, "chainproxy verify: --upstream-proxy: %s\n", err);
     return EXIT_USAGE;
   }
-  ctx = cp_tls_client_ctx_new(o->ca_file, TLS1_2_VERSION, err, sizeof(err));
+  ctx = cp_tls_client_ctx_new(o->ca_file, o->tls_min, err, sizeof(err));
   if (ctx == NULL || cp_revoke_load_crls(SSL_CTX_get_cert_store(ctx), o->crls,
                                          o->ncrls, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy verify: %s\n", err);

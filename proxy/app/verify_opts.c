@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pki/ca.h"
+#include "rules/rules.h"
 #include "diag/diag.h"
 #include "base/host.h"
 #include "base/rfc3339.h"
@@ -37,6 +38,9 @@ static const char usage[] =
     "  --system-roots DIR   the distribution's roots (default "
     "/usr/share/ca-certificates/mozilla)\n"
     "  --proxy URL          connect through this HTTP proxy (CONNECT)\n"
+    "  --upstream-tls-min VER  lowest TLS version offered (1.0 to 1.3, "
+    "default 1.2):\n"
+    "                       reach a legacy server to diagnose its chain\n"
     "  --upstream-proxy URL connect through a parent proxy, as chainproxy's "
     "own\n"
     "                       --upstream-proxy: http://[user:password@]host:port "
@@ -69,6 +73,7 @@ enum {
   OPT_TRUST_AS,
   OPT_SYSTEM_ROOTS,
   OPT_UPSTREAM_PROXY,
+  OPT_UPSTREAM_TLS_MIN,
 };
 
 static const struct option longopts[] = {
@@ -76,6 +81,7 @@ static const struct option longopts[] = {
     {"upstream-ca", required_argument, NULL, OPT_UPSTREAM_CA},
     {"proxy", required_argument, NULL, OPT_PROXY},
     {"upstream-proxy", required_argument, NULL, OPT_UPSTREAM_PROXY},
+    {"upstream-tls-min", required_argument, NULL, OPT_UPSTREAM_TLS_MIN},
     {"chain-file", required_argument, NULL, OPT_CHAIN_FILE},
     {"host", required_argument, NULL, OPT_HOST},
     {"at", required_argument, NULL, OPT_AT},
@@ -139,6 +145,16 @@ static int apply_opt(cp_verify_opts_t *o, int c, const char *v) {
     break;
   case OPT_UPSTREAM_PROXY:
     o->upstream_proxy = v;
+    break;
+  case OPT_UPSTREAM_TLS_MIN:
+    o->tls_min = cp_rules_parse_tls_version(v);
+    if (o->tls_min == 0) {
+      fprintf(stderr,
+              "chainproxy verify: --upstream-tls-min: '%s' is not 1.0, "
+              "1.1, 1.2 or 1.3\n",
+              v);
+      return -1;
+    }
     break;
   case OPT_CHAIN_FILE:
     o->chain_file = v;
@@ -213,7 +229,8 @@ int cp_verify_opts_parse(cp_verify_opts_t *o, int argc, char **argv) {
   memset(o, 0, sizeof(*o));
   o->warn_days = CP_DIAG_WARN_DAYS;
   o->timeout = 10;
-  optind = 0; /* glibc: start afresh */
+  o->tls_min = 0x0303; /* TLS 1.2, as the proxy */
+  optind = 0;          /* glibc: start afresh */
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     const char *arg = argv[optind - 1];

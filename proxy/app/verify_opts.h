@@ -24,6 +24,7 @@ typedef struct cp_verify_opts_s {
   time_t at;        /* 0: now */
   int warn_days;
   double timeout;
+  int tls_min; /* --upstream-tls-min: 0x0301 (1.0) .. 0x0304 */
   int json;
   const char *crls[16];     /* --crl, repeatable */
   const char *distrust;     /* --distrust FILE */

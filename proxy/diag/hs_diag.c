@@ -170,7 +170,10 @@ void cp_hs_classify(const cp_hs_facts_t *f, cp_hs_result_t *out) {
     snprintf(out->hint, sizeof(out->hint),
              "The upstream does not speak %s or newer (it offers an older "
              "version, such as TLS 1.0 or 1.1, which current clients refuse "
-             "too): upgrade the server's TLS configuration.",
+             "too): upgrade the server's TLS configuration. To reach it "
+             "anyway and diagnose its chain, start chainproxy (or chainproxy "
+             "verify) with --upstream-tls-min 1.1 (1.0 for a TLS 1.0 server), "
+             "or give its rule \"upstream_tls_min\": \"1.1\".",
              minv);
     break;
   case CP_HS_ALPN_MISMATCH:

@@ -8,9 +8,11 @@
 need openssl curl
 
 D=$WORK/ca
-out=$("$CP_BIN" ca --ca-dir "$D") || fail "chainproxy ca failed"
+out=$(env -u NODE_EXTRA_CA_CERTS "$CP_BIN" ca --ca-dir "$D") || fail "chainproxy ca failed"
 assert_contains "$out" "$D/root.pem" "ca output"
-assert_contains "$out" "NODE_EXTRA_CA_CERTS=$D/root.pem" "ca output"
+# The recipes name the public copy beside the 0700 CA directory.
+assert_contains "$out" "NODE_EXTRA_CA_CERTS=$D-public/root.pem" "ca output"
+cmp -s "$D/root.pem" "$D-public/root.pem" || fail "the public root.pem differs"
 assert_contains "$out" "keytool -importcert" "ca output"
 assert_contains "$out" "update-ca-certificates" "ca output"
 assert_contains "$out" "REQUESTS_CA_BUNDLE" "ca output"

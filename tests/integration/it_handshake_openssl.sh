@@ -59,6 +59,12 @@ check_case() {
 }
 
 check_case tls11 tls_version "TLS 1.0 or 1.1"
+# The hint says how to reach it anyway, and that works for verify.
+check_case tls11 tls_version "with --upstream-tls-min 1.1"
+json=$("$CP_BIN" verify "localhost:${PORT[tls11]}" --upstream-ca "$ORIGIN_CA" \
+  --upstream-tls-min 1.1 --connect-timeout 2 --json 2>&1); rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 4 ] || fail "verify --upstream-tls-min 1.1: exit $rc: $json"
+assert_eq "$(jq -r .ok <<< "$json")" true "verify --upstream-tls-min 1.1 reaches the TLS 1.1 server"
 check_case mtls12 client_cert_required "issued by one of: CN=cp test origin CA"
 check_case mtls13 client_cert_required "client certificate (mutual TLS)"
 check_case nocipher no_shared_cipher "share no cipher suite"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # `chainproxy run -- CMD` around real clients (curl, Python's urllib and
-# http.client, Node) against a local origin: the legacy profile is
+# http.client, Node, Go) against a local origin: the legacy profile is
 # rejected with the expiry alert by a client that trusts the legacy root
 # (--trust legacy: the Datadog Agent 5 situation) and accepted with
 # --trust modern; --trust none is rejected as unknown_ca; a blocked
@@ -71,11 +71,62 @@ out=$("${NOJ[@]}" --expect "localhost=accepted" -- node "$WORK/get.js" "$URL" 2>
   fail "Node: $out"
 assert_contains "$out" "HTTP/1.1 200 OK" "Node through chainproxy run"
 # Node closes without an alert when it refuses a chain: rejected, alert
-# "none" (a cause given would not match).
-out=$("${NOJ[@]}" --chain expired --expect "localhost=rejected" \
+# "none"; the cause is the defect of the chain chainproxy served.
+out=$("${NOJ[@]}" --chain expired --expect "localhost=rejected:expired_leaf" \
   -- node "$WORK/get.js" "$URL" 2>&1) || fail "Node, expired: $out"
-assert_contains "$out" "rejected: alert none" "Node's refusal in the summary"
+assert_contains "$out" "rejected: alert none, served expired_leaf" \
+  "Node's refusal in the summary"
+assert_contains "$out" "PASS localhost=rejected:expired_leaf: the client rejected the expired chain (served expired_leaf; alert none)" \
+  "Node's expectation, its alert kept"
 assert_contains "$out" "error CERT_HAS_EXPIRED" "Node's own error"
+# Go sends bad_certificate. Go never proxies localhost from the
+# environment (ProxyFromEnvironment): the client names the proxy itself.
+if command -v go > /dev/null 2>&1; then
+  mkdir -p "$WORK/goget"
+  cat > "$WORK/goget/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+)
+
+func main() {
+	p, err := url.Parse(os.Getenv("HTTPS_PROXY"))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(p)}}
+	r, err := c.Get(os.Args[1])
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(3)
+	}
+	fmt.Println(r.Status)
+}
+GO
+  ( cd "$WORK/goget" && GOCACHE=$WORK/gocache GOPATH=$WORK/gopath GO111MODULE=off \
+      GOFLAGS= go build -o "$WORK/goget/goget" main.go ) || fail "go build"
+  out=$("${NOJ[@]}" --expect "localhost=accepted" -- "$WORK/goget/goget" "$URL" 2>&1) ||
+    fail "Go: $out"
+  assert_contains "$out" "200 OK" "Go through chainproxy run"
+  out=$("${NOJ[@]}" --chain expired --expect "localhost=rejected:expired_leaf" \
+    -- "$WORK/goget/goget" "$URL" 2>&1) || fail "Go, expired: $out"
+  assert_contains "$out" "rejected: alert bad_certificate, served expired_leaf" \
+    "Go's refusal in the summary"
+  assert_contains "$out" "certificate has expired" "Go's own error"
+  out=$("${NOJ[@]}" --chain expired --expect "localhost=rejected:hostname_mismatch" \
+    -- "$WORK/goget/goget" "$URL" 2>&1)
+  assert_eq "$?" 1 "Go, expired, another cause expected"
+  assert_contains "$out" "FAIL localhost=rejected:hostname_mismatch: the client rejected the expired chain (served expired_leaf; alert bad_certificate), not hostname_mismatch" \
+    "another defect does not match"
+else
+  [ "${CI:-}" = true ] && fail "go is not installed"
+  say "go is not installed: its case was not run"
+fi
 
 # Java: a trust store and the proxy as system properties through
 # JAVA_TOOL_OPTIONS (Java reads neither HTTPS_PROXY nor PEM bundles).

@@ -51,6 +51,11 @@ static void test_rules(void **state) {
   f.first = tls;
   f.nfirst = 7;
   assert_string_equal(cause(&f, hint, sizeof(hint)), "tls_version");
+  /* How to reach it anyway, beside "upgrade the server". */
+  assert_non_null(strstr(hint, "upgrade the server"));
+  assert_non_null(strstr(hint, "--upstream-tls-min 1.1"));
+  assert_non_null(strstr(hint, "\"upstream_tls_min\": \"1.1\""));
+  assert_true(strlen(hint) < sizeof(hint) - 1); /* not cut short */
   f = facts(-1);
   f.err_lib = ERR_LIB_SSL;
   f.err_reason = SSL_R_UNSUPPORTED_PROTOCOL;
