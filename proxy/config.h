@@ -20,6 +20,8 @@
 #define CP_PROFILES_PATH "certs/profiles.json"
 #endif
 #define CP_MAX_PASSTHROUGH 64
+#define CP_CONTROL_NAMES 16      /* --control-host names */
+#define CP_CONTROL_TOKEN_MAX 256 /* bytes of a control token */
 
 /* A network: IPv4 as ::ffff:a.b.c.d, bits the prefix on the 128-bit
  * form. */
@@ -55,8 +57,11 @@ struct cp_config_s {
   char control_host[64];     /* "" : no control API */
   uint16_t control_port;
   cp_cidr_t control_allow[CP_MAX_PASSTHROUGH];
-  size_t ncontrol_allow;               /* besides loopback, always allowed */
-  const char *control_token;           /* borrowed; NULL: no token needed */
+  size_t ncontrol_allow;     /* besides loopback, always allowed */
+  const char *control_token; /* borrowed; NULL: no token needed */
+  char control_token_buf[CP_CONTROL_TOKEN_MAX + 1]; /* --control-token-file */
+  const char *control_names[CP_CONTROL_NAMES]; /* borrowed: --control-host */
+  size_t ncontrol_names;
   cp_cidr_t allow[CP_MAX_PASSTHROUGH]; /* --allow: who may use the proxy */
   size_t nallow;                       /* besides loopback, always allowed */
   const char *auth;          /* --auth USER:PASSWORD (or $CHAINPROXY_AUTH) */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_control.h"
 #include "err.h"
 #include "host.h"
 
@@ -349,7 +350,8 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   memset(srv, 0, sizeof(*srv));
   srv->loop = loop;
   srv->cfg = cfg;
-  if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0) {
+  if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0 ||
+      cp_config_check_control_exposure(cfg, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
