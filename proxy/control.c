@@ -501,6 +501,11 @@ static int guard_ok(const cp_config_t *cfg, const cp_ctl_request_t *req,
       strcmp(path, "/healthz") == 0 &&
       (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
 
+  /* Health checkers (HAProxy's httpchk) may send HTTP/1.0 without Host;
+   * a browser never does, so this opens nothing to a page. */
+  if (health && req->host == NULL) {
+    return 1;
+  }
   if (!cp_ctl_guard_host(cfg, req->local, req->local_loopback, req->host)) {
     resp_error(r, 421,
                "Host '%s' does not name this control API: it answers to "
