@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/host.h"
 #include "diag/tls_names.h"
+#include "config/config_control.h"
 
 /* Distinct chains whose diagnosis is kept (about 15 KB each). */
 #define CP_CHAIN_CACHE 512
@@ -350,7 +351,8 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   memset(srv, 0, sizeof(*srv));
   srv->loop = loop;
   srv->cfg = cfg;
-  if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0) {
+  if (cp_config_check_exposure(cfg, err, sizeof(err)) != 0 ||
+      cp_config_check_control_exposure(cfg, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }

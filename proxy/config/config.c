@@ -20,6 +20,7 @@
 #include "http/http_parse.h"
 #include "rules/rules.h"
 #include "config/config_net.h"
+#include "config/config_control.h"
 
 typedef struct option_s option_t;
 
@@ -212,20 +213,6 @@ static int opt_control_allow(cp_config_t *cfg, const char *v, char *err,
                    v);
   }
   cfg->ncontrol_allow++;
-  return 0;
-}
-
-
-static int opt_control_token(cp_config_t *cfg, const char *v, char *err,
-                             size_t len) {
-  if (strlen(v) < 8 ||
-      strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-                "opqrstuvwxyz0123456789-._~+/=") != strlen(v)) {
-    return cp_errf(err, len, CP_EINVAL,
-                   "--control-token: use at least 8 characters of "
-                   "A-Z a-z 0-9 - . _ ~ + / =");
-  }
-  cfg->control_token = v;
   return 0;
 }
 
@@ -603,7 +590,9 @@ static const option_t options[] = {
     {"allow", 1, opt_allow},
     {"auth", 1, opt_auth},
     {"auth-file", 1, cp_config_opt_auth_file},
-    {"control-token", 1, opt_control_token},
+    {"control-token", 1, cp_config_opt_control_token},
+    {"control-token-file", 1, cp_config_opt_control_token_file},
+    {"control-host", 1, cp_config_opt_control_host},
     {"rules", 1, opt_rules},
     {"profiles", 1, opt_profiles},
     {"connect-timeout", 1, opt_connect_timeout},
@@ -743,6 +732,10 @@ int cp_config_parse(cp_config_t *cfg, int argc, char **argv, char *err,
   if (optind < argc) {
     return cp_errf(err, errlen, CP_EINVAL,
                    "unexpected argument '%s' (see --help)", argv[optind]);
+  }
+  rc = cp_config_control_env(cfg, err, errlen);
+  if (rc != 0) {
+    return rc;
   }
   /* Unless given, the head and first-byte deadlines follow
    * --idle-timeout, as they did when it was the only timeout. */

@@ -21,6 +21,8 @@
 #define CP_PROFILES_PATH "certs/profiles.json"
 #endif
 #define CP_MAX_PASSTHROUGH 64
+#define CP_CONTROL_NAMES 16      /* --control-host names */
+#define CP_CONTROL_TOKEN_MAX 256 /* bytes of a control token */
 
 typedef struct cp_config_s cp_config_t;
 
@@ -49,8 +51,11 @@ struct cp_config_s {
   char control_host[64];     /* "" : no control API */
   uint16_t control_port;
   cp_cidr_t control_allow[CP_MAX_PASSTHROUGH];
-  size_t ncontrol_allow;               /* besides loopback, always allowed */
-  const char *control_token;           /* borrowed; NULL: no token needed */
+  size_t ncontrol_allow;     /* besides loopback, always allowed */
+  const char *control_token; /* borrowed; NULL: no token needed */
+  char control_token_buf[CP_CONTROL_TOKEN_MAX + 1]; /* --control-token-file */
+  const char *control_names[CP_CONTROL_NAMES]; /* borrowed: --control-host */
+  size_t ncontrol_names;
   cp_cidr_t allow[CP_MAX_PASSTHROUGH]; /* --allow: who may use the proxy */
   size_t nallow;                       /* besides loopback, always allowed */
   const char *auth;          /* --auth USER:PASSWORD (or $CHAINPROXY_AUTH) */

@@ -14,6 +14,7 @@
 #include "http/http_parse.h"
 #include "control/pac.h"
 #include "control/ui.h"
+#include "control/ctl_guard.h"
 
 #define MAX_PATH 4096
 
@@ -455,7 +456,11 @@ static void get_pac(const cp_control_env_t *env, const char *host,
     return;
   }
   r->status = 200;
+  /* Not JavaScript to a browser: with nosniff a page cannot run it as a
+   * <script> (rule hosts and the listener would leak to it). */
   r->content_type = "application/x-ns-proxy-autoconfig";
+  r->headers = "X-Content-Type-Options: nosniff\r\n"
+               "Cache-Control: no-store\r\n";
 }
 
 
@@ -485,6 +490,52 @@ static void route_rule(const cp_control_env_t *env, const char *method,
 }
 
 
+/* Only requests meant for this API, from its own pages or from no page
+ * at all: a page elsewhere must not read or steer it, whether it reached
+ * the port by DNS rebinding (a foreign Host) or by a cross-origin request
+ * (Origin, Sec-Fetch-Site). GET /healthz stays open to any origin so
+ * monitors can probe it; the Host rule still holds. */
+static int guard_ok(const cp_config_t *cfg, const cp_ctl_request_t *req,
+                    const char *path, cp_ctl_response_t *r) {
+  int health =
+      strcmp(path, "/healthz") == 0 &&
+      (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
+
+  /* Health checkers (HAProxy's httpchk) may send HTTP/1.0 without Host;
+   * a browser never does, so this opens nothing to a page. */
+  if (health && req->host == NULL) {
+    return 1;
+  }
+  if (!cp_ctl_guard_host(cfg, req->local, req->local_loopback, req->host)) {
+    resp_error(r, 421,
+               "Host '%s' does not name this control API: it answers to "
+               "localhost, 127.0.0.1, [::1], its own address and "
+               "--control-host names, with port %u or none",
+               req->host ? req->host : "(none)", (unsigned)cfg->control_port);
+    return 0;
+  }
+  if (health) {
+    return 1;
+  }
+  if (req->origin != NULL &&
+      !cp_ctl_guard_origin(cfg, req->local, req->origin)) {
+    resp_error(r, 403,
+               "Origin '%s' is not this control API's own: requests from "
+               "other web pages are refused",
+               req->origin);
+    return 0;
+  }
+  if (!cp_ctl_guard_fetch_site(req->fetch_site)) {
+    resp_error(r, 403,
+               "Sec-Fetch-Site '%s': requests from other web pages are "
+               "refused",
+               req->fetch_site);
+    return 0;
+  }
+  return 1;
+}
+
+
 void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
                       cp_ctl_response_t *r) {
   const cp_control_env_t *env = &ctl->env;
@@ -500,6 +551,9 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   memcpy(path, req->target, plen);
   path[plen] = '\0';
   query = query ? query + 1 : "";
+  if (!guard_ok(env->cfg, req, path, r)) {
+    return;
+  }
   if (strcmp(path, "/healthz") != 0 &&
       !token_ok(env->cfg->control_token, req->authorization) &&
       !(query_token_path(path) &&

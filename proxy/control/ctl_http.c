@@ -24,10 +24,14 @@ struct ctl_conn_s {
   cp_ctl_http_t *srv;      /* borrowed */
   ctl_conn_t *prev, *next; /* links in srv->conns */
   cp_leg_t leg;            /* embedded */
-  uv_timer_t timer;        /* embedded: idle and linger deadline */
+  uv_timer_t timer;        /* embedded: idle, request and linger deadline */
   cp_http_msg_t req;       /* owned */
   cp_buf_t body;           /* owned: the current request's body */
   int refs;                /* open handles */
+  unsigned char peer[16];  /* the client's address (IPv4 mapped) */
+  char local[64];          /* the address it reached, as text */
+  unsigned local_loopback : 1;
+  unsigned in_request : 1; /* a request's first byte came: its deadline runs */
   unsigned stream : 1;     /* an event stream: only written to */
   unsigned closing : 1;    /* answered for the last time */
   unsigned dead : 1;       /* handles are being closed */
@@ -104,18 +108,34 @@ static void on_timer(uv_timer_t *t) {
 }
 
 
-/* Idle connections and answered ones that linger get a deadline; event
- * streams live until the reader leaves or falls behind. */
-static void conn_arm(ctl_conn_t *c) {
-  if (c->dead) {
-    return;
+/* Waiting for a request: the idle timeout. */
+static void arm_idle(ctl_conn_t *c) {
+  if (!c->dead && !c->stream && !c->closing) {
+    uv_timer_start(&c->timer, on_timer, c->srv->cfg->idle_timeout_ms, 0);
   }
-  if (c->stream) {
-    uv_timer_stop(&c->timer);
-    return;
+}
+
+
+/* A request's first byte: the whole request must follow within the
+ * deadline. Reading more bytes does not extend it, so a client that
+ * trickles a byte at a time cannot hold a slot. */
+static void arm_request(ctl_conn_t *c) {
+  uint64_t ms = c->srv->cfg->head_timeout_ms;
+
+  if (ms == 0 || ms > CP_CTL_HEAD_MS) {
+    ms = CP_CTL_HEAD_MS;
   }
-  uv_timer_start(&c->timer, on_timer,
-                 c->closing ? LINGER_MS : c->srv->cfg->idle_timeout_ms, 0);
+  c->in_request = 1;
+  uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+
+/* Answered for the last time: wait for the client's close, once; bytes
+ * it still sends are discarded and do not extend the wait. */
+static void arm_linger(ctl_conn_t *c, uint64_t ms) {
+  if (!c->dead) {
+    uv_timer_start(&c->timer, on_timer, ms, 0);
+  }
 }
 
 
@@ -154,16 +174,21 @@ static void write_response(ctl_conn_t *c, const cp_ctl_response_t *r,
     conn_close(c);
   }
   cp_buf_free(&h);
+  c->in_request = 0;
   if (r->stream) {
+    /* Event streams live until the reader leaves or falls behind. */
     c->stream = 1;
+    uv_timer_stop(&c->timer);
   } else if (!keep && !c->dead) {
     /* FIN once the answer is out; read and discard until the client
      * closes, so unread request bytes do not turn into a reset that
      * destroys the answer. */
     c->closing = 1;
     cp_leg_shutdown(&c->leg);
+    arm_linger(c, LINGER_MS);
+  } else {
+    arm_idle(c);
   }
-  conn_arm(c);
 }
 
 
@@ -185,6 +210,63 @@ static void answer_error(ctl_conn_t *c, int status, const char *msg) {
 }
 
 
+/* Live connections (not answered for the last time) and event streams,
+ * in all and from one client address; c itself is not counted. */
+static void count_conns(const ctl_conn_t *c, unsigned *all, unsigned *mine,
+                        unsigned *streams, unsigned *my_streams) {
+  const ctl_conn_t *o;
+
+  *all = *mine = *streams = *my_streams = 0;
+  for (o = c->srv->conns; o != NULL; o = o->next) {
+    int same = memcmp(o->peer, c->peer, 16) == 0;
+
+    if (o == c || o->closing || o->dead) {
+      continue;
+    }
+    (*all)++;
+    *mine += same;
+    if (o->stream) {
+      (*streams)++;
+      *my_streams += same;
+    }
+  }
+}
+
+
+/* A header's value copied out NUL-terminated, or NULL when absent or
+ * longer than cap allows. */
+static const char *field_copy(ctl_conn_t *c, const char *name, char *out,
+                              size_t cap) {
+  size_t len = 0;
+  const char *v = cp_http_msg_field(&c->req, name, &len);
+
+  if (v == NULL || len >= cap) {
+    return NULL;
+  }
+  memcpy(out, v, len);
+  out[len] = '\0';
+  return out;
+}
+
+
+/* An event stream over its caps is refused: one client's streams must
+ * not take the slots everyone else needs. */
+static int stream_refused(ctl_conn_t *c) {
+  unsigned all, mine, streams, my_streams;
+  char msg[200];
+
+  count_conns(c, &all, &mine, &streams, &my_streams);
+  if (streams < CP_CTL_MAX_STREAMS && my_streams < CP_CTL_STREAMS_PER_CLIENT) {
+    return 0;
+  }
+  snprintf(msg, sizeof(msg),
+           "too many event streams (at most %d, %d per client address)",
+           CP_CTL_MAX_STREAMS, CP_CTL_STREAMS_PER_CLIENT);
+  answer_error(c, 503, msg);
+  return 1;
+}
+
+
 static void serve(ctl_conn_t *c) {
   cp_ctl_http_t *srv = c->srv;
   cp_ctl_request_t rq;
@@ -193,7 +275,7 @@ static void serve(ctl_conn_t *c) {
   char auth[MAX_AUTH + 1];
   const char *a;
   size_t alen = 0;
-  char host[CP_HOSTPORT_MAX];
+  char host[CP_HOSTPORT_MAX], origin[CP_HOSTPORT_MAX + 16], site[32];
   int keep = c->req.keepalive_in && !srv->stopping;
 
   target = malloc(c->req.url_len + 1);
@@ -214,18 +296,30 @@ static void serve(ctl_conn_t *c) {
     auth[alen] = '\0';
     rq.authorization = auth;
   }
-  a = cp_http_msg_field(&c->req, "host", &alen);
-  if (a != NULL && alen < sizeof(host)) {
-    memcpy(host, a, alen);
-    host[alen] = '\0';
-    rq.host = host;
+  rq.host = field_copy(c, "host", host, sizeof(host));
+  if (rq.host == NULL && cp_http_msg_field(&c->req, "host", &alen) != NULL) {
+    rq.host = ""; /* too long to name anything: refused as foreign */
   }
+  rq.origin = field_copy(c, "origin", origin, sizeof(origin));
+  if (rq.origin == NULL &&
+      cp_http_msg_field(&c->req, "origin", &alen) != NULL) {
+    rq.origin = "";
+  }
+  rq.fetch_site = field_copy(c, "sec-fetch-site", site, sizeof(site));
+  if (rq.fetch_site == NULL &&
+      cp_http_msg_field(&c->req, "sec-fetch-site", &alen) != NULL) {
+    rq.fetch_site = "";
+  }
+  rq.local = c->local;
+  rq.local_loopback = c->local_loopback;
   rq.body = c->body.data ? c->body.data : "";
   rq.body_len = c->body.len;
   memset(&rs, 0, sizeof(rs));
   cp_buf_init(&rs.body, 8 * 1024 * 1024);
   srv->handler(srv->data, &rq, &rs);
-  write_response(c, &rs, strcmp(rq.method, "HEAD") == 0, keep);
+  if (!rs.stream || !stream_refused(c)) {
+    write_response(c, &rs, strcmp(rq.method, "HEAD") == 0, keep);
+  }
   cp_buf_free(&rs.body);
   free(target);
 }
@@ -250,11 +344,14 @@ static void on_data(cp_leg_t *leg, const char *data, size_t len) {
   ctl_conn_t *c = leg->owner;
   size_t off = 0;
 
-  conn_arm(c);
   while (off < len && !c->stream && !c->closing && !c->dead) {
     size_t n = 0;
-    int rc = cp_http_msg_feed(&c->req, data + off, len - off, &n, &c->body);
+    int rc;
 
+    if (!c->in_request) {
+      arm_request(c);
+    }
+    rc = cp_http_msg_feed(&c->req, data + off, len - off, &n, &c->body);
     off += n;
     if (rc < 0) {
       request_error(c, rc);
@@ -320,6 +417,73 @@ static int peer_allowed(const cp_config_t *cfg, uv_tcp_t *tcp) {
 }
 
 
+/* The address the client reached, as the Host rule names it: IPv4
+ * mapped addresses as IPv4. */
+static void local_name(ctl_conn_t *c) {
+  struct sockaddr_storage ss;
+  int len = sizeof(ss);
+  unsigned char a[16];
+
+  memset(a, 0, sizeof(a));
+  if (uv_tcp_getsockname(&c->leg.tcp, (struct sockaddr *)&ss, &len) != 0) {
+    return;
+  }
+  if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+    uv_ip4_name(in, c->local, sizeof(c->local));
+    a[10] = a[11] = 0xff;
+    memcpy(a + 12, &in->sin_addr, 4);
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+    memcpy(a, &in6->sin6_addr, 16);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      struct sockaddr_in in;
+
+      memset(&in, 0, sizeof(in));
+      in.sin_family = AF_INET;
+      memcpy(&in.sin_addr, a + 12, 4);
+      uv_ip4_name(&in, c->local, sizeof(c->local));
+    } else {
+      uv_ip6_name(in6, c->local, sizeof(c->local));
+    }
+  }
+  c->local_loopback = cp_host_addr_is_loopback(a) != 0;
+}
+
+
+/* Who may take a slot: allowed addresses, at most CP_CTL_MAX_PER_CLIENT
+ * live connections each and CP_CTL_MAX_CONNS in all. A refused one is
+ * answered and closed soon; 1 when refused. */
+static int accept_refused(ctl_conn_t *c) {
+  cp_ctl_http_t *srv = c->srv;
+  unsigned all, mine, streams, my_streams;
+  char msg[200];
+
+  count_conns(c, &all, &mine, &streams, &my_streams);
+  if (!peer_allowed(srv->cfg, &c->leg.tcp)) {
+    answer_error(c, 403,
+                 "this address may not use the control API (see "
+                 "--control-allow)");
+  } else if (mine >= CP_CTL_MAX_PER_CLIENT) {
+    snprintf(msg, sizeof(msg),
+             "too many control connections from this address (at most "
+             "%d of %d)",
+             CP_CTL_MAX_PER_CLIENT, CP_CTL_MAX_CONNS);
+    answer_error(c, 503, msg);
+  } else if (all >= CP_CTL_MAX_CONNS) {
+    snprintf(msg, sizeof(msg), "too many control connections (at most %d)",
+             CP_CTL_MAX_CONNS);
+    answer_error(c, 503, msg);
+  } else {
+    return 0;
+  }
+  arm_linger(c, CP_CTL_REFUSED_LINGER_MS);
+  return 1;
+}
+
+
 static void on_accept(cp_listener_t *l, int status) {
   cp_ctl_http_t *srv = l->data;
   ctl_conn_t *c;
@@ -350,15 +514,18 @@ static void on_accept(cp_listener_t *l, int status) {
     conn_close(c);
     return;
   }
-  if (srv->nconns > CP_CTL_MAX_CONNS) {
-    answer_error(c, 403, "too many control connections");
-  } else if (!peer_allowed(srv->cfg, &c->leg.tcp)) {
-    answer_error(c, 403,
-                 "this address may not use the control API (see "
-                 "--control-allow)");
+  /* Refused ones linger a moment: past this many, close at once. */
+  if (srv->nconns > 4 * CP_CTL_MAX_CONNS) {
+    conn_close(c);
+    return;
   }
+  cp_access_peer(&c->leg.tcp, c->peer);
+  local_name(c);
   cp_leg_want_read(&c->leg, 1);
-  conn_arm(c);
+  if (accept_refused(c) != 0) {
+    return;
+  }
+  arm_idle(c);
 }
 
 

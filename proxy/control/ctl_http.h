@@ -24,7 +24,12 @@
 
 #define CP_CTL_MAX_HEAD (16 * 1024)
 #define CP_CTL_MAX_BODY (64 * 1024)
-#define CP_CTL_MAX_CONNS 64
+#define CP_CTL_MAX_CONNS 64      /* open requests and streams, in all */
+#define CP_CTL_MAX_PER_CLIENT 16 /* ... from one client address */
+#define CP_CTL_MAX_STREAMS 16    /* event streams, in all */
+#define CP_CTL_STREAMS_PER_CLIENT 4
+#define CP_CTL_HEAD_MS 10000 /* a request head, from its first byte */
+#define CP_CTL_REFUSED_LINGER_MS 1000
 #define CP_CTL_STREAM_MAX (1024 * 1024)
 
 typedef struct cp_ctl_http_s cp_ctl_http_t;
@@ -36,6 +41,10 @@ struct cp_ctl_request_s {
   const char *target;        /* as sent, NUL-terminated */
   const char *authorization; /* the header's value, or NULL */
   const char *host;          /* the Host header's value, or NULL */
+  const char *origin;        /* the Origin header's value, or NULL */
+  const char *fetch_site;    /* Sec-Fetch-Site, or NULL */
+  const char *local;         /* the address the client reached, or NULL */
+  int local_loopback;        /* ... and it is a loopback address */
   const char *body;          /* decoded body (never NULL) */
   size_t body_len;
 };

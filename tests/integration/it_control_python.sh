@@ -51,7 +51,7 @@ def status_and_body(resp):
 
 
 body = b'{"chain": "modern", "pad": "' + b"a" * 70000 + b'"}'
-resp = exchange(b"PUT /rules/a.test HTTP/1.1\r\nHost: x\r\n"
+resp = exchange(b"PUT /rules/a.test HTTP/1.1\r\nHost: localhost\r\n"
                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
 st, head, b = status_and_body(resp)
 check(st == 413 and "Connection: close" in head, "70 KB PUT: 413 (%d)" % st)
@@ -59,23 +59,23 @@ check(b"<reset>" not in resp and "error" in json.loads(b),
       "413 body arrives whole, as JSON")
 
 chunks = b"".join(b"%x\r\n%s\r\n" % (8192, b"b" * 8192) for _ in range(9))
-resp = exchange(b"PUT /rules/a.test HTTP/1.1\r\nHost: x\r\n"
+resp = exchange(b"PUT /rules/a.test HTTP/1.1\r\nHost: localhost\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
 st, _, b = status_and_body(resp)
 check(st == 413 and "error" in json.loads(b), "72 KB chunked PUT: 413")
 
-resp = exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                b"GET /rules HTTP/1.1\r\nHost: x\r\n\r\n"
-                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+resp = exchange(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                b"GET /rules HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 check(resp.count(b"HTTP/1.1 200 OK") == 3 and b"<timeout>" not in resp,
       "three pipelined requests, three answers, closed after the last")
 
-resp = exchange(b"HEAD /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+resp = exchange(b"HEAD /stats HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 st, head, b = status_and_body(resp)
 check(st == 200 and "Content-Length: " in head and b == b"",
       "HEAD: headers with the length, no body")
 
-resp = exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"c" * 20000 +
+resp = exchange(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"c" * 20000 +
                 b"\r\n\r\n")
 st, _, b = status_and_body(resp)
 check(st == 431 and "error" in json.loads(b), "20 KB head: 431 (%d)" % st)

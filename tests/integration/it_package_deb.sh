@@ -106,14 +106,17 @@ PY
 )
   [ "${cmd[0]}" = chainproxy ] || fail "the image's ENTRYPOINT is not chainproxy"
   # (The tree has no shell and no env: the variable is set outside.)
-  CHAINPROXY_HOME=/var/lib/chainproxy chroot --userspec=10001:10001 "$RF" \
+  # Off loopback the control API needs a token (as compose passes it).
+  CHAINPROXY_CONTROL_TOKEN=image-test-token-1 \
+    CHAINPROXY_HOME=/var/lib/chainproxy chroot --userspec=10001:10001 "$RF" \
     /usr/bin/"${cmd[@]}" > "$WORK/image.events" 2> "$WORK/image.log" &
   IMG=$!
   CP_PIDS+=($IMG)
   PROXY_LOG=$WORK/image.log
   wait_port "$IP"
   wait_port "$IC"
-  curl -sf "http://127.0.0.1:$IC/ca.pem" -o "$WORK/image-root.pem" ||
+  curl -sf -H "Authorization: Bearer image-test-token-1" \
+    "http://127.0.0.1:$IC/ca.pem" -o "$WORK/image-root.pem" ||
     fail "the image's control API did not serve /ca.pem"
   start_origin
   out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$IP" \

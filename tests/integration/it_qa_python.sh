@@ -94,7 +94,9 @@ assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 # address and connect from it.
 if [ "$CP_IN_NETNS" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; then
   CTL_PORT=$(free_port)
-  start_proxy --upstream-ca "$ORIGIN_CA" --control "0.0.0.0:$CTL_PORT"
+  # Off loopback the control API needs a token (/healthz does not).
+  CHAINPROXY_CONTROL_TOKEN=qa-token-12345 \
+    start_proxy --upstream-ca "$ORIGIN_CA" --control "0.0.0.0:$CTL_PORT"
   wait_port "$CTL_PORT"
   out=$(curl -s -w ' %{http_code}' --interface 10.77.0.5 \
           "http://10.77.0.5:$CTL_PORT/healthz")
@@ -104,7 +106,9 @@ if [ "$CP_IN_NETNS" = 1 ] && ip addr add 10.77.0.5/32 dev lo 2>/dev/null; then
     "http://127.0.0.1:$CTL_PORT/healthz")" 200 "loopback still allowed"
   stop_proxy
   CTL_PORT=$(free_port)
-  start_proxy --upstream-ca "$ORIGIN_CA" --control "0.0.0.0:$CTL_PORT" \
+  # Off loopback the control API needs a token (/healthz does not).
+  CHAINPROXY_CONTROL_TOKEN=qa-token-12345 \
+    start_proxy --upstream-ca "$ORIGIN_CA" --control "0.0.0.0:$CTL_PORT" \
     --control-allow 10.77.0.0/24
   wait_port "$CTL_PORT"
   assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --interface 10.77.0.5 \

@@ -98,6 +98,8 @@ static void ask(fixture_t *f, const char *method, const char *target,
   q.method = method;
   q.target = target;
   q.authorization = auth;
+  q.host = "localhost";
+  q.local_loopback = 1;
   q.body = body ? body : "";
   q.body_len = body ? strlen(body) : 0;
   memset(a, 0, sizeof(*a));
