@@ -437,6 +437,13 @@ static int opt_require_sni(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+static int opt_handshake_timeout(cp_config_t *cfg, const char *v, char *err,
+                                 size_t len) {
+  return seconds_opt(&cfg->handshake_timeout_ms, "--handshake-timeout", v, err,
+                     len);
+}
+
+
 static int opt_head_timeout(cp_config_t *cfg, const char *v, char *err,
                             size_t len) {
   return seconds_opt(&cfg->head_timeout_ms, "--head-timeout", v, err, len);
@@ -599,6 +606,7 @@ static const option_t options[] = {
     {"idle-timeout", 1, opt_idle_timeout},
     {"tunnel-idle-timeout", 1, opt_tunnel_idle},
     {"head-timeout", 1, opt_head_timeout},
+    {"handshake-timeout", 1, opt_handshake_timeout},
     {"client-tls-min", 1, opt_client_tls_min},
     {"leaf-key", 1, opt_leaf_key},
     {"require-sni", 0, opt_require_sni},
@@ -656,6 +664,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->auth = getenv("CHAINPROXY_AUTH");
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
+  cfg->handshake_timeout_ms = 10000;
   cfg->tunnel_idle_timeout_ms = 300000;
   cfg->body_idle_timeout_ms = 300000;
   cfg->client_tls_min = 0x0303; /* TLS 1.2 */

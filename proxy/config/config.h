@@ -77,6 +77,7 @@ struct cp_config_s {
   uint64_t connect_timeout_ms;
   uint64_t idle_timeout_ms;      /* an idle keep-alive client or control conn */
   uint64_t head_timeout_ms;      /* a request head, from its first byte */
+  uint64_t handshake_timeout_ms; /* the client's TLS handshake, whole */
   uint64_t response_timeout_ms;  /* the response's first byte, from the
                                     request's last */
   uint64_t body_idle_timeout_ms; /* a gap inside a body; 0: none */

@@ -246,6 +246,52 @@ static void conn_close_handles(cp_conn_t *c) {
 }
 
 
+/* The client's TLS handshake: idle (idle, from the last read or write)
+ * or its whole deadline (--handshake-timeout, from t_hs_start), whichever
+ * comes first. Bytes trickled one at a time push the idle timeout back,
+ * never the deadline. */
+static uint64_t client_hs_timeout(const cp_conn_t *c, uint64_t idle,
+                                  uint64_t *from) {
+  uint64_t hs = c->env->cfg->handshake_timeout_ms;
+
+  *from = c->last_activity;
+  if (hs == 0 || (idle != 0 && c->last_activity + idle <= c->t_hs_start + hs)) {
+    return idle;
+  }
+  *from = c->t_hs_start;
+  return hs;
+}
+
+
+int cp_conn_hs_expired(const cp_conn_t *c) {
+  uint64_t hs = c->env->cfg->handshake_timeout_ms;
+
+  return (c->state == CP_CONN_CLIENT_HELLO || c->state == CP_CONN_CLIENT_TLS) &&
+         hs != 0 && cp_conn_now(c) >= c->t_hs_start + hs;
+}
+
+
+/* The handshake deadline counts the client's time only: from the moment
+ * the proxy waits for the ClientHello (after its 200 to a CONNECT, or the
+ * first byte of a redirected connection's record) until the handshake
+ * completes, less the time the upstream's handshake, which the client
+ * waits on, takes in between (that has --connect-timeout). */
+static void hs_clock(cp_conn_t *c, cp_conn_state_e st) {
+  uint64_t now = cp_conn_now(c);
+
+  if (st == CP_CONN_CLIENT_HELLO) {
+    c->t_hs_start = now;
+    c->t_hs_paused = 0;
+  } else if (c->state == CP_CONN_CLIENT_HELLO &&
+             (st == CP_CONN_UPSTREAM_TLS || st == CP_CONN_UPSTREAM_CONNECT)) {
+    c->t_hs_paused = now;
+  } else if (st == CP_CONN_CLIENT_TLS && c->t_hs_paused != 0) {
+    c->t_hs_start += now - c->t_hs_paused;
+    c->t_hs_paused = 0;
+  }
+}
+
+
 /* The length of the current state's timeout and the loop time it counts
  * from; 0: no timeout. Most are idle timeouts (from the last read or
  * write); a request head and the wait for a response's first byte are
@@ -257,8 +303,11 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
   switch (c->state) {
   case CP_CONN_UPSTREAM_CONNECT:
   case CP_CONN_UPSTREAM_TLS:
-  case CP_CONN_CLIENT_TLS:
     return cfg->connect_timeout_ms;
+  case CP_CONN_CLIENT_HELLO:
+    return client_hs_timeout(c, cfg->idle_timeout_ms, from);
+  case CP_CONN_CLIENT_TLS:
+    return client_hs_timeout(c, cfg->connect_timeout_ms, from);
   case CP_CONN_TUNNEL:
     return cfg->tunnel_idle_timeout_ms;
   case CP_CONN_CLOSING:
@@ -414,6 +463,7 @@ void cp_conn_go_state(cp_conn_t *c, cp_conn_state_e st) {
   }
   cp_log(c->env->log, CP_LOG_DEBUG, c->id, NULL, NULL, "%s -> %s",
          state_names[c->state], state_names[st]);
+  hs_clock(c, st);
   c->state = st;
   if (st == CP_CONN_CLOSING) {
     c->action = "closing";

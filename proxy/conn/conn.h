@@ -231,6 +231,10 @@ struct cp_conn_s {
   uint64_t t_start;       /* loop time of accept, ms */
   uint64_t t_head_start;  /* loop time of a request head's first byte (the
                              head deadline), cp_conn_head_started */
+  uint64_t t_hs_start;    /* the client's TLS handshake began (moved on by
+                             the time spent on the upstream's) */
+  uint64_t t_hs_paused;   /* the client's handshake waits on upstream
+                             since; 0: it does not */
   uint64_t last_activity; /* loop time of the last read or write */
   unsigned requests;
   uint64_t relayed_from_client; /* TUNNEL: bytes relayed (plaintext) */
@@ -288,6 +292,8 @@ void cp_conn_unref(cp_conn_t *c);
 void cp_conn_arm_timer(cp_conn_t *c);
 void cp_conn_touch(cp_conn_t *c);
 uint64_t cp_conn_now(const cp_conn_t *c);
+/* In the client's TLS handshake, and past --handshake-timeout. */
+int cp_conn_hs_expired(const cp_conn_t *c);
 void cp_conn_set_reason(cp_conn_t *c, const char *reason);
 /* The parent proxy for t (a rule's, else --upstream-proxy's unless an
  * exception matches), or NULL for a direct connection; tls: a CONNECT or

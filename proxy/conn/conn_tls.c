@@ -744,6 +744,14 @@ void cp_conn_tls_on_timeout(cp_conn_t *c, double secs) {
     upstream_tls_failed(c, why, 1, 0);
     return;
   }
+  if (cp_conn_hs_expired(c)) {
+    cp_conn_log(c, CP_LOG_INFO,
+                "the client's TLS handshake passed --handshake-timeout "
+                "(%.1f s)",
+                (double)c->env->cfg->handshake_timeout_ms / 1000.0);
+    cp_conn_abort(c, "handshake_timeout");
+    return;
+  }
   cp_conn_log(c, CP_LOG_INFO, "client TLS handshake timed out");
   cp_conn_abort(c, "client_tls_timeout");
 }

@@ -372,6 +372,34 @@ void cp_rule_clear(cp_rule_t *r) {
 }
 
 
+int cp_rules_equal(const cp_rules_t *a, const cp_rules_t *b) {
+  int i;
+
+  if (a->n != b->n) {
+    return 0;
+  }
+  for (i = 0; i < a->n; i++) {
+    cp_rule_t x = a->r[i];
+    cp_rule_t y = b->r[i];
+
+    /* Rules start zeroed (calloc, memset) and are copied whole, so equal
+     * rules have equal bytes; a difference in padding could only make
+     * two equal lists look different, never the reverse. */
+    x.block_page = NULL;
+    y.block_page = NULL;
+    if (memcmp(&x, &y, sizeof(x)) != 0) {
+      return 0;
+    }
+    if ((a->r[i].block_page == NULL) != (b->r[i].block_page == NULL) ||
+        (a->r[i].block_page != NULL &&
+         strcmp(a->r[i].block_page, b->r[i].block_page) != 0)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+
 int cp_rules_copy(cp_rules_t *dst, const cp_rules_t *src) {
   int i;
 

@@ -77,6 +77,9 @@ int cp_rules_parse(cp_rules_t *rules, const char *json, size_t len,
 int cp_rules_load(cp_rules_t *rules, const char *path,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 void cp_rules_free(cp_rules_t *rules);
+/* 1 when a and b say the same thing, rule by rule (block pages by their
+ * bytes): a snapshot of b may stand in for one of a. */
+int cp_rules_equal(const cp_rules_t *a, const cp_rules_t *b);
 /* A copy whose rules own their own block pages. */
 int cp_rules_copy(cp_rules_t *dst, const cp_rules_t *src);
 /* Frees what one rule owns (a rule that never made it into a list). */

@@ -37,9 +37,17 @@ int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
 
 
 /* Called with the lock held (or before any other thread can see s). */
-static void drop(cp_snap_t *snap) {
+static void drop(cp_snaps_t *s, cp_snap_t *snap) {
+  cp_snap_t **p;
+
   if (--snap->refs > 0) {
     return;
+  }
+  for (p = &s->live; *p != NULL; p = &(*p)->next) {
+    if (*p == snap) {
+      *p = snap->next;
+      break;
+    }
   }
   if (--snap->data->refs == 0) {
     data_free(snap->data);
@@ -66,13 +74,14 @@ int cp_snaps_init(cp_snaps_t *s, const cp_rules_t *rules,
   data->gen = ++s->next_gen;
   s->cur->data = data;
   s->cur->refs = 1;
+  s->live = s->cur;
   return 0;
 }
 
 
 void cp_snaps_free(cp_snaps_t *s) {
   if (s->cur != NULL) {
-    drop(s->cur);
+    drop(s, s->cur);
     s->cur = NULL;
     pthread_mutex_destroy(&s->mu);
   }
@@ -82,6 +91,7 @@ void cp_snaps_free(cp_snaps_t *s) {
 int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
                      cp_snap_data_t *data) {
   cp_snap_t *fresh = calloc(1, sizeof(*fresh));
+  cp_snap_t *same = NULL;
 
   if (fresh == NULL || cp_rules_copy(&fresh->rules, rules) != 0) {
     free(fresh);
@@ -92,6 +102,25 @@ int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
   }
   fresh->refs = 1;
   pthread_mutex_lock(&s->mu);
+  if (data == NULL) {
+    /* The copy was made outside the lock; when a live snapshot already
+     * says the same, it is current again and the copy goes. */
+    for (same = s->live; same != NULL; same = same->next) {
+      if (same->data == s->cur->data &&
+          cp_rules_equal(&same->rules, &fresh->rules)) {
+        break;
+      }
+    }
+  }
+  if (same != NULL) {
+    same->refs++;
+    drop(s, s->cur);
+    s->cur = same;
+    pthread_mutex_unlock(&s->mu);
+    cp_rules_free(&fresh->rules);
+    free(fresh);
+    return 0;
+  }
   if (data != NULL) {
     data->gen = ++s->next_gen;
     fresh->data = data;
@@ -99,7 +128,9 @@ int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
     fresh->data = s->cur->data;
     fresh->data->refs++;
   }
-  drop(s->cur);
+  fresh->next = s->live;
+  s->live = fresh;
+  drop(s, s->cur);
   s->cur = fresh;
   pthread_mutex_unlock(&s->mu);
   return 0;
@@ -122,6 +153,19 @@ void cp_snaps_release(cp_snaps_t *s, cp_snap_t *snap) {
     return;
   }
   pthread_mutex_lock(&s->mu);
-  drop(snap);
+  drop(s, snap);
   pthread_mutex_unlock(&s->mu);
+}
+
+
+unsigned cp_snaps_count(cp_snaps_t *s) {
+  const cp_snap_t *p;
+  unsigned n = 0;
+
+  pthread_mutex_lock(&s->mu);
+  for (p = s->live; p != NULL; p = p->next) {
+    n++;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return n;
 }

@@ -1,10 +1,15 @@
 #include "tls/tls_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "diag/cert.h"
@@ -131,28 +136,119 @@ void cp_tls_client_facts(const cp_tls_t *t, cp_hs_facts_t *f, char *ca_names,
 }
 
 
+/* A certificate file holds a certificate, its chain and a key: far less. */
+#define CERT_FILE_MAX (1024 * 1024)
+
+
+/* Reads a regular file whole, never blocking: O_NONBLOCK so that opening
+ * a FIFO returns at once (a blocking open waits for a writer, for ever on
+ * the control thread), then fstat refuses anything but a regular file,
+ * and the size is bounded. 0, or -1 with nothing allocated. */
+static int read_regular(const char *path, char **out, size_t *outlen) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  char *data = NULL;
+  size_t got = 0;
+  int rc = -1;
+
+  if (fd < 0) {
+    return -1;
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      st.st_size > CERT_FILE_MAX) {
+    goto out;
+  }
+  data = malloc((size_t)st.st_size + 1);
+  if (data == NULL) {
+    goto out;
+  }
+  while (got < (size_t)st.st_size) {
+    ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+
+    if (n <= 0) {
+      goto out; /* shrank under us, or an error: refuse */
+    }
+    got += (size_t)n;
+  }
+  *out = data; /* ownership to the caller */
+  *outlen = got;
+  data = NULL;
+  rc = 0;
+out:
+  free(data);
+  close(fd);
+  return rc;
+}
+
+
+/* The certificate, its chain and the key from PEM bytes into ctx, or
+ * into ssl when it is set. */
+static int use_pem(SSL_CTX *ctx, SSL *ssl, const char *data, size_t len) {
+  BIO *bio = BIO_new_mem_buf(data, (int)len);
+  X509 *leaf = NULL;
+  X509 *extra = NULL;
+  EVP_PKEY *key = NULL;
+  int rc = -1;
+
+  if (bio == NULL) {
+    goto out;
+  }
+  leaf = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+  if (leaf == NULL ||
+      (ssl ? SSL_use_certificate(ssl, leaf)
+           : SSL_CTX_use_certificate(ctx, leaf)) != 1 ||
+      (ssl ? SSL_clear_chain_certs(ssl) : SSL_CTX_clear_chain_certs(ctx)) !=
+          1) {
+    goto out;
+  }
+  /* The chain, then the key, as SSL_CTX_use_certificate_chain_file and
+   * SSL_CTX_use_PrivateKey_file read the same file. */
+  while ((extra = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    if ((ssl ? SSL_add0_chain_cert(ssl, extra)
+             : SSL_CTX_add0_chain_cert(ctx, extra)) != 1) {
+      goto out;
+    }
+    extra = NULL; /* the SSL owns it */
+  }
+  ERR_clear_error();
+  (void)BIO_reset(bio);
+  key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+  if (key == NULL ||
+      (ssl ? SSL_use_PrivateKey(ssl, key) : SSL_CTX_use_PrivateKey(ctx, key)) !=
+          1 ||
+      (ssl ? SSL_check_private_key(ssl) : SSL_CTX_check_private_key(ctx)) !=
+          1) {
+    goto out;
+  }
+  rc = 0;
+out:
+  X509_free(extra);
+  X509_free(leaf);
+  EVP_PKEY_free(key);
+  BIO_free(bio);
+  return rc;
+}
+
+
 /* The one place that loads a client certificate file: into ctx, or
- * into ssl when it is set (a rule's certificate for one connection). */
+ * into ssl when it is set (a rule's certificate for one connection).
+ * Every failure says the same thing: a rule comes from the control API,
+ * and its error must not tell whether some path exists, is a FIFO, or
+ * holds a PEM (docs/security.md). */
 static int use_cert(SSL_CTX *ctx, SSL *ssl, const char *pem, const char *label,
                     char *err, size_t errlen) {
+  char *data = NULL;
+  size_t len = 0;
   int rc = 0;
 
-  if ((ssl ? SSL_use_certificate_chain_file(ssl, pem)
-           : SSL_CTX_use_certificate_chain_file(ctx, pem)) != 1) {
-    rc = cp_errf(err, errlen, CP_ECONFIG, "%s %s: no PEM certificate in it",
-                 label, pem);
-  } else if ((ssl ? SSL_use_PrivateKey_file(ssl, pem, SSL_FILETYPE_PEM)
-                  : SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM)) !=
-             1) {
-    rc = cp_errf(err, errlen, CP_ECONFIG,
-                 "%s %s: no PEM private key in it (the file holds the "
-                 "certificate, then its key)",
-                 label, pem);
-  } else if ((ssl ? SSL_check_private_key(ssl)
-                  : SSL_CTX_check_private_key(ctx)) != 1) {
-    rc = cp_errf(err, errlen, CP_ECONFIG,
-                 "%s %s: the key does not match the certificate", label, pem);
+  if (read_regular(pem, &data, &len) != 0 ||
+      use_pem(ctx, ssl, data, len) != 0) {
+    rc = cp_errf(err, errlen, CP_ECONFIG, "%s: not a readable PEM file", label);
   }
+  if (data != NULL) {
+    OPENSSL_cleanse(data, len); /* it held a private key */
+  }
+  free(data);
   ERR_clear_error();
   return rc;
 }

@@ -187,5 +187,5 @@ assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 out=$("$CP_BIN" --upstream-client-cert "$ORIGIN_CA" --listen 127.0.0.1:1 \
   --ca-dir "$PROXY_CA" 2>&1); rc=$?
 assert_eq "$rc" 1 "a client certificate file without a key: exit status"
-assert_contains "$out" "no PEM private key in it" "and why"
+assert_contains "$out" "not a readable PEM file" "and why"
 say "ok"

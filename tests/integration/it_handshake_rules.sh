@@ -100,5 +100,5 @@ echo '[{"host": "a.test", "chain": "modern", "upstream_client_cert": "'"$ORIGIN_
 out=$("$CP_BIN" --rules "$WORK/bad-rules.json" --listen 127.0.0.1:1 \
   --ca-dir "$PROXY_CA" 2>&1); rc=$?
 [ "$rc" != 0 ] || fail "a rule with a certificate but no key was accepted"
-assert_contains "$out" "no PEM private key in it" "and why"
+assert_contains "$out" "not a readable PEM file" "and why"
 say "ok"

@@ -32,7 +32,7 @@ in_client sh -c 'ip link set lo up && ip addr add 10.77.0.2/24 dev cpc0 &&
   fail "client namespace network"
 
 LISTEN_HOST=0.0.0.0 start_proxy --mode transparent --allow 10.77.0.0/24 \
-  --upstream-ca "$ORIGIN_CA"
+  --upstream-ca "$ORIGIN_CA" --handshake-timeout 2
 # The rules the docs give (docs/transparent.md), for the two test ports.
 nft -f - <<EOF || fail "nft rules"
 table ip chainproxy_test {
@@ -116,6 +116,34 @@ out=$(in_client curl -sS --max-time 20 --cacert "$ROOT" \
 assert_eq "$out" "hello from origin" "body through TPROXY"
 [ "$(count_events 'select(.event == "connect" and
   .mode == "transparent")')" -gt "$n" ] || fail "TPROXY went around chainproxy"
+
+# A redirected ClientHello trickled one byte every 0.5 s (never a gap
+# near --idle-timeout) is closed at --handshake-timeout, counted from its
+# first byte.
+out=$(in_client python3 - "$OP" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("10.88.0.1", int(sys.argv[1])), timeout=5)
+hello = bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]) + bytes(64)
+t0 = time.time()
+s.settimeout(0.5)
+for b in hello:
+    if time.time() - t0 > 10:
+        break
+    try:
+        s.send(bytes([b]))
+        if s.recv(64) == b"":
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+took = time.time() - t0
+print("closed after %.1f s" % took)
+sys.exit(0 if 1.5 < took < 6 else 1)
+PY
+) || fail "trickled transparent ClientHello: $out"
+expect_event '.event == "close" and .reason == "handshake_timeout"' \
+  "the trickled transparent hello's close event"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 say "ok"

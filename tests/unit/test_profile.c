@@ -184,7 +184,7 @@ static void test_rule_errors(void **state) {
        "\"require_sni\" must be true or false"},
       {"[{\"host\": \"a.test\", \"chain\": \"modern\", "
        "\"upstream_client_cert\": \"/nonexistent/client.pem\"}]",
-       "\"upstream_client_cert\" /nonexistent/client.pem: no PEM certificate"},
+       "\"upstream_client_cert\": not a readable PEM file"},
       {"[{\"host\": \"a.test\", \"chain\": \"modern\", "
        "\"upstream_client_cert\": \"\"}]",
        "must be the path of a PEM file"},
