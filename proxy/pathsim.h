@@ -129,6 +129,10 @@ int cp_pathsim_parse(cp_pathsim_set_t *s, const char *json, size_t len,
 int cp_pathsim_load(cp_pathsim_set_t *s, const char *path, char *err,
                     size_t errlen);
 void cp_pathsim_set_free(cp_pathsim_set_t *s);
+/* Appends one block per family (verdict, path, horizon) to b. */
+struct cp_buf_s;
+void cp_pathsim_format(const cp_pathsim_set_t *s, const cp_pathsim_input_t *in,
+                       struct cp_buf_s *b);
 const cp_pathsim_family_t *cp_pathsim_find(const cp_pathsim_set_t *s,
                                            const char *id);
 
