@@ -6,7 +6,7 @@
 include(GNUInstallDirs)
 
 install(TARGETS chainproxy RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES certs/profiles.json certs/distrust.json certs/clients.json
+install(FILES certs/profiles.json certs/distrust.json certs/clients.json certs/families.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/chainproxy)
 install(FILES docs/chainproxy.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 file(GLOB CP_DOCS ${CMAKE_SOURCE_DIR}/docs/*.md)

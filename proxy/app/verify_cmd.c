@@ -41,6 +41,24 @@
 #include "tls/tls_client.h"
 #include "tls/tls_io.h"
 #include "diag/tls_names.h"
+#include "base/buf.h"
+#include "pki/ca.h"
+#include "diag/diag.h"
+#include "base/err.h"
+#include "base/esc.h"
+#include "events/event.h"
+#include "base/host.h"
+#include "http/http_parse.h"
+#include "config/datadir.h"
+#include "http/parent.h"
+#include "base/rfc3339.h"
+#include "diag/policy.h"
+#include "diag/pathsim.h"
+#include "diag/who.h"
+#include "diag/revoke.h"
+#include "diag/roots.h"
+#include "tls/tls_client.h"
+#include "tls/tls_io.h"
 
 static double mono_now(void) {
   struct timespec ts;
@@ -338,6 +356,41 @@ static void print_json(json_t *o) {
   }
   free(s);
   json_decref(o);
+}
+
+
+/* The path simulator's verdict per family for an offline chain and a
+ * trust store file (a hashed system directory cannot be listed). */
+static void print_pathsim(const cp_verify_opts_t *o, STACK_OF(X509) *certs,
+                          X509_STORE *store) {
+  cp_pathsim_set_t set;
+  cp_datadir_t data;
+  cp_buf_t b;
+  char err[600], path[1100];
+  STACK_OF(X509) *roots = NULL;
+  cp_pathsim_input_t in;
+
+  if (o->json || o->ca_file == NULL) {
+    return;
+  }
+  cp_datadir_find(&data, NULL);
+  cp_datadir_path(&data, "families.json", path, sizeof(path));
+  if (cp_pathsim_load(&set, path, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy verify: %s\n", err);
+    return;
+  }
+  roots = X509_STORE_get1_all_certs(store);
+  in.sent = certs;
+  in.roots = roots;
+  in.extra = NULL;
+  in.at = o->at != 0 ? o->at : time(NULL);
+  in.host = o->host != NULL && !cp_host_is_ip(o->host) ? o->host : NULL;
+  cp_buf_init(&b, 64 * 1024);
+  cp_pathsim_format(&set, &in, &b);
+  fwrite(b.data, 1, b.len, stdout);
+  cp_buf_free(&b);
+  sk_X509_pop_free(roots, X509_free);
+  cp_pathsim_set_free(&set);
 }
 
 
@@ -687,6 +740,7 @@ static int verify_file(const cp_verify_opts_t *o) {
   snprintf(target, sizeof(target), "%s%s%s", o->chain_file,
            o->host ? " for " : "", o->host ? o->host : "");
   rc = print_result(o, r, target, o->host);
+  print_pathsim(o, certs, store);
 out:
   free(r);
   cp_verify_rec_clear(&rec);
