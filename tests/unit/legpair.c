@@ -23,6 +23,9 @@ static void on_data(cp_leg_t *leg, const char *data, size_t len) {
     s->first_ms = now;
   }
   s->last_ms = now;
+  if (s->check != NULL) {
+    s->check(s, now);
+  }
 }
 
 

@@ -30,6 +30,9 @@ struct lp_side_s {
   int ndata;
   int eof, nerror, err, connected, connect_status, ndrained, closed;
   size_t got_at_eof;
+  /* Optional: called after each on_data with the loop time. */
+  void (*check)(const lp_side_t *s, uint64_t now);
+  uint64_t t0; /* for check: a test's start time */
 };
 
 struct lp_fx_s {
