@@ -100,6 +100,10 @@ static void on_connection(uv_stream_t *server, int status) {
   lp_side_t *s = &fx->side[fx->accept_into];
 
   assert_int_equal(status, 0);
+  if (fx->on_accept != NULL) {
+    fx->on_accept(fx, server);
+    return;
+  }
   legpair_side_init(fx, fx->accept_into);
   assert_int_equal(cp_leg_accept(&s->leg, server), 0);
   s->connected = 1;

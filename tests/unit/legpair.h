@@ -43,6 +43,10 @@ struct lp_fx_s {
   lp_side_t side[LP_SIDES];
   int nsides;      /* initialised */
   int accept_into; /* the side the next accept fills */
+  /* Optional: takes each connection instead of a side (a conn under
+   * test accepts it). */
+  void (*on_accept)(lp_fx_t *fx, uv_stream_t *server);
+  void *data; /* the test's */
 };
 
 void legpair_open(lp_fx_t *fx);
