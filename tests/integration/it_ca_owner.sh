@@ -104,7 +104,7 @@ mapfile -t k8s < <(python3 - "$K8S" <<'PY'
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
 spec = d["spec"]["template"]["spec"]
-env = {e["name"]: e["value"] for e in spec["containers"][0]["env"]}
+env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
 print(spec["initContainers"][0]["command"][2])
 print(env["CHAINPROXY_HOME"])
 PY
