@@ -12,10 +12,12 @@
 #include <openssl/x509.h>
 
 #include "pki/ca.h"
+#include "pki/clone.h"
 #include "diag/cert.h"
 
 static const char usage[] =
-    "usage: chainproxy ca [--ca-dir DIR] [--bundle FILE]\n"
+    "usage: chainproxy ca [--ca-dir DIR] [--bundle FILE] "
+    "[--shadow-store FILE [--from STORE]]\n"
     "\n"
     "Creates the CA on first use, prints where its root is and how to "
     "trust it\nfrom each kind of client.\n"
@@ -23,7 +25,77 @@ static const char usage[] =
     "~/.chainproxy)\n"
     "  --bundle FILE   also write FILE: the system's trusted roots plus "
     "chainproxy's\n"
-    "                  root, for clients that take a single CA file\n";
+    "                  root, for clients that take a single CA file\n"
+    "  --shadow-store FILE  write FILE: a structural clone of every root "
+    "in\n"
+    "                  STORE, to trust what --chain exact serves\n"
+    "  --from STORE    the roots cloned by --shadow-store (default the "
+    "system's)\n";
+
+
+/* Clones of every certificate in from, written to path; their keys are
+ * clone's per-SPKI keys under <ca dir>/clones/keys, the ones --chain
+ * exact signs with. */
+static int write_shadow(const cp_ca_t *ca, const char *from, const char *path) {
+  const char *env = getenv(X509_get_default_cert_file_env());
+  const char *src = from != NULL  ? from
+                    : env && *env ? env
+                                  : X509_get_default_cert_file();
+  STACK_OF(X509) *store = sk_X509_new_null();
+  cp_clone_t *cl = NULL;
+  char err[512], key_dir[1100];
+  FILE *in = fopen(src, "r"), *out = NULL;
+  X509 *x;
+  int i, n = 0, rc = -1;
+
+  if (in == NULL || store == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store: cannot read %s: %s\n", src,
+            strerror(errno));
+    goto done;
+  }
+  while ((x = PEM_read_X509(in, NULL, NULL, NULL)) != NULL) {
+    if (!sk_X509_push(store, x)) {
+      X509_free(x);
+    }
+  }
+  snprintf(key_dir, sizeof(key_dir), "%s/clones/keys", ca->dir);
+  cl = cp_clone_new(key_dir, 0, err, sizeof(err));
+  if (cl == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store: %s\n", err);
+    goto done;
+  }
+  cp_clone_set0_pool(cl, store);
+  out = fopen(path, "w");
+  if (out == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store %s: %s\n", path,
+            strerror(errno));
+    goto done;
+  }
+  for (i = 0; i < sk_X509_num(store); i++) {
+    X509 *c = cp_clone_cert(cl, sk_X509_value(store, i), err, sizeof(err));
+
+    if (c == NULL) {
+      fprintf(stderr, "chainproxy ca: --shadow-store: skipped one: %s\n", err);
+      continue;
+    }
+    PEM_write_X509(out, c);
+    X509_free(c);
+    n++;
+  }
+  rc = fclose(out) == 0 ? 0 : -1;
+  out = NULL;
+  printf("wrote %d cloned root(s) of %s to %s\n", n, src, path);
+done:
+  if (out != NULL) {
+    fclose(out);
+  }
+  if (in != NULL) {
+    fclose(in);
+  }
+  cp_clone_free(cl);
+  sk_X509_pop_free(store, X509_free);
+  return rc;
+}
 
 
 /* The system's roots (OpenSSL's default file, or SSL_CERT_FILE), then
@@ -143,10 +215,12 @@ int cp_ca_cmd(int argc, char **argv) {
   static const struct option longopts[] = {
       {"ca-dir", required_argument, NULL, 'd'},
       {"bundle", required_argument, NULL, 'b'},
+      {"shadow-store", required_argument, NULL, 's'},
+      {"from", required_argument, NULL, 'f'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *ca_dir = NULL, *bundle = NULL;
+  const char *ca_dir = NULL, *bundle = NULL, *shadow = NULL, *from = NULL;
   char err[1400], dir[1024];
   cp_ca_t ca;
   int c, rc = 0;
@@ -158,6 +232,10 @@ int cp_ca_cmd(int argc, char **argv) {
       ca_dir = optarg;
     } else if (c == 'b') {
       bundle = optarg;
+    } else if (c == 's') {
+      shadow = optarg;
+    } else if (c == 'f') {
+      from = optarg;
     } else if (c == 'h') {
       fputs(usage, stdout);
       return 0;
@@ -181,6 +259,11 @@ int cp_ca_cmd(int argc, char **argv) {
     fprintf(stderr, "chainproxy ca: %s\n", err);
     cp_ca_free(&ca);
     return 1;
+  }
+  if (shadow != NULL) {
+    rc = write_shadow(&ca, from, shadow) != 0;
+    cp_ca_free(&ca);
+    return rc;
   }
   if (bundle != NULL && write_bundle(&ca, bundle) != 0) {
     rc = 1;
