@@ -94,6 +94,13 @@ assert_eq "$rc" 0 "curl through exact to a valid origin ($out)"
 curl -sS --max-time 30 --cacert "$ROOT" -x "$PROXY_URL" \
   "https://localhost:$SERVER_PORT/" >/dev/null 2>&1 &&
   fail "a clone verified against chainproxy's own root"
+# 3. A rule's "chain": "exact", the default staying modern.
+printf '[{"host": "localhost", "chain": "exact"}]\n' > "$WORK/rules.json"
+EVENTS_FILE=$WORK/events-rules.jsonl start_proxy --rules "$WORK/rules.json" \
+  --upstream-ca "$ORIGIN_STORE"
+out=$(curl -sS --max-time 30 --cacert "$WORK/shadow.pem" -x "$PROXY_URL" \
+  "https://localhost:$SERVER_PORT/" 2>&1 >/dev/null); rc=$?
+assert_eq "$rc" 0 "a rule's exact profile ($out)"
 grep -E 'exact: new' "$PROXY_LOG" | sed "s/^/$CP_TEST_NAME: proxy log: /" |
   head -4
 say "ok"
