@@ -14,11 +14,12 @@
 #include <openssl/x509.h>
 
 #include "pki/ca.h"
+#include "pki/clone.h"
 #include "diag/cert.h"
 
 static const char usage[] =
     "usage: chainproxy ca [--ca-dir DIR] [--public-dir DIR] [--bundle FILE]\n"
-    "                     [--proxy URL]\n"
+    "                     [--proxy URL] [--shadow-store FILE [--from STORE]]\n"
     "\n"
     "Creates the CA on first use, prints where its root is and how to "
     "trust it\nfrom each kind of client.\n"
@@ -35,7 +36,13 @@ static const char usage[] =
     "CA file\n"
     "  --proxy URL       the proxy the recipes name (default "
     "http://127.0.0.1:8080;\n"
-    "                    give the address the proxy listens on)\n";
+    "                    give the address the proxy listens on)\n"
+    "  --shadow-store FILE\n"
+    "                    write FILE: a structural clone of every root in "
+    "STORE,\n"
+    "                    to trust what --chain exact serves\n"
+    "  --from STORE      the roots --shadow-store clones (default the "
+    "system's)\n";
 
 /* A preload for Node releases that ignore HTTPS_PROXY (Node 20): the https
  * module's default agent tunnels through the proxy with CONNECT. */
@@ -162,6 +169,71 @@ static int others_can_read(const char *path, char *why, size_t len) {
     return 0;
   }
   return 1;
+}
+
+
+/* Clones of every certificate in from, written to path; their keys are
+ * clone's per-SPKI keys under <ca dir>/clones/keys, the ones --chain
+ * exact signs with. */
+static int write_shadow(const cp_ca_t *ca, const char *from, const char *path) {
+  const char *env = getenv(X509_get_default_cert_file_env());
+  const char *src = from != NULL  ? from
+                    : env && *env ? env
+                                  : X509_get_default_cert_file();
+  STACK_OF(X509) *store = sk_X509_new_null();
+  cp_clone_t *cl = NULL;
+  char err[512], key_dir[1100];
+  FILE *in = fopen(src, "r"), *out = NULL;
+  X509 *x;
+  int i, n = 0, rc = -1;
+
+  if (in == NULL || store == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store: cannot read %s: %s\n", src,
+            strerror(errno));
+    goto done;
+  }
+  while ((x = PEM_read_X509(in, NULL, NULL, NULL)) != NULL) {
+    if (!sk_X509_push(store, x)) {
+      X509_free(x);
+    }
+  }
+  snprintf(key_dir, sizeof(key_dir), "%s/clones/keys", ca->dir);
+  cl = cp_clone_new(key_dir, 0, err, sizeof(err));
+  if (cl == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store: %s\n", err);
+    goto done;
+  }
+  cp_clone_set0_pool(cl, store);
+  out = fopen(path, "w");
+  if (out == NULL) {
+    fprintf(stderr, "chainproxy ca: --shadow-store %s: %s\n", path,
+            strerror(errno));
+    goto done;
+  }
+  for (i = 0; i < sk_X509_num(store); i++) {
+    X509 *c = cp_clone_cert(cl, sk_X509_value(store, i), err, sizeof(err));
+
+    if (c == NULL) {
+      fprintf(stderr, "chainproxy ca: --shadow-store: skipped one: %s\n", err);
+      continue;
+    }
+    PEM_write_X509(out, c);
+    X509_free(c);
+    n++;
+  }
+  rc = fclose(out) == 0 ? 0 : -1;
+  out = NULL;
+  printf("wrote %d cloned root(s) of %s to %s\n", n, src, path);
+done:
+  if (out != NULL) {
+    fclose(out);
+  }
+  if (in != NULL) {
+    fclose(in);
+  }
+  cp_clone_free(cl);
+  sk_X509_pop_free(store, X509_free);
+  return rc;
 }
 
 
@@ -388,10 +460,13 @@ int cp_ca_cmd(int argc, char **argv) {
       {"bundle", required_argument, NULL, 'b'},
       {"public-dir", required_argument, NULL, 'p'},
       {"proxy", required_argument, NULL, 'x'},
+      {"shadow-store", required_argument, NULL, 's'},
+      {"from", required_argument, NULL, 'f'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *ca_dir = NULL, *bundle = NULL, *pub = NULL;
+  const char *shadow = NULL, *from = NULL;
   const char *proxy = "http://127.0.0.1:8080";
   char err[1400], dir[1024], pubbuf[1100];
   cp_ca_t ca;
@@ -408,6 +483,10 @@ int cp_ca_cmd(int argc, char **argv) {
       pub = optarg;
     } else if (c == 'x') {
       proxy = optarg;
+    } else if (c == 's') {
+      shadow = optarg;
+    } else if (c == 'f') {
+      from = optarg;
     } else if (c == 'h') {
       fputs(usage, stdout);
       return 0;
@@ -443,6 +522,11 @@ int cp_ca_cmd(int argc, char **argv) {
     fprintf(stderr, "chainproxy ca: %s\n", err);
     cp_ca_free(&ca);
     return 1;
+  }
+  if (shadow != NULL) {
+    rc = write_shadow(&ca, from, shadow) != 0;
+    cp_ca_free(&ca);
+    return rc;
   }
   if (write_public_dir(&ca, pub) != 0) {
     pub = NULL;

@@ -338,6 +338,44 @@ static int chain_select(const cp_chain_t *ch, const cp_rules_t *rules,
 }
 
 
+/* --chain exact: a clone of the chain the upstream presented (borrowed
+ * from the upstream SSL, alive until the connection closes; nothing kept).
+ * 1: no upstream chain to clone (blocked or none presented). */
+static int mint_exact(cp_conn_t *c, int profile) {
+  cp_conn_env_t *env = c->env;
+  STACK_OF(X509) *presented =
+      c->upstream.tls != NULL && !c->tls.blocked
+          ? SSL_get_peer_cert_chain(c->upstream.tls->ssl)
+          : NULL;
+  STACK_OF(X509) *chain = NULL;
+  X509 *leaf = NULL;
+  EVP_PKEY *key = NULL;
+  uint64_t t0 = uv_hrtime();
+  char err[256];
+  int hit = 0;
+
+  if (presented == NULL || sk_X509_num(presented) < 1) {
+    return 1;
+  }
+  if (cp_chain_exact(env->chain, env->cfg->upstream_ca, presented, &leaf, &key,
+                     &chain, &hit, err, sizeof(err)) != 0) {
+    cp_conn_log(c, CP_LOG_WARN, "exact clone failed: %s", err);
+    return CP_ETLS;
+  }
+  cp_conn_log(c, hit ? CP_LOG_DEBUG : CP_LOG_INFO,
+              "exact: %s clone of the %d certificate(s) presented (%.1f ms)",
+              hit ? "cached" : "new", sk_X509_num(presented),
+              (double)(uv_hrtime() - t0) / 1e6);
+  free(c->tls.verify);
+  c->tls.verify = NULL;
+  c->tls.served_profile = profile;
+  c->tls.mirrored = 0;
+  rule_floor(c, c->client.tls, 1);
+  cp_tls_server_serve(c->client.tls, leaf, key, chain, c->tls.up_cert_asked);
+  return 0;
+}
+
+
 static int mint_for_client(cp_conn_t *c) {
   cp_conn_env_t *env = c->env;
   cp_tls_t *t = c->client.tls;
@@ -350,6 +388,15 @@ static int mint_for_client(cp_conn_t *c) {
       chain_select(env->chain, &c->snap->rules, c->tls.name, c->target.port);
   int rc;
 
+  if (cp_chain_is_exact(env->chain, profile)) {
+    rc = mint_exact(c, profile);
+    if (rc <= 0) {
+      return rc;
+    }
+    /* No chain from the upstream: served as modern. */
+    profile = cp_profiles_find(&env->chain->profiles, "modern");
+    profile = profile >= 0 ? profile : env->chain->default_profile;
+  }
   cp_chain_resolve(env->chain, profile,
                    env->cfg->upstream_failure == CP_FAIL_MIRROR, c->tls.verify,
                    c->tls.name, &choice);

@@ -86,7 +86,7 @@ int cp_chain_init(cp_chain_t *s, const cp_ca_t *ca, const char *path,
   for (i = 0; i < s->profiles.n; i++) {
     const cp_profile_t *p = &s->profiles.p[i];
 
-    if (p->mirror) {
+    if (p->mirror || p->exact) {
       continue;
     }
     s->chains[i] = sk_X509_new_null();
@@ -113,6 +113,8 @@ void cp_chain_free(cp_chain_t *s) {
   int i, k;
 
   cp_leaf_cache_free(&s->leaves);
+  cp_exact_free(s->exact);
+  s->exact = NULL;
   for (i = 0; i < CP_PROFILE_MAX; i++) {
     sk_X509_pop_free(s->chains[i], X509_free);
     s->chains[i] = NULL;
@@ -345,4 +347,27 @@ int cp_chain_leaf(cp_chain_t *s, const cp_chain_choice_t *choice,
       now + (p->not_after > 2 * 86400 ? p->not_after - 86400 : 3600));
   s->stats->v[CP_STAT_LEAVES_CACHED] = s->leaves.count;
   return keep_mismatch(choice, host, leaf);
+}
+
+
+int cp_chain_is_exact(const cp_chain_t *ch, int profile) {
+  return profile >= 0 && profile < ch->profiles.n &&
+         ch->profiles.p[profile].exact;
+}
+
+
+int cp_chain_exact(cp_chain_t *ch, const char *upstream_ca,
+                   STACK_OF(X509) *presented, X509 **leaf, EVP_PKEY **key,
+                   STACK_OF(X509) **chain, int *hit, char *err, size_t len) {
+  if (ch->exact == NULL) {
+    char dir[1100];
+
+    snprintf(dir, sizeof(dir), "%s/clones/keys", ch->ca->dir);
+    ch->exact = cp_exact_new(dir, upstream_ca);
+    if (ch->exact == NULL) {
+      snprintf(err, len, "out of memory");
+      return -1;
+    }
+  }
+  return cp_exact_get(ch->exact, presented, leaf, key, chain, hit, err, len);
 }

@@ -13,6 +13,7 @@
 
 #include "pki/ca.h"
 #include "pki/leaf_cache.h"
+#include "pki/exact.h"
 #include "pki/mint.h"
 #include "pki/profile.h"
 #include "events/stats.h"
@@ -40,6 +41,7 @@ struct cp_chain_s {
   STACK_OF(X509) *chains[CP_PROFILE_MAX]; /* owned: sent after the leaf */
   cp_leaf_cache_t leaves;                 /* owned */
   cp_stats_t *stats;                      /* borrowed: minting counters */
+  cp_exact_t *exact;                      /* owned: the exact clones */
 };
 
 /* A served chain: the concrete profile, names override for mirror. */
@@ -77,5 +79,15 @@ void cp_chain_resolve(const cp_chain_t *ch, int profile, int force_mirror,
 int cp_chain_leaf(cp_chain_t *ch, const cp_chain_choice_t *choice,
                   const char *host, X509 **leaf, EVP_PKEY **key,
                   STACK_OF(X509) **chain);
+
+/* Whether profile serves the exact clone of the upstream's chain. */
+int cp_chain_is_exact(const cp_chain_t *ch, int profile);
+/* The exact clone of presented (the upstream's chain, borrowed) as
+ * cp_chain_leaf hands out a leaf. upstream_ca: where the roots the
+ * upstream did not send are looked up (NULL: the system store); read on
+ * first use. *hit: from the cache. Nonzero on error (err). */
+int cp_chain_exact(cp_chain_t *ch, const char *upstream_ca,
+                   STACK_OF(X509) *presented, X509 **leaf, EVP_PKEY **key,
+                   STACK_OF(X509) **chain, int *hit, char *err, size_t len);
 
 #endif

@@ -98,7 +98,7 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o, char *err,
                      size_t errlen) {
   static const char *const known[] = {
       "description", "issuer", "not_before", "not_after",
-      "names",       "send",   "mirror",
+      "names",       "send",   "mirror",     "exact",
   };
   const char *key;
   json_t *v;
@@ -134,6 +134,22 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o, char *err,
     }
     snprintf(p->description, sizeof(p->description), "%s",
              json_string_value(v));
+  }
+  v = json_object_get(o, "exact");
+  if (v != NULL) {
+    if (!json_is_boolean(v) ||
+        (json_is_true(v) &&
+         json_object_size(o) > (p->description[0] ? 2u : 1u))) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"exact\" must be true or false, "
+                     "and an exact profile takes no other field than "
+                     "\"description\"",
+                     name);
+    }
+    p->exact = json_is_true(v);
+    if (p->exact) {
+      return 0;
+    }
   }
   v = json_object_get(o, "mirror");
   if (v != NULL) {

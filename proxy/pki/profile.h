@@ -48,6 +48,7 @@ struct cp_profile_s {
   cp_element_t send[CP_PROFILE_MAX_SEND];
   int nsend;
   int mirror; /* reproduce the upstream's defect */
+  int exact;  /* serve a clone of the upstream's chain (pki/exact) */
 };
 
 struct cp_profiles_s {

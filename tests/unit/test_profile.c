@@ -28,9 +28,9 @@ static int parse(const char *json, char *err) {
 
 static void test_shipped_profiles(void **state) {
   static const char *const names[] = {
-      "modern",         "legacy",     "expired",
-      "not-yet-valid",  "wrong-host", "self-signed",
-      "untrusted-root", "incomplete", "mirror",
+      "modern",     "legacy",      "expired",        "not-yet-valid",
+      "wrong-host", "self-signed", "untrusted-root", "incomplete",
+      "mirror",     "exact",
   };
   char err[512];
   const cp_profile_t *p;
@@ -52,6 +52,8 @@ static void test_shipped_profiles(void **state) {
   assert_int_equal(p->issuer, CP_ISSUER_SELF);
   assert_int_equal(p->nsend, 0);
   assert_true(set.p[cp_profiles_find(&set, "mirror")].mirror);
+  assert_true(set.p[cp_profiles_find(&set, "exact")].exact);
+  assert_false(set.p[cp_profiles_find(&set, "exact")].mirror);
 }
 
 
@@ -109,6 +111,10 @@ static void test_errors_name_the_field(void **state) {
        "profile name 'Bad_Name'"},
       {"{\"profiles\": {\"modern\": {\"mirror\": true, \"send\": []}}}",
        "a mirror profile takes no other field"},
+      {"{\"profiles\": {\"modern\": {\"exact\": true, \"send\": []}}}",
+       "an exact profile takes no other field"},
+      {"{\"profiles\": {\"modern\": {\"exact\": 1}}}",
+       "\"exact\" must be true or false"},
   };
   char err[512];
   size_t i;
