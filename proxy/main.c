@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "app/server.h"
 #include "app/ca_cmd.h"
+#include "app/origins_cmd.h"
 #include "app/run_cmd.h"
 #include "app/verify_cmd.h"
 
@@ -23,6 +24,10 @@ int main(int argc, char **argv) {
 
   if (argc > 1 && strcmp(argv[1], "ca") == 0) {
     return cp_ca_cmd(argc - 1, argv + 1);
+  }
+  if (argc > 1 && strcmp(argv[1], "origins") == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    return cp_origins_cmd(argc - 1, argv + 1);
   }
   if (argc > 1 && strcmp(argv[1], "run") == 0) {
     signal(SIGPIPE, SIG_IGN);
