@@ -1,8 +1,10 @@
 #include "pki/catalogue.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
@@ -520,6 +522,11 @@ int cp_catalogue_build(cp_catalogue_t *cat, const char *ca_dir,
   snprintf(cat->base_url, sizeof(cat->base_url), "%s", base_url);
   if (snprintf(dir, sizeof(dir), "%s/catalogue", ca_dir) >= (int)sizeof(dir)) {
     return cp_errf(err, errlen, CP_EINVAL, "%s: path too long", ca_dir);
+  }
+  /* The CA directory itself, as the proxy makes it on first use. */
+  if (mkdir(ca_dir, 0700) != 0 && errno != EEXIST) {
+    return cp_errf(err, errlen, -errno, "%s: cannot create directory: %s",
+                   ca_dir, strerror(errno));
   }
   rc = cp_ca_load_or_create_as(&cat->ca, dir, "chainproxy Catalogue", err,
                                errlen);
