@@ -1,14 +1,18 @@
 #!/bin/bash
 # The catalogue of broken origins (chainproxy origins) against real
-# clients: every case, straight to its port, with curl and Python trusting
-# only the catalogue CA; each client must print the words the catalogue's
+# clients: every case, straight to its port, with curl, Python, Node and
+# Go trusting only the catalogue CA; each client must print the words the catalogue's
 # listing (/cases.json, docs/catalogue.md) documents for it, "ok" meaning
 # it got the case's body. Then the index's AIA, CRL and OCSP answers, and
 # through the proxy (--origins): CASE.chainproxy.test needs no DNS and the
 # upstream_verify event names chainproxy's cause.
 # CP_SHOW_STRINGS=1 prints what each client said.
 . "$(dirname "$0")/lib.sh"
-need curl jq openssl python3
+need curl jq openssl python3 node go
+# Go's client, built once from the standard library only (no network).
+export GOCACHE=$WORK/gocache GOPATH=$WORK/gopath GO111MODULE=off
+go build -o "$WORK/catalogue_go" "$CP_IT/clients/catalogue_go.go" ||
+  fail "go build catalogue_go.go"
 
 BASE=18600 # a private network namespace: these ports are ours
 t0=$(date +%s%N)
@@ -30,7 +34,8 @@ curl -sS "http://127.0.0.1:$BASE/cases.json" > "$WORK/served.json" ||
   fail "GET /cases.json"
 assert_eq "$(jq -c '[.cases[].name]' "$WORK/served.json")" \
   "$(jq -c '[.cases[].name]' "$WORK/listing.json")"
-curl -sS "http://127.0.0.1:$BASE/" | grep -q '<td>expired-intermediate</td>' ||
+curl -sS -o "$WORK/index.html" "http://127.0.0.1:$BASE/" || fail "GET /"
+grep -q '<td>expired-intermediate</td>' "$WORK/index.html" ||
   fail "the HTML listing lacks a case"
 
 # what CLIENT NAME PORT: what the client printed (first line).
@@ -44,6 +49,12 @@ what() {
     python)
       timeout 20 python3 "$CP_IT/clients/catalogue_py.py" "$CA" "$name" \
         "$port" --alpn ;;
+    node)
+      timeout 20 node "$CP_IT/clients/catalogue_node.js" "$CA" "$name" \
+        "$port" 2>&1 | head -n 1 ;;
+    go)
+      timeout 20 "$WORK/catalogue_go" "$CA" "$name" "$port" 2>&1 |
+        head -n 1 ;;
   esac
 }
 
@@ -51,9 +62,10 @@ n=0
 for name in $(jq -r '.cases[].name' "$WORK/listing.json"); do
   port=$(jq -r --arg n "$name" '.cases[] | select(.name == $n) | .port' \
     "$WORK/listing.json")
-  for client in curl python; do
+  for client in curl python node go; do
     want=$(jq -r --arg n "$name" --arg c "$client" \
       '.cases[] | select(.name == $n) | .clients[$c]' "$WORK/listing.json")
+    [ -n "$want" ] || fail "$name: the listing has no words for $client"
     got=$(what "$client" "$name" "$port")
     [ "${CP_SHOW_STRINGS:-0}" = 1 ] && say "$name $client: $got"
     if [ "$want" = ok ]; then
