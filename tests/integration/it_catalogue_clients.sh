@@ -1,14 +1,14 @@
 #!/bin/bash
 # The catalogue of broken origins (chainproxy origins) against real
-# clients: every case, straight to its port, with curl, Python, Node and
-# Go trusting only the catalogue CA; each client must print the words the catalogue's
+# clients: every case, straight to its port, with curl, Python, Node, Java
+# and Go trusting only the catalogue CA; each client must print the words the catalogue's
 # listing (/cases.json, docs/catalogue.md) documents for it, "ok" meaning
 # it got the case's body. Then the index's AIA, CRL and OCSP answers, and
 # through the proxy (--origins): CASE.chainproxy.test needs no DNS and the
 # upstream_verify event names chainproxy's cause.
 # CP_SHOW_STRINGS=1 prints what each client said.
 . "$(dirname "$0")/lib.sh"
-need curl jq openssl python3 node go
+need curl jq openssl python3 node go java keytool
 # Go's client, built once from the standard library only (no network).
 export GOCACHE=$WORK/gocache GOPATH=$WORK/gopath GO111MODULE=off
 go build -o "$WORK/catalogue_go" "$CP_IT/clients/catalogue_go.go" ||
@@ -38,6 +38,14 @@ curl -sS -o "$WORK/index.html" "http://127.0.0.1:$BASE/" || fail "GET /"
 grep -q '<td>expired-intermediate</td>' "$WORK/index.html" ||
   fail "the HTML listing lacks a case"
 
+# Java: one JVM for every case (CatalogueJava.java prints NAME<TAB>what).
+keytool -importcert -noprompt -alias ca -file "$CA" -storetype PKCS12 \
+  -storepass changeit -keystore "$WORK/catalogue.p12" > /dev/null 2>&1 ||
+  fail "keytool"
+timeout 120 java "$CP_IT/clients/CatalogueJava.java" "$WORK/catalogue.p12" \
+  changeit $(jq -r '.cases[] | "\(.name)=\(.port)"' "$WORK/listing.json") \
+  > "$WORK/java.out" 2>&1 || fail "java: $(cat "$WORK/java.out")"
+
 # what CLIENT NAME PORT: what the client printed (first line).
 what() {
   local client=$1 name=$2 port=$3
@@ -52,6 +60,8 @@ what() {
     node)
       timeout 20 node "$CP_IT/clients/catalogue_node.js" "$CA" "$name" \
         "$port" 2>&1 | head -n 1 ;;
+    java)
+      awk -F '\t' -v n="$name" '$1 == n { print $2 }' "$WORK/java.out" ;;
     go)
       timeout 20 "$WORK/catalogue_go" "$CA" "$name" "$port" 2>&1 |
         head -n 1 ;;
@@ -62,7 +72,7 @@ n=0
 for name in $(jq -r '.cases[].name' "$WORK/listing.json"); do
   port=$(jq -r --arg n "$name" '.cases[] | select(.name == $n) | .port' \
     "$WORK/listing.json")
-  for client in curl python node go; do
+  for client in curl python node java go; do
     want=$(jq -r --arg n "$name" --arg c "$client" \
       '.cases[] | select(.name == $n) | .clients[$c]' "$WORK/listing.json")
     [ -n "$want" ] || fail "$name: the listing has no words for $client"
