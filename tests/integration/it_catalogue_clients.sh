@@ -93,6 +93,38 @@ for name in $(jq -r '.cases[].name' "$WORK/listing.json"); do
     n=$((n + 1))
   done
 done
+# Chromium, headless, trusting the catalogue CA through its NSS database
+# ($HOME/.pki/nssdb): the cases the listing has words for.
+if command -v chromium > /dev/null && command -v certutil > /dev/null; then
+  mkdir -p "$WORK/chome/.pki/nssdb"
+  certutil -d "sql:$WORK/chome/.pki/nssdb" -N --empty-password &&
+    certutil -d "sql:$WORK/chome/.pki/nssdb" -A -t "C,," -n catalogue \
+      -i "$CA" || fail "certutil"
+  for name in $(jq -r '.cases[] | select(.clients.chromium != "") | .name' \
+    "$WORK/listing.json"); do
+    port=$(jq -r --arg n "$name" '.cases[] | select(.name == $n) | .port' \
+      "$WORK/listing.json")
+    want=$(jq -r --arg n "$name" \
+      '.cases[] | select(.name == $n) | .clients.chromium' "$WORK/listing.json")
+    HOME=$WORK/chome timeout 60 chromium --headless=new --no-sandbox \
+      --disable-gpu --no-first-run --user-data-dir="$WORK/chome/ud-$name" \
+      --host-resolver-rules="MAP *.chainproxy.test 127.0.0.1" \
+      --dump-dom "https://$name.chainproxy.test:$port/" \
+      > "$WORK/chromium-$name.out" 2> "$WORK/chromium-$name.err"
+    got=$(grep -ho 'ERR_[A-Z_]*\|chainproxy catalogue: [a-z0-9.-]*' \
+      "$WORK/chromium-$name.out" "$WORK/chromium-$name.err" | sort -u |
+      tr '\n' ' ')
+    [ "${CP_SHOW_STRINGS:-0}" = 1 ] && say "$name chromium: $got"
+    if [ "$want" = ok ]; then
+      assert_contains "$got" "chainproxy catalogue: $name" "chromium $name"
+    else
+      assert_contains "$got" "$want" "chromium $name"
+    fi
+    n=$((n + 1))
+  done
+else
+  say "chromium or certutil missing: Chromium not observed"
+fi
 say "$n case x client observations match the listing"
 
 # incomplete: the leaf's AIA caIssuers URL serves the missing intermediate.
