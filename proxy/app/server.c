@@ -227,6 +227,24 @@ static int server_shared_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
+  if (cfg->origins_port != 0) {
+    srv->origins = calloc(1, sizeof(*srv->origins));
+    if (srv->origins == NULL) {
+      return CP_ENOMEM;
+    }
+    rc = cp_origins_start(srv->origins, dir, "127.0.0.1", cfg->origins_port,
+                          cfg->profiles_path, err, sizeof(err));
+    if (rc != 0) {
+      free(srv->origins);
+      srv->origins = NULL;
+      fprintf(stderr, "chainproxy: --origins: %s\n", err);
+      return rc;
+    }
+    cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL,
+           "catalogue of broken origins on 127.0.0.1:%u (index); "
+           "https://CASE.chainproxy.test/ through the proxy",
+           cfg->origins_port);
+  }
   if (cfg->rules_path != NULL) {
     rc = cp_rules_load(&srv->rules, cfg->rules_path, &srv->chain.profiles, err,
                        sizeof(err));
@@ -320,6 +338,7 @@ static int workers_init(cp_server_t *srv) {
   sh.log = &srv->log;
   sh.events = &srv->events;
   sh.ca = &srv->ca;
+  sh.origins_root = srv->origins != NULL ? srv->origins->cat.ca.root : NULL;
   sh.snaps = &srv->snaps;
   sh.conn_ids = &srv->conn_ids;
   sh.resume = &srv->resume;
@@ -449,6 +468,11 @@ int cp_server_close(cp_server_t *srv) {
   cp_resume_free(&srv->chains);
   cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
+  if (srv->origins != NULL) {
+    cp_origins_stop(srv->origins);
+    free(srv->origins);
+    srv->origins = NULL;
+  }
   cp_ca_free(&srv->ca);
   rc = cp_events_close(&srv->events);
   if (rc != 0) {

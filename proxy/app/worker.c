@@ -127,6 +127,12 @@ static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
+  if (sh->origins_root != NULL &&
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(w->tls_client),
+                          sh->origins_root) != 1) {
+    fprintf(stderr, "chainproxy: --origins: cannot trust the catalogue CA\n");
+    return CP_ETLS;
+  }
   if (cfg->ncrls > 0 &&
       cp_revoke_load_crls(SSL_CTX_get_cert_store(w->tls_client), cfg->crls,
                           cfg->ncrls, err, sizeof(err)) != 0) {

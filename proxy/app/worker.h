@@ -44,6 +44,8 @@ typedef struct cp_worker_shared_s {
   cp_peers_t *peers;           /* connections open, per address */
   const cp_parents_t *parents; /* parent proxies */
   const cp_users_t *users;     /* --auth-file; NULL: none */
+  X509 *origins_root;          /* --origins: the catalogue CA, trusted
+                                  upstream besides the store; NULL: none */
 } cp_worker_shared_t;
 
 struct cp_worker_s {

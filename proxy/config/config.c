@@ -235,6 +235,19 @@ static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_origins(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  char *end;
+  unsigned long p = strtoul(v, &end, 10);
+
+  if (*v == '\0' || *end != '\0' || p == 0 || p > 65000) {
+    return cp_errf(err, len, CP_EINVAL,
+                   "--origins %s: the catalogue's base port expected", v);
+  }
+  cfg->origins_port = (uint16_t)p;
+  return 0;
+}
+
+
 static int opt_upstream_ca(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   if (*v == '\0') {
@@ -584,6 +597,7 @@ static const option_t options[] = {
     {"events", 1, opt_events},
     {"ca-dir", 1, opt_ca_dir},
     {"upstream-ca", 1, opt_upstream_ca},
+    {"origins", 1, opt_origins},
     {"upstream-client-cert", 1, opt_upstream_client_cert},
     {"upstream-failure", 1, opt_upstream_failure},
     {"passthrough", 1, opt_passthrough},

@@ -70,6 +70,8 @@ struct cp_config_s {
   const char *no_proxy[16];   /* --upstream-no-proxy comma lists */
   int nno_proxy;
   int transparent;            /* --mode transparent */
+  uint16_t origins_port;      /* --origins: the catalogue's base port on
+                                 127.0.0.1 (in-process); 0: none */
   const char *pac_direct[16]; /* --pac-direct host globs */
   int npac_direct;
   const char *passthrough[CP_MAX_PASSTHROUGH]; /* borrowed host globs */

@@ -5,18 +5,30 @@
 #include <string.h>
 
 #include "conn/conn_http.h"
+#include "pki/catalogue.h"
 #include "base/err.h"
 
 static void connect_next(cp_conn_t *c);
 static void resolve(cp_conn_t *c);
 
 
-/* Where the TCP connection goes: the parent proxy, else the target. */
+/* Where the TCP connection goes: the parent proxy, else the target;
+ * with --origins, a name under chainproxy.test (a reserved TLD, RFC 6761:
+ * nothing real is there) is the catalogue's case on 127.0.0.1, whatever
+ * port was asked, without DNS. */
 static const char *dial_host(const cp_conn_t *c, int *kind, uint16_t *port) {
+  int i;
+
   if (c->parent != NULL) {
     *kind = c->parent->host_kind;
     *port = c->parent->port;
     return c->parent->host;
+  }
+  if (c->env->cfg->origins_port != 0 &&
+      (i = cp_catalogue_host_case(c->target.host)) != -1) {
+    *kind = CP_HOST_IPV4;
+    *port = cp_catalogue_port(c->env->cfg->origins_port, i);
+    return "127.0.0.1";
   }
   *kind = (int)c->target.host_kind;
   *port = c->target.port;

@@ -120,10 +120,9 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value) {
 }
 
 
-/* A CA certificate for key, named cn, issued by issuer (NULL: self). */
-static X509 *make_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
-                          EVP_PKEY *issuer_key, time_t not_before,
-                          time_t not_after, int pathlen0) {
+X509 *cp_ca_cert_new(const char *cn, EVP_PKEY *key, X509 *issuer,
+                     EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
+                     int pathlen0, const EVP_MD *md) {
   X509 *x = X509_new();
   X509_NAME *name = NULL;
 
@@ -151,11 +150,23 @@ static X509 *make_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
       !add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash") ||
       (issuer != NULL &&
        !add_ext(x, issuer, NID_authority_key_identifier, "keyid:always")) ||
-      X509_sign(x, issuer_key, EVP_sha256()) <= 0) {
+      X509_sign(x, issuer_key, md ? md : EVP_sha256()) <= 0) {
     X509_free(x);
     return NULL;
   }
   return x;
+}
+
+
+static X509 *make_ca_cert(const cp_ca_t *ca, const char *what, EVP_PKEY *key,
+                          X509 *issuer, EVP_PKEY *issuer_key, time_t not_before,
+                          time_t not_after, int pathlen0) {
+  char cn[128];
+
+  snprintf(cn, sizeof(cn), "%s %s", ca->label[0] ? ca->label : "chainproxy",
+           what);
+  return cp_ca_cert_new(cn, key, issuer, issuer_key, not_before, not_after,
+                        pathlen0, NULL);
 }
 
 
@@ -201,23 +212,23 @@ static int ca_create(cp_ca_t *ca, char *err, size_t errlen) {
   if (ca->root_key == NULL || ca->legacy_key == NULL || ca->inter_key == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "key generation failed");
   }
-  ca->root = make_ca_cert("chainproxy Modern Root CA", ca->root_key, NULL,
+  ca->root = make_ca_cert(ca, "Modern Root CA", ca->root_key, NULL,
                           ca->root_key, now - day, now + 3650 * day, 0);
-  ca->legacy_root = make_ca_cert("chainproxy Legacy Root CA", ca->legacy_key,
-                                 NULL, ca->legacy_key, CP_LEGACY_NOT_BEFORE,
-                                 CP_LEGACY_NOT_AFTER, 0);
+  ca->legacy_root =
+      make_ca_cert(ca, "Legacy Root CA", ca->legacy_key, NULL, ca->legacy_key,
+                   CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER, 0);
   if (ca->root == NULL || ca->legacy_root == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "root certificate creation failed");
   }
   /* The cross-sign carries the modern root's name and key, issued by the
    * legacy root, and ends when the legacy root does: the shape of the
    * AddTrust -> USERTrust and DST Root CA X3 -> ISRG Root X1 chains. */
-  ca->cross = make_ca_cert("chainproxy Modern Root CA", ca->root_key,
-                           ca->legacy_root, ca->legacy_key,
-                           CP_LEGACY_NOT_BEFORE, CP_LEGACY_NOT_AFTER, 0);
+  ca->cross = make_ca_cert(ca, "Modern Root CA", ca->root_key, ca->legacy_root,
+                           ca->legacy_key, CP_LEGACY_NOT_BEFORE,
+                           CP_LEGACY_NOT_AFTER, 0);
   ca->intermediate =
-      make_ca_cert("chainproxy Intermediate CA", ca->inter_key, ca->root,
-                   ca->root_key, now - day, now + 1825 * day, 1);
+      make_ca_cert(ca, "Intermediate CA", ca->inter_key, ca->root, ca->root_key,
+                   now - day, now + 1825 * day, 1);
   if (ca->cross == NULL || ca->intermediate == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "CA certificate creation failed");
   }
@@ -432,10 +443,17 @@ static int open_files(cp_ca_t *ca, const char *dir, int locked, char *err,
 
 int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
                          size_t errlen) {
+  return cp_ca_load_or_create_as(ca, dir, "chainproxy", err, errlen);
+}
+
+
+int cp_ca_load_or_create_as(cp_ca_t *ca, const char *dir, const char *label,
+                            char *err, size_t errlen) {
   struct stat st;
   int lock, rc;
 
   memset(ca, 0, sizeof(*ca));
+  snprintf(ca->label, sizeof(ca->label), "%s", label);
   if (snprintf(ca->dir, sizeof(ca->dir), "%s", dir) >= (int)sizeof(ca->dir)) {
     return cp_errf(err, errlen, CP_EINVAL, "%s: path too long", dir);
   }
@@ -475,15 +493,14 @@ int cp_ca_make_untrusted(cp_ca_t *ca) {
   if (ca->untrusted_key == NULL || ca->untrusted_inter_key == NULL) {
     return CP_ETLS;
   }
-  ca->untrusted_root = make_ca_cert("chainproxy Untrusted Root CA (never "
-                                    "trust)",
-                                    ca->untrusted_key, NULL, ca->untrusted_key,
-                                    now - day, now + 3650 * day, 0);
+  ca->untrusted_root =
+      make_ca_cert(ca, "Untrusted Root CA (never trust)", ca->untrusted_key,
+                   NULL, ca->untrusted_key, now - day, now + 3650 * day, 0);
   if (ca->untrusted_root == NULL) {
     return CP_ETLS;
   }
   ca->untrusted_inter = make_ca_cert(
-      "chainproxy Untrusted Intermediate CA", ca->untrusted_inter_key,
+      ca, "Untrusted Intermediate CA", ca->untrusted_inter_key,
       ca->untrusted_root, ca->untrusted_key, now - day, now + 1825 * day, 1);
   return ca->untrusted_inter != NULL ? 0 : CP_ETLS;
 }

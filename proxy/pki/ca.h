@@ -19,6 +19,7 @@ typedef struct cp_ca_s cp_ca_t;
 
 struct cp_ca_s {
   char dir[1024];
+  char label[48];       /* names' prefix: "chainproxy Modern Root CA" */
   X509 *root;           /* owned: modern root (root.pem) */
   EVP_PKEY *root_key;   /* owned */
   X509 *legacy_root;    /* owned: expired legacy root */
@@ -46,7 +47,17 @@ int cp_ca_default_dir(const char *dir, char *out, size_t len);
  * On failure err names the file and what is wrong with it. */
 int cp_ca_load_or_create(cp_ca_t *ca, const char *dir, char *err,
                          size_t errlen);
+/* The same under another label in the certificates' names (a hierarchy
+ * of its own, such as the catalogue's "chainproxy Catalogue"). */
+int cp_ca_load_or_create_as(cp_ca_t *ca, const char *dir, const char *label,
+                            char *err, size_t errlen);
 void cp_ca_free(cp_ca_t *ca);
+/* A CA certificate for key named O=chainproxy, CN=cn, issued by issuer
+ * (NULL: self-signed with issuer_key), signed with md (NULL: SHA-256);
+ * pathlen0: an intermediate (pathlen 0). NULL on failure. */
+X509 *cp_ca_cert_new(const char *cn, EVP_PKEY *key, X509 *issuer,
+                     EVP_PKEY *issuer_key, time_t not_before, time_t not_after,
+                     int pathlen0, const EVP_MD *md);
 /* Creates the in-memory untrusted hierarchy. */
 int cp_ca_make_untrusted(cp_ca_t *ca);
 

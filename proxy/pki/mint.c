@@ -179,8 +179,8 @@ static int add_san(X509 *x, const char *const *names, int n) {
 
 int cp_mint_leaf(const cp_minter_t *m, const char *host,
                  const cp_mint_opts_t *opts, X509 **out) {
-  static const cp_mint_opts_t defaults = {CP_MINT_BACKDATE, CP_MINT_LIFETIME,
-                                          NULL, 0};
+  static const cp_mint_opts_t defaults = {
+      CP_MINT_BACKDATE, CP_MINT_LIFETIME, NULL, 0, NULL, 0};
   const char *const *names = &host;
   X509 *leaf = NULL;
   X509_NAME *name;
@@ -229,6 +229,11 @@ int cp_mint_leaf(const cp_minter_t *m, const char *host,
   }
   for (i = 0; i < m->nexts; i++) {
     if (X509_add_ext(leaf, m->exts[i], -1) != 1) {
+      goto out;
+    }
+  }
+  for (i = 0; i < opts->nexts; i++) {
+    if (X509_add_ext(leaf, opts->exts[i], -1) != 1) {
       goto out;
     }
   }

@@ -28,6 +28,9 @@ struct cp_mint_opts_s {
   const char *const *names; /* nnames > 0: the SAN names (the first is
                                also the CN) instead of host */
   int nnames;
+  X509_EXTENSION *const *exts; /* borrowed: more extensions (CRL
+                                  distribution point, AIA) */
+  int nexts;
 };
 
 /* Leaves are backdated an hour (clock skew) and valid for 30 days. */

@@ -165,7 +165,7 @@ static void test_bad_host_refused(void **state) {
 static void test_names_and_validity_opts(void **state) {
   fixture_t *f = *state;
   static const char *const names[] = {"other.test", "127.0.0.2"};
-  cp_mint_opts_t o = {-60L * 86400, -30L * 86400, names, 2};
+  cp_mint_opts_t o = {-60L * 86400, -30L * 86400, names, 2, NULL, 0};
   X509 *leaf = NULL;
 
   assert_int_equal(cp_mint_leaf(&f->m, "asked.test", &o, &leaf), 0);

@@ -64,7 +64,7 @@ static int teardown(void **state) {
 /* Verifies leaf (+ the intermediate when with_inter) for host. */
 static void run(fixture_t *f, long not_before, long not_after, int with_inter,
                 const char *host) {
-  cp_mint_opts_t o = {not_before, not_after, NULL, 0};
+  cp_mint_opts_t o = {not_before, not_after, NULL, 0, NULL, 0};
   STACK_OF(X509) *chain = sk_X509_new_null();
   X509_STORE_CTX *sctx = X509_STORE_CTX_new();
   X509 *leaf = NULL;
