@@ -368,17 +368,6 @@ static int token_ok(const char *token, const char *authorization) {
 }
 
 
-/* What a browser asks for without headers of its own: a PAC fetcher,
- * the web view's page, its event stream (EventSource) and its download
- * links may carry the token as ?token=. */
-static int query_token_path(const char *path) {
-  return strcmp(path, "/proxy.pac") == 0 || strcmp(path, "/ui") == 0 ||
-         strncmp(path, "/ui/", 4) == 0 || strcmp(path, "/events/stream") == 0 ||
-         strcmp(path, "/ca.pem") == 0 ||
-         strcmp(path, "/ca/legacy-root.pem") == 0;
-}
-
-
 /* The web view: its files from the binary, with a policy that forbids
  * any other origin and any inline script. */
 static void get_ui(const char *path, cp_ctl_response_t *r) {
@@ -536,13 +525,121 @@ static int guard_ok(const cp_config_t *cfg, const cp_ctl_request_t *req,
 }
 
 
+/* ---- the route table ---------------------------------------------------- */
+
+/* One request as a handler sees it. */
+typedef struct {
+  cp_control_t *ctl;
+  const cp_ctl_request_t *req;
+  const char *path;  /* without the query */
+  const char *query; /* after '?', "" when none */
+} route_call_t;
+
+enum {
+  ROUTE_OPEN = 1,        /* no token needed (health probes) */
+  ROUTE_QUERY_TOKEN = 2, /* ?token= accepted: what a browser fetches
+                            without headers of its own (a PAC fetcher, the
+                            web view, EventSource, download links) */
+  ROUTE_PREFIX = 4,      /* path matches as a prefix */
+  ROUTE_OWN_METHODS = 8  /* the handler checks the method itself */
+};
+
+typedef struct {
+  const char *path;
+  int flags;
+  void (*fn)(const route_call_t *x, cp_ctl_response_t *r);
+} route_t;
+
+static void h_healthz(const route_call_t *x, cp_ctl_response_t *r) {
+  const cp_control_env_t *env = &x->ctl->env;
+
+  resp_json(r, 200,
+            json_pack("{s:b,s:s,s:I}", "ok", 1, "version", CP_VERSION,
+                      "uptime_ms",
+                      (json_int_t)(uv_now(env->loop) - x->ctl->started_ms)));
+}
+
+static void h_ca(const route_call_t *x, cp_ctl_response_t *r) {
+  get_pem(r, x->ctl->env.root);
+}
+
+static void h_legacy_root(const route_call_t *x, cp_ctl_response_t *r) {
+  get_pem(r, x->ctl->env.legacy_root);
+}
+
+static void h_rules(const route_call_t *x, cp_ctl_response_t *r) {
+  resp_json(r, 200, rules_json(&x->ctl->env));
+}
+
+static void h_rule(const route_call_t *x, cp_ctl_response_t *r) {
+  route_rule(&x->ctl->env, x->req->method, x->path + 7, x->req, r);
+}
+
+static void h_events(const route_call_t *x, cp_ctl_response_t *r) {
+  get_events(&x->ctl->env, x->query, r);
+}
+
+static void h_stream(const route_call_t *x, cp_ctl_response_t *r) {
+  get_stream(&x->ctl->env, x->query, r);
+}
+
+static void h_stats(const route_call_t *x, cp_ctl_response_t *r) {
+  get_stats(&x->ctl->env, r);
+}
+
+static void h_metrics(const route_call_t *x, cp_ctl_response_t *r) {
+  get_metrics(&x->ctl->env, r);
+}
+
+static void h_pac(const route_call_t *x, cp_ctl_response_t *r) {
+  get_pac(&x->ctl->env, x->req->host, x->query, r);
+}
+
+static void h_ui(const route_call_t *x, cp_ctl_response_t *r) {
+  get_ui(x->path, r);
+}
+
+/* Every endpoint; docs/control-api.md lists the same. Without
+ * ROUTE_OWN_METHODS an endpoint is read-only (GET and HEAD). */
+static const route_t routes[] = {
+    {"/healthz", ROUTE_OPEN, h_healthz},
+    {"/ca.pem", ROUTE_QUERY_TOKEN, h_ca},
+    {"/ca/legacy-root.pem", ROUTE_QUERY_TOKEN, h_legacy_root},
+    {"/rules", 0, h_rules},
+    {"/rules/", ROUTE_PREFIX | ROUTE_OWN_METHODS, h_rule},
+    {"/events", 0, h_events},
+    {"/events/stream", ROUTE_QUERY_TOKEN, h_stream},
+    {"/stats", 0, h_stats},
+    {"/metrics", 0, h_metrics},
+    {"/proxy.pac", ROUTE_QUERY_TOKEN, h_pac},
+    {"/ui", ROUTE_QUERY_TOKEN, h_ui},
+    {"/ui/", ROUTE_QUERY_TOKEN | ROUTE_PREFIX, h_ui},
+};
+
+static const route_t *route_find(const char *path) {
+  size_t i;
+
+  for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    const route_t *rt = &routes[i];
+
+    if ((rt->flags & ROUTE_PREFIX)
+            ? strncmp(path, rt->path, strlen(rt->path)) == 0
+            : strcmp(path, rt->path) == 0) {
+      return rt;
+    }
+  }
+  return NULL;
+}
+
+
 void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
                       cp_ctl_response_t *r) {
   const cp_control_env_t *env = &ctl->env;
-  const char *method = req->method;
   const char *query = strchr(req->target, '?');
+  const route_t *rt;
   char path[MAX_PATH + 1];
   size_t plen = query ? (size_t)(query - req->target) : strlen(req->target);
+  route_call_t x;
 
   if (plen == 0 || plen > MAX_PATH || req->target[0] != '/') {
     resp_error(r, 400, "the target must be an absolute path");
@@ -554,58 +651,30 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   if (!guard_ok(env->cfg, req, path, r)) {
     return;
   }
-  if (strcmp(path, "/healthz") != 0 &&
+  /* The token is asked for before a 404, so an unknown path tells a
+   * caller without it nothing about which endpoints exist. */
+  rt = route_find(path);
+  if (!(rt != NULL && (rt->flags & ROUTE_OPEN)) &&
       !token_ok(env->cfg->control_token, req->authorization) &&
-      !(query_token_path(path) &&
+      !(rt != NULL && (rt->flags & ROUTE_QUERY_TOKEN) &&
         query_token_ok(env->cfg->control_token, query))) {
     r->authenticate = "Bearer";
     resp_error(r, 401, "send Authorization: Bearer <--control-token>");
     return;
   }
-  if (strncmp(path, "/rules/", 7) == 0) {
-    route_rule(env, method, path + 7, req, r);
-    return;
-  }
-  if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
-    if (method_is(method, "GET", r, "GET")) {
-      get_ui(path, r);
-    }
-    return;
-  }
-  if (strcmp(path, "/healthz") != 0 && strcmp(path, "/ca.pem") != 0 &&
-      strcmp(path, "/ca/legacy-root.pem") != 0 && strcmp(path, "/rules") != 0 &&
-      strcmp(path, "/events") != 0 && strcmp(path, "/events/stream") != 0 &&
-      strcmp(path, "/stats") != 0 && strcmp(path, "/metrics") != 0 &&
-      strcmp(path, "/proxy.pac") != 0) {
+  if (rt == NULL) {
     resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)", path);
     return;
   }
-  /* Every other endpoint is read-only. */
-  if (!method_is(method, "GET", r, "GET")) {
+  if (!(rt->flags & ROUTE_OWN_METHODS) &&
+      !method_is(req->method, "GET", r, "GET")) {
     return;
   }
-  if (strcmp(path, "/healthz") == 0) {
-    resp_json(r, 200,
-              json_pack("{s:b,s:s,s:I}", "ok", 1, "version", CP_VERSION,
-                        "uptime_ms",
-                        (json_int_t)(uv_now(env->loop) - ctl->started_ms)));
-  } else if (strcmp(path, "/ca.pem") == 0) {
-    get_pem(r, env->root);
-  } else if (strcmp(path, "/ca/legacy-root.pem") == 0) {
-    get_pem(r, env->legacy_root);
-  } else if (strcmp(path, "/rules") == 0) {
-    resp_json(r, 200, rules_json(env));
-  } else if (strcmp(path, "/events") == 0) {
-    get_events(env, query, r);
-  } else if (strcmp(path, "/events/stream") == 0) {
-    get_stream(env, query, r);
-  } else if (strcmp(path, "/stats") == 0) {
-    get_stats(env, r);
-  } else if (strcmp(path, "/proxy.pac") == 0) {
-    get_pac(env, req->host, query, r);
-  } else {
-    get_metrics(env, r);
-  }
+  x.ctl = ctl;
+  x.req = req;
+  x.path = path;
+  x.query = query;
+  rt->fn(&x, r);
 }
 
 
