@@ -15,12 +15,15 @@ start_proxy --upstream-ca "$ORIGIN_CA" --grace 5
 
 # 40 clients, each on one connection, requests until the proxy goes away
 # (at most 4 s or 200 requests each); prints how many connections got at
-# least one response.
-python3 - "$PROXY_PORT" "$PLAIN" "$TLS" "$ROOT" > "$WORK/load.out" <<'PY' &
-import os, socket, sys, threading, time
+# least one response. Once 30 have one, it says so in load.ready: SIGTERM
+# comes then, not after a fixed sleep a busy machine can outrun.
+python3 - "$PROXY_PORT" "$PLAIN" "$TLS" "$ROOT" "$WORK/load.ready" \
+  > "$WORK/load.out" <<'PY' &
+import os, socket, ssl, sys, threading, time
 sys.path.insert(0, os.environ["CP_CLIENTS"])
 from connect_tls import connect, tls as tls_wrap
 pp, plain, tls, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ready = sys.argv[5]
 served = []
 lock = threading.Lock()
 def client(i):
@@ -47,6 +50,8 @@ def client(i):
             if got == 1:
                 with lock:
                     served.append(i)
+                    if len(served) == 30:
+                        open(ready, "w").close()
     except (OSError, ssl.SSLError):
         pass
 threads = [threading.Thread(target=client, args=(i,)) for i in range(40)]
@@ -57,7 +62,12 @@ for t in threads:
 print(len(served))
 PY
 LOAD=$!
-sleep 1.5
+for _ in $(seq 600); do
+  [ -e "$WORK/load.ready" ] && break
+  kill -0 "$LOAD" 2> /dev/null || break
+  sleep 0.1
+done
+sleep 0.3
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "exit status after SIGTERM under load"
 wait "$LOAD"
