@@ -168,8 +168,9 @@ DRIVER_HEAD = r"""
 set -E
 __cp_dir=/tmp/.docs-blocks
 __cp_err() { # STATUS LINE COMMAND
-  case $3 in "source $__cp_dir/"*) return ;; esac
-  printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$__cp_dir/err.$__cp_block"
+  case $3 in 'source $__cp_dir/block.'*) return ;; esac # the block's own status
+  local c=${3//$'\n'/\\n}
+  printf '%s\t%s\t%s\n' "$1" "$2" "${c//$'\t'/ }" >> "$__cp_dir/err.$__cp_block"
 }
 trap '__cp_err $? $LINENO "$BASH_COMMAND"' ERR
 __cp_wait() { # PORT: until something listens, at most ~20 s
