@@ -142,6 +142,16 @@ def options(text):
     return parts[0], opts
 
 
+def other_test(src, test):
+    """The file of the test a marker names: it.a.b is
+    tests/integration/it_a_b.sh; anything else a path in the tree
+    (.ci/run)."""
+    if test.startswith("it."):
+        return os.path.join(src, "tests", "integration",
+                            "it_" + test[3:].replace(".", "_") + ".sh")
+    return os.path.join(src, test)
+
+
 def line_re(expected):
     pieces = re.split(r"\.\.\.|…", expected.rstrip())
     return re.compile("^" + ".*".join(re.escape(p) for p in pieces) + "$")
@@ -333,9 +343,13 @@ def main():
                 failures.append("%s:%d: not run, but no reason given" % (name, b.line))
             if b.mark[0] == "run":
                 try:
-                    options(b.mark[1])
+                    test, _ = options(b.mark[1])
                 except ValueError as e:
                     failures.append("%s:%d: %s" % (name, b.line, e))
+                    continue
+                if test != SELF and not os.path.exists(other_test(args.src, test)):
+                    failures.append("%s:%d: run by %s, which does not exist (%s)"
+                                    % (name, b.line, test, other_test(args.src, test)))
     if not failures and not args.list_only:
         for name, blocks in per_doc:
             run_document(args, name, blocks, results)

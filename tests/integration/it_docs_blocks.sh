@@ -8,7 +8,7 @@
 # the docs' fixed ports collide with nothing. Prints the table of every
 # block and how it is checked.
 . "$(dirname "$0")/lib.sh"
-need python3 curl jq openssl unshare
+need python3 curl jq openssl unshare squid
 need_netns
 [ "$(id -u)" = 0 ] || {
   [ "${CI:-}" = true ] && fail "runs the docs as root (mount namespace, squid)"
