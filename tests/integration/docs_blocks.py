@@ -254,6 +254,8 @@ def run_document(args, name, blocks, results):
             drv.append("__cp_wait %d\n" % p)
         drv.append("jobs -l > $__cp_dir/jobs.%d 2>&1\n" % n)
         drv.append(": > $__cp_dir/done.%d\n" % n)
+    # A server a block started that died since (a port already taken).
+    drv.append("jobs -l > $__cp_dir/jobs.end 2>&1\n")
     with open(os.path.join(d, "driver.sh"), "w", encoding="utf-8") as fh:
         fh.write("".join(drv))
     setup = ["mount --make-rprivate /"]
@@ -283,6 +285,18 @@ def run_document(args, name, blocks, results):
             time.sleep(0.05)
     p.wait()
     log.close()
+    end = os.path.join(d, "jobs.end")
+    if os.path.exists(end):
+        allowed = set()
+        for b in mine:
+            allowed |= options(b.mark[1])[1]["exits"]
+        with open(end, encoding="utf-8", errors="replace") as fh:
+            for j in fh.read().splitlines():
+                m = re.search(r"\bExit (\d+)\s+(.*)$", j)
+                if m and int(m.group(1)) not in allowed:
+                    results[(name, 0)] = (["a background job exited %s before "
+                                           "the end of the document: %s"
+                                           % (m.group(1), m.group(2).strip())], [])
     for n, b in enumerate(mine):
         _, opts = options(b.mark[1])
         problems = []
@@ -353,6 +367,9 @@ def main():
     if not failures and not args.list_only:
         for name, blocks in per_doc:
             run_document(args, name, blocks, results)
+    for (doc, line), (problems, _) in results.items():
+        if line == 0:
+            failures += ["%s: %s" % (doc, pr) for pr in problems]
     for name, blocks in per_doc:
         for b in blocks:
             first = b.script[0][1] if b.script else ""
