@@ -18,8 +18,9 @@ Options of a block this test runs:
                    after the block, wait until 127.0.0.1:PORT listens
 
 The blocks this test runs are run exactly as printed ("$ " prompts
-stripped), in order, in one bash per document, in a private mount
-namespace whose /tmp is the document's own directory, with HOME there and
+stripped), in order, in one bash per document, in a private network
+namespace (loopback only) and a private mount namespace whose /tmp is the
+document's own directory, with HOME there and
 the built binary on PATH as chainproxy; the working directory holds
 build/, certs/ and docker/ as in the source tree. Expected output (the
 lines without "$ " of a console block, or an untagged block right after
@@ -258,13 +259,15 @@ def run_document(args, name, blocks, results):
     drv.append("jobs -l > $__cp_dir/jobs.end 2>&1\n")
     with open(os.path.join(d, "driver.sh"), "w", encoding="utf-8") as fh:
         fh.write("".join(drv))
-    setup = ["mount --make-rprivate /"]
+    setup = ["ip link set lo up", "mount --make-rprivate /"]
     for real, inn in binds:
         setup.append("mount --rbind '%s' '%s'" % (real, inn))
     setup.append("mount --rbind '%s' /tmp" % tmp)
     setup.append("exec bash /tmp/.docs-blocks/driver.sh")
     log = open(os.path.join(base, "driver.log"), "w")
-    p = subprocess.Popen(["unshare", "-m", "bash", "-c", " && ".join(setup)],
+    # Each document in its own network namespace too: its fixed ports
+    # (8080, 8081, 18543, ...) collide with no other document or test.
+    p = subprocess.Popen(["unshare", "-m", "-n", "bash", "-c", " && ".join(setup)],
                          stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                          start_new_session=True)
     deadline = time.monotonic() + BLOCK_TIMEOUT * len(mine)

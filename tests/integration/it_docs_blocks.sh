@@ -4,8 +4,8 @@
 # is marked as run by a test, or as not runnable with the reason. The
 # blocks marked for this test run exactly as printed (docs_blocks.py: in
 # order, one shell per document, a private /tmp and HOME, the catalogue
-# for the names the docs use), inside this test's network namespace, so
-# the docs' fixed ports collide with nothing. Prints the table of every
+# for the names the docs use), each document in a network namespace of
+# its own, so the docs' fixed ports collide with nothing. Prints the table of every
 # block and how it is checked.
 . "$(dirname "$0")/lib.sh"
 need python3 curl jq openssl unshare squid
