@@ -262,7 +262,10 @@ static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
   cp_buf_t b;
 
   cp_buf_init(&b, 64 * 1024);
-  snprintf(target, sizeof(target), "\nupstream %s",
+  /* The blank line after the message goes in as is: cp_verify_format
+   * escapes its target, and would print the LF as "\x0a". */
+  cp_buf_append(&b, "\n", 1);
+  snprintf(target, sizeof(target), "upstream %s",
            cp_hostport_format(hp, sizeof(hp), c->target.host, c->target.port));
   cp_verify_format(r, target, sent_sni(c), &b);
   cp_buf_append(&b, "", 1);
