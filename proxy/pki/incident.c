@@ -143,7 +143,7 @@ static int build(cp_incidents_t *set, const cp_profile_t *p, cp_incident_t *inc,
   STACK_OF(X509) *stores[CP_PROFILE_MAX_STORES] = {NULL};
   STACK_OF(X509) *cloned = NULL;
   cp_clone_t *cl = NULL;
-  char name[128];
+  char name[128], why[256];
   X509 *leaf;
   int i, k, rc = -1;
 
@@ -210,9 +210,9 @@ static int build(cp_incidents_t *set, const cp_profile_t *p, cp_incident_t *inc,
   rc = 0;
 out:
   if (rc != 0) {
-    snprintf(name, sizeof(name), "%s", err);
+    snprintf(why, sizeof(why), "%s", err);
     incident_clear(inc);
-    snprintf(err, len, "profile '%s': %s", p->name, name);
+    snprintf(err, len, "profile '%s': %s", p->name, why);
     snprintf(inc->error, sizeof(inc->error), "%s", err);
   }
   sk_X509_pop_free(cloned, X509_free);

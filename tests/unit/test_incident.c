@@ -162,7 +162,7 @@ static void test_dst_2021(void **state) {
 
 
 static void test_missing_file(void **state) {
-  cp_profiles_t ps;
+  static cp_profiles_t ps;
   cp_incidents_t set;
   char err[300];
   static const char json[] =
