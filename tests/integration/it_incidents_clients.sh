@@ -213,6 +213,41 @@ done
 [ $bad = 0 ] || fail "the clients disagree with docs/profiles.md"
 say "$cells cells as docs/profiles.md says"
 
+# "shift_to_now": null serves the unshifted originals; a profile a
+# --rules file names is built at start too (its stores are there before
+# the first client).
+cat > "$WORK/profiles.json" <<JSON
+{"profiles": {
+  "modern": {"issuer": "intermediate", "send": ["intermediate"]},
+  "dst-2021-original": {
+    "incident": {
+      "chain": "$REAL/extra/served-2021-default-leaf+R3+X1cross.pem",
+      "stores": {"both": "$REAL/store-2021-dst+isrg.pem"}
+    },
+    "shift_to_now": null
+  }
+}}
+JSON
+printf '[{"host": "localhost", "chain": "dst-2021-original"}]\n' \
+  > "$WORK/rules.json"
+EVENTS_FILE=$WORK/events-original.jsonl start_proxy \
+  --profiles "$WORK/profiles.json" --rules "$WORK/rules.json" \
+  --upstream-ca "$ORIGIN_CA"
+st=$S/dst-2021-original-store-both.pem
+[ -s "$st" ] || fail "the rule's incident profile was not built at start"
+assert_eq "$(openssl x509 -in "$st" -noout -enddate)" \
+  "notAfter=Sep 30 14:01:15 2021 GMT" "unshifted DST Root CA X3"
+leaf=$(openssl s_client -proxy "127.0.0.1:$PROXY_PORT" -connect \
+  "localhost:$O" -servername localhost < /dev/null 2>/dev/null |
+  openssl x509 -noout -enddate)
+assert_eq "$leaf" "$(openssl x509 -in "$REAL/le-leaf-2021.pem" -noout \
+  -enddate)" "unshifted leaf notAfter"
+out=$(curl -sS -o /dev/null --max-time 20 --cacert "$st" -x "$PROXY_URL" \
+  "$URL" 2>&1 | head -1)
+assert_eq "$out" "curl: (60) SSL certificate problem: certificate has expired" \
+  "curl, unshifted"
+stop_proxy
+
 # The worked example, as written (its fixed ports moved when this test is
 # not in a network namespace of its own). Its keys come from the cache.
 ex=$(awk '/<!-- incident-example -->/ { on = 1; next }
