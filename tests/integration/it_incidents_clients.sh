@@ -213,6 +213,19 @@ done
 [ $bad = 0 ] || fail "the clients disagree with docs/profiles.md"
 say "$cells cells as docs/profiles.md says"
 
+# The CA directory is 0700: `chainproxy ca` copies the stores into the
+# public directory, for clients run as other users.
+"$CP_BIN" ca --ca-dir "$PROXY_CA" --public-dir "$WORK/pub" \
+  > "$WORK/ca.out" 2>&1 || fail "chainproxy ca: $(cat "$WORK/ca.out")"
+for p in $PROFILES; do
+  for s in ${STORES[$p]}; do
+    cmp -s "$S/$p-store-$s.pem" "$WORK/pub/incidents/$p-store-$s.pem" ||
+      fail "no public copy of $p-store-$s.pem"
+  done
+done
+[ "$(stat -c %a "$WORK/pub/incidents/dst-2021-store-both.pem")" = 644 ] ||
+  fail "the public copy is not 0644"
+
 # "shift_to_now": null serves the unshifted originals; a profile a
 # --rules file names is built at start too (its stores are there before
 # the first client).
