@@ -8,6 +8,9 @@ include(GNUInstallDirs)
 install(TARGETS chainproxy RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES certs/profiles.json certs/distrust.json certs/clients.json certs/families.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/chainproxy)
+# The real certificates the incident profiles clone (profiles.json names
+# them relative to itself).
+install(DIRECTORY certs/real DESTINATION ${CMAKE_INSTALL_DATADIR}/chainproxy)
 install(FILES docs/chainproxy.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 file(GLOB CP_DOCS ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES README.md ${CP_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})

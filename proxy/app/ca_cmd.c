@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -108,6 +109,50 @@ static int write_public(const char *path, X509 *cert, const char *text) {
 }
 
 
+/* The incident profiles' stores and chains (the .pem files in CA_DIR/incidents,
+ * written when the proxy started with one of those profiles) copied into
+ * DIR/incidents, since the CA directory is 0700. Certificates only. */
+static int copy_incidents(const cp_ca_t *ca, const char *dir) {
+  char src[4200], dst[4200], text[65536];
+  struct dirent *d;
+  DIR *in;
+  FILE *f;
+  size_t n, len;
+  int rc = 0;
+
+  snprintf(src, sizeof(src), "%s/incidents", ca->dir);
+  in = opendir(src);
+  if (in == NULL) {
+    return 0; /* no incident profile was ever served */
+  }
+  snprintf(dst, sizeof(dst), "%s/incidents", dir);
+  if (mkdir(dst, 0755) != 0 && errno != EEXIST) {
+    closedir(in);
+    return -1;
+  }
+  while (rc == 0 && (d = readdir(in)) != NULL) {
+    len = strlen(d->d_name);
+    if (len < 5 || strcmp(d->d_name + len - 4, ".pem") != 0) {
+      continue;
+    }
+    snprintf(src, sizeof(src), "%s/incidents/%s", ca->dir, d->d_name);
+    f = fopen(src, "r");
+    n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    if (f != NULL) {
+      fclose(f);
+    }
+    text[n] = '\0';
+    snprintf(dst, sizeof(dst), "%s/incidents/%s", dir, d->d_name);
+    if (n == 0 || strstr(text, "PRIVATE") != NULL ||
+        write_public(dst, NULL, text) != 0) {
+      rc = -1;
+    }
+  }
+  closedir(in);
+  return rc;
+}
+
+
 /* The public directory (0755) with root.pem, legacy-root.pem and the Node
  * preload; -1 after a warning, and the recipes name the CA directory. */
 static int write_public_dir(const cp_ca_t *ca, const char *dir) {
@@ -132,7 +177,8 @@ static int write_public_dir(const cp_ca_t *ca, const char *dir) {
     goto fail;
   }
   snprintf(p, sizeof(p), "%s/node-env-proxy.js", dir);
-  if (write_public(p, NULL, node_preload) != 0) {
+  if (write_public(p, NULL, node_preload) != 0 ||
+      copy_incidents(ca, dir) != 0) {
     goto fail;
   }
   return 0;

@@ -192,6 +192,39 @@ static int parents_init(cp_server_t *srv) {
 }
 
 
+/* Profile i's incident clones, if it is an incident profile, built now:
+ * its stores are on disk before the first client connects. */
+static int incident_build(cp_server_t *srv, int i) {
+  const cp_profile_t *p = &srv->chain.profiles.p[i];
+  const cp_incident_t *inc;
+  char err[400];
+
+  if (i < 0 || i >= srv->chain.profiles.n || !p->incident) {
+    return 0;
+  }
+  inc = cp_incidents_get0(&srv->incidents, i, err, sizeof(err));
+  if (inc == NULL) {
+    fprintf(stderr, "chainproxy: %s\n", err);
+    return CP_ECONFIG;
+  }
+  cp_log(&srv->log, CP_LOG_INFO, 0, NULL, NULL,
+         "profile %s: real chain cloned, shifted by %lld s; stores in "
+         "%s/%s-store-*.pem",
+         p->name, inc->shift, srv->incidents.out_dir, p->name);
+  return 0;
+}
+
+
+static int incidents_init(cp_server_t *srv, const char *dir) {
+  if (cp_incidents_init(&srv->incidents, &srv->chain.profiles, dir) != 0) {
+    fprintf(stderr, "chainproxy: cannot set up the incident profiles\n");
+    return CP_ENOMEM;
+  }
+  cp_chain_set_incidents(&srv->chain, &srv->incidents);
+  return incident_build(srv, srv->chain.default_profile);
+}
+
+
 /* The CA, the profiles, the rules and the data: what every worker shares.
  * Every failure names what is wrong on one stderr line. */
 static int server_shared_init(cp_server_t *srv) {
@@ -199,7 +232,7 @@ static int server_shared_init(cp_server_t *srv) {
   cp_snap_data_t *data;
   char dir[1024];
   char err[1400];
-  int rc;
+  int i, rc;
 
   if (cp_ca_default_dir(cfg->ca_dir, dir, sizeof(dir)) != 0) {
     fprintf(stderr, "chainproxy: no CA directory: set --ca-dir, "
@@ -227,6 +260,10 @@ static int server_shared_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
+  rc = incidents_init(srv, dir);
+  if (rc != 0) {
+    return rc;
+  }
   if (cfg->origins_port != 0) {
     srv->origins = calloc(1, sizeof(*srv->origins));
     if (srv->origins == NULL) {
@@ -251,6 +288,12 @@ static int server_shared_init(cp_server_t *srv) {
     if (rc != 0) {
       fprintf(stderr, "chainproxy: --rules %s\n", err);
       return rc;
+    }
+    for (i = 0; i < srv->rules.n; i++) {
+      rc = incident_build(srv, srv->rules.r[i].profile);
+      if (rc != 0) {
+        return rc;
+      }
     }
   }
   rc = cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
@@ -338,6 +381,7 @@ static int workers_init(cp_server_t *srv) {
   sh.log = &srv->log;
   sh.events = &srv->events;
   sh.ca = &srv->ca;
+  sh.incidents = &srv->incidents;
   sh.origins_root = srv->origins != NULL ? srv->origins->cat.ca.root : NULL;
   sh.snaps = &srv->snaps;
   sh.conn_ids = &srv->conn_ids;
@@ -468,6 +512,7 @@ int cp_server_close(cp_server_t *srv) {
   cp_resume_free(&srv->chains);
   cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
+  cp_incidents_free(&srv->incidents);
   if (srv->origins != NULL) {
     cp_origins_stop(srv->origins);
     free(srv->origins);

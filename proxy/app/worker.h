@@ -37,6 +37,7 @@ typedef struct cp_worker_shared_s {
   const cp_log_t *log;
   cp_events_t *events;
   const cp_ca_t *ca;
+  cp_incidents_t *incidents; /* the incident profiles' clones */
   cp_snaps_t *snaps;
   uint64_t *conn_ids;          /* connection ids, unique across workers */
   cp_resume_t *resume;         /* upstream sessions */

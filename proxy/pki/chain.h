@@ -14,6 +14,7 @@
 #include "pki/ca.h"
 #include "pki/leaf_cache.h"
 #include "pki/exact.h"
+#include "pki/incident.h"
 #include "pki/mint.h"
 #include "pki/profile.h"
 #include "events/stats.h"
@@ -42,6 +43,8 @@ struct cp_chain_s {
   cp_leaf_cache_t leaves;                 /* owned */
   cp_stats_t *stats;                      /* borrowed: minting counters */
   cp_exact_t *exact;                      /* owned: the exact clones */
+  cp_incidents_t *incidents; /* borrowed: the server's; NULL: incident
+                                profiles serve nothing */
 };
 
 /* A served chain: the concrete profile, names override for mirror. */
@@ -79,6 +82,10 @@ void cp_chain_resolve(const cp_chain_t *ch, int profile, int force_mirror,
 int cp_chain_leaf(cp_chain_t *ch, const cp_chain_choice_t *choice,
                   const char *host, X509 **leaf, EVP_PKEY **key,
                   STACK_OF(X509) **chain);
+
+/* Lends ch the incident profiles' clones (pki/incident), which outlive
+ * it. */
+void cp_chain_set_incidents(cp_chain_t *ch, cp_incidents_t *incidents);
 
 /* Whether profile serves the exact clone of the upstream's chain. */
 int cp_chain_is_exact(const cp_chain_t *ch, int profile);

@@ -572,15 +572,84 @@ static void memo_add(cp_clone_t *cl, const char *fp, X509 *clone) {
 }
 
 
-X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
-  char fp[65];
-  X509 *issuer, *x = NULL, *out = NULL;
-  EVP_PKEY *key, *ikey;
+/* The subject, the subjectAltName (in place: position and criticality
+ * stay) and the serial of edit, where given. */
+static int apply_edit(X509 *x, const cp_clone_edit_t *edit) {
+  int i;
+
+  if (edit->subject != NULL && X509_set_subject_name(x, edit->subject) != 1) {
+    return -1;
+  }
+  if (edit->serial != NULL && X509_set_serialNumber(x, edit->serial) != 1) {
+    return -1;
+  }
+  if (edit->san != NULL) {
+    i = X509_get_ext_by_NID(x, NID_subject_alt_name, -1);
+    if (i < 0) {
+      return X509_add1_ext_i2d(x, NID_subject_alt_name, edit->san, 0,
+                               X509V3_ADD_DEFAULT) == 1
+                 ? 0
+                 : -1;
+    }
+    return set_ext_value(X509_get_ext(x, i), edit->san,
+                         ASN1_ITEM_rptr(GENERAL_NAMES));
+  }
+  return 0;
+}
+
+
+X509 *cp_clone_reissue(X509 *orig, EVP_PKEY *key, EVP_PKEY *ikey,
+                       long long shift, const cp_clone_edit_t *edit, char *err,
+                       size_t len) {
+  X509 *x = NULL, *out = NULL;
   const EVP_MD *md;
   int mdnid = NID_undef, pknid = NID_undef;
   unsigned char *der = NULL;
   const unsigned char *p;
   int n;
+
+  if (OBJ_find_sigid_algs(X509_get_signature_nid(orig), &mdnid, &pknid) != 1 ||
+      mdnid == NID_undef) {
+    snprintf(err, len, "unsupported signature algorithm %s",
+             OBJ_nid2sn(X509_get_signature_nid(orig)));
+    return NULL;
+  }
+  md = EVP_get_digestbynid(mdnid);
+  if (md == NULL) {
+    snprintf(err, len, "unsupported digest %s", OBJ_nid2sn(mdnid));
+    return NULL;
+  }
+  /* X509_dup goes through DER and keeps each name's cached encoding, so
+   * names are written back byte for byte, not re-encoded. */
+  x = X509_dup(orig);
+  if (x == NULL || (edit != NULL && apply_edit(x, edit) != 0) ||
+      X509_set_pubkey(x, key) != 1 || redo_key_ids(x, key, ikey) != 0 ||
+      shift_validity(x, shift) != 0 || X509_sign(x, ikey, md) <= 0) {
+    snprintf(err, len, "cannot re-sign the certificate%s",
+             shift != 0 ? " (is the shifted date representable?)" : "");
+    goto done;
+  }
+  /* Through DER again: the in-memory X509 still caches the original's key
+   * identifiers and flags. */
+  n = i2d_X509(x, &der);
+  p = der;
+  out = n > 0 ? d2i_X509(NULL, &p, n) : NULL;
+  if (out == NULL) {
+    snprintf(err, len, "cannot encode the clone");
+  }
+done:
+  OPENSSL_free(der);
+  X509_free(x);
+  ERR_clear_error();
+  return out;
+}
+
+
+X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
+  char fp[65];
+  X509 *issuer, *out = NULL;
+  EVP_PKEY *key, *ikey;
+  int mdnid = NID_undef, pknid = NID_undef;
 
   err[0] = '\0';
   cert_sha256(orig, fp, sizeof(fp));
@@ -599,42 +668,29 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
              OBJ_nid2sn(X509_get_signature_nid(orig)));
     return NULL;
   }
-  md = EVP_get_digestbynid(mdnid);
-  if (md == NULL) {
-    snprintf(err, len, "unsupported digest %s", OBJ_nid2sn(mdnid));
-    return NULL;
-  }
   issuer = find_issuer(cl, orig);
   ikey = issuer != NULL ? cp_clone_get0_key(cl, issuer, err, len)
                         : missing_key(cl, orig, pknid, mdnid, err, len);
   if (ikey == NULL) {
     return NULL;
   }
-  /* X509_dup goes through DER and keeps each name's cached encoding, so
-   * names are written back byte for byte, not re-encoded. */
-  x = X509_dup(orig);
-  if (x == NULL || X509_set_pubkey(x, key) != 1 ||
-      redo_key_ids(x, key, ikey) != 0 || shift_validity(x, cl->shift) != 0 ||
-      X509_sign(x, ikey, md) <= 0) {
-    snprintf(err, len, "cannot re-sign the certificate%s",
-             cl->shift != 0 ? " (is the shifted date representable?)" : "");
-    goto done;
+  out = cp_clone_reissue(orig, key, ikey, cl->shift, NULL, err, len);
+  if (out != NULL) {
+    memo_add(cl, fp, out);
   }
-  /* Through DER again: the in-memory X509 still caches the original's key
-   * identifiers and flags. */
-  n = i2d_X509(x, &der);
-  p = der;
-  out = n > 0 ? d2i_X509(NULL, &p, n) : NULL;
-  if (out == NULL) {
-    snprintf(err, len, "cannot encode the clone");
-    goto done;
-  }
-  memo_add(cl, fp, out);
-done:
-  OPENSSL_free(der);
-  X509_free(x);
-  ERR_clear_error();
   return out;
+}
+
+
+EVP_PKEY *cp_clone_get0_issuer_key(cp_clone_t *cl, X509 *orig, char *err,
+                                   size_t len) {
+  X509 *issuer = find_issuer(cl, orig);
+
+  if (issuer == NULL) {
+    snprintf(err, len, "the issuer is not among the certificates given");
+    return NULL;
+  }
+  return cp_clone_get0_key(cl, issuer, err, len);
 }
 
 

@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 typedef struct cp_clone_s cp_clone_t;
 
@@ -37,6 +38,27 @@ void cp_clone_set0_pool(cp_clone_t *cl, STACK_OF(X509) *pool);
  * incomplete chain still fails the same way. NULL on error (err says why:
  * unsupported key type, unknown digest, ...). */
 X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len);
+
+/* What cp_clone_reissue changes besides the key, key identifiers,
+ * validity and signature; each NULL keeps the original's. All borrowed. */
+typedef struct cp_clone_edit_s {
+  const X509_NAME *subject;
+  GENERAL_NAMES *san; /* replaces the subjectAltName's value */
+  ASN1_INTEGER *serial;
+} cp_clone_edit_t;
+
+/* orig re-issued: key's public half, key identifiers recomputed (SKI from
+ * key, AKI from ikey), validity moved by shift, edit applied, signed by
+ * ikey with orig's digest. Pure and reentrant: no cache, no file; the
+ * caller owns the result. NULL on error (err). */
+X509 *cp_clone_reissue(X509 *orig, EVP_PKEY *key, EVP_PKEY *ikey,
+                       long long shift, const cp_clone_edit_t *edit, char *err,
+                       size_t len);
+
+/* The clone key of orig's issuer (found in the pool by name and
+ * signature); borrowed. NULL when the issuer is not in the pool. */
+EVP_PKEY *cp_clone_get0_issuer_key(cp_clone_t *cl, X509 *orig, char *err,
+                                   size_t len);
 
 /* The clone key for orig's public key, made (or loaded) on first use;
  * borrowed. NULL on error. */

@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/host.h"
+#include "base/rfc3339.h"
 
 static const char *const element_names[CP_EL_COUNT] = {
     "intermediate",           "cross",          "root", "legacy-root",
@@ -94,11 +95,80 @@ static int offset_field(json_t *o, const char *field, long def, long *out,
 }
 
 
+static int file_field(json_t *v, char *out, size_t size) {
+  if (!json_is_string(v) || json_string_length(v) == 0 ||
+      json_string_length(v) >= size) {
+    return -1;
+  }
+  snprintf(out, size, "%s", json_string_value(v));
+  return 0;
+}
+
+
+/* "incident": {"chain": FILE, "stores": {NAME: FILE, ...}} and
+ * "shift_to_now": TIME or null. An incident profile takes no other field
+ * than "description". */
+static int parse_incident(cp_profile_t *p, json_t *o, char *err,
+                          size_t errlen) {
+  json_t *inc = json_object_get(o, "incident");
+  json_t *stores = json_object_get(inc, "stores");
+  json_t *shift = json_object_get(o, "shift_to_now");
+  const char *key;
+  json_t *v;
+  time_t t;
+  size_t allowed = 1 + (p->description[0] != '\0') + (shift != NULL);
+
+  if (json_object_size(o) > allowed) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': an incident profile takes no other field "
+                   "than \"description\" and \"shift_to_now\"",
+                   p->name);
+  }
+  if (!json_is_object(inc) || json_object_size(inc) != 2 ||
+      file_field(json_object_get(inc, "chain"), p->chain_file,
+                 sizeof(p->chain_file)) != 0 ||
+      !json_is_object(stores) || json_object_size(stores) == 0 ||
+      json_object_size(stores) > CP_PROFILE_MAX_STORES) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"incident\" must be {\"chain\": FILE, "
+                   "\"stores\": {NAME: FILE, ...}} with 1 to %d stores",
+                   p->name, CP_PROFILE_MAX_STORES);
+  }
+  json_object_foreach(stores, key, v) {
+    cp_profile_store_t *st = &p->stores[p->nstores];
+
+    if (strlen(key) == 0 || strlen(key) >= sizeof(st->name) ||
+        strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(key) ||
+        file_field(v, st->file, sizeof(st->file)) != 0) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': store '%s': a name of a-z, 0-9 and '-' "
+                     "(at most %zu) and a file",
+                     p->name, key, sizeof(st->name) - 1);
+    }
+    snprintf(st->name, sizeof(st->name), "%s", key);
+    p->nstores++;
+  }
+  if (shift != NULL && !json_is_null(shift)) {
+    if (!json_is_string(shift) ||
+        cp_rfc3339_parse(json_string_value(shift), &t) != 0) {
+      return cp_errf(err, errlen, CP_ECONFIG,
+                     "profile '%s': \"shift_to_now\" must be an RFC 3339 "
+                     "time such as \"2021-09-30T15:01:15Z\", or null",
+                     p->name);
+    }
+    p->shifted = 1;
+    p->shift_to_now = (long long)t;
+  }
+  p->incident = 1;
+  return 0;
+}
+
+
 static int parse_one(cp_profile_t *p, const char *name, json_t *o, char *err,
                      size_t errlen) {
   static const char *const known[] = {
-      "description", "issuer", "not_before", "not_after",
-      "names",       "send",   "mirror",     "exact",
+      "description", "issuer", "not_before", "not_after", "names",
+      "send",        "mirror", "exact",      "incident",  "shift_to_now",
   };
   const char *key;
   json_t *v;
@@ -134,6 +204,15 @@ static int parse_one(cp_profile_t *p, const char *name, json_t *o, char *err,
     }
     snprintf(p->description, sizeof(p->description), "%s",
              json_string_value(v));
+  }
+  if (json_object_get(o, "incident") != NULL) {
+    return parse_incident(p, o, err, errlen);
+  }
+  if (json_object_get(o, "shift_to_now") != NULL) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "profile '%s': \"shift_to_now\" is for incident "
+                   "profiles only",
+                   name);
   }
   v = json_object_get(o, "exact");
   if (v != NULL) {
@@ -292,6 +371,31 @@ int cp_profiles_parse(cp_profiles_t *set, const char *json, size_t len,
 }
 
 
+static void set_dir(cp_profiles_t *set, const char *path) {
+  const char *slash = strrchr(path, '/');
+
+  if (slash == NULL) {
+    snprintf(set->dir, sizeof(set->dir), ".");
+  } else {
+    snprintf(set->dir, sizeof(set->dir), "%.*s", (int)(slash - path + 1) - 1,
+             path);
+    if (set->dir[0] == '\0') {
+      snprintf(set->dir, sizeof(set->dir), "/");
+    }
+  }
+}
+
+
+void cp_profiles_path(const cp_profiles_t *set, const char *file, char *out,
+                      size_t len) {
+  if (file[0] == '/' || set->dir[0] == '\0') {
+    snprintf(out, len, "%s", file);
+  } else {
+    snprintf(out, len, "%s/%s", set->dir, file);
+  }
+}
+
+
 int cp_profiles_load(cp_profiles_t *set, const char *path, char *err,
                      size_t errlen) {
   json_error_t jerr;
@@ -300,6 +404,7 @@ int cp_profiles_load(cp_profiles_t *set, const char *path, char *err,
   int rc;
 
   memset(set, 0, sizeof(*set));
+  set_dir(set, path);
   rc = doc ? profiles_from_doc(set, doc, inner, sizeof(inner))
            : cp_errf_json(inner, sizeof(inner), jerr.line, jerr.column,
                           jerr.text);

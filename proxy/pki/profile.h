@@ -13,6 +13,8 @@
 #define CP_PROFILE_NAME_MAX 32
 #define CP_PROFILE_MAX_NAMES 4
 #define CP_PROFILE_MAX_SEND 4
+#define CP_PROFILE_MAX_STORES 4
+#define CP_PROFILE_PATH_MAX 256
 
 /* CA certificates a profile can send or issue from. */
 typedef enum {
@@ -35,6 +37,14 @@ typedef enum {
 
 typedef struct cp_profile_s cp_profile_t;
 typedef struct cp_profiles_s cp_profiles_t;
+typedef struct cp_profile_store_s cp_profile_store_t;
+
+/* An incident profile's "as of then" trust store: a name ("both", "dst")
+ * and the real roots it holds (a PEM file). */
+struct cp_profile_store_s {
+  char name[24];
+  char file[CP_PROFILE_PATH_MAX];
+};
 
 struct cp_profile_s {
   char name[CP_PROFILE_NAME_MAX];
@@ -49,11 +59,21 @@ struct cp_profile_s {
   int nsend;
   int mirror; /* reproduce the upstream's defect */
   int exact;  /* serve a clone of the upstream's chain (pki/exact) */
+  /* "incident": a real chain cloned at start (pki/incident). Files are
+   * relative to the profiles file's directory unless absolute. */
+  int incident;
+  char chain_file[CP_PROFILE_PATH_MAX]; /* as served, leaf first */
+  cp_profile_store_t stores[CP_PROFILE_MAX_STORES];
+  int nstores;
+  int shifted;            /* "shift_to_now" given (not null) */
+  long long shift_to_now; /* that instant (epoch): it happens at the clone */
 };
 
 struct cp_profiles_s {
   cp_profile_t p[CP_PROFILE_MAX];
   int n;
+  char dir[1024]; /* the profiles file's directory; "" when parsed from
+                     bytes (relative files are then read from the cwd) */
 };
 
 /* Parses the profiles document. err names the profile and field. */
@@ -67,6 +87,10 @@ int cp_profiles_find(const cp_profiles_t *set, const char *name);
 /* "-1h", "+30d", "90s", "-2m" -> seconds. 0 on success. */
 int cp_parse_offset(const char *s, long *out);
 const char *cp_element_name(cp_element_t e);
+/* An incident profile's file (chain or store) as a path to open: as
+ * written when absolute, else under set->dir. */
+void cp_profiles_path(const cp_profiles_t *set, const char *file, char *out,
+                      size_t len);
 /* Comma-separated list of profile names, for messages. */
 void cp_profiles_list(const cp_profiles_t *set, char *out, size_t len);
 

@@ -57,6 +57,84 @@ static void test_shipped_profiles(void **state) {
 }
 
 
+/* Incident profiles: the shipped three, the fields, shift_to_now null,
+ * and what is refused. */
+static void test_incident_profiles(void **state) {
+  char err[512];
+  const cp_profile_t *p;
+  char path[1200];
+
+  (void)state;
+  assert_int_equal(cp_profiles_load(&set, CP_PROFILES_PATH, err, sizeof(err)),
+                   0);
+  p = &set.p[cp_profiles_find(&set, "dst-2021")];
+  assert_true(p->incident);
+  assert_true(p->shifted);
+  assert_true(p->shift_to_now == 1633014075LL); /* 2021-09-30T15:01:15Z */
+  assert_string_equal(p->chain_file,
+                      "real/extra/served-2021-default-leaf+R3+X1cross.pem");
+  assert_int_equal(p->nstores, 3);
+  assert_string_equal(p->stores[0].name, "both");
+  assert_string_equal(p->stores[1].name, "isrg");
+  assert_string_equal(p->stores[2].name, "dst");
+  cp_profiles_path(&set, p->stores[2].file, path, sizeof(path));
+  assert_int_equal(access(path, R_OK), 0);
+  assert_true(set.p[cp_profiles_find(&set, "dst-2021-short")].incident);
+  p = &set.p[cp_profiles_find(&set, "addtrust-2020")];
+  assert_true(p->shift_to_now == 1590839318LL); /* 2020-05-30T11:48:38Z */
+  assert_string_equal(p->stores[1].name, "usertrust");
+
+  assert_int_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": []}, \"x\": {\"incident\": {\"chain\": \"/c.pem\", "
+            "\"stores\": {\"a\": \"s.pem\"}}, \"shift_to_now\": null}}}",
+            err),
+      0);
+  assert_true(set.p[1].incident);
+  assert_false(set.p[1].shifted);
+  cp_profiles_path(&set, set.p[1].chain_file, path, sizeof(path));
+  assert_string_equal(path, "/c.pem");
+  cp_profiles_path(&set, set.p[1].stores[0].file, path, sizeof(path));
+  assert_string_equal(path, "s.pem"); /* parsed from bytes: the cwd */
+
+  assert_int_not_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": [], \"shift_to_now\": \"2021-09-30T15:01:15Z\"}}}",
+            err),
+      0);
+  assert_non_null(strstr(err, "incident profiles only"));
+  assert_int_not_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": []}, \"x\": {\"incident\": {\"chain\": \"c.pem\", "
+            "\"stores\": {\"a\": \"s.pem\"}}, \"shift_to_now\": "
+            "\"yesterday\"}}}",
+            err),
+      0);
+  assert_non_null(strstr(err, "RFC 3339"));
+  assert_int_not_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": []}, \"x\": {\"incident\": {\"chain\": \"c.pem\", "
+            "\"stores\": {}}}}}",
+            err),
+      0);
+  assert_non_null(strstr(err, "\"incident\" must be"));
+  assert_int_not_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": []}, \"x\": {\"incident\": {\"chain\": \"c.pem\", "
+            "\"stores\": {\"a\": \"s.pem\"}}, \"send\": []}}}",
+            err),
+      0);
+  assert_non_null(strstr(err, "takes no other field"));
+  assert_int_not_equal(
+      parse("{\"profiles\": {\"modern\": {\"issuer\": \"intermediate\", "
+            "\"send\": []}, \"x\": {\"incident\": {\"chain\": \"c.pem\", "
+            "\"stores\": {\"A B\": \"s.pem\"}}}}}",
+            err),
+      0);
+  assert_non_null(strstr(err, "store 'A B'"));
+}
+
+
 static void test_defaults_and_offsets(void **state) {
   char err[512];
   long v;
@@ -399,6 +477,7 @@ static void test_mirror_leaf_never_matches(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shipped_profiles),
+      cmocka_unit_test(test_incident_profiles),
       cmocka_unit_test(test_defaults_and_offsets),
       cmocka_unit_test(test_errors_name_the_field),
       cmocka_unit_test(test_rules),
