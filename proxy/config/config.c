@@ -226,6 +226,15 @@ static int opt_events(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_keylog(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--keylog: needs a file name");
+  }
+  cfg->keylog_path = v;
+  return 0;
+}
+
+
 static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--ca-dir: needs a directory");
@@ -595,6 +604,7 @@ static int opt_version(cp_config_t *cfg, const char *v, char *err, size_t len) {
 static const option_t options[] = {
     {"listen", 1, opt_listen},
     {"events", 1, opt_events},
+    {"keylog", 1, opt_keylog},
     {"ca-dir", 1, opt_ca_dir},
     {"upstream-ca", 1, opt_upstream_ca},
     {"origins", 1, opt_origins},
@@ -676,6 +686,11 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->system_roots = CP_ROOTS_DIR;
   /* Credentials can stay out of the process list. */
   cfg->auth = getenv("CHAINPROXY_AUTH");
+  /* As curl and browsers do; --keylog overrides it (docs/export.md). */
+  cfg->keylog_path = getenv("SSLKEYLOGFILE");
+  if (cfg->keylog_path != NULL && *cfg->keylog_path == '\0') {
+    cfg->keylog_path = NULL;
+  }
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->handshake_timeout_ms = 10000;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -14,11 +13,10 @@
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/log.h"
+#include "base/wline.h"
 
 
 int cp_events_open(cp_events_t *ev, const char *path) {
-  struct stat st;
-
   memset(ev, 0, sizeof(*ev));
   ev->fd = -1;
   ev->next_id = 1;
@@ -36,7 +34,7 @@ int cp_events_open(cp_events_t *ev, const char *path) {
     }
     ev->fd_owned = 1;
   }
-  ev->fd_regular = fstat(ev->fd, &st) == 0 && S_ISREG(st.st_mode);
+  cp_wline_init(&ev->out, ev->fd);
   return 0;
 }
 
@@ -201,68 +199,6 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
 }
 
 
-/* A line of the log that got out only in part: taken back from a regular
- * file (truncated to where it began, so the next line starts there);
- * from a pipe or a terminal it cannot be, and the next line is written
- * after a newline instead, so only the cut line is lost to a reader. */
-static void take_back(cp_events_t *ev, size_t sent) {
-  off_t end;
-
-  if (ev->fd_regular) {
-    /* O_APPEND: the offset is the end of what this write added. */
-    end = lseek(ev->fd, 0, SEEK_CUR);
-    if (end >= (off_t)sent && ftruncate(ev->fd, end - (off_t)sent) == 0) {
-      lseek(ev->fd, end - (off_t)sent, SEEK_SET);
-      return;
-    }
-  }
-  ev->partial = 1;
-}
-
-
-/* Writes line (len bytes, ending in a newline) whole, or takes back what
- * went out; 0, or an errno. One write(2) per line: a short count (a full
- * disk writes what fits) is retried once more for the rest, which then
- * fails with the reason. */
-static int write_line(cp_events_t *ev, const char *line, size_t len) {
-  char *buf = NULL;
-  size_t off = 0;
-  ssize_t n;
-  int err = 0;
-
-  if (ev->partial) {
-    buf = malloc(len + 1);
-    if (buf == NULL) {
-      return ENOMEM;
-    }
-    buf[0] = '\n'; /* ends the cut line that is out there */
-    memcpy(buf + 1, line, len);
-    line = buf;
-    len++;
-  }
-  while (off < len) {
-    n = write(ev->fd, line + off, len - off);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      err = n < 0 ? errno : EIO;
-      break;
-    }
-    off += (size_t)n;
-  }
-  free(buf);
-  if (off == len) {
-    ev->partial = 0;
-    return 0;
-  }
-  if (off > 0) {
-    take_back(ev, off);
-  }
-  return err;
-}
-
-
 /* One line the log could not take: counted, and said on stderr when it
  * starts a gap. */
 static void count_lost(cp_events_t *ev, uint64_t id, int err) {
@@ -346,7 +282,7 @@ static int record_one(cp_events_t *ev, json_t *o) {
     return 0;
   }
   line[len] = '\n'; /* replaces the NUL: the line goes out in one write */
-  err = write_line(ev, line, len + 1);
+  err = cp_wline_write(&ev->out, line, len + 1);
   free(line);
   if (err != 0) {
     /* A full disk must not stop the proxy: keep serving, count what is
@@ -516,6 +452,12 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       json_integer((json_int_t)r->bytes_to_client));
   json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
   json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
+  if (r->send_ms >= 0) {
+    json_object_set_new(o, "send_ms", json_integer(r->send_ms));
+  }
+  if (r->server_ip != NULL && r->server_ip[0] != '\0') {
+    json_object_set_new(o, "server_ip", json_string(r->server_ip));
+  }
   json_object_set_new(o, "outcome", str_or_null(r->outcome));
   json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme : "http"));
   event_emit(ev, o);
@@ -717,10 +659,29 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
 }
 
 
+static void leg_json(const cp_event_leg_t *leg, json_t *o) {
+  if (leg->client_random != NULL && leg->client_random[0] != '\0') {
+    json_object_set_new(o, "client_random", json_string(leg->client_random));
+  }
+  if (leg->server_ip != NULL && leg->server_ip[0] != '\0') {
+    json_object_set_new(o, "server_ip", json_string(leg->server_ip));
+  }
+  if (leg->dns_ms >= 0) {
+    json_object_set_new(o, "dns_ms", json_integer(leg->dns_ms));
+  }
+  if (leg->connect_ms >= 0) {
+    json_object_set_new(o, "connect_ms", json_integer(leg->connect_ms));
+  }
+  if (leg->ssl_ms >= 0) {
+    json_object_set_new(o, "ssl_ms", json_integer(leg->ssl_ms));
+  }
+}
+
+
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, const char *alpn,
-                              const char *via) {
+                              const char *via, const cp_event_leg_t *leg) {
   json_t *o = event_new(ev, "upstream_verify", b);
 
   if (o == NULL) {
@@ -736,6 +697,9 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "resumed", json_boolean(r->resumed));
   if (r->chain_cached) {
     json_object_set_new(o, "chain_cached", json_true());
+  }
+  if (leg != NULL) {
+    leg_json(leg, o);
   }
   event_emit(ev, o);
 }
@@ -761,6 +725,9 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
   }
   if (h->client_cert != NULL) {
     json_object_set_new(o, "client_cert", str_or_null(h->client_cert));
+  }
+  if (h->client_random != NULL && h->client_random[0] != '\0') {
+    json_object_set_new(o, "client_random", json_string(h->client_random));
   }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
