@@ -15,6 +15,7 @@
 #include "control/pac.h"
 #include "control/ui.h"
 #include "control/ctl_guard.h"
+#include "events/har.h"
 
 #define MAX_PATH 4096
 
@@ -263,6 +264,75 @@ static void get_events(const cp_control_env_t *env, const char *query,
 }
 
 
+static void har_event(void *arg, uint64_t id, const char *kind,
+                      const char *json, size_t len) {
+  (void)id;
+  (void)kind;
+  cp_har_add(arg, json, len);
+}
+
+
+/* host= from a query string into out (a host name or a glob: letters,
+ * digits, '.', '-', '*', ':'); 1 when absent, -1 when malformed. */
+static int query_host(const char *q, char *out, size_t cap) {
+  const char *p = strstr(q, "host=");
+  size_t n;
+
+  if (p == NULL || (p != q && p[-1] != '&')) {
+    return 1;
+  }
+  p += 5;
+  n = strcspn(p, "&");
+  if (n == 0 || n >= cap ||
+      strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+                "KLMNOPQRSTUVWXYZ0123456789.-*:[]") < n) {
+    return -1;
+  }
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return 0;
+}
+
+
+/* HAR 1.2 of the kept events (docs/export.md), filtered by host (a
+ * glob), since (an event id) and conn (a connection id). */
+static void get_har(const cp_control_env_t *env, const char *query,
+                    cp_ctl_response_t *r) {
+  unsigned long long since, conn;
+  cp_har_filter_t f;
+  char host[256];
+  int hrc = query_host(query, host, sizeof(host));
+  cp_har_t *h;
+  json_t *har;
+
+  if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0 ||
+      query_u64(query, "conn", 0, UINT64_MAX / 2, &conn) != 0 || hrc < 0) {
+    resp_error(r, 400,
+               "since must be an event id, conn a connection id and host "
+               "a host name or glob");
+    return;
+  }
+  memset(&f, 0, sizeof(f));
+  f.host = hrc == 0 ? host : NULL;
+  f.since = since;
+  f.conn = conn;
+  h = cp_har_new(&f);
+  if (h == NULL) {
+    resp_error(r, 500, "out of memory");
+    return;
+  }
+  cp_events_query(env->events, 0, CP_CONTROL_RING, har_event, h);
+  har = cp_har_finish(h);
+  if (har == NULL) {
+    resp_error(r, 500, "out of memory");
+    return;
+  }
+  resp_json(r, 200, har);
+  r->headers =
+      "Content-Disposition: attachment; filename=\"chainproxy.har\"\r\n";
+}
+
+
 static void sse_event(void *arg, uint64_t id, const char *kind,
                       const char *json, size_t len) {
   cp_buf_t *b = arg;
@@ -374,7 +444,7 @@ static int token_ok(const char *token, const char *authorization) {
 static int query_token_path(const char *path) {
   return strcmp(path, "/proxy.pac") == 0 || strcmp(path, "/ui") == 0 ||
          strncmp(path, "/ui/", 4) == 0 || strcmp(path, "/events/stream") == 0 ||
-         strcmp(path, "/ca.pem") == 0 ||
+         strcmp(path, "/ca.pem") == 0 || strcmp(path, "/har") == 0 ||
          strcmp(path, "/ca/legacy-root.pem") == 0;
 }
 
@@ -576,7 +646,7 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
       strcmp(path, "/ca/legacy-root.pem") != 0 && strcmp(path, "/rules") != 0 &&
       strcmp(path, "/events") != 0 && strcmp(path, "/events/stream") != 0 &&
       strcmp(path, "/stats") != 0 && strcmp(path, "/metrics") != 0 &&
-      strcmp(path, "/proxy.pac") != 0) {
+      strcmp(path, "/proxy.pac") != 0 && strcmp(path, "/har") != 0) {
     resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)", path);
     return;
   }
@@ -601,6 +671,8 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
     get_stream(env, query, r);
   } else if (strcmp(path, "/stats") == 0) {
     get_stats(env, r);
+  } else if (strcmp(path, "/har") == 0) {
+    get_har(env, query, r);
   } else if (strcmp(path, "/proxy.pac") == 0) {
     get_pac(env, req->host, query, r);
   } else {
