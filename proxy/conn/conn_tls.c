@@ -52,8 +52,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
   }
   if (t != NULL && t->leaf != NULL) {
     cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
+    h.served_x509[0] = t->leaf;
     h.served[h.nserved++] = sums[0];
     for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8; i++) {
+      h.served_x509[h.nserved] = sk_X509_value(t->chain, i);
       cp_cert_sha256(sk_X509_value(t->chain, i), 0, sums[h.nserved],
                      sizeof(sums[0]));
       h.served[h.nserved] = sums[h.nserved];

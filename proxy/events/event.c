@@ -14,6 +14,7 @@
 #include "base/esc.h"
 #include "base/log.h"
 #include "base/wline.h"
+#include "diag/cert.h"
 
 
 int cp_events_open(cp_events_t *ev, const char *path) {
@@ -705,6 +706,30 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+/* The chain served, as the origin's is written: subject, issuer,
+ * validity, fingerprint. */
+static json_t *served_chain_json(const cp_event_handshake_t *h) {
+  json_t *arr = json_array();
+  char sub[512], iss[512], nb[64], na[64];
+  int i;
+
+  for (i = 0; i < h->nserved && h->served_x509[i] != NULL; i++) {
+    X509 *x = h->served_x509[i];
+
+    cp_cert_name_str(X509_get_subject_name(x), sub, sizeof(sub));
+    cp_cert_name_str(X509_get_issuer_name(x), iss, sizeof(iss));
+    cp_cert_time_str(X509_get0_notBefore(x), nb, sizeof(nb));
+    cp_cert_time_str(X509_get0_notAfter(x), na, sizeof(na));
+    json_array_append_new(
+        arr, json_pack("{s:i,s:o,s:o,s:s,s:s,s:o}", "depth", i, "subject",
+                       json_bytes(sub, strlen(sub)), "issuer",
+                       json_bytes(iss, strlen(iss)), "not_before", nb,
+                       "not_after", na, "sha256", str_or_null(h->served[i])));
+  }
+  return arr;
+}
+
+
 void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
                                const cp_event_handshake_t *h) {
   json_t *o = event_new(ev, "client_handshake", b);
@@ -734,6 +759,9 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
     json_array_append_new(arr, str_or_null(h->served[i]));
   }
   json_object_set_new(o, "served", arr);
+  if (h->nserved > 0 && h->served_x509[0] != NULL) {
+    json_object_set_new(o, "served_chain", served_chain_json(h));
+  }
   if (!h->accepted) {
     json_object_set_new(o, "refused_by", str_or_null(h->refused_by));
     json_object_set_new(o, "alert", str_or_null(h->alert));

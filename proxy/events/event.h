@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "base/wline.h"
 #include "diag/verify.h"
@@ -102,6 +103,8 @@ struct cp_event_handshake_s {
   const char *sni;       /* NULL: none sent */
   const char *served[8]; /* sha256 of each certificate sent */
   int nserved;
+  X509 *served_x509[8];     /* borrowed: the certificates sent, for
+                               served_chain; NULL: not given */
   const char *alert;        /* what the client sent when it refused */
   const char *error;        /* library text when it failed */
   const char *version;      /* "TLSv1.3" */

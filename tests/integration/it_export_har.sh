@@ -8,13 +8,30 @@
 # timings are the events' own. The examples are docs/export.md's.
 . "$(dirname "$0")/lib.sh"
 need curl jq openssl node
+need_netns
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need python3-jsonschema
 [ -d /usr/share/nodejs/har-validator ] || need har-validator
 CHECK=$CP_SRC/tests/tools/har_check.py
 
+# The namespace is the test's own: docs/export.md's ports (origin 8443,
+# control API 9090) are free in it.
 make_origin_pki
-start_origin --tls
-P=$ORIGIN_PORT
+P=8443
+python3 "$CP_IT/origin.py" --port $P --root "$WORK" --cert "$ORIGIN_CERT" \
+  --key "$ORIGIN_KEY" > "$WORK/origin.out" 2>&1 &
+CP_PIDS+=($!)
+wait_port $P
+DOC=$CP_SRC/docs/export.md
+block() { # the sh block after the marker $1 in docs/export.md
+  awk -v m="<!-- $1 -->" '$0 == m { on = 1; next }
+     on && /^```sh$/ { inblock = 1; next }
+     inblock && /^```$/ { exit }
+     inblock { print }' "$DOC"
+}
+block har-example > "$WORK/har-example.sh"
+block run-example > "$WORK/run-example.sh"
+[ -s "$WORK/har-example.sh" ] && [ -s "$WORK/run-example.sh" ] ||
+  fail "no HAR examples in $DOC"
 out=$WORK/h2-origin.out
 node "$CP_IT/h2_origin.js" "$ORIGIN_CERT" "$ORIGIN_KEY" > "$out" 2>&1 &
 CP_PIDS+=($!)
@@ -24,7 +41,7 @@ CLOSED=$(free_port) # nothing listens there
 cat > "$WORK/rules.json" <<JSON
 [{"host": "127.0.0.1", "port": $P, "chain": "legacy"}]
 JSON
-CTL=$(free_port)
+CTL=9090
 start_proxy --upstream-ca "$ORIGIN_CA" --rules "$WORK/rules.json" \
   --control "127.0.0.1:$CTL"
 C=(curl -sS --max-time 60 -x "$PROXY_URL")
@@ -41,9 +58,15 @@ expect_event '.event == "close" and .port == '"$CLOSED"
 wait_for "every connection closed" test "$(count_events '.event == "close"')" \
   -ge "$(count_events '.event == "connect"')"
 
-# docs/export.md, "HAR from the control API":
 curl -sS -o "$WORK/all.har" "http://127.0.0.1:$CTL/har" ||
   fail "GET /har"
+# docs/export.md, "HAR from the control API", run as written:
+(cd "$WORK" && bash -e har-example.sh) > "$WORK/har-example.out" ||
+  fail "the HAR example failed"
+assert_eq "$(jq -r .request.url "$WORK/har-example.out")" \
+  "https://localhost:$P/hello?x=1&y=two" "the example's entry"
+assert_eq "$(jq -r '._chainproxy.upstream.chain[0].subject' "$WORK/har-example.out")" \
+  "CN=localhost" "the example's origin chain"
 /usr/bin/python3 "$CHECK" "$WORK/all.har" || fail "the HAR does not validate"
 # Debian's node modules live in /usr/share/nodejs (a node from elsewhere
 # does not look there by itself).
@@ -115,10 +138,12 @@ stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
 # chainproxy run --har: the same export for a command's run.
-# docs/export.md, "HAR of a run":
-"$CP_BIN" run --no-java --har "$WORK/run.har" --upstream-ca "$ORIGIN_CA" \
-  --ca-dir "$PROXY_CA" -- \
-  curl -sS --cacert "$ROOT" "https://localhost:$P/hello" > "$WORK/run.out" 2>&1 ||
+# docs/export.md, "HAR of a run", run as written:
+cp "$ORIGIN_CA" "$WORK/origin-ca.pem"
+mkdir -p "$WORK/bin"
+ln -s "$CP_BIN" "$WORK/bin/chainproxy"
+(cd "$WORK" && CHAINPROXY_HOME=$PROXY_CA PATH=$WORK/bin:$PATH \
+  bash -e run-example.sh) > "$WORK/run.out" 2>&1 ||
   fail "chainproxy run: $(cat "$WORK/run.out")"
 /usr/bin/python3 "$CHECK" "$WORK/run.har" || fail "run's HAR does not validate"
 assert_eq "$(jq -r '.log.entries[0].request.url' "$WORK/run.har")" \

@@ -10,10 +10,21 @@
 need curl jq openssl tshark tcpdump timeout
 need_netns
 
+# The namespace is the test's own: the ports of docs/export.md's example
+# (proxy 8080, origin 8443) are free in it.
 make_origin_pki
-start_origin --tls
-P=$ORIGIN_PORT
+P=8443
+python3 "$CP_IT/origin.py" --port $P --root "$WORK" --cert "$ORIGIN_CERT" \
+  --key "$ORIGIN_KEY" > "$WORK/origin.out" 2>&1 &
+CP_PIDS+=($!)
+wait_port $P
 KEYLOG=$WORK/keys.log
+DOC=$CP_SRC/docs/export.md
+awk '/<!-- keylog-example -->/ { on = 1; next }
+     on && /^```sh$/ { inblock = 1; next }
+     inblock && /^```$/ { exit }
+     inblock { print }' "$DOC" > "$WORK/example.sh"
+[ -s "$WORK/example.sh" ] || fail "no keylog example in $DOC"
 
 # A key log others could read is refused before anything is served.
 install -m 644 /dev/null "$WORK/open.log"
@@ -22,7 +33,16 @@ out=$("$CP_BIN" --listen "127.0.0.1:$(free_port)" --keylog "$WORK/open.log" \
 [ "$rc" != 0 ] || fail "a key log mode 644 was taken"
 assert_contains "$out" "mode 644" "refusal"
 
-start_proxy --upstream-ca "$ORIGIN_CA" --keylog "$KEYLOG" --workers 2
+PROXY_PORT=8080
+PROXY_URL=http://127.0.0.1:$PROXY_PORT
+EVENTS=$WORK/events.jsonl
+PROXY_LOG=$WORK/proxy.log
+"$CP_BIN" --listen 127.0.0.1:$PROXY_PORT --events "$EVENTS" --ca-dir "$WORK/ca" \
+  --upstream-ca "$ORIGIN_CA" --keylog "$KEYLOG" --workers 2 2>> "$PROXY_LOG" &
+PROXY_PID=$!
+CP_PIDS+=($PROXY_PID)
+wait_port $PROXY_PORT
+ROOT=$WORK/ca/root.pem
 assert_eq "$(stat -c %a "$KEYLOG")" 600 "key log mode"
 
 # The capture: every packet on lo, until curl is done (-c bounds it by
@@ -40,12 +60,9 @@ kill -INT $TCPDUMP 2>/dev/null
 wait $TCPDUMP 2>/dev/null
 [ -s "$WORK/cap.pcap" ] || fail "no capture"
 
-# docs/export.md, "Decrypting a capture":
-tshark -r "$WORK/cap.pcap" -o "tls.keylog_file:$KEYLOG" \
-  -d "tcp.port==$PROXY_PORT,http" -Y http \
-  -T fields -e tcp.dstport -e tcp.srcport -e http.request.method \
-  -e http.request.uri -e http.response.code \
-  > "$WORK/decrypted.txt" 2>"$WORK/tshark.err" || fail "tshark: $(cat "$WORK/tshark.err")"
+# docs/export.md, "Decrypting a capture", run as written:
+(cd "$WORK" && bash -e example.sh) > "$WORK/decrypted.txt" 2> "$WORK/tshark.err" ||
+  fail "tshark: $(cat "$WORK/tshark.err")"
 cat "$WORK/decrypted.txt"
 # The client leg: curl -> chainproxy, inside the CONNECT tunnel.
 grep -qP "^$PROXY_PORT\t[0-9]+\tGET\t/hello\t" "$WORK/decrypted.txt" ||
