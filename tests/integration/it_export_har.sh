@@ -134,6 +134,10 @@ curl -sS -o "$WORK/none.har" "http://127.0.0.1:$CTL/har?since=$last"
 assert_eq "$(jq '.log.entries | length' "$WORK/none.har")" 0 "since filter"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CTL/har?host=a%20b")
 assert_eq "$code" 400 "a malformed host"
+# The web view's download link.
+assert_contains "$(curl -sS "http://127.0.0.1:$CTL/ui")" 'id="dl-har"' "the web view"
+assert_contains "$(curl -sS -D - -o /dev/null "http://127.0.0.1:$CTL/har")" \
+  'filename="chainproxy.har"' "the download's name"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
