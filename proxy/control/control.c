@@ -264,11 +264,15 @@ static void get_events(const cp_control_env_t *env, const char *query,
 }
 
 
+/* With the event log locked: the line is only copied, and parsed after
+ * the lock is released, so the workers' events do not wait on /har. */
 static void har_event(void *arg, uint64_t id, const char *kind,
                       const char *json, size_t len) {
   (void)id;
   (void)kind;
-  cp_har_add(arg, json, len);
+  if (cp_buf_append(arg, json, len) == 0) {
+    cp_buf_append(arg, "\n", 1); /* a JSON line holds no raw newline */
+  }
 }
 
 
@@ -304,6 +308,8 @@ static void get_har(const cp_control_env_t *env, const char *query,
   int hrc = query_host(query, host, sizeof(host));
   cp_har_t *h;
   json_t *har;
+  cp_buf_t lines;
+  size_t off, n;
 
   if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0 ||
       query_u64(query, "conn", 0, UINT64_MAX / 2, &conn) != 0 || hrc < 0) {
@@ -321,7 +327,15 @@ static void get_har(const cp_control_env_t *env, const char *query,
     resp_error(r, 500, "out of memory");
     return;
   }
-  cp_events_query(env->events, 0, CP_CONTROL_RING, har_event, h);
+  cp_buf_init(&lines, 64u << 20); /* 4096 lines of 16 KiB */
+  cp_events_query(env->events, since, CP_CONTROL_RING, har_event, &lines);
+  for (off = 0; off < lines.len; off += n + 1) {
+    const char *nl = memchr(lines.data + off, '\n', lines.len - off);
+
+    n = nl ? (size_t)(nl - (lines.data + off)) : lines.len - off;
+    cp_har_add(h, lines.data + off, n);
+  }
+  cp_buf_free(&lines);
   har = cp_har_finish(h);
   if (har == NULL) {
     resp_error(r, 500, "out of memory");

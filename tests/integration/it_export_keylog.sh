@@ -110,4 +110,18 @@ bad=$(grep -cvE '^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$' "$KEYLOG")
 assert_eq "$bad" 0 "malformed key log lines under concurrency"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
+
+# SSLKEYLOGFILE in chainproxy's own environment, without --keylog: the
+# same key log (created 0600), for both legs.
+EVENTS_FILE=$WORK/env-events.jsonl
+SSLKEYLOGFILE=$WORK/env-keys.log start_proxy --upstream-ca "$ORIGIN_CA"
+curl -sS --cacert "$ROOT" -x "$PROXY_URL" "https://localhost:$P/hello" \
+  > /dev/null || fail "curl through chainproxy with SSLKEYLOGFILE"
+expect_event '.event == "request"'
+stop_proxy
+assert_eq "$(stat -c %a "$WORK/env-keys.log")" 600 "SSLKEYLOGFILE's mode"
+for leg in client_handshake upstream_verify; do
+  r=$(jq -r "select(.event == \"$leg\") | .client_random" "$EVENTS")
+  grep -q " $r " "$WORK/env-keys.log" || fail "SSLKEYLOGFILE lacks the $leg leg"
+done
 say "ok: $(wc -l < "$KEYLOG") key log lines, both legs decrypted"
