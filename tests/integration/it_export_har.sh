@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HAR 1.2 export: a run with an accepted HTTP/1.1 request, an HTTP/2 page
-# (two streams), a legacy chain the client refuses and an upstream that
+# (two streams), a legacy chain the client refuses, an origin blocked for
+# its self-signed leaf and an upstream that
 # refuses the connection, exported by GET /har and by chainproxy run
 # --har; the export validates against the HAR 1.2 schema written from the
 # specification (Debian's python3-jsonschema) and against Debian's
@@ -38,6 +39,16 @@ CP_PIDS+=($!)
 wait_for "the h2 origin" grep -q '^ready ' "$out"
 H2=$(awk '/^ready /{print $2}' "$out")
 CLOSED=$(free_port) # nothing listens there
+# An origin whose self-signed leaf no store trusts: blocked with a 502.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout "$WORK/self.key" -out "$WORK/self.pem" -days 30 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" 2>/dev/null ||
+  fail "openssl could not make the self-signed origin"
+SELF=$(free_port)
+openssl s_server -accept "127.0.0.1:$SELF" -cert "$WORK/self.pem" \
+  -key "$WORK/self.key" -www -quiet > "$WORK/self.out" 2>&1 < /dev/null &
+CP_PIDS+=($!)
+wait_port "$SELF"
 cat > "$WORK/rules.json" <<JSON
 [{"host": "127.0.0.1", "port": $P, "chain": "legacy"}]
 JSON
@@ -54,7 +65,11 @@ C=(curl -sS --max-time 60 -x "$PROXY_URL")
   > /dev/null 2>&1 && fail "the legacy chain was accepted"
 "${C[@]}" --cacert "$ROOT" "https://localhost:$CLOSED/" > /dev/null 2>&1 &&
   fail "a closed port answered"
+code=$("${C[@]}" --cacert "$ROOT" -o /dev/null -w '%{http_code}' \
+  "https://localhost:$SELF/")
+assert_eq "$code" 502 "the untrusted origin, blocked"
 expect_event '.event == "close" and .port == '"$CLOSED"
+expect_event '.event == "close" and .port == '"$SELF"
 wait_for "every connection closed" test "$(count_events '.event == "close"')" \
   -ge "$(count_events '.event == "connect"')"
 
@@ -122,6 +137,17 @@ assert_eq "$(n "$r | .response.status")" 0 "no response"
 f=".log.entries[] | select(.request.url == \"https://localhost:$CLOSED/\")"
 assert_eq "$(n "$f | .response.status")" 502 "failed upstream status"
 assert_contains "$(n "$f | ._error")" "connection_refused" "failed upstream _error"
+
+# The blocked origin: its verdict, cause and failing depth.
+b=".log.entries[] | select(.request.url == \"https://localhost:$SELF/\")"
+assert_eq "$(n "$b | .response.status")" 502 "blocked status"
+assert_eq "$(n "$b | ._chainproxy.upstream.ok")" false "blocked verdict"
+assert_eq "$(n "$b | ._chainproxy.upstream.error_depth")" 0 "failing depth"
+assert_eq "$(n "$b | ._chainproxy.upstream.cause")" \
+  "$(jq -s "map(select(.event == \"upstream_verify\" and .port == $SELF))[0].cause" "$EVENTS")" \
+  "blocked cause"
+assert_contains "$(n "$b | ._error")" "upstream_verify_failed" "blocked _error"
+jq "$b" "$H" > "$WORK/blocked-entry.json"
 
 # Filters: host, conn, since.
 curl -sS -o "$WORK/h2.har" "http://127.0.0.1:$CTL/har?host=localhost&conn=$conn"
