@@ -211,9 +211,11 @@ static json_t *chainproxy_obj(const json_t *c, const json_t *req) {
   json_t *chain, *cert;
   size_t i;
 
-  json_object_set_new(o, "conn",
-                      json_integer(json_integer_value(json_object_get(
-                          json_object_get(c, "connect"), "conn"))));
+  /* The request's own (its connect event may be older than the ring). */
+  json_object_set_new(
+      o, "conn",
+      json_integer(
+          num(req, "conn", num(json_object_get(c, "connect"), "conn", 0))));
   if (req != NULL) {
     json_object_set_new(o, "request", copy_fields(req, req_keys));
   }
