@@ -449,6 +449,16 @@ static int opt_h2(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_har_bodies(cp_config_t *cfg, const char *v, char *err,
+                          size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->har_bodies = 64 * 1024;
+  return 0;
+}
+
+
 static int opt_require_sni(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   (void)v;
@@ -634,6 +644,7 @@ static const option_t options[] = {
     {"client-tls-min", 1, opt_client_tls_min},
     {"leaf-key", 1, opt_leaf_key},
     {"require-sni", 0, opt_require_sni},
+    {"har-bodies", 0, opt_har_bodies},
     {"h2", 1, opt_h2},
     {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},

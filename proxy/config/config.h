@@ -88,6 +88,7 @@ struct cp_config_s {
   uint64_t tunnel_idle_timeout_ms;
   uint64_t grace_ms; /* shutdown: in-flight connections' grace */
   size_t max_header_bytes;
+  size_t har_bodies; /* --har-bodies: body bytes kept per message; 0: none */
   unsigned max_conns;
   unsigned max_conns_per_client; /* a remote address; 0: no cap */
   unsigned workers;              /* event loops, one thread each */

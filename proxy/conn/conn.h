@@ -125,6 +125,8 @@ typedef struct cp_conn_http_s {
   uint64_t t_req_done;           /* the request was all sent upstream */
   uint64_t t_first_byte;         /* loop time of the first response byte */
   uint64_t req_bytes;            /* bytes fed to the current request */
+  cp_buf_t req_body, resp_body;  /* --har-bodies: the exchange's bodies
+                                    (req.capture and resp.capture) */
   unsigned head_seen : 1;        /* current request head handled */
   unsigned req_done : 1;
   unsigned resp_started : 1;  /* upstream sent response bytes */

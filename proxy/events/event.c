@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include "base/err.h"
@@ -424,6 +425,26 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+/* A body kept by --har-bodies: base64 of its first bytes, and whether it
+ * was longer. */
+static void body_json(json_t *o, const char *name, const char *data, size_t len,
+                      int cut) {
+  char key[40];
+  char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+
+  if (b64 == NULL) {
+    return;
+  }
+  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data, (int)len);
+  json_object_set_new(o, name, json_string(len > 0 ? b64 : ""));
+  free(b64);
+  snprintf(key, sizeof(key), "%s_truncated", name);
+  if (cut) {
+    json_object_set_new(o, key, json_true());
+  }
+}
+
+
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r) {
   json_t *o = event_new(ev, "request", b);
@@ -453,6 +474,11 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       json_integer((json_int_t)r->bytes_to_client));
   json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
   json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
+  if (r->bodies) {
+    body_json(o, "request_body", r->req_body, r->req_body_len, r->req_body_cut);
+    body_json(o, "response_body", r->resp_body, r->resp_body_len,
+              r->resp_body_cut);
+  }
   if (r->send_ms >= 0) {
     json_object_set_new(o, "send_ms", json_integer(r->send_ms));
   }

@@ -92,7 +92,14 @@ struct cp_event_request_s {
   int32_t stream_id;                 /* HTTP/2: the client's stream id */
   const char *upstream_http_version; /* bridged (--h2 bridge): what the
                                         origin spoke, "2" or "1.1" */
-  int64_t send_ms;       /* the request went upstream in; < 0: unknown */
+  int64_t send_ms;      /* the request went upstream in; < 0: unknown */
+  int bodies;           /* --har-bodies: the bodies below are written */
+  const char *req_body; /* borrowed: the first bytes of each body */
+  size_t req_body_len;
+  int req_body_cut; /* the body was longer */
+  const char *resp_body;
+  size_t resp_body_len;
+  int resp_body_cut;
   const char *server_ip; /* the upstream's address; NULL: none */
 };
 

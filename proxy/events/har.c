@@ -293,6 +293,34 @@ static const char *server_ip(const json_t *c, const json_t *req) {
 }
 
 
+/* --har-bodies: the request's body as postData, the response's as the
+ * content's text, base64 as the events keep them; "_truncated" when the
+ * body was longer than what was kept. */
+static void bodies(const json_t *req, json_t *e) {
+  const json_t *up = json_object_get(req, "request_body");
+  const json_t *down = json_object_get(req, "response_body");
+  json_t *content = json_object_get(json_object_get(e, "response"), "content");
+
+  if (json_is_string(up) && json_string_length(up) > 0) {
+    json_t *pd =
+        json_pack("{s:s,s:O,s:s}", "mimeType", "application/octet-stream",
+                  "text", up, "_encoding", "base64");
+
+    if (json_is_true(json_object_get(req, "request_body_truncated"))) {
+      json_object_set_new(pd, "_truncated", json_true());
+    }
+    json_object_set_new(json_object_get(e, "request"), "postData", pd);
+  }
+  if (json_is_string(down) && content != NULL) {
+    json_object_set(content, "text", (json_t *)down);
+    json_object_set_new(content, "encoding", json_string("base64"));
+    if (json_is_true(json_object_get(req, "response_body_truncated"))) {
+      json_object_set_new(content, "_truncated", json_true());
+    }
+  }
+}
+
+
 static json_t *entry_new(const json_t *c, const json_t *req, int first,
                          const char *key) {
   int64_t time;
@@ -333,6 +361,7 @@ static json_t *entry_new(const json_t *c, const json_t *req, int first,
   if (e == NULL) {
     return NULL;
   }
+  bodies(req, e);
   if (server_ip(c, req) != NULL) {
     json_object_set_new(e, "serverIPAddress", json_string(server_ip(c, req)));
   }

@@ -624,6 +624,14 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   cp_http_msg_t *m = p->data;
 
   m->body_bytes += len;
+  if (m->capture != NULL) {
+    size_t room = m->capture->limit - m->capture->len;
+
+    if (cp_buf_append(m->capture, at, len < room ? len : room) != 0 ||
+        len > room) {
+      m->capture_cut = 1;
+    }
+  }
   if (m->chunk_out) {
     if (cp_buf_appendf(m->out, "%zx\r\n", len) != 0) {
       return set_err(m, CP_ENOMEM, "output buffer limit reached");
@@ -689,6 +697,10 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   m->chunk_out = m->interim = m->is_connect = m->ws_upgrade = 0;
   m->method = m->status = 0;
   m->body_bytes = 0;
+  if (m->capture != NULL) {
+    cp_buf_reset(m->capture);
+  }
+  m->capture_cut = 0;
   m->scan_prev = 0;
   m->scan_eol = 0;
   m->scan_lines = 0;

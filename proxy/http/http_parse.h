@@ -95,11 +95,15 @@ struct cp_http_msg_s {
                              on; responses: set by the owner when the
                              request was one, so a 101 is relayed */
 
-  uint64_t content_length; /* announced length, UINT64_MAX if none */
-  uint64_t body_bytes;     /* decoded body bytes of this message */
-  int err;                 /* first error, a CP_E* code */
-  size_t err_field;        /* CP_EFIELDWS: index of the field at fault */
-  char scan_prev;          /* requests: the head scan (bare LF, obs-fold) */
+  uint64_t content_length;  /* announced length, UINT64_MAX if none */
+  uint64_t body_bytes;      /* decoded body bytes of this message */
+  cp_buf_t *capture;        /* borrowed: decoded body bytes are copied here
+                               up to its limit (--har-bodies); NULL: none;
+                               emptied by cp_http_msg_reset */
+  unsigned capture_cut : 1; /* the body was longer than capture's limit */
+  int err;                  /* first error, a CP_E* code */
+  size_t err_field;         /* CP_EFIELDWS: index of the field at fault */
+  char scan_prev;           /* requests: the head scan (bare LF, obs-fold) */
   unsigned scan_eol, scan_lines;
   unsigned scan_done : 1;
   unsigned scan_text : 1;

@@ -85,12 +85,15 @@ assert_eq "$(jq -r '._chainproxy.upstream.chain[0].subject' "$WORK/har-example.o
 /usr/bin/python3 "$CHECK" "$WORK/all.har" || fail "the HAR does not validate"
 # Debian's node modules live in /usr/share/nodejs (a node from elsewhere
 # does not look there by itself).
-NODE_PATH=/usr/share/nodejs node -e '
+har_validator() {
+  NODE_PATH=/usr/share/nodejs node -e '
   const v = require("har-validator");
   const har = JSON.parse(require("fs").readFileSync(process.argv[1]));
   v.har(har).then(() => console.log("har-validator: valid"),
     (e) => { console.error(JSON.stringify(e.errors || e)); process.exit(1); });
-' "$WORK/all.har" || fail "Debian's har-validator refuses the HAR"
+' "$1" || fail "Debian's har-validator refuses $1"
+}
+har_validator "$WORK/all.har"
 
 H=$WORK/all.har
 n() { jq "$1" "$H"; }
@@ -180,4 +183,33 @@ assert_eq "$(jq -r '.log.entries[0].request.url' "$WORK/run.har")" \
   "https://localhost:$P/hello" "run's entry"
 assert_eq "$(jq '.log.entries[0].response.status' "$WORK/run.har")" 200 "run's status"
 jq '.log.entries[0]' "$WORK/all.har" > "$WORK/entry.json"
+# Without --har-bodies no body is kept.
+assert_eq "$(jq '[.log.entries[] | .request.postData, .response.content.text] |
+  map(select(. != null)) | length' "$WORK/all.har")" 0 "bodies without --har-bodies"
+
+# --har-bodies: an upload and its answer, base64; a chunked body of 70000
+# bytes kept to its first 64 KiB and marked _truncated.
+printf 'name=value&secret=%%s\n' > "$WORK/post.txt"
+"$CP_BIN" run --no-java --har-bodies --har "$WORK/bodies.har" \
+  --upstream-ca "$ORIGIN_CA" --ca-dir "$PROXY_CA" -- \
+  curl -sS --cacert "$ROOT" --data-binary @"$WORK/post.txt" \
+  "https://localhost:$P/upload" -o "$WORK/upload.out" \
+  --next --cacert "$ROOT" "https://localhost:$P/chunked/70000" \
+  -o "$WORK/chunked.out" > "$WORK/bodies.run" 2>&1 ||
+  fail "chainproxy run --har-bodies: $(cat "$WORK/bodies.run")"
+/usr/bin/python3 "$CHECK" "$WORK/bodies.har" || fail "the bodies' HAR does not validate"
+har_validator "$WORK/bodies.har"
+B=$WORK/bodies.har
+up='.log.entries[] | select(.request.url | endswith("/upload"))'
+jq -r "$up | .request.postData.text" "$B" | base64 -d > "$WORK/post.back"
+cmp "$WORK/post.txt" "$WORK/post.back" || fail "postData is not the body sent"
+jq -r "$up | .response.content.text" "$B" | base64 -d > "$WORK/upload.back"
+cmp "$WORK/upload.out" "$WORK/upload.back" || fail "content.text is not the answer"
+ch='.log.entries[] | select(.request.url | endswith("/chunked/70000"))'
+assert_eq "$(jq "$ch | .response.content._truncated" "$B")" true "_truncated"
+assert_eq "$(jq "$ch | .response.content.size" "$B")" 70000 "content.size"
+jq -r "$ch | .response.content.text" "$B" | base64 -d > "$WORK/chunked.back"
+assert_eq "$(wc -c < "$WORK/chunked.back")" 65536 "bytes kept"
+cmp "$WORK/chunked.back" <(head -c 65536 "$WORK/chunked.out") ||
+  fail "the kept bytes are not the body's first"
 say "ok: $(jq '.log.entries | length' "$H") entries"
