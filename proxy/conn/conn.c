@@ -660,8 +660,8 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   cp_buf_init(&c->http.req_body, cfg->har_bodies);
   cp_buf_init(&c->http.resp_body, cfg->har_bodies);
   if (cfg->har_bodies > 0) {
-    c->http.req.capture = &c->http.req_body;
-    c->http.resp.capture = &c->http.resp_body;
+    cp_http_msg_set_capture(&c->http.req, &c->http.req_body);
+    cp_http_msg_set_capture(&c->http.resp, &c->http.resp_body);
   }
   /* Parser output per feed: one read buffer, its chunk framing and a head. */
   cp_buf_init(&c->http.out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);

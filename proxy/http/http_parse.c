@@ -682,6 +682,12 @@ void cp_http_msg_init(cp_http_msg_t *m, cp_http_kind_e kind,
 }
 
 
+void cp_http_msg_set_capture(cp_http_msg_t *m, cp_buf_t *capture) {
+  m->capture = capture;
+  m->capture_cut = 0;
+}
+
+
 void cp_http_msg_reset(cp_http_msg_t *m) {
   http_parser_init(&m->parser,
                    m->kind == CP_HTTP_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);

@@ -116,6 +116,9 @@ struct cp_http_msg_s {
 #define CP_HTTP_DONE 1 /* message complete; *consumed tells where it ended */
 
 void cp_http_msg_init(cp_http_msg_t *m, cp_http_kind_e kind, size_t head_limit);
+/* Decoded body bytes go to capture (borrowed: it outlives m) too, up to
+ * its limit; NULL: none. */
+void cp_http_msg_set_capture(cp_http_msg_t *m, cp_buf_t *capture);
 /* Prepares for the next message on the same connection. */
 void cp_http_msg_reset(cp_http_msg_t *m);
 void cp_http_msg_free(cp_http_msg_t *m);
