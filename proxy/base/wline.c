@@ -35,6 +35,21 @@ static void take_back(cp_wline_t *w, size_t sent) {
 }
 
 
+int cp_wline_unwrite(cp_wline_t *w, size_t n) {
+  off_t end;
+
+  if (!w->fd_regular || w->partial) {
+    return -1;
+  }
+  end = lseek(w->fd, 0, SEEK_CUR);
+  if (end < (off_t)n || ftruncate(w->fd, end - (off_t)n) != 0) {
+    return -1;
+  }
+  lseek(w->fd, end - (off_t)n, SEEK_SET);
+  return 0;
+}
+
+
 int cp_wline_write(cp_wline_t *w, const char *line, size_t len) {
   char *buf = NULL;
   size_t off = 0;

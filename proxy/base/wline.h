@@ -19,6 +19,9 @@ typedef struct cp_wline_s {
 
 /* Sets w to write to fd (fstat tells whether it is a regular file). */
 void cp_wline_init(cp_wline_t *w, int fd);
+/* Takes back the last n bytes written (whole lines) from a regular file;
+ * 0, or -1 when the file is not one or cannot be truncated. */
+int cp_wline_unwrite(cp_wline_t *w, size_t n);
 /* Writes line (len bytes, ending in a newline) whole, or takes back what
  * went out; 0, or an errno. A short count (a full disk writes what fits)
  * is retried once more for the rest, which then fails with the reason. */

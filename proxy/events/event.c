@@ -241,8 +241,9 @@ static json_t *dropped_new(cp_events_t *ev) {
 
 
 /* The event takes the next id and goes to the ring, the listener and the
- * log, with ev->mu held. Returns 1 when the log took its line. */
-static int record_one(cp_events_t *ev, json_t *o) {
+ * log, with ev->mu held. Returns the bytes of its line when the log took
+ * it, else 0. */
+static size_t record_one(cp_events_t *ev, json_t *o) {
   uint64_t id;
   char kind[24];
   char *line;
@@ -293,7 +294,7 @@ static int record_one(cp_events_t *ev, json_t *o) {
     return 0;
   }
   ev->written++;
-  return 1;
+  return len + 1;
 }
 
 
@@ -301,20 +302,36 @@ static int record_one(cp_events_t *ev, json_t *o) {
  * dropped event that accounts for the gap right behind it: ids stay in
  * order, and the ring and the listener see both like any other. */
 static void record_locked(cp_events_t *ev, json_t *o) {
-  uint64_t gap;
+  uint64_t gap, first;
+  size_t took;
+  int err;
 
   if (o == NULL) {
     return;
   }
   gap = ev->lost;
-  if (record_one(ev, o) && gap > 0) {
+  if ((took = record_one(ev, o)) > 0 && gap > 0) {
     fprintf(stderr,
             "chainproxy: the event log takes events again, after losing "
             "%llu (a dropped event in the log names them)\n",
             (unsigned long long)gap);
+    first = ev->lost_first;
+    err = ev->lost_errno;
     o = dropped_new(ev);
-    if (o != NULL) {
-      record_one(ev, o);
+    if (o != NULL && record_one(ev, o) == 0) {
+      /* The line fit but its dropped event did not (a shorter line fits
+       * where a longer one failed). A regular file gives the line back,
+       * so the gap, the line and the dropped event are one gap of
+       * consecutive ids that the next dropped event tells of; elsewhere
+       * (a pipe) the gap is told with the dropped event's id. */
+      if (cp_wline_unwrite(&ev->out, took) == 0) {
+        ev->written--;
+        ev->dropped++;
+        gap++;
+      }
+      ev->lost += gap;
+      ev->lost_first = first;
+      ev->lost_errno = err;
     }
   }
 }
