@@ -258,6 +258,7 @@ function start() {
   $("#filters").addEventListener("submit", (e) => e.preventDefault());
   $("#rule-form").addEventListener("submit", (e) => { e.preventDefault(); setRule($("#r-host").value.trim(), $("#r-chain").value); });
   $("#dl-root").href = withToken("/ca.pem");
+  $("#dl-har").href = withToken("/har");
   $("#dl-legacy").href = withToken("/ca/legacy-root.pem");
   const es = new EventSource(withToken("/events/stream?since=0"));
   es.onopen = () => status("live: events as they happen");

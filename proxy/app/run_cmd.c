@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "app/run_report.h"
 #include "app/server.h"
+#include "events/har.h"
 
 extern char **environ;
 
@@ -47,6 +48,7 @@ static const char usage[] =
     "                             making them takes keytool about a second)\n"
     "  --summary-json FILE        the summary as JSON\n"
     "  --junit FILE               JUnit XML, one test case per expectation\n"
+    "  --har FILE                 the run as HAR 1.2 (docs/export.md)\n"
     "Without expectations the exit status is CMD's. Proxy options are\n"
     "chainproxy's (--chain legacy, --rules FILE, ...); see docs/qa.md.\n";
 
@@ -166,6 +168,7 @@ typedef struct opts_s {
   const char *trust;
   const char *summary_json;
   const char *junit;
+  const char *har;
   char **proxy; /* "chainproxy" + proxy options + what run adds */
   int nproxy;
   int has_listen, has_ca_dir, has_events;
@@ -216,7 +219,8 @@ static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
       continue;
     }
     if (strcmp(a, "--trust") == 0 || strcmp(a, "--expect") == 0 ||
-        strcmp(a, "--summary-json") == 0 || strcmp(a, "--junit") == 0) {
+        strcmp(a, "--summary-json") == 0 || strcmp(a, "--junit") == 0 ||
+        strcmp(a, "--har") == 0) {
       if (v == NULL) {
         fprintf(stderr, "chainproxy run: %s needs a value\n", a);
         return -1;
@@ -228,6 +232,8 @@ static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
         o->summary_json = v;
       } else if (strcmp(a, "--junit") == 0) {
         o->junit = v;
+      } else if (strcmp(a, "--har") == 0) {
+        o->har = v;
       } else if (rep->nexpect == CP_RUN_EXPECT_MAX ||
                  cp_run_expect_parse(&rep->expect[rep->nexpect++], v, err,
                                      sizeof(err)) != 0) {
@@ -549,6 +555,38 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
 }
 
 
+/* The run's events (the log at path) as HAR 1.2 in o->har. */
+static int write_har(const opts_t *o, const char *path) {
+  cp_har_filter_t f;
+  cp_har_t *h;
+  json_t *har;
+  FILE *in;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = -1;
+
+  memset(&f, 0, sizeof(f));
+  if ((in = fopen(path, "r")) == NULL || (h = cp_har_new(&f)) == NULL) {
+    goto out;
+  }
+  while ((n = getline(&line, &cap, in)) > 0) {
+    cp_har_add(h, line, (size_t)n);
+  }
+  har = cp_har_finish(h);
+  if (har != NULL && json_dump_file(har, o->har, JSON_INDENT(2)) == 0) {
+    rc = 0;
+  }
+  json_decref(har);
+out:
+  free(line);
+  if (in != NULL) {
+    fclose(in);
+  }
+  return rc;
+}
+
+
 int cp_run_cmd(int argc, char **argv) {
   cp_run_report_t rep;
   opts_t o;
@@ -641,6 +679,9 @@ int cp_run_cmd(int argc, char **argv) {
   if (cp_run_report_read(&rep, o.has_events ? o.events : events) != 0) {
     fprintf(stderr, "chainproxy run: cannot read the run's events\n");
     goto out;
+  }
+  if (o.har != NULL && write_har(&o, o.has_events ? o.events : events) != 0) {
+    fprintf(stderr, "chainproxy run: cannot write %s\n", o.har);
   }
   failed = cp_run_report_judge(&rep);
   report(&o, &rep, &run, proxy, exported, (double)(uv_hrtime() - run.t0) / 1e9);

@@ -380,6 +380,7 @@ static int workers_init(cp_server_t *srv) {
   sh.cfg = cfg;
   sh.log = &srv->log;
   sh.events = &srv->events;
+  sh.keylog = &srv->keylog;
   sh.ca = &srv->ca;
   sh.incidents = &srv->incidents;
   sh.origins_root = srv->origins != NULL ? srv->origins->cat.ca.root : NULL;
@@ -427,6 +428,11 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   if (rc != 0) {
     fprintf(stderr, "chainproxy: cannot open event log %s: %s\n",
             cfg->events_path, uv_strerror(rc));
+    return rc;
+  }
+  rc = cp_keylog_open(&srv->keylog, cfg->keylog_path, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
   rc = start_signal(srv, &srv->sigint, SIGINT, on_signal);
@@ -519,6 +525,7 @@ int cp_server_close(cp_server_t *srv) {
     srv->origins = NULL;
   }
   cp_ca_free(&srv->ca);
+  cp_keylog_close(&srv->keylog); /* after every worker's SSL_CTX */
   rc = cp_events_close(&srv->events);
   if (rc != 0) {
     fprintf(stderr, "chainproxy: writing the event log failed\n");

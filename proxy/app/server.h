@@ -31,6 +31,7 @@
 #include "diag/roots.h"
 #include "rules/rules.h"
 #include "events/stats.h"
+#include "tls/keylog.h"
 
 typedef struct cp_server_s cp_server_t;
 
@@ -48,6 +49,7 @@ struct cp_server_s {
   const cp_config_t *cfg; /* borrowed, read-only */
   cp_log_t log;
   cp_events_t events;       /* owned: shared by the workers */
+  cp_keylog_t keylog;       /* owned: --keylog, shared by the workers */
   cp_stats_t stats;         /* the process's counters (rules, reloads) */
   cp_ca_t ca;               /* owned: shared read-only */
   cp_chain_t chain;         /* owned: profile names for rules and the API */

@@ -141,6 +141,11 @@ static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
     return CP_ECONFIG;
   }
   cp_resume_install(w->tls_client);
+  if (cp_keylog_attach(w->tls_server, sh->keylog) != 0 ||
+      cp_keylog_attach(w->tls_client, sh->keylog) != 0) {
+    fprintf(stderr, "chainproxy: cannot install the key log\n");
+    return CP_ETLS;
+  }
   if (cfg->upstream_client_cert != NULL &&
       cp_tls_client_set_cert(w->tls_client, cfg->upstream_client_cert, err,
                              sizeof(err)) != 0) {

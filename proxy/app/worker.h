@@ -28,6 +28,7 @@
 #include "tls/resume.h"
 #include "rules/snap.h"
 #include "events/stats.h"
+#include "tls/keylog.h"
 
 typedef struct cp_worker_s cp_worker_t;
 
@@ -36,6 +37,7 @@ typedef struct cp_worker_shared_s {
   const cp_config_t *cfg;
   const cp_log_t *log;
   cp_events_t *events;
+  cp_keylog_t *keylog; /* --keylog; its fd < 0: none */
   const cp_ca_t *ca;
   cp_incidents_t *incidents; /* the incident profiles' clones */
   cp_snaps_t *snaps;

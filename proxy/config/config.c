@@ -226,6 +226,15 @@ static int opt_events(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_keylog(cp_config_t *cfg, const char *v, char *err, size_t len) {
+  if (*v == '\0') {
+    return cp_errf(err, len, CP_EINVAL, "--keylog: needs a file name");
+  }
+  cfg->keylog_path = v;
+  return 0;
+}
+
+
 static int opt_ca_dir(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (*v == '\0') {
     return cp_errf(err, len, CP_EINVAL, "--ca-dir: needs a directory");
@@ -440,6 +449,16 @@ static int opt_h2(cp_config_t *cfg, const char *v, char *err, size_t len) {
 }
 
 
+static int opt_har_bodies(cp_config_t *cfg, const char *v, char *err,
+                          size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->har_bodies = 64 * 1024;
+  return 0;
+}
+
+
 static int opt_require_sni(cp_config_t *cfg, const char *v, char *err,
                            size_t len) {
   (void)v;
@@ -595,6 +614,7 @@ static int opt_version(cp_config_t *cfg, const char *v, char *err, size_t len) {
 static const option_t options[] = {
     {"listen", 1, opt_listen},
     {"events", 1, opt_events},
+    {"keylog", 1, opt_keylog},
     {"ca-dir", 1, opt_ca_dir},
     {"upstream-ca", 1, opt_upstream_ca},
     {"origins", 1, opt_origins},
@@ -624,6 +644,7 @@ static const option_t options[] = {
     {"client-tls-min", 1, opt_client_tls_min},
     {"leaf-key", 1, opt_leaf_key},
     {"require-sni", 0, opt_require_sni},
+    {"har-bodies", 0, opt_har_bodies},
     {"h2", 1, opt_h2},
     {"upstream-tls-min", 1, opt_upstream_tls_min},
     {"response-timeout", 1, opt_response_timeout},
@@ -676,6 +697,11 @@ void cp_config_defaults(cp_config_t *cfg) {
   cfg->system_roots = CP_ROOTS_DIR;
   /* Credentials can stay out of the process list. */
   cfg->auth = getenv("CHAINPROXY_AUTH");
+  /* As curl and browsers do; --keylog overrides it (docs/export.md). */
+  cfg->keylog_path = getenv("SSLKEYLOGFILE");
+  if (cfg->keylog_path != NULL && *cfg->keylog_path == '\0') {
+    cfg->keylog_path = NULL;
+  }
   cfg->connect_timeout_ms = 10000;
   cfg->idle_timeout_ms = 60000;
   cfg->handshake_timeout_ms = 10000;

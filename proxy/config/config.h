@@ -35,9 +35,11 @@ typedef enum cp_failure_mode_e {
 struct cp_config_s {
   char listen_host[64]; /* IP literal */
   uint16_t listen_port;
-  const char *events_path;          /* borrowed; NULL: no event log */
-  const char *ca_dir;               /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
-  const char *upstream_ca;          /* borrowed; NULL: system store */
+  const char *events_path; /* borrowed; NULL: no event log */
+  const char *keylog_path; /* borrowed (argv or environ): --keylog, else
+                              $SSLKEYLOGFILE; NULL: no key log */
+  const char *ca_dir;      /* borrowed; NULL: $CHAINPROXY_HOME or ~ */
+  const char *upstream_ca; /* borrowed; NULL: system store */
   const char *upstream_client_cert; /* borrowed; NULL: none (mTLS) */
   cp_failure_mode_e upstream_failure;
   int client_tls_min;        /* TLS1_2_VERSION ...: --client-tls-min */
@@ -86,6 +88,7 @@ struct cp_config_s {
   uint64_t tunnel_idle_timeout_ms;
   uint64_t grace_ms; /* shutdown: in-flight connections' grace */
   size_t max_header_bytes;
+  size_t har_bodies; /* --har-bodies: body bytes kept per message; 0: none */
   unsigned max_conns;
   unsigned max_conns_per_client; /* a remote address; 0: no cap */
   unsigned workers;              /* event loops, one thread each */

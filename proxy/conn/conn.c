@@ -196,6 +196,8 @@ static void conn_free(cp_conn_t *c) {
   cp_http_msg_free(&c->http.req);
   cp_http_msg_free(&c->http.resp);
   cp_buf_free(&c->http.out);
+  cp_buf_free(&c->http.req_body);
+  cp_buf_free(&c->http.resp_body);
   cp_buf_free(&c->http.pending);
   cp_buf_free(&c->early);
   cp_leg_free(&c->client);
@@ -655,6 +657,12 @@ void cp_conn_accept(cp_conn_env_t *env, uv_stream_t *server) {
   c->t_start = c->last_activity = uv_now(env->loop);
   cp_http_msg_init(&c->http.req, CP_HTTP_REQUEST, cfg->max_header_bytes);
   cp_http_msg_init(&c->http.resp, CP_HTTP_RESPONSE, cfg->max_header_bytes);
+  cp_buf_init(&c->http.req_body, cfg->har_bodies);
+  cp_buf_init(&c->http.resp_body, cfg->har_bodies);
+  if (cfg->har_bodies > 0) {
+    cp_http_msg_set_capture(&c->http.req, &c->http.req_body);
+    cp_http_msg_set_capture(&c->http.resp, &c->http.resp_body);
+  }
   /* Parser output per feed: one read buffer, its chunk framing and a head. */
   cp_buf_init(&c->http.out, 2 * CP_LEG_RBUF + cfg->max_header_bytes + 4096);
   cp_buf_init(&c->http.pending, CP_CONN_PENDING_MAX * 2);

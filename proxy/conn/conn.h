@@ -125,6 +125,8 @@ typedef struct cp_conn_http_s {
   uint64_t t_req_done;           /* the request was all sent upstream */
   uint64_t t_first_byte;         /* loop time of the first response byte */
   uint64_t req_bytes;            /* bytes fed to the current request */
+  cp_buf_t req_body, resp_body;  /* --har-bodies: the exchange's bodies
+                                    (req.capture and resp.capture) */
   unsigned head_seen : 1;        /* current request head handled */
   unsigned req_done : 1;
   unsigned resp_started : 1;  /* upstream sent response bytes */
@@ -148,6 +150,8 @@ typedef struct cp_conn_tls_s {
   const char *block_code;     /* static */
   char block_msg[1024];
   char *block_detail;         /* owned: the 502 body's explanation */
+  uint64_t t_up_start;        /* loop time the upstream handshake began */
+  uint64_t t_up_done;         /* ... it ended (verdict or failure) */
   unsigned client_done : 1;   /* client handshake complete */
   unsigned blocked : 1;       /* answer every request with block_* */
   unsigned mirrored : 1;      /* served profile mirrors the upstream */
@@ -180,6 +184,11 @@ typedef struct cp_conn_dial_s {
   struct addrinfo *addrs;     /* owned: resolved upstream addresses */
   struct addrinfo *next_addr; /* borrowed: next address to try */
   int last_err;
+  uint64_t t_dial;          /* loop time the resolve (or the connect of
+                               an address) began, ms */
+  uint64_t t_resolved;      /* ... the addresses were known */
+  uint64_t t_connected;     /* ... the TCP connection was up */
+  char server_ip[48];       /* the address connected to; "": none */
   unsigned resolving : 1;   /* getaddrinfo in flight */
   unsigned reconnect : 1;   /* resolve again once upstream closed */
   unsigned retry_next : 1;  /* try next address once upstream closed */

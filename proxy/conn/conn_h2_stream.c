@@ -118,6 +118,8 @@ static void emit_request(h2_stream_t *s) {
   r.total_ms = now - s->t_start;
   r.outcome = s->outcome ? s->outcome : s->reset ? "reset" : "ok";
   r.scheme = "https";
+  r.send_ms = -1;
+  r.server_ip = c->parent == NULL ? c->dial.server_ip : NULL;
   c->env->stats->v[CP_STAT_REQUESTS]++;
   cp_conn_count_request(c);
   cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%s stream %d, %llu bytes)", method,

@@ -9,6 +9,7 @@
 #include "http/alpn.h"
 #include "diag/hs_diag.h"
 #include "diag/policy.h"
+#include "tls/keylog.h"
 #include "tls/resume.h"
 #include "diag/revoke.h"
 #include "diag/roots.h"
@@ -141,4 +142,28 @@ void cp_conn_judge_refusal(cp_conn_t *c, const char *why, int timed_out,
   snprintf(msg, len, "TLS handshake with %s:%u failed: %s [%s]", c->target.host,
            c->target.port, why, hs->name);
   *detail = cp_hs_detail(hs);
+}
+
+
+/* The upstream leg's facts for its upstream_verify event; random holds
+ * the client random (65 bytes). */
+void cp_conn_judge_leg(cp_conn_t *c, cp_event_leg_t *leg, char *random,
+                       size_t cap) {
+  const cp_conn_dial_t *d = &c->dial;
+
+  c->tls.t_up_done = cp_conn_now(c);
+  memset(leg, 0, sizeof(*leg));
+  cp_keylog_client_random(c->upstream.tls ? c->upstream.tls->ssl : NULL, random,
+                          cap);
+  leg->client_random = random;
+  leg->server_ip = c->parent == NULL ? d->server_ip : NULL;
+  leg->dns_ms = d->t_dial && d->t_resolved >= d->t_dial
+                    ? (int64_t)(d->t_resolved - d->t_dial)
+                    : -1;
+  leg->connect_ms = d->t_connected && d->t_connected >= d->t_resolved
+                        ? (int64_t)(d->t_connected - d->t_resolved)
+                        : -1;
+  leg->ssl_ms = c->tls.t_up_start && c->tls.t_up_done >= c->tls.t_up_start
+                    ? (int64_t)(c->tls.t_up_done - c->tls.t_up_start)
+                    : -1;
 }

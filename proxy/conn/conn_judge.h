@@ -33,4 +33,10 @@ void cp_conn_judge_refusal(cp_conn_t *c, const char *why, int timed_out,
  * certificate (kept with the session, so a resumed one knows it too). */
 void cp_conn_judge_cert_asked(cp_conn_t *c, int asked);
 
+/* The upstream leg's facts for its upstream_verify event, with the
+ * handshake's end time (c->tls.t_up_done) set now; random (cap >= 65)
+ * holds the client random that leg->client_random points at. */
+void cp_conn_judge_leg(cp_conn_t *c, cp_event_leg_t *leg, char *random,
+                       size_t cap);
+
 #endif

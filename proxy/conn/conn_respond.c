@@ -54,6 +54,19 @@ void cp_conn_emit_request(cp_conn_t *c, int status, const char *outcome) {
   r.total_ms = now - c->http.t_req;
   r.outcome = outcome;
   r.scheme = c->intercept ? "https" : "http";
+  r.send_ms = c->http.req_done && c->http.t_req_done >= c->http.t_req
+                  ? (int64_t)(c->http.t_req_done - c->http.t_req)
+                  : -1;
+  r.server_ip = c->upstream_ok && c->parent == NULL ? c->dial.server_ip : NULL;
+  if (c->http.req.capture != NULL) {
+    r.bodies = 1;
+    r.req_body = c->http.req_body.data;
+    r.req_body_len = c->http.req_body.len;
+    r.req_body_cut = c->http.req.capture_cut;
+    r.resp_body = c->http.resp_body.data;
+    r.resp_body_len = c->http.resp_body.len;
+    r.resp_body_cut = c->http.resp.capture_cut;
+  }
   c->env->stats->v[CP_STAT_REQUESTS]++;
   cp_conn_log(c, CP_LOG_INFO, "%s %s -> %d (%llu bytes, %llu ms)", r.method,
               url, status, (unsigned long long)r.bytes_to_client,

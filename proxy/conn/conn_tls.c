@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/host.h"
 #include "diag/hs_diag.h"
+#include "tls/keylog.h"
 #include "tls/tls_client.h"
 #include "tls/tls_server.h"
 #include "diag/tls_names.h"
@@ -27,6 +28,7 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
   unsigned alpn_len = 0;
   char alpn_str[32] = "";
   char offered[CP_ALPN_MAX * 2];
+  char random[2 * SSL3_RANDOM_SIZE + 1] = "";
   int i;
 
   cp_resume_slot_done(&c->tls.resume);
@@ -50,8 +52,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
   }
   if (t != NULL && t->leaf != NULL) {
     cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
+    h.served_x509[0] = t->leaf;
     h.served[h.nserved++] = sums[0];
     for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8; i++) {
+      h.served_x509[h.nserved] = sk_X509_value(t->chain, i);
       cp_cert_sha256(sk_X509_value(t->chain, i), 0, sums[h.nserved],
                      sizeof(sums[0]));
       h.served[h.nserved] = sums[h.nserved];
@@ -91,6 +95,10 @@ static void emit_client_handshake(cp_conn_t *c, int accepted,
                 "forward it: give the upstream one with "
                 "--upstream-client-cert",
                 t->peer_subject);
+  }
+  if (t != NULL) {
+    cp_keylog_client_random(t->ssl, random, sizeof(random));
+    h.client_random = random;
   }
   cp_event_client_handshake(c->env->events, &b, &h);
 }
@@ -533,10 +541,12 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
   cp_verify_result_t *r = calloc(1, sizeof(*r));
   cp_hs_facts_t f;
   cp_hs_result_t hs;
-  char cas[512];
+  cp_event_leg_t leg;
+  char cas[512], random[2 * SSL3_RANDOM_SIZE + 1];
 
   describe_tls_failure(c, why, timed_out, closed, &hs, &f, cas, sizeof(cas));
   c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
+  cp_conn_judge_leg(c, &leg, random, sizeof(random));
   if (r != NULL) {
     r->cause = hs.name;
     snprintf(r->hint, sizeof(r->hint), "%s", hs.hint);
@@ -544,7 +554,7 @@ static void upstream_tls_failed(cp_conn_t *c, const char *why, int timed_out,
     cp_conn_judge_cert_asked(c, f.cert_requested != 0);
     snprintf(r->ca_names, sizeof(r->ca_names), "%s", cas);
     cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), why, NULL,
-                             c->parent ? c->parent->url : NULL);
+                             c->parent ? c->parent->url : NULL, &leg);
   }
   free(r);
   upstream_settled(c);
@@ -577,7 +587,8 @@ static void upstream_verified(cp_conn_t *c) {
   cp_event_base_t b = cp_conn_base(c);
   cp_tls_t *t = c->upstream.tls;
   cp_verify_result_t *r = c->tls.verify;
-  char alpn[16];
+  cp_event_leg_t leg;
+  char alpn[16], random[2 * SSL3_RANDOM_SIZE + 1];
 
   if (r == NULL) {
     r = c->tls.verify = malloc(sizeof(*r));
@@ -587,9 +598,10 @@ static void upstream_verified(cp_conn_t *c) {
     }
   }
   cp_conn_judge(c, t, r);
+  cp_conn_judge_leg(c, &leg, random, sizeof(random));
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)),
-                           c->parent ? c->parent->url : NULL);
+                           c->parent ? c->parent->url : NULL, &leg);
   if (r->ok && r->private_root == 1) {
     cp_conn_log(c, CP_LOG_INFO,
                 "the chain ends at '%s', a root this system "
@@ -701,6 +713,7 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
   c->tls.blocked = 0;
+  c->tls.t_up_start = cp_conn_now(c);
   rc = cp_tls_new(&t, c->env->tls_client, 0);
   if (rc == 0) {
     rc = cp_tls_client_prepare(t, c->tls.name);

@@ -1,5 +1,6 @@
 #include "conn/conn_upstream.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,9 +74,24 @@ static void connect_failed(cp_conn_t *c, int err) {
 }
 
 
+/* The address being dialled, for the events (serverIPAddress in HAR). */
+static void note_address(cp_conn_t *c, const struct sockaddr *sa) {
+  const void *a =
+      sa->sa_family == AF_INET6
+          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+  if (inet_ntop(sa->sa_family, a, c->dial.server_ip,
+                sizeof(c->dial.server_ip)) == NULL) {
+    c->dial.server_ip[0] = '\0';
+  }
+}
+
+
 static int start_connect(cp_conn_t *c, const struct sockaddr *sa) {
   int rc;
 
+  note_address(c, sa);
   rc = cp_conn_leg_init(c, &c->upstream);
   if (rc != 0) {
     return rc;
@@ -125,6 +141,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
   cp_conn_t *c = req->data;
 
   c->dial.resolving = 0;
+  c->dial.t_resolved = cp_conn_now(c);
   if (c->state != CP_CONN_UPSTREAM_CONNECT) {
     uv_freeaddrinfo(res);
   } else if (status < 0) {
@@ -151,6 +168,9 @@ static void resolve(cp_conn_t *c) {
   c->dial.addrs = NULL;
   c->dial.next_addr = NULL;
   c->dial.last_err = 0;
+  c->dial.t_dial = c->dial.t_resolved = cp_conn_now(c);
+  c->dial.t_connected = 0;
+  c->dial.server_ip[0] = '\0';
   if (c->transparent && c->parent == NULL) {
     /* Where the client was going, whatever its names resolve to here. */
     rc = start_connect(c, (const struct sockaddr *)&c->orig_dst);
@@ -274,6 +294,7 @@ void cp_conn_upstream_on_connect(cp_conn_t *c, int status) {
     cp_leg_close(&c->upstream); /* on_closed tries the next address */
     return;
   }
+  c->dial.t_connected = cp_conn_now(c);
   uv_freeaddrinfo(c->dial.addrs);
   c->dial.addrs = NULL;
   c->dial.next_addr = NULL;

@@ -1,6 +1,5 @@
 #include "control/control.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,50 +14,10 @@
 #include "control/pac.h"
 #include "control/ui.h"
 #include "control/ctl_guard.h"
+#include "control/ctl_har.h"
+#include "control/ctl_resp.h"
 
 #define MAX_PATH 4096
-
-
-static void resp_json(cp_ctl_response_t *r, int status, json_t *o) {
-  char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-
-  r->status = status;
-  r->content_type = "application/json";
-  cp_buf_reset(&r->body);
-  if (s == NULL || cp_buf_append_str(&r->body, s) != 0 ||
-      cp_buf_append(&r->body, "\n", 1) != 0) {
-    r->status = 500;
-    cp_buf_reset(&r->body);
-    cp_buf_append_str(&r->body, "{\"error\":\"out of memory\"}\n");
-  }
-  free(s);
-  json_decref(o);
-}
-
-
-static void resp_error(cp_ctl_response_t *r, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void resp_error(cp_ctl_response_t *r, int status, const char *fmt, ...) {
-  char msg[600];
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  resp_json(r, status, json_pack("{s:s}", "error", msg));
-}
-
-
-static int method_is(const char *m, const char *want, cp_ctl_response_t *r,
-                     const char *allow) {
-  if (strcmp(m, want) == 0 ||
-      (strcmp(want, "GET") == 0 && strcmp(m, "HEAD") == 0)) {
-    return 1;
-  }
-  r->allow = allow;
-  resp_error(r, 405, "method %s not allowed here (allowed: %s)", m, allow);
-  return 0;
-}
 
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -70,7 +29,7 @@ static void get_pem(cp_ctl_response_t *r, X509 *x) {
 
   if (b == NULL || PEM_write_bio_X509(b, x) != 1) {
     BIO_free(b);
-    resp_error(r, 500, "cannot encode the certificate");
+    cp_ctl_resp_error(r, 500, "cannot encode the certificate");
     return;
   }
   len = BIO_get_mem_data(b, &data);
@@ -158,26 +117,27 @@ static void put_rule(const cp_control_env_t *env, const char *host,
   char err[700];
 
   if (doc == NULL) {
-    resp_error(r, 400, "body is not JSON: line %d, column %d: %s", jerr.line,
-               jerr.column, jerr.text);
+    cp_ctl_resp_error(r, 400, "body is not JSON: line %d, column %d: %s",
+                      jerr.line, jerr.column, jerr.text);
     return;
   }
   /* The same parser as the rules file: the same fields, the same
    * errors. */
   if (cp_rule_parse(&rule, doc, host, env->profiles, err, sizeof(err)) != 0) {
-    resp_error(r, 400, "%s", err);
+    cp_ctl_resp_error(r, 400, "%s", err);
   } else if (cp_rules_put(env->rules, &rule) != 0) {
     cp_rule_clear(&rule);
-    resp_error(r, 400, "cannot add the rule (at most %d rules)", CP_RULES_MAX);
+    cp_ctl_resp_error(r, 400, "cannot add the rule (at most %d rules)",
+                      CP_RULES_MAX);
   } else if (publish(env) != 0) {
-    resp_error(r, 500, "out of memory");
+    cp_ctl_resp_error(r, 500, "out of memory");
   } else {
     cp_log(env->log, CP_LOG_INFO, 0, host, NULL,
            "control: rule for %s (port %s%u) -> %s", host,
            rule.port ? "" : "any, ", (unsigned)rule.port,
            rule.profile >= 0 ? env->profiles->p[rule.profile].name
                              : "the default profile");
-    resp_json(r, 200, json_pack("{s:o}", "rule", rule_json(env, &rule)));
+    cp_ctl_resp_json(r, 200, json_pack("{s:o}", "rule", rule_json(env, &rule)));
   }
   json_decref(doc);
 }
@@ -203,34 +163,6 @@ static void collect_event(void *arg, uint64_t id, const char *kind,
 }
 
 
-/* since/limit from a query string; -1 when malformed. */
-static int query_u64(const char *q, const char *name, unsigned long long def,
-                     unsigned long long max, unsigned long long *out) {
-  size_t nl = strlen(name);
-  const char *p = q;
-
-  *out = def;
-  while (p != NULL && *p != '\0') {
-    if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
-      char *end;
-      const char *v = p + nl + 1;
-
-      if (*v < '0' || *v > '9') {
-        return -1;
-      }
-      *out = strtoull(v, &end, 10);
-      if ((*end != '\0' && *end != '&') || *out > max) {
-        return -1;
-      }
-      return 0;
-    }
-    p = strchr(p, '&');
-    p = p ? p + 1 : NULL;
-  }
-  return 0;
-}
-
-
 static void get_events(const cp_control_env_t *env, const char *query,
                        cp_ctl_response_t *r) {
   unsigned long long since, limit;
@@ -238,11 +170,11 @@ static void get_events(const cp_control_env_t *env, const char *query,
   uint64_t dropped;
   char tail[128];
 
-  if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0 ||
-      query_u64(query, "limit", 100, 1000, &limit) != 0 || limit == 0) {
-    resp_error(r, 400,
-               "since must be an event id and limit a number from "
-               "1 to 1000");
+  if (cp_ctl_query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0 ||
+      cp_ctl_query_u64(query, "limit", 100, 1000, &limit) != 0 || limit == 0) {
+    cp_ctl_resp_error(r, 400,
+                      "since must be an event id and limit a number from "
+                      "1 to 1000");
     return;
   }
   cp_buf_reset(&r->body);
@@ -281,8 +213,8 @@ static void get_stream(const cp_control_env_t *env, const char *query,
   int replay =
       strncmp(query, "since=", 6) == 0 || strstr(query, "&since=") != NULL;
 
-  if (query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0) {
-    resp_error(r, 400, "since must be an event id");
+  if (cp_ctl_query_u64(query, "since", 0, UINT64_MAX / 2, &since) != 0) {
+    cp_ctl_resp_error(r, 400, "since must be an event id");
     return;
   }
   r->status = 200;
@@ -337,7 +269,7 @@ static void get_stats(const cp_control_env_t *env, cp_ctl_response_t *r) {
                            __ATOMIC_RELAXED)));
   }
   json_object_set_new(doc, "workers", per);
-  resp_json(r, 200, doc);
+  cp_ctl_resp_json(r, 200, doc);
 }
 
 
@@ -347,7 +279,7 @@ static void get_metrics(const cp_control_env_t *env, cp_ctl_response_t *r) {
   stats_sum(env, &sum);
   cp_buf_reset(&r->body);
   if (cp_stats_prometheus(&sum, &r->body) != 0) {
-    resp_error(r, 500, "out of memory");
+    cp_ctl_resp_error(r, 500, "out of memory");
     return;
   }
   r->status = 200;
@@ -374,12 +306,12 @@ static void get_ui(const char *path, cp_ctl_response_t *r) {
   const cp_ui_asset_t *a = cp_ui_find(path);
 
   if (a == NULL) {
-    resp_error(r, 404, "no such file in the web view: %s", path);
+    cp_ctl_resp_error(r, 404, "no such file in the web view: %s", path);
     return;
   }
   cp_buf_reset(&r->body);
   if (cp_buf_append(&r->body, a->data, a->len) != 0) {
-    resp_error(r, 500, "out of memory");
+    cp_ctl_resp_error(r, 500, "out of memory");
     return;
   }
   r->status = 200;
@@ -429,9 +361,9 @@ static void get_pac(const cp_control_env_t *env, const char *host,
   if (strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0) {
     if (host == NULL ||
         cp_http_parse_authority(host, strlen(host), 80, &t) != 0) {
-      resp_error(r, 400,
-                 "chainproxy listens on every interface: send a Host "
-                 "header naming the address clients reach it by");
+      cp_ctl_resp_error(r, 400,
+                        "chainproxy listens on every interface: send a Host "
+                        "header naming the address clients reach it by");
       return;
     }
     snprintf(name, sizeof(name), "%s", t.host);
@@ -441,7 +373,7 @@ static void get_pac(const cp_control_env_t *env, const char *host,
   if (cp_pac_build(&r->body, env->rules, cfg->pac_direct, cfg->npac_direct,
                    proxy, all) != 0) {
     cp_buf_reset(&r->body);
-    resp_error(r, 500, "cannot build the PAC file");
+    cp_ctl_resp_error(r, 500, "cannot build the PAC file");
     return;
   }
   r->status = 200;
@@ -459,22 +391,23 @@ static void route_rule(const cp_control_env_t *env, const char *method,
   int n;
 
   if (!cp_rules_host_ok(host)) {
-    resp_error(r, 400, "'%s' is not a host name or glob", host);
+    cp_ctl_resp_error(r, 400, "'%s' is not a host name or glob", host);
   } else if (strcmp(method, "PUT") == 0) {
     put_rule(env, host, req->body, req->body_len, r);
   } else if (strcmp(method, "DELETE") == 0) {
     n = cp_rules_delete(env->rules, host);
     if (n == 0) {
-      resp_error(r, 404, "no rule for '%s'", host);
+      cp_ctl_resp_error(r, 404, "no rule for '%s'", host);
     } else if (publish(env) != 0) {
-      resp_error(r, 500, "out of memory");
+      cp_ctl_resp_error(r, 500, "out of memory");
     } else {
-      resp_json(r, 200, json_pack("{s:s,s:i}", "deleted", host, "rules", n));
+      cp_ctl_resp_json(r, 200,
+                       json_pack("{s:s,s:i}", "deleted", host, "rules", n));
     }
   } else {
     r->allow = "PUT, DELETE";
-    resp_error(r, 405, "method %s not allowed here (allowed: PUT, DELETE)",
-               method);
+    cp_ctl_resp_error(
+        r, 405, "method %s not allowed here (allowed: PUT, DELETE)", method);
   }
 }
 
@@ -496,11 +429,12 @@ static int guard_ok(const cp_config_t *cfg, const cp_ctl_request_t *req,
     return 1;
   }
   if (!cp_ctl_guard_host(cfg, req->local, req->local_loopback, req->host)) {
-    resp_error(r, 421,
-               "Host '%s' does not name this control API: it answers to "
-               "localhost, 127.0.0.1, [::1], its own address and "
-               "--control-host names, with port %u or none",
-               req->host ? req->host : "(none)", (unsigned)cfg->control_port);
+    cp_ctl_resp_error(r, 421,
+                      "Host '%s' does not name this control API: it answers to "
+                      "localhost, 127.0.0.1, [::1], its own address and "
+                      "--control-host names, with port %u or none",
+                      req->host ? req->host : "(none)",
+                      (unsigned)cfg->control_port);
     return 0;
   }
   if (health) {
@@ -508,17 +442,18 @@ static int guard_ok(const cp_config_t *cfg, const cp_ctl_request_t *req,
   }
   if (req->origin != NULL &&
       !cp_ctl_guard_origin(cfg, req->local, req->origin)) {
-    resp_error(r, 403,
-               "Origin '%s' is not this control API's own: requests from "
-               "other web pages are refused",
-               req->origin);
+    cp_ctl_resp_error(
+        r, 403,
+        "Origin '%s' is not this control API's own: requests from "
+        "other web pages are refused",
+        req->origin);
     return 0;
   }
   if (!cp_ctl_guard_fetch_site(req->fetch_site)) {
-    resp_error(r, 403,
-               "Sec-Fetch-Site '%s': requests from other web pages are "
-               "refused",
-               req->fetch_site);
+    cp_ctl_resp_error(r, 403,
+                      "Sec-Fetch-Site '%s': requests from other web pages are "
+                      "refused",
+                      req->fetch_site);
     return 0;
   }
   return 1;
@@ -553,10 +488,10 @@ typedef struct {
 static void h_healthz(const route_call_t *x, cp_ctl_response_t *r) {
   const cp_control_env_t *env = &x->ctl->env;
 
-  resp_json(r, 200,
-            json_pack("{s:b,s:s,s:I}", "ok", 1, "version", CP_VERSION,
-                      "uptime_ms",
-                      (json_int_t)(uv_now(env->loop) - x->ctl->started_ms)));
+  cp_ctl_resp_json(
+      r, 200,
+      json_pack("{s:b,s:s,s:I}", "ok", 1, "version", CP_VERSION, "uptime_ms",
+                (json_int_t)(uv_now(env->loop) - x->ctl->started_ms)));
 }
 
 static void h_ca(const route_call_t *x, cp_ctl_response_t *r) {
@@ -568,7 +503,7 @@ static void h_legacy_root(const route_call_t *x, cp_ctl_response_t *r) {
 }
 
 static void h_rules(const route_call_t *x, cp_ctl_response_t *r) {
-  resp_json(r, 200, rules_json(&x->ctl->env));
+  cp_ctl_resp_json(r, 200, rules_json(&x->ctl->env));
 }
 
 static void h_rule(const route_call_t *x, cp_ctl_response_t *r) {
@@ -591,6 +526,10 @@ static void h_metrics(const route_call_t *x, cp_ctl_response_t *r) {
   get_metrics(&x->ctl->env, r);
 }
 
+static void h_har(const route_call_t *x, cp_ctl_response_t *r) {
+  cp_ctl_har_get(&x->ctl->env, x->query, r);
+}
+
 static void h_pac(const route_call_t *x, cp_ctl_response_t *r) {
   get_pac(&x->ctl->env, x->req->host, x->query, r);
 }
@@ -611,6 +550,7 @@ static const route_t routes[] = {
     {"/events/stream", ROUTE_QUERY_TOKEN, h_stream},
     {"/stats", 0, h_stats},
     {"/metrics", 0, h_metrics},
+    {"/har", ROUTE_QUERY_TOKEN, h_har},
     {"/proxy.pac", ROUTE_QUERY_TOKEN, h_pac},
     {"/ui", ROUTE_QUERY_TOKEN, h_ui},
     {"/ui/", ROUTE_QUERY_TOKEN | ROUTE_PREFIX, h_ui},
@@ -642,7 +582,7 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
   route_call_t x;
 
   if (plen == 0 || plen > MAX_PATH || req->target[0] != '/') {
-    resp_error(r, 400, "the target must be an absolute path");
+    cp_ctl_resp_error(r, 400, "the target must be an absolute path");
     return;
   }
   memcpy(path, req->target, plen);
@@ -659,15 +599,16 @@ void cp_control_route(cp_control_t *ctl, const cp_ctl_request_t *req,
       !(rt != NULL && (rt->flags & ROUTE_QUERY_TOKEN) &&
         query_token_ok(env->cfg->control_token, query))) {
     r->authenticate = "Bearer";
-    resp_error(r, 401, "send Authorization: Bearer <--control-token>");
+    cp_ctl_resp_error(r, 401, "send Authorization: Bearer <--control-token>");
     return;
   }
   if (rt == NULL) {
-    resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)", path);
+    cp_ctl_resp_error(r, 404, "no such endpoint: %s (see docs/control-api.md)",
+                      path);
     return;
   }
   if (!(rt->flags & ROUTE_OWN_METHODS) &&
-      !method_is(req->method, "GET", r, "GET")) {
+      !cp_ctl_method_is(req->method, "GET", r, "GET")) {
     return;
   }
   x.ctl = ctl;

@@ -5,20 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/log.h"
+#include "base/wline.h"
+#include "diag/cert.h"
 
 
 int cp_events_open(cp_events_t *ev, const char *path) {
-  struct stat st;
-
   memset(ev, 0, sizeof(*ev));
   ev->fd = -1;
   ev->next_id = 1;
@@ -36,7 +36,7 @@ int cp_events_open(cp_events_t *ev, const char *path) {
     }
     ev->fd_owned = 1;
   }
-  ev->fd_regular = fstat(ev->fd, &st) == 0 && S_ISREG(st.st_mode);
+  cp_wline_init(&ev->out, ev->fd);
   return 0;
 }
 
@@ -201,68 +201,6 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
 }
 
 
-/* A line of the log that got out only in part: taken back from a regular
- * file (truncated to where it began, so the next line starts there);
- * from a pipe or a terminal it cannot be, and the next line is written
- * after a newline instead, so only the cut line is lost to a reader. */
-static void take_back(cp_events_t *ev, size_t sent) {
-  off_t end;
-
-  if (ev->fd_regular) {
-    /* O_APPEND: the offset is the end of what this write added. */
-    end = lseek(ev->fd, 0, SEEK_CUR);
-    if (end >= (off_t)sent && ftruncate(ev->fd, end - (off_t)sent) == 0) {
-      lseek(ev->fd, end - (off_t)sent, SEEK_SET);
-      return;
-    }
-  }
-  ev->partial = 1;
-}
-
-
-/* Writes line (len bytes, ending in a newline) whole, or takes back what
- * went out; 0, or an errno. One write(2) per line: a short count (a full
- * disk writes what fits) is retried once more for the rest, which then
- * fails with the reason. */
-static int write_line(cp_events_t *ev, const char *line, size_t len) {
-  char *buf = NULL;
-  size_t off = 0;
-  ssize_t n;
-  int err = 0;
-
-  if (ev->partial) {
-    buf = malloc(len + 1);
-    if (buf == NULL) {
-      return ENOMEM;
-    }
-    buf[0] = '\n'; /* ends the cut line that is out there */
-    memcpy(buf + 1, line, len);
-    line = buf;
-    len++;
-  }
-  while (off < len) {
-    n = write(ev->fd, line + off, len - off);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      err = n < 0 ? errno : EIO;
-      break;
-    }
-    off += (size_t)n;
-  }
-  free(buf);
-  if (off == len) {
-    ev->partial = 0;
-    return 0;
-  }
-  if (off > 0) {
-    take_back(ev, off);
-  }
-  return err;
-}
-
-
 /* One line the log could not take: counted, and said on stderr when it
  * starts a gap. */
 static void count_lost(cp_events_t *ev, uint64_t id, int err) {
@@ -303,8 +241,9 @@ static json_t *dropped_new(cp_events_t *ev) {
 
 
 /* The event takes the next id and goes to the ring, the listener and the
- * log, with ev->mu held. Returns 1 when the log took its line. */
-static int record_one(cp_events_t *ev, json_t *o) {
+ * log, with ev->mu held. Returns the bytes of its line when the log took
+ * it, else 0. */
+static size_t record_one(cp_events_t *ev, json_t *o) {
   uint64_t id;
   char kind[24];
   char *line;
@@ -346,7 +285,7 @@ static int record_one(cp_events_t *ev, json_t *o) {
     return 0;
   }
   line[len] = '\n'; /* replaces the NUL: the line goes out in one write */
-  err = write_line(ev, line, len + 1);
+  err = cp_wline_write(&ev->out, line, len + 1);
   free(line);
   if (err != 0) {
     /* A full disk must not stop the proxy: keep serving, count what is
@@ -355,7 +294,7 @@ static int record_one(cp_events_t *ev, json_t *o) {
     return 0;
   }
   ev->written++;
-  return 1;
+  return len + 1;
 }
 
 
@@ -363,20 +302,36 @@ static int record_one(cp_events_t *ev, json_t *o) {
  * dropped event that accounts for the gap right behind it: ids stay in
  * order, and the ring and the listener see both like any other. */
 static void record_locked(cp_events_t *ev, json_t *o) {
-  uint64_t gap;
+  uint64_t gap, first;
+  size_t took;
+  int err;
 
   if (o == NULL) {
     return;
   }
   gap = ev->lost;
-  if (record_one(ev, o) && gap > 0) {
+  if ((took = record_one(ev, o)) > 0 && gap > 0) {
     fprintf(stderr,
             "chainproxy: the event log takes events again, after losing "
             "%llu (a dropped event in the log names them)\n",
             (unsigned long long)gap);
+    first = ev->lost_first;
+    err = ev->lost_errno;
     o = dropped_new(ev);
-    if (o != NULL) {
-      record_one(ev, o);
+    if (o != NULL && record_one(ev, o) == 0) {
+      /* The line fit but its dropped event did not (a shorter line fits
+       * where a longer one failed). A regular file gives the line back,
+       * so the gap, the line and the dropped event are one gap of
+       * consecutive ids that the next dropped event tells of; elsewhere
+       * (a pipe) the gap is told with the dropped event's id. */
+      if (cp_wline_unwrite(&ev->out, took) == 0) {
+        ev->written--;
+        ev->dropped++;
+        gap++;
+      }
+      ev->lost += gap;
+      ev->lost_first = first;
+      ev->lost_errno = err;
     }
   }
 }
@@ -487,6 +442,26 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+/* A body kept by --har-bodies: base64 of its first bytes, and whether it
+ * was longer. */
+static void body_json(json_t *o, const char *name, const char *data, size_t len,
+                      int cut) {
+  char key[40];
+  char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+
+  if (b64 == NULL) {
+    return;
+  }
+  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data, (int)len);
+  json_object_set_new(o, name, json_string(len > 0 ? b64 : ""));
+  free(b64);
+  snprintf(key, sizeof(key), "%s_truncated", name);
+  if (cut) {
+    json_object_set_new(o, key, json_true());
+  }
+}
+
+
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r) {
   json_t *o = event_new(ev, "request", b);
@@ -516,6 +491,17 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       json_integer((json_int_t)r->bytes_to_client));
   json_object_set_new(o, "ttfb_ms", json_integer((json_int_t)r->ttfb_ms));
   json_object_set_new(o, "total_ms", json_integer((json_int_t)r->total_ms));
+  if (r->bodies) {
+    body_json(o, "request_body", r->req_body, r->req_body_len, r->req_body_cut);
+    body_json(o, "response_body", r->resp_body, r->resp_body_len,
+              r->resp_body_cut);
+  }
+  if (r->send_ms >= 0) {
+    json_object_set_new(o, "send_ms", json_integer(r->send_ms));
+  }
+  if (r->server_ip != NULL && r->server_ip[0] != '\0') {
+    json_object_set_new(o, "server_ip", json_string(r->server_ip));
+  }
   json_object_set_new(o, "outcome", str_or_null(r->outcome));
   json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme : "http"));
   event_emit(ev, o);
@@ -717,10 +703,29 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
 }
 
 
+static void leg_json(const cp_event_leg_t *leg, json_t *o) {
+  if (leg->client_random != NULL && leg->client_random[0] != '\0') {
+    json_object_set_new(o, "client_random", json_string(leg->client_random));
+  }
+  if (leg->server_ip != NULL && leg->server_ip[0] != '\0') {
+    json_object_set_new(o, "server_ip", json_string(leg->server_ip));
+  }
+  if (leg->dns_ms >= 0) {
+    json_object_set_new(o, "dns_ms", json_integer(leg->dns_ms));
+  }
+  if (leg->connect_ms >= 0) {
+    json_object_set_new(o, "connect_ms", json_integer(leg->connect_ms));
+  }
+  if (leg->ssl_ms >= 0) {
+    json_object_set_new(o, "ssl_ms", json_integer(leg->ssl_ms));
+  }
+}
+
+
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, const char *alpn,
-                              const char *via) {
+                              const char *via, const cp_event_leg_t *leg) {
   json_t *o = event_new(ev, "upstream_verify", b);
 
   if (o == NULL) {
@@ -737,7 +742,34 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
   if (r->chain_cached) {
     json_object_set_new(o, "chain_cached", json_true());
   }
+  if (leg != NULL) {
+    leg_json(leg, o);
+  }
   event_emit(ev, o);
+}
+
+
+/* The chain served, as the origin's is written: subject, issuer,
+ * validity, fingerprint. */
+static json_t *served_chain_json(const cp_event_handshake_t *h) {
+  json_t *arr = json_array();
+  char sub[512], iss[512], nb[64], na[64];
+  int i;
+
+  for (i = 0; i < h->nserved && h->served_x509[i] != NULL; i++) {
+    X509 *x = h->served_x509[i];
+
+    cp_cert_name_str(X509_get_subject_name(x), sub, sizeof(sub));
+    cp_cert_name_str(X509_get_issuer_name(x), iss, sizeof(iss));
+    cp_cert_time_str(X509_get0_notBefore(x), nb, sizeof(nb));
+    cp_cert_time_str(X509_get0_notAfter(x), na, sizeof(na));
+    json_array_append_new(
+        arr, json_pack("{s:i,s:o,s:o,s:s,s:s,s:o}", "depth", i, "subject",
+                       json_bytes(sub, strlen(sub)), "issuer",
+                       json_bytes(iss, strlen(iss)), "not_before", nb,
+                       "not_after", na, "sha256", str_or_null(h->served[i])));
+  }
+  return arr;
 }
 
 
@@ -762,11 +794,17 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
   if (h->client_cert != NULL) {
     json_object_set_new(o, "client_cert", str_or_null(h->client_cert));
   }
+  if (h->client_random != NULL && h->client_random[0] != '\0') {
+    json_object_set_new(o, "client_random", json_string(h->client_random));
+  }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
     json_array_append_new(arr, str_or_null(h->served[i]));
   }
   json_object_set_new(o, "served", arr);
+  if (h->nserved > 0 && h->served_x509[0] != NULL) {
+    json_object_set_new(o, "served_chain", served_chain_json(h));
+  }
   if (!h->accepted) {
     json_object_set_new(o, "refused_by", str_or_null(h->refused_by));
     json_object_set_new(o, "alert", str_or_null(h->alert));

@@ -14,7 +14,9 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
+#include "base/wline.h"
 #include "diag/verify.h"
 
 typedef struct cp_events_s cp_events_t;
@@ -31,19 +33,17 @@ typedef void (*cp_event_cb)(void *arg, uint64_t id, const char *kind,
  * thread. */
 struct cp_events_s {
   pthread_mutex_t mu;
-  int fd;                  /* owned unless fd_owned is 0 (stdout); -1: no
-                              event log */
-  unsigned fd_owned : 1;   /* opened here: closed by cp_events_close */
-  unsigned fd_regular : 1; /* a regular file: a cut line is truncated */
-  unsigned partial : 1;    /* a cut line could not be taken back (a pipe):
-                              the next line starts with a newline */
-  unsigned closing : 1;    /* in cp_events_close: no more stderr notes */
-  uint64_t next_id;        /* id of the next event, starting at 1 */
-  uint64_t written;        /* events written */
-  int write_failed;        /* set once a write failed; reported at close */
-  uint64_t dropped;        /* events the log could not take, in all */
-  uint64_t lost;           /* ... since the last line written: the next
-                              dropped event's count */
+  int fd;                /* owned unless fd_owned is 0 (stdout); -1: no
+                            event log */
+  unsigned fd_owned : 1; /* opened here: closed by cp_events_close */
+  cp_wline_t out;        /* whole lines to fd */
+  unsigned closing : 1;  /* in cp_events_close: no more stderr notes */
+  uint64_t next_id;      /* id of the next event, starting at 1 */
+  uint64_t written;      /* events written */
+  int write_failed;      /* set once a write failed; reported at close */
+  uint64_t dropped;      /* events the log could not take, in all */
+  uint64_t lost;         /* ... since the last line written: the next
+                            dropped event's count */
   uint64_t lost_first, lost_last; /* their ids (consecutive) */
   int lost_errno;                 /* why the first of them failed */
   /* The last ring_cap events, kept for the control API (no ring: 0). */
@@ -92,6 +92,15 @@ struct cp_event_request_s {
   int32_t stream_id;                 /* HTTP/2: the client's stream id */
   const char *upstream_http_version; /* bridged (--h2 bridge): what the
                                         origin spoke, "2" or "1.1" */
+  int64_t send_ms;      /* the request went upstream in; < 0: unknown */
+  int bodies;           /* --har-bodies: the bodies below are written */
+  const char *req_body; /* borrowed: the first bytes of each body */
+  size_t req_body_len;
+  int req_body_cut; /* the body was longer */
+  const char *resp_body;
+  size_t resp_body_len;
+  int resp_body_cut;
+  const char *server_ip; /* the upstream's address; NULL: none */
 };
 
 struct cp_event_handshake_s {
@@ -101,6 +110,8 @@ struct cp_event_handshake_s {
   const char *sni;       /* NULL: none sent */
   const char *served[8]; /* sha256 of each certificate sent */
   int nserved;
+  X509 *served_x509[8];     /* borrowed: the certificates sent, for
+                               served_chain; NULL: not given */
   const char *alert;        /* what the client sent when it refused */
   const char *error;        /* library text when it failed */
   const char *version;      /* "TLSv1.3" */
@@ -112,8 +123,10 @@ struct cp_event_handshake_s {
   const char *hint;
   const char *client_versions; /* what the client offered */
   const char *client_ciphers;
-  const char *client_cert; /* subject of the certificate the client sent
-                              when asked (the upstream asked); NULL: none */
+  const char *client_cert;   /* subject of the certificate the client sent
+                                when asked (the upstream asked); NULL: none */
+  const char *client_random; /* 64 hex digits: the client leg's lines in
+                                the key log; NULL: none */
 };
 
 /* path: file to append to, "-" for stdout, NULL for none. */
@@ -154,12 +167,22 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
  * `chainproxy verify --json`). */
 void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, json_t *o);
+/* The upstream leg beside its verdict: which key log lines are its own
+ * and what it took (HAR's serverIPAddress, dns, connect and ssl). */
+typedef struct cp_event_leg_s {
+  const char *client_random; /* 64 hex digits; NULL or "": none */
+  const char *server_ip;     /* NULL or "": unknown */
+  int64_t dns_ms;            /* < 0: not measured (each of the three) */
+  int64_t connect_ms;
+  int64_t ssl_ms;
+} cp_event_leg_t;
+
 /* alpn: the protocol the upstream chose ("" for none); via: the parent
- * proxy's URL, NULL when direct. */
+ * proxy's URL, NULL when direct; leg: NULL when unknown. */
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
                               const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, const char *alpn,
-                              const char *via);
+                              const char *via, const cp_event_leg_t *leg);
 void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
                                const cp_event_handshake_t *h);
 

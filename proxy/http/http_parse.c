@@ -624,6 +624,14 @@ static int on_body(http_parser *p, const char *at, size_t len) {
   cp_http_msg_t *m = p->data;
 
   m->body_bytes += len;
+  if (m->capture != NULL) {
+    size_t room = m->capture->limit - m->capture->len;
+
+    if (cp_buf_append(m->capture, at, len < room ? len : room) != 0 ||
+        len > room) {
+      m->capture_cut = 1;
+    }
+  }
   if (m->chunk_out) {
     if (cp_buf_appendf(m->out, "%zx\r\n", len) != 0) {
       return set_err(m, CP_ENOMEM, "output buffer limit reached");
@@ -674,6 +682,12 @@ void cp_http_msg_init(cp_http_msg_t *m, cp_http_kind_e kind,
 }
 
 
+void cp_http_msg_set_capture(cp_http_msg_t *m, cp_buf_t *capture) {
+  m->capture = capture;
+  m->capture_cut = 0;
+}
+
+
 void cp_http_msg_reset(cp_http_msg_t *m) {
   http_parser_init(&m->parser,
                    m->kind == CP_HTTP_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE);
@@ -689,6 +703,10 @@ void cp_http_msg_reset(cp_http_msg_t *m) {
   m->chunk_out = m->interim = m->is_connect = m->ws_upgrade = 0;
   m->method = m->status = 0;
   m->body_bytes = 0;
+  if (m->capture != NULL) {
+    cp_buf_reset(m->capture);
+  }
+  m->capture_cut = 0;
   m->scan_prev = 0;
   m->scan_eol = 0;
   m->scan_lines = 0;

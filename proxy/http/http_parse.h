@@ -95,11 +95,15 @@ struct cp_http_msg_s {
                              on; responses: set by the owner when the
                              request was one, so a 101 is relayed */
 
-  uint64_t content_length; /* announced length, UINT64_MAX if none */
-  uint64_t body_bytes;     /* decoded body bytes of this message */
-  int err;                 /* first error, a CP_E* code */
-  size_t err_field;        /* CP_EFIELDWS: index of the field at fault */
-  char scan_prev;          /* requests: the head scan (bare LF, obs-fold) */
+  uint64_t content_length;  /* announced length, UINT64_MAX if none */
+  uint64_t body_bytes;      /* decoded body bytes of this message */
+  cp_buf_t *capture;        /* borrowed: decoded body bytes are copied here
+                               up to its limit (--har-bodies); NULL: none;
+                               emptied by cp_http_msg_reset */
+  unsigned capture_cut : 1; /* the body was longer than capture's limit */
+  int err;                  /* first error, a CP_E* code */
+  size_t err_field;         /* CP_EFIELDWS: index of the field at fault */
+  char scan_prev;           /* requests: the head scan (bare LF, obs-fold) */
   unsigned scan_eol, scan_lines;
   unsigned scan_done : 1;
   unsigned scan_text : 1;
@@ -112,6 +116,9 @@ struct cp_http_msg_s {
 #define CP_HTTP_DONE 1 /* message complete; *consumed tells where it ended */
 
 void cp_http_msg_init(cp_http_msg_t *m, cp_http_kind_e kind, size_t head_limit);
+/* Decoded body bytes go to capture (borrowed: it outlives m) too, up to
+ * its limit; NULL: none. */
+void cp_http_msg_set_capture(cp_http_msg_t *m, cp_buf_t *capture);
 /* Prepares for the next message on the same connection. */
 void cp_http_msg_reset(cp_http_msg_t *m);
 void cp_http_msg_free(cp_http_msg_t *m);

@@ -236,7 +236,7 @@ static void test_pipe_cut_line_ends_before_the_next(void **state) {
   assert_int_equal(dup2(p[1], STDOUT_FILENO), STDOUT_FILENO);
   assert_int_equal(cp_events_open(&ev, "-"), 0);
   error_event(&ev, 6000); /* id 1: 4096 bytes go out, then EAGAIN */
-  assert_true(ev.partial);
+  assert_true(ev.out.partial);
   /* The reader drains the pipe: the filler, then the cut line. */
   assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
   while ((got = read(p[0], buf + len, sizeof(buf) - len)) > 0) {
