@@ -92,7 +92,8 @@ static void on_sighup(uv_signal_t *s, int signum) {
     return;
   }
   if (cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                        cfg->clients_path, err, sizeof(err)) != 0) {
+                        cfg->clients_path, cfg->data_families, cfg->upstream_ca,
+                        err, sizeof(err)) != 0) {
     cp_rules_free(&fresh);
     srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
     cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -254,7 +255,8 @@ static int server_shared_init(cp_server_t *srv) {
     }
   }
   rc = cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                         cfg->clients_path, err, sizeof(err));
+                         cfg->clients_path, cfg->data_families,
+                         cfg->upstream_ca, err, sizeof(err));
   if (rc == 0) {
     rc = cp_snaps_init(&srv->snaps, &srv->rules, data);
     snprintf(err, sizeof(err), "out of memory");

@@ -154,6 +154,8 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
  * `chainproxy verify --json`). */
 void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
                               const char *tls_error, json_t *o);
+/* The `clients` array (event_who.c): a new reference. */
+json_t *cp_event_clients_json(const cp_verify_result_t *r);
 /* alpn: the protocol the upstream chose ("" for none); via: the parent
  * proxy's URL, NULL when direct. */
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,

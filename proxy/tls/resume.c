@@ -32,6 +32,16 @@ struct cp_resume_entry_s {
   (offsetof(cp_verify_result_t, built) +                                       \
    CP_VERIFY_MAX_CHAIN * sizeof(cp_cert_info_t))
 #define INFO sizeof(cp_cert_info_t)
+/* The tail ends with the families used (fam[] is the last field). */
+#define FAM_START offsetof(cp_verify_result_t, fam)
+#define FAM sizeof(cp_verify_family_t)
+
+
+static size_t clamp_fam(int n) {
+  return n < 0                        ? 0
+         : n > CP_VERIFY_MAX_FAMILIES ? CP_VERIFY_MAX_FAMILIES
+                                      : (size_t)n;
+}
 
 
 static size_t clamp_n(int n) {
@@ -53,8 +63,8 @@ static time_t first_expiry(const cp_cert_info_t *v, size_t n, time_t t) {
 
 cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   size_t nc = clamp_n(r->nchain), nb = clamp_n(r->nbuilt);
-  size_t len = HEAD_END + nc * INFO + (MID_END - MID_START) + nb * INFO +
-               (sizeof(*r) - TAIL_START);
+  size_t tail = FAM_START - TAIL_START + clamp_fam(r->nfam) * FAM;
+  size_t len = HEAD_END + nc * INFO + (MID_END - MID_START) + nb * INFO + tail;
   cp_resume_blob_t *b = malloc(sizeof(*b) + len);
   const unsigned char *src = (const unsigned char *)r;
   unsigned char *p;
@@ -75,7 +85,7 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   p += MID_END - MID_START;
   memcpy(p, r->built, nb * INFO);
   p += nb * INFO;
-  memcpy(p, src + TAIL_START, sizeof(*r) - TAIL_START);
+  memcpy(p, src + TAIL_START, tail);
   return b;
 }
 
@@ -92,7 +102,9 @@ void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out) {
   p += MID_END - MID_START;
   memcpy(out->built, p, b->nbuilt * INFO);
   p += b->nbuilt * INFO;
-  memcpy(dst + TAIL_START, p, sizeof(*out) - TAIL_START);
+  memcpy(dst + TAIL_START, p, FAM_START - TAIL_START);
+  p += FAM_START - TAIL_START;
+  memcpy(out->fam, p, clamp_fam(out->nfam) * FAM);
 }
 
 
