@@ -265,6 +265,7 @@ static int server_shared_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
+  cp_horizons_init(&srv->horizons);
   if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0 ||
       cp_resume_init(&srv->chains, CP_CHAIN_CACHE) != 0 ||
       cp_peers_init(&srv->peers, cfg->max_conns) != 0) {
@@ -296,6 +297,7 @@ static int control_start(cp_server_t *srv) {
   env.nworkers = srv->nworkers;
   env.rules = &srv->rules;
   env.snaps = &srv->snaps;
+  env.horizons = &srv->horizons;
   env.profiles = &srv->chain.profiles;
   env.default_profile = srv->chain.default_profile;
   env.root = srv->ca.root;
@@ -345,6 +347,7 @@ static int workers_init(cp_server_t *srv) {
   sh.conn_ids = &srv->conn_ids;
   sh.resume = &srv->resume;
   sh.chains = &srv->chains;
+  sh.horizons = &srv->horizons;
   sh.peers = &srv->peers;
   sh.parents = &srv->parents;
   sh.users = srv->users.n > 0 ? &srv->users : NULL;
@@ -468,6 +471,7 @@ int cp_server_close(cp_server_t *srv) {
   cp_snaps_free(&srv->snaps);
   cp_resume_free(&srv->resume);
   cp_resume_free(&srv->chains);
+  cp_horizons_free(&srv->horizons);
   cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
   if (srv->origins != NULL) {

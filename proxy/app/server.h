@@ -47,21 +47,22 @@ struct cp_server_s {
   uv_loop_t *loop;        /* borrowed: the main loop (control, signals) */
   const cp_config_t *cfg; /* borrowed, read-only */
   cp_log_t log;
-  cp_events_t events;    /* owned: shared by the workers */
-  cp_stats_t stats;      /* the process's counters (rules, reloads) */
-  cp_ca_t ca;            /* owned: shared read-only */
-  cp_chain_t chain;      /* owned: profile names for rules and the API */
-  cp_rules_t rules;      /* owned: the master copy, changed by the API and
-                            SIGHUP, published to the workers through snaps */
-  cp_snaps_t snaps;      /* owned */
-  uint64_t conn_ids;     /* the last connection id given (atomic) */
-  cp_resume_t resume;    /* owned: upstream sessions, every worker's */
-  cp_resume_t chains;    /* owned: diagnoses by exact chain */
-  cp_peers_t peers;      /* owned: connections open, per address */
-  cp_parents_t parents;  /* --upstream-proxy, resolved at start */
-  cp_users_t users;      /* owned: --auth-file, read at start */
-  cp_origins_t *origins; /* owned: --origins, the catalogue in-process */
-  cp_worker_t *workers;  /* owned: cfg->workers of them */
+  cp_events_t events;     /* owned: shared by the workers */
+  cp_stats_t stats;       /* the process's counters (rules, reloads) */
+  cp_ca_t ca;             /* owned: shared read-only */
+  cp_chain_t chain;       /* owned: profile names for rules and the API */
+  cp_rules_t rules;       /* owned: the master copy, changed by the API and
+                             SIGHUP, published to the workers through snaps */
+  cp_snaps_t snaps;       /* owned */
+  uint64_t conn_ids;      /* the last connection id given (atomic) */
+  cp_resume_t resume;     /* owned: upstream sessions, every worker's */
+  cp_resume_t chains;     /* owned: diagnoses by exact chain */
+  cp_horizons_t horizons; /* owned: breakage horizons per host (/metrics) */
+  cp_peers_t peers;       /* owned: connections open, per address */
+  cp_parents_t parents;   /* --upstream-proxy, resolved at start */
+  cp_users_t users;       /* owned: --auth-file, read at start */
+  cp_origins_t *origins;  /* owned: --origins, the catalogue in-process */
+  cp_worker_t *workers;   /* owned: cfg->workers of them */
   int nworkers;
   cp_stats_t **worker_stats; /* owned array: for the control API */
   cp_control_t control;      /* the control API */

@@ -102,6 +102,9 @@ void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
     full = 1;
   }
   client_cert_facts(c, t, r);
+  if (c->env->horizons != NULL) {
+    cp_horizons_note(c->env->horizons, c->tls.name, r, time(NULL));
+  }
   /* Packed once, kept for the session's ticket and, for a full diagnosis
    * without a staple (whose verdict is this handshake's only), for the
    * chain. */
