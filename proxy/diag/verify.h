@@ -184,6 +184,9 @@ struct cp_verify_result_s {
     const char *family;  /* "openssl3", ... (the data's, borrowed) */
     const char *verdict; /* pass, fail, unknown */
     char error[128];     /* what that client prints when it fails */
+    int path_rule;       /* the verdict is the table's guess at how the
+                            family builds its path (who.c): the path
+                            simulation, where it ran, replaces it */
   } who[10];
   int nwho;
   const char *ocsp; /* NULL: not asked; none, good, revoked,

@@ -262,9 +262,12 @@ static void fix_store(const cp_pathsim_family_t *pf,
 
 /* A simulated failure overrides the table's pass or unknown: the table
  * cannot see a path the family builds differently from OpenSSL 3. A
- * table failure the simulation does not reproduce stands (the table
- * also judges policies, key usage, name constraints and revocation,
- * which the simulator does not model). */
+ * table verdict that guessed at the family's path (path_rule: the chain
+ * verified with an expired element presented) is replaced by the
+ * simulation's, unless the family has unknown rules. Any other table
+ * failure stands: the table also judges certificate policies, key usage,
+ * name constraints, revocation and browser policies, which the simulator
+ * does not model. */
 static void override_who(const cp_verify_family_t *f, cp_verify_result_t *r) {
   int i;
 
@@ -276,6 +279,9 @@ static void override_who(const cp_verify_family_t *f, cp_verify_result_t *r) {
       r->who[i].verdict = "fail";
       snprintf(r->who[i].error, sizeof(r->who[i].error), "%s",
                cp_whosim_error_text(f));
+    } else if (f->pass && r->who[i].path_rule && !f->unknown) {
+      r->who[i].verdict = "pass";
+      r->who[i].error[0] = '\0';
     }
   }
 }

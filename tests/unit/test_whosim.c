@@ -200,6 +200,25 @@ static void test_override_table(void **state) {
 }
 
 
+/* A table failure that guessed at the path gives way to the simulated
+ * pass; any other table failure (a policy, say) stands. */
+static void test_path_rule_replaced(void **state) {
+  fx_t *fx = *state;
+  cp_verify_result_t *r = fx->r;
+
+  memset(r, 0, sizeof(*r));
+  r->nwho = 2;
+  r->who[0].family = "gnutls";
+  r->who[0].verdict = "fail";
+  r->who[0].path_rule = 1;
+  r->who[1].family = "java";
+  r->who[1].verdict = "fail";
+  cp_whosim_judge(&fx->w, fx->sent, NULL, T_1001, NULL, r);
+  assert_string_equal(r->who[0].verdict, "pass");
+  assert_string_equal(r->who[1].verdict, "fail");
+}
+
+
 /* The chain cache keeps the families: a repeated chain is not
  * simulated again. */
 static void test_packed(void **state) {
@@ -226,6 +245,7 @@ int main(void) {
       cmocka_unit_test(test_fixes_verified),
       cmocka_unit_test(test_2021_isrg_only),
       cmocka_unit_test(test_override_table),
+      cmocka_unit_test(test_path_rule_replaced),
       cmocka_unit_test(test_packed),
   };
 
