@@ -90,15 +90,19 @@ serve() {
 }
 
 # event_through_proxy NAME STORE HOST: one request through a proxy that
-# trusts STORE upstream; the upstream_verify event in $WORK/NAME.event.
+# trusts STORE upstream; the upstream_verify event in $WORK/NAME.event,
+# /metrics in $WORK/NAME.metrics.
 event_through_proxy() {
+  local ctl
+  ctl=$(free_port)
   EVENTS_FILE=$WORK/$1.events start_proxy --upstream-ca "$2" \
-    --upstream-failure ignore
+    --upstream-failure ignore --control "127.0.0.1:$ctl"
   curl -s -o /dev/null --max-time 20 --cacert "$ROOT" -x "$PROXY_URL" \
     --connect-to "$3:$SPORT:localhost:$SPORT" "https://$3:$SPORT/" || true
   expect_event 'select(.event == "upstream_verify")' "upstream_verify ($1)"
   jq -c 'select(.event == "upstream_verify")' "$EVENTS" | head -1 \
     > "$WORK/$1.event"
+  curl -s --max-time 10 "http://127.0.0.1:$ctl/metrics" > "$WORK/$1.metrics"
   stop_proxy
 }
 
@@ -267,6 +271,30 @@ assert_eq "$(jq -r '.clients[] | select(.family == "openssl102") |
 jq -e '.clients[] | select(.family == "openssl3") | .horizon |
   test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")' \
   "$WORK/c21-both.event" > /dev/null || fail "c21-both: openssl3 has no horizon"
+
+# The horizon gauge: one series per family for the host, 0 where the
+# family fails now, the event's horizon where it passes.
+m=$WORK/c21-both.metrics
+grep -q '^chainproxy_chain_horizon_timestamp_seconds{host="geoip.elastic.dev",family="openssl102"} 0$' "$m" ||
+  fail "no openssl102 horizon of 0 in /metrics: $(grep horizon "$m")"
+h=$(jq -r '.clients[] | select(.family == "openssl3") | .horizon' "$WORK/c21-both.event")
+grep -q "^chainproxy_chain_horizon_timestamp_seconds{host=\"geoip.elastic.dev\",family=\"openssl3\"} $(date -u -d "$h" +%s)\$" "$m" ||
+  fail "openssl3's horizon $h is not in /metrics: $(grep horizon "$m")"
+[ "$(grep -c '^chainproxy_chain_horizon_timestamp_seconds{' "$m")" -ge 14 ] ||
+  fail "fewer than 14 horizon series"
+
+# docs/diagnosis.md's example, as written (the real 2021 chain at the
+# incident date): the path, the error and both fixes for openssl102.
+out=$(cd "$CP_SRC" && "$CP_BIN" verify --chain-file certs/real/extra/served-2021-default-leaf+R3+X1cross.pem --upstream-ca certs/real/store-2021-dst+isrg.pem --at 2021-10-01T00:00:00Z)
+for line in "  openssl3    pass until 2021-11-09T09:01:35Z (horizon)" \
+  "  openssl102  FAIL (expired: error 10 at depth 3: certificate has expired)" \
+  "      3 CN=DST Root CA X3,O=Digital Signature Trust Co. [store] !expired" \
+  "      fix (server): drop ISRG Root X1 from the chain: serve geoip.elastic.dev > R3" \
+  "      fix (client): remove the expired root DST Root CA X3 from the trust store"; do
+  grep -qxF -- "$line" <<< "$out" || fail "verify's output lacks: $line"
+done
+awk '/^\$ chainproxy verify --chain-file certs\/real\/extra\/served-2021/' \
+  "$CP_SRC/docs/diagnosis.md" | grep -q . || fail "diagnosis.md no longer shows the example"
 
 # Python 3.13's strict profile: a CA whose basicConstraints is not
 # critical. OpenSSL 3 (curl, Python <= 3.12) accepts it; strict refuses.
