@@ -68,6 +68,7 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   cp_resume_blob_t *b = malloc(sizeof(*b) + len);
   const unsigned char *src = (const unsigned char *)r;
   unsigned char *p;
+  size_t i;
 
   if (b == NULL) {
     return NULL;
@@ -76,6 +77,13 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   b->nchain = nc;
   b->nbuilt = nb;
   b->expires = first_expiry(r->built, nb, first_expiry(r->chain, nc, 0));
+  /* A family's verdict changes when its own path expires first. */
+  for (i = 0; i < clamp_fam(r->nfam); i++) {
+    if (r->fam[i].horizon > 0 &&
+        (b->expires == 0 || r->fam[i].horizon < b->expires)) {
+      b->expires = r->fam[i].horizon;
+    }
+  }
   p = b->data;
   memcpy(p, src, HEAD_END);
   p += HEAD_END;

@@ -89,20 +89,38 @@ serve() {
   wait_port "$SPORT"
 }
 
-# event_through_proxy NAME STORE HOST: one request through a proxy that
-# trusts STORE upstream; the upstream_verify event in $WORK/NAME.event,
-# /metrics in $WORK/NAME.metrics.
+# event_through_proxy NAME STORE HOST: two requests through a proxy that
+# trusts STORE upstream (no session resumption, so the second handshake
+# is full and presents the same chain); the first upstream_verify event
+# in $WORK/NAME.event, /metrics in $WORK/NAME.metrics. For a chain that
+# verified with no expired element, the second diagnosis must come from
+# the chain cache, simulation included (a chain holding an expired
+# element is never cached: its entry would end before it starts);
+# either way both carry the same clients.
 event_through_proxy() {
-  local ctl
+  local ctl i
   ctl=$(free_port)
   EVENTS_FILE=$WORK/$1.events start_proxy --upstream-ca "$2" \
-    --upstream-failure ignore --control "127.0.0.1:$ctl"
-  curl -s -o /dev/null --max-time 20 --cacert "$ROOT" -x "$PROXY_URL" \
-    --connect-to "$3:$SPORT:localhost:$SPORT" "https://$3:$SPORT/" || true
-  expect_event 'select(.event == "upstream_verify")' "upstream_verify ($1)"
+    --upstream-failure ignore --upstream-sessions 0 --control "127.0.0.1:$ctl"
+  for i in 1 2; do
+    curl -s -o /dev/null --max-time 20 --cacert "$ROOT" -x "$PROXY_URL" \
+      --connect-to "$3:$SPORT:localhost:$SPORT" "https://$3:$SPORT/" || true
+    wait_for "upstream_verify $i ($1)" jq -e -s --argjson n "$i" \
+      'map(select(.event == "upstream_verify")) | length >= $n' "$EVENTS"
+  done
   jq -c 'select(.event == "upstream_verify")' "$EVENTS" | head -1 \
     > "$WORK/$1.event"
+  jq -e -s 'map(select(.event == "upstream_verify")) |
+    (.[0].chain_cached | not) and .[0].clients == .[1].clients and
+    (.[0].ok == false or .[0].expires_first.days < 0 or
+     .[1].chain_cached == true)' "$EVENTS" > /dev/null ||
+    fail "$1: the repeated chain's diagnosis is not the cached one"
   curl -s --max-time 10 "http://127.0.0.1:$ctl/metrics" > "$WORK/$1.metrics"
+  if jq -e '.ok and .expires_first.days >= 0' "$WORK/$1.event" > /dev/null; then
+    grep -q '^chainproxy_upstream_chain_cache_hits_total 1$' "$WORK/$1.metrics" ||
+      fail "$1: no chain cache hit: $(grep chain_cache "$WORK/$1.metrics")"
+    CACHED=$((CACHED + 1))
+  fi
   stop_proxy
 }
 
@@ -214,7 +232,7 @@ check_fixes() {
 }
 
 CLIENTS="curl python oldssl102 oldssl101 gnutls go java python-strict"
-FIXES=0
+FIXES=0 CACHED=0
 # 2021: leaf > R3 > ISRG Root X1 cross-signed by DST Root CA X3, the day
 # after DST Root CA X3 expired.
 clone_shape c21 "$X/served-2021-default-leaf+R3+X1cross.pem" \
@@ -321,8 +339,9 @@ kill "$SPID"; wait "$SPID" 2>/dev/null
 
 [ "${CP_SHOW_WHO:-1}" = 0 ] || cat "$MATRIX"
 cp "$MATRIX" "$CP_BUILD/whosim-matrix.txt" 2>/dev/null || true
-say "$cells cells, $FIXES fixes applied and checked"
+say "$cells cells, $FIXES fixes applied and checked, $CACHED repeated chains served from the chain cache"
 [ "$bad" = 0 ] || fail "predictions differ from what the real verifiers did"
 [ "$cells" -ge 50 ] || fail "only $cells cells"
 [ "$FIXES" -ge 3 ] || fail "only $FIXES fixes checked"
+[ "$CACHED" -ge 3 ] || fail "only $CACHED chains came from the cache"
 say "ok"

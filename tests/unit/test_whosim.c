@@ -233,6 +233,9 @@ static void test_packed(void **state) {
   assert_int_equal(out->nfam, fx->r->nfam);
   assert_memory_equal(out->fam, fx->r->fam,
                       (size_t)out->nfam * sizeof(out->fam[0]));
+  /* The entry ends no later than the first family's horizon (the
+   * leaf's notAfter here: every passing family's path holds it). */
+  assert_true(b->expires > 0 && b->expires <= 1636448495);
   cp_resume_blob_unref(b);
   free(out);
 }
