@@ -61,6 +61,23 @@ static time_t first_expiry(const cp_cert_info_t *v, size_t n, time_t t) {
 }
 
 
+/* The first validity bound of v after at, or t if earlier. */
+static time_t next_change(const cp_cert_info_t *v, size_t n, time_t at,
+                          time_t t) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (v[i].na > at && (t == 0 || v[i].na < t)) {
+      t = v[i].na;
+    }
+    if (v[i].nb > at && (t == 0 || v[i].nb < t)) {
+      t = v[i].nb;
+    }
+  }
+  return t;
+}
+
+
 cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   size_t nc = clamp_n(r->nchain), nb = clamp_n(r->nbuilt);
   size_t tail = FAM_START - TAIL_START + clamp_fam(r->nfam) * FAM;
@@ -77,11 +94,17 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   b->nchain = nc;
   b->nbuilt = nb;
   b->expires = first_expiry(r->built, nb, first_expiry(r->chain, nc, 0));
+  b->chain_expires =
+      next_change(r->built, nb, r->at, next_change(r->chain, nc, r->at, 0));
   /* A family's verdict changes when its own path expires first. */
   for (i = 0; i < clamp_fam(r->nfam); i++) {
     if (r->fam[i].horizon > 0 &&
         (b->expires == 0 || r->fam[i].horizon < b->expires)) {
       b->expires = r->fam[i].horizon;
+    }
+    if (r->fam[i].horizon > r->at &&
+        (b->chain_expires == 0 || r->fam[i].horizon < b->chain_expires)) {
+      b->chain_expires = r->fam[i].horizon;
     }
   }
   p = b->data;
@@ -256,9 +279,10 @@ static void store(cp_resume_t *rc, const char *key, unsigned gen,
   cp_resume_entry_t *e;
   size_t klen = strlen(key);
   time_t end = session_end(sess);
+  time_t limit = sess != NULL ? blob->expires : blob->chain_expires;
 
-  if (blob->expires != 0 && blob->expires < end) {
-    end = blob->expires;
+  if (limit != 0 && limit < end) {
+    end = limit;
   }
   if (end <= time(NULL) || (e = malloc(sizeof(*e) + klen + 1)) == NULL) {
     SSL_SESSION_free(sess);
