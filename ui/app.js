@@ -170,6 +170,25 @@ function certBox(cert, failing, v, from, to, inStore) {
   return box;
 }
 
+// One family's simulated path, leaf first: each element with where it
+// came from; an element with errors is drawn in red with them.
+function familyPath(w) {
+  const bad = w.simulated_verdict === "fail";
+  const col = el("div", { class: "chain", "data-family": w.family },
+    el("h5", { class: bad ? "fail" : "ok" }, w.family + ": " + (bad ? "✖ " + (w.simulated_error || "fails") : "✔ passes")));
+  for (const [i, p] of w.path.entries()) {
+    const failing = p.errors.length > 0;
+    col.append(el("div", { class: "cert pathel" + (failing ? " failing" : "") },
+      el("h4", {}, (failing ? "✖ " : "") + i + ": " + p.subject),
+      el("p", {}, "from " + p.from + (failing ? " — " + p.errors.join(", ") : ""))));
+  }
+  if (w.horizon) col.append(el("p", {}, "stops accepting this chain on " + w.horizon));
+  if (w.fix) {
+    for (const k of ["chain", "store"]) if (w.fix[k]) col.append(el("p", { class: "hint fix" }, "fix: " + w.fix[k]));
+  }
+  return col;
+}
+
 function detail(id, quiet) {
   const c = conns.get(id);
   const d = $("#detail");
@@ -198,6 +217,11 @@ function detail(id, quiet) {
       kids.push(el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Client family"), el("th", { scope: "col" }, "Verdict"), el("th", { scope: "col" }, "Error"))),
         el("tbody", {}, ...v.clients.map((w) => el("tr", {}, el("td", {}, w.family),
           el("td", { class: w.verdict === "fail" ? "fail" : "ok" }, (w.verdict === "fail" ? "✖ " : "✔ ") + w.verdict), el("td", {}, w.error || ""))))));
+      const sims = v.clients.filter((w) => w.path);
+      if (sims.length) {
+        kids.push(el("h4", {}, "Each family's path (simulated)"));
+        kids.push(el("div", { class: "chains family-paths" }, ...sims.map(familyPath)));
+      }
     }
   } else if (c.blocked || c.error) {
     const e = c.blocked || c.error;

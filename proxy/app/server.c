@@ -92,7 +92,8 @@ static void on_sighup(uv_signal_t *s, int signum) {
     return;
   }
   if (cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                        cfg->clients_path, err, sizeof(err)) != 0) {
+                        cfg->clients_path, cfg->data_families, cfg->upstream_ca,
+                        err, sizeof(err)) != 0) {
     cp_rules_free(&fresh);
     srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
     cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -297,7 +298,8 @@ static int server_shared_init(cp_server_t *srv) {
     }
   }
   rc = cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                         cfg->clients_path, err, sizeof(err));
+                         cfg->clients_path, cfg->data_families,
+                         cfg->upstream_ca, err, sizeof(err));
   if (rc == 0) {
     rc = cp_snaps_init(&srv->snaps, &srv->rules, data);
     snprintf(err, sizeof(err), "out of memory");
@@ -306,6 +308,7 @@ static int server_shared_init(cp_server_t *srv) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return rc;
   }
+  cp_horizons_init(&srv->horizons);
   if (cp_resume_init(&srv->resume, cfg->upstream_sessions) != 0 ||
       cp_resume_init(&srv->chains, CP_CHAIN_CACHE) != 0 ||
       cp_peers_init(&srv->peers, cfg->max_conns) != 0) {
@@ -337,6 +340,7 @@ static int control_start(cp_server_t *srv) {
   env.nworkers = srv->nworkers;
   env.rules = &srv->rules;
   env.snaps = &srv->snaps;
+  env.horizons = &srv->horizons;
   env.profiles = &srv->chain.profiles;
   env.default_profile = srv->chain.default_profile;
   env.root = srv->ca.root;
@@ -388,6 +392,7 @@ static int workers_init(cp_server_t *srv) {
   sh.conn_ids = &srv->conn_ids;
   sh.resume = &srv->resume;
   sh.chains = &srv->chains;
+  sh.horizons = &srv->horizons;
   sh.peers = &srv->peers;
   sh.parents = &srv->parents;
   sh.users = srv->users.n > 0 ? &srv->users : NULL;
@@ -516,6 +521,7 @@ int cp_server_close(cp_server_t *srv) {
   cp_snaps_free(&srv->snaps);
   cp_resume_free(&srv->resume);
   cp_resume_free(&srv->chains);
+  cp_horizons_free(&srv->horizons);
   cp_peers_free(&srv->peers);
   cp_chain_free(&srv->chain);
   cp_incidents_free(&srv->incidents);

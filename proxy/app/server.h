@@ -61,6 +61,7 @@ struct cp_server_s {
   uint64_t conn_ids;        /* the last connection id given (atomic) */
   cp_resume_t resume;       /* owned: upstream sessions, every worker's */
   cp_resume_t chains;       /* owned: diagnoses by exact chain */
+  cp_horizons_t horizons;   /* owned: breakage horizons per host (/metrics) */
   cp_peers_t peers;         /* owned: connections open, per address */
   cp_parents_t parents;     /* --upstream-proxy, resolved at start */
   cp_users_t users;         /* owned: --auth-file, read at start */

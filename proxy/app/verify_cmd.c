@@ -53,7 +53,7 @@
 #include "http/parent.h"
 #include "base/rfc3339.h"
 #include "diag/policy.h"
-#include "diag/pathsim.h"
+#include "diag/whosim.h"
 #include "diag/who.h"
 #include "diag/revoke.h"
 #include "diag/roots.h"
@@ -359,43 +359,31 @@ static void print_json(json_t *o) {
 }
 
 
-/* The path simulator's verdict per family for an offline chain and a
- * trust store file (a hashed system directory cannot be listed). */
-static void print_pathsim(const cp_verify_opts_t *o, STACK_OF(X509) *certs,
-                          X509_STORE *store) {
-  cp_pathsim_set_t set;
+/* Who breaks by simulation: every family of certs/families.json on the
+ * presented chain and the trust store verify used (a file, or the
+ * system bundle), at --at or now. */
+static int simulate(const cp_verify_opts_t *o, STACK_OF(X509) *certs,
+                    const char *name, cp_verify_result_t *r) {
+  cp_whosim_t sim;
   cp_datadir_t data;
-  cp_buf_t b;
   char err[600], path[1100];
-  STACK_OF(X509) *roots = NULL;
-  cp_pathsim_input_t in;
 
-  if (o->json || o->ca_file == NULL) {
-    return;
-  }
   cp_datadir_find(&data, NULL);
   cp_datadir_path(&data, "families.json", path, sizeof(path));
-  if (cp_pathsim_load(&set, path, err, sizeof(err)) != 0) {
+  if (cp_whosim_load(&sim, path, o->ca_file, err, sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy verify: %s\n", err);
-    return;
+    return -1;
   }
-  roots = X509_STORE_get1_all_certs(store);
-  in.sent = certs;
-  in.roots = roots;
-  in.extra = NULL;
-  in.at = o->at != 0 ? o->at : time(NULL);
-  in.host = o->host != NULL && !cp_host_is_ip(o->host) ? o->host : NULL;
-  cp_buf_init(&b, 64 * 1024);
-  cp_pathsim_format(&set, &in, &b);
-  fwrite(b.data, 1, b.len, stdout);
-  cp_buf_free(&b);
-  sk_X509_pop_free(roots, X509_free);
-  cp_pathsim_set_free(&set);
+  cp_whosim_judge(&sim, certs, NULL, o->at != 0 ? o->at : r->at,
+                  name != NULL && !cp_host_is_ip(name) ? name : NULL, r);
+  cp_whosim_free(&sim);
+  return 0;
 }
 
 
 static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
-                        const char *target, const char *name) {
+                        STACK_OF(X509) *certs, const char *target,
+                        const char *name) {
   cp_roots_t roots;
   cp_distrust_t distrust;
   cp_who_t who;
@@ -422,6 +410,10 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
     return EXIT_USAGE;
   }
   cp_who_predict(&who, r);
+  if (simulate(o, certs, name, r) != 0) {
+    cp_who_free(&who);
+    return EXIT_USAGE;
+  }
   if (o->json) {
     json_t *obj = json_object();
 
@@ -437,6 +429,7 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
 
     cp_buf_init(&b, 256 * 1024);
     cp_verify_format(r, target, o->chain_file ? NULL : name, &b);
+    cp_whosim_format(r, &b);
     cp_buf_appendf(&b, "\ntrust store: %s\n",
                    o->ca_file ? cp_esc_str(err, sizeof(err), o->ca_file)
                               : "the system store");
@@ -636,7 +629,7 @@ static int verify_online(const cp_verify_opts_t *o) {
   }
   cp_verify_result_build(&t->verify, SSL_get_peer_cert_chain(t->ssl), r);
   cp_revoke_staple(t->ssl, o->at, r);
-  rc = print_result(o, r, target, name);
+  rc = print_result(o, r, SSL_get_peer_cert_chain(t->ssl), target, name);
   goto out;
 fail:
   connect_failed(o, target, stage, why);
@@ -739,8 +732,7 @@ static int verify_file(const cp_verify_opts_t *o) {
   cp_verify_result_build(&rec, certs, r);
   snprintf(target, sizeof(target), "%s%s%s", o->chain_file,
            o->host ? " for " : "", o->host ? o->host : "");
-  rc = print_result(o, r, target, o->host);
-  print_pathsim(o, certs, store);
+  rc = print_result(o, r, certs, target, o->host);
 out:
   free(r);
   cp_verify_rec_clear(&rec);

@@ -170,6 +170,7 @@ static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   env->tls_client = w->tls_client;
   env->resume = sh->resume;
   env->chains = sh->chains;
+  env->horizons = sh->horizons;
   env->parents = sh->parents;
   env->users = sh->users;
   env->peers = sh->peers;

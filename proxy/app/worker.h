@@ -44,6 +44,7 @@ typedef struct cp_worker_shared_s {
   uint64_t *conn_ids;          /* connection ids, unique across workers */
   cp_resume_t *resume;         /* upstream sessions */
   cp_resume_t *chains;         /* diagnoses by exact chain */
+  cp_horizons_t *horizons;     /* breakage horizons per host, for /metrics */
   cp_peers_t *peers;           /* connections open, per address */
   const cp_parents_t *parents; /* parent proxies */
   const cp_users_t *users;     /* --auth-file; NULL: none */

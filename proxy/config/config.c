@@ -691,6 +691,8 @@ void cp_config_defaults(cp_config_t *cfg) {
                   sizeof(cfg->data_distrust));
   cp_datadir_path(&cfg->data, "clients.json", cfg->data_clients,
                   sizeof(cfg->data_clients));
+  cp_datadir_path(&cfg->data, "families.json", cfg->data_families,
+                  sizeof(cfg->data_families));
   cfg->profiles_path = cfg->data_profiles;
   cfg->distrust_path = cfg->data_distrust;
   cfg->clients_path = cfg->data_clients;

@@ -98,6 +98,7 @@ struct cp_config_s {
   char data_profiles[1100];      /* data.dir's files: the defaults of */
   char data_distrust[1100];      /* --profiles, --distrust, --clients */
   char data_clients[1100];
+  char data_families[1100]; /* the path simulator's families */
   int verbose; /* -1 errors only (chainproxy run), 0 warn, 1 info, 2 debug */
   int show_help;
   int show_version;

@@ -25,6 +25,7 @@
 #include "pki/chain.h"
 #include "config/config.h"
 #include "events/event.h"
+#include "events/horizon.h"
 #include "http/http_parse.h"
 #include "net/leg.h"
 #include "base/log.h"
@@ -93,6 +94,8 @@ struct cp_conn_env_s {
   SSL_CTX *tls_client;         /* borrowed: upstream */
   cp_resume_t *resume;         /* borrowed: upstream sessions of this loop */
   cp_resume_t *chains;         /* borrowed: diagnoses by exact chain */
+  cp_horizons_t *horizons;     /* borrowed: /metrics' horizon gauge; NULL:
+                                  none */
   const cp_parents_t *parents; /* borrowed: --upstream-proxy; NULL: none */
   const cp_users_t *users;     /* borrowed: --auth-file; NULL: none */
   char *plain;                 /* borrowed: CP_LEG_RBUF plaintext scratch */

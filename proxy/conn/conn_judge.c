@@ -15,6 +15,8 @@
 #include "diag/roots.h"
 #include "tls/tls_client.h"
 #include "diag/who.h"
+#include "diag/whosim.h"
+#include "base/host.h"
 
 
 void cp_conn_judge_offer(cp_conn_t *c, cp_tls_t *t, const unsigned char *alpn,
@@ -72,6 +74,11 @@ static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   cp_roots_check(&c->snap->data->roots, r);
   cp_policy_check(&c->snap->data->distrust, r);
   cp_who_predict(&c->snap->data->who, r);
+  /* Each family's own path over the presented chain and the store this
+   * proxy verifies with (loaded once per data snapshot); a repeated
+   * chain reuses this through the chain cache (cp_conn_judge). */
+  cp_whosim_judge(&c->snap->data->sim, SSL_get_peer_cert_chain(t->ssl), NULL,
+                  r->at, cp_host_is_ip(c->tls.name) ? NULL : c->tls.name, r);
 }
 
 
@@ -96,6 +103,9 @@ void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
     full = 1;
   }
   client_cert_facts(c, t, r);
+  if (c->env->horizons != NULL) {
+    cp_horizons_note(c->env->horizons, c->tls.name, r, time(NULL));
+  }
   /* Packed once, kept for the session's ticket and, for a full diagnosis
    * without a staple (whose verdict is this handshake's only), for the
    * chain. */

@@ -278,7 +278,9 @@ static void get_metrics(const cp_control_env_t *env, cp_ctl_response_t *r) {
 
   stats_sum(env, &sum);
   cp_buf_reset(&r->body);
-  if (cp_stats_prometheus(&sum, &r->body) != 0) {
+  if (cp_stats_prometheus(&sum, &r->body) != 0 ||
+      (env->horizons != NULL &&
+       cp_horizons_prometheus(env->horizons, &r->body) != 0)) {
     cp_ctl_resp_error(r, 500, "out of memory");
     return;
   }

@@ -20,6 +20,7 @@
 #include "rules/rules.h"
 #include "rules/snap.h"
 #include "events/stats.h"
+#include "events/horizon.h"
 
 #define CP_CONTROL_RING 4096 /* events kept for /events */
 
@@ -35,10 +36,11 @@ struct cp_control_env_s {
   cp_stats_t *stats;               /* /stats, /metrics: the process's own */
   cp_stats_t *const *worker_stats; /* ... summed with each worker's */
   int nworkers;
-  cp_rules_t *rules;  /* /rules: the master copy, changed here only */
-  cp_snaps_t *snaps;  /* each change is published to the workers */
-  uint64_t *streamed; /* set by cp_control_start: the last event id the
-                         streams were sent */
+  cp_rules_t *rules;       /* /rules: the master copy, changed here only */
+  cp_snaps_t *snaps;       /* each change is published to the workers */
+  cp_horizons_t *horizons; /* /metrics: breakage horizons; NULL: none */
+  uint64_t *streamed;      /* set by cp_control_start: the last event id the
+                              streams were sent */
   const cp_profiles_t *profiles; /* names for rules */
   int default_profile;           /* --chain */
   X509 *root;                    /* /ca.pem */

@@ -24,6 +24,7 @@ typedef struct cp_verify_rec_s cp_verify_rec_t;
 typedef struct cp_san_s cp_san_t;
 typedef struct cp_cert_info_s cp_cert_info_t;
 typedef struct cp_verify_result_s cp_verify_result_t;
+typedef struct cp_verify_family_s cp_verify_family_t;
 
 struct cp_verify_rec_s {
   struct {
@@ -96,6 +97,32 @@ struct cp_cert_info_s {
   unsigned char san_bytes[CP_CERT_SAN_BYTES]; /* san[]'s values */
 };
 
+/* The path simulator's judgement for one client family (whosim.c): the
+ * path it ends on (each element: subject, where it came from, the kinds
+ * of errors on it), its verdict, the breakage horizon and the smallest
+ * changes that make it pass. Plain data, copied whole with the result. */
+#define CP_VERIFY_MAX_FAMILIES 16
+#define CP_VERIFY_MAX_PATH 8
+struct cp_verify_family_s {
+  char id[24];
+  unsigned char pass;
+  unsigned char unknown; /* some rule of the family is unknown */
+  unsigned char kind;    /* cp_pathsim_kind_t of the error, when !pass */
+  unsigned char npaths;  /* candidate paths tried */
+  unsigned char nelem;
+  unsigned char openssl_errors; /* error is an X509_V_ERR_ number */
+  short error;                  /* X509_V_ERR_*, 0 on pass */
+  short depth;
+  time_t horizon; /* first notAfter on the accepted path; 0: none */
+  struct {
+    char subject[120];
+    unsigned char src;    /* cp_pathsim_src_t */
+    unsigned short kinds; /* bit k: an error of cp_pathsim_kind_t k */
+  } path[CP_VERIFY_MAX_PATH];
+  char fix_chain[200]; /* a chain to serve instead, "" none found */
+  char fix_store[200]; /* a change to the trust store, "" none found */
+};
+
 struct cp_verify_result_s {
   int ok;
   int error_depth;
@@ -157,12 +184,19 @@ struct cp_verify_result_s {
     const char *family;  /* "openssl3", ... (the data's, borrowed) */
     const char *verdict; /* pass, fail, unknown */
     char error[128];     /* what that client prints when it fails */
+    int path_rule;       /* the verdict is the table's guess at how the
+                            family builds its path (who.c): the path
+                            simulation, where it ran, replaces it */
   } who[10];
   int nwho;
   const char *ocsp; /* NULL: not asked; none, good, revoked,
                        unknown, expired, bad_responder,
                        malformed */
   char ocsp_note[192];
+  /* Filled by cp_whosim_judge(); kept last: a packed result (resume.c)
+   * holds only the nfam entries used. */
+  int nfam;
+  cp_verify_family_t fam[CP_VERIFY_MAX_FAMILIES];
 };
 
 void cp_verify_rec_clear(cp_verify_rec_t *r);

@@ -239,6 +239,7 @@ static void set(cp_verify_result_t *r, const cp_who_family_t *f,
   }
   r->who[n].family = f->id;
   r->who[n].verdict = verdict;
+  r->who[n].path_rule = 0;
   snprintf(r->who[n].error, sizeof(r->who[n].error), "%s", error ? error : "");
   r->nwho++;
 }
@@ -306,17 +307,26 @@ static int policy_violated(const cp_verify_result_t *r) {
 }
 
 
+static void mark_path_rule(cp_verify_result_t *r) {
+  if (r->nwho > 0) {
+    r->who[r->nwho - 1].path_rule = 1;
+  }
+}
+
+
 static void verified_chain(const cp_who_family_t *f, cp_verify_result_t *r) {
   const cp_cert_info_t *x = expired_presented(r);
   int i, cross = x != NULL && x->twin_root;
 
   if (x != NULL) {
+    /* Every verdict set in this switch guesses at the family's path. */
     switch (f->path) {
     case CP_PATH_TRUSTED_FIRST:
     case CP_PATH_ANY:
       break;
     case CP_PATH_STRICT_EXPIRY:
       set(r, f, "fail", error_for(f, r, CP_WHO_EXPIRED));
+      mark_path_rule(r);
       return;
     case CP_PATH_ALTERNATE_CHAINS:
       /* Follows the presented chain to the old root when the store has
@@ -328,6 +338,7 @@ static void verified_chain(const cp_who_family_t *f, cp_verify_result_t *r) {
       } else {
         break;
       }
+      mark_path_rule(r);
       return;
     case CP_PATH_PRESENTED:
       if (!cross) {
@@ -338,6 +349,7 @@ static void verified_chain(const cp_who_family_t *f, cp_verify_result_t *r) {
                       x->issuer_in_store ? CP_WHO_EXPIRED
                                          : CP_WHO_UNKNOWN_ISSUER));
       }
+      mark_path_rule(r);
       return;
     }
   }

@@ -657,18 +657,8 @@ void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
     }
     json_object_set_new(o, "browser_policies", arr);
   }
-  if (tls_error == NULL && r->nwho > 0) {
-    arr = json_array();
-    for (i = 0; i < r->nwho; i++) {
-      json_t *c = json_pack("{s:s,s:s}", "family", r->who[i].family, "verdict",
-                            r->who[i].verdict);
-
-      if (r->who[i].error[0] != '\0') {
-        json_object_set_new(c, "error", json_string(r->who[i].error));
-      }
-      json_array_append_new(arr, c);
-    }
-    json_object_set_new(o, "clients", arr);
+  if (tls_error == NULL && (r->nwho > 0 || r->nfam > 0)) {
+    json_object_set_new(o, "clients", cp_event_clients_json(r));
   }
   if (tls_error == NULL && r->ocsp != NULL) {
     json_object_set_new(o, "ocsp", json_string(r->ocsp));

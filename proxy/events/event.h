@@ -177,6 +177,8 @@ typedef struct cp_event_leg_s {
   int64_t ssl_ms;
 } cp_event_leg_t;
 
+/* The `clients` array (event_who.c): a new reference. */
+json_t *cp_event_clients_json(const cp_verify_result_t *r);
 /* alpn: the protocol the upstream chose ("" for none); via: the parent
  * proxy's URL, NULL when direct; leg: NULL when unknown. */
 void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,

@@ -11,12 +11,14 @@ static void data_free(cp_snap_data_t *d) {
   cp_roots_free(&d->roots);
   cp_distrust_free(&d->distrust);
   cp_who_free(&d->who);
+  cp_whosim_free(&d->sim);
   free(d);
 }
 
 
 int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
                       const char *distrust_path, const char *clients_path,
+                      const char *families_path, const char *upstream_ca,
                       char *err, size_t errlen) {
   cp_snap_data_t *d = calloc(1, sizeof(*d));
 
@@ -26,7 +28,8 @@ int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
     return cp_errf(err, errlen, CP_ENOMEM, "out of memory");
   }
   if (cp_distrust_load(&d->distrust, distrust_path, err, errlen) != 0 ||
-      cp_who_load(&d->who, clients_path, err, errlen) != 0) {
+      cp_who_load(&d->who, clients_path, err, errlen) != 0 ||
+      cp_whosim_load(&d->sim, families_path, upstream_ca, err, errlen) != 0) {
     data_free(d);
     return CP_ECONFIG;
   }

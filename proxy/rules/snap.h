@@ -19,6 +19,7 @@
 #include "diag/roots.h"
 #include "rules/rules.h"
 #include "diag/who.h"
+#include "diag/whosim.h"
 
 typedef struct cp_snap_s cp_snap_t;
 typedef struct cp_snap_data_s cp_snap_data_t;
@@ -32,6 +33,8 @@ struct cp_snap_data_s {
   cp_roots_t roots;
   cp_distrust_t distrust;
   cp_who_t who;
+  cp_whosim_t sim; /* families and the upstream trust store, loaded once
+                      per reload (never per connection) */
 };
 
 struct cp_snap_s {
@@ -48,10 +51,13 @@ struct cp_snaps_s {
   unsigned next_gen;
 };
 
-/* Loads the data (roots directory, distrust and client-family files) into
- * a fresh cp_snap_data_t. err says why not. */
+/* Loads the data (roots directory, distrust and client-family files, the
+ * path simulator's families and the upstream trust store: upstream_ca,
+ * NULL for the system bundle) into a fresh cp_snap_data_t. err says why
+ * not. */
 int cp_snap_data_load(cp_snap_data_t **out, const char *roots_dir,
                       const char *distrust_path, const char *clients_path,
+                      const char *families_path, const char *upstream_ca,
                       char *err, size_t errlen);
 /* Starts with rules (copied) and data (taken). */
 int cp_snaps_init(cp_snaps_t *s, const cp_rules_t *rules, cp_snap_data_t *data);

@@ -32,6 +32,16 @@ struct cp_resume_entry_s {
   (offsetof(cp_verify_result_t, built) +                                       \
    CP_VERIFY_MAX_CHAIN * sizeof(cp_cert_info_t))
 #define INFO sizeof(cp_cert_info_t)
+/* The tail ends with the families used (fam[] is the last field). */
+#define FAM_START offsetof(cp_verify_result_t, fam)
+#define FAM sizeof(cp_verify_family_t)
+
+
+static size_t clamp_fam(int n) {
+  return n < 0                        ? 0
+         : n > CP_VERIFY_MAX_FAMILIES ? CP_VERIFY_MAX_FAMILIES
+                                      : (size_t)n;
+}
 
 
 static size_t clamp_n(int n) {
@@ -51,13 +61,31 @@ static time_t first_expiry(const cp_cert_info_t *v, size_t n, time_t t) {
 }
 
 
+/* The first validity bound of v after at, or t if earlier. */
+static time_t next_change(const cp_cert_info_t *v, size_t n, time_t at,
+                          time_t t) {
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    if (v[i].na > at && (t == 0 || v[i].na < t)) {
+      t = v[i].na;
+    }
+    if (v[i].nb > at && (t == 0 || v[i].nb < t)) {
+      t = v[i].nb;
+    }
+  }
+  return t;
+}
+
+
 cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   size_t nc = clamp_n(r->nchain), nb = clamp_n(r->nbuilt);
-  size_t len = HEAD_END + nc * INFO + (MID_END - MID_START) + nb * INFO +
-               (sizeof(*r) - TAIL_START);
+  size_t tail = FAM_START - TAIL_START + clamp_fam(r->nfam) * FAM;
+  size_t len = HEAD_END + nc * INFO + (MID_END - MID_START) + nb * INFO + tail;
   cp_resume_blob_t *b = malloc(sizeof(*b) + len);
   const unsigned char *src = (const unsigned char *)r;
   unsigned char *p;
+  size_t i;
 
   if (b == NULL) {
     return NULL;
@@ -66,6 +94,19 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   b->nchain = nc;
   b->nbuilt = nb;
   b->expires = first_expiry(r->built, nb, first_expiry(r->chain, nc, 0));
+  b->chain_expires =
+      next_change(r->built, nb, r->at, next_change(r->chain, nc, r->at, 0));
+  /* A family's verdict changes when its own path expires first. */
+  for (i = 0; i < clamp_fam(r->nfam); i++) {
+    if (r->fam[i].horizon > 0 &&
+        (b->expires == 0 || r->fam[i].horizon < b->expires)) {
+      b->expires = r->fam[i].horizon;
+    }
+    if (r->fam[i].horizon > r->at &&
+        (b->chain_expires == 0 || r->fam[i].horizon < b->chain_expires)) {
+      b->chain_expires = r->fam[i].horizon;
+    }
+  }
   p = b->data;
   memcpy(p, src, HEAD_END);
   p += HEAD_END;
@@ -75,7 +116,7 @@ cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r) {
   p += MID_END - MID_START;
   memcpy(p, r->built, nb * INFO);
   p += nb * INFO;
-  memcpy(p, src + TAIL_START, sizeof(*r) - TAIL_START);
+  memcpy(p, src + TAIL_START, tail);
   return b;
 }
 
@@ -92,7 +133,9 @@ void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out) {
   p += MID_END - MID_START;
   memcpy(out->built, p, b->nbuilt * INFO);
   p += b->nbuilt * INFO;
-  memcpy(dst + TAIL_START, p, sizeof(*out) - TAIL_START);
+  memcpy(dst + TAIL_START, p, FAM_START - TAIL_START);
+  p += FAM_START - TAIL_START;
+  memcpy(out->fam, p, clamp_fam(out->nfam) * FAM);
 }
 
 
@@ -236,9 +279,10 @@ static void store(cp_resume_t *rc, const char *key, unsigned gen,
   cp_resume_entry_t *e;
   size_t klen = strlen(key);
   time_t end = session_end(sess);
+  time_t limit = sess != NULL ? blob->expires : blob->chain_expires;
 
-  if (blob->expires != 0 && blob->expires < end) {
-    end = blob->expires;
+  if (limit != 0 && limit < end) {
+    end = limit;
   }
   if (end <= time(NULL) || (e = malloc(sizeof(*e) + klen + 1)) == NULL) {
     SSL_SESSION_free(sess);

@@ -39,7 +39,12 @@ typedef struct cp_resume_slot_s cp_resume_slot_t;
  * the entry and the connections that resumed with it. */
 struct cp_resume_blob_s {
   int refs;
-  time_t expires; /* the first not_after of the chain, 0: none */
+  time_t expires;       /* the first not_after of the chain, 0: none */
+  time_t chain_expires; /* the chain cache's end: the first change still to
+                           come at the verification time (a not_after or
+                           not_before after it, a family's horizon); an
+                           element expired already changes no verdict,
+                           so a broken chain is cached too. 0: none */
   size_t nchain, nbuilt;
   unsigned char data[]; /* the packed result */
 };

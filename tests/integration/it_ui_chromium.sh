@@ -4,7 +4,8 @@
 # While a modern, a legacy and a broken-upstream request run through the
 # proxy, the page must show each row with its outcome; the failing
 # upstream's row opens a drawing whose red element names the failing
-# certificate; a button on the page switches the legacy host back to the
+# certificate, and each family's simulated path beside it, the failing
+# element in red with its errors; a button on the page switches the legacy host back to the
 # modern chain and the next connection is served it; the page makes no
 # request to any other origin. Screenshots go to $CP_UI_SHOTS when set
 # (docs/ui-*.png were made so).
@@ -61,6 +62,8 @@ out=$("$PY" "$CP_IT/clients/ui_browser.py" "$DP" "http://127.0.0.1:$CTL_PORT/ui"
   '{"open": "tr[data-upstream=\"blocked\"]"}' \
   '{"text": ["#detail .cert.failing h4", "Broken Origin"]}' \
   '{"text": ["#detail .cert.failing .error", "self-signed certificate"]}' \
+  '{"text": ["#detail .family-paths [data-family=\"openssl3\"] .pathel.failing", "Broken Origin"]}' \
+  '{"text": ["#detail .family-paths [data-family=\"openssl3\"] .pathel.failing", "self_signed"]}' \
   '{"shot": "ui-failing-chain"}' \
   '{"open": "tr[data-host=\"localhost\"][data-client=\"rejected\"]"}' \
   '{"click": "#detail button:nth-of-type(2)"}' \
