@@ -18,6 +18,7 @@
 
 #include "pki/ca.h"
 #include "config/config.h"
+#include "app/isolate.h"
 #include "app/run_report.h"
 #include "app/server.h"
 
@@ -42,6 +43,12 @@ static const char usage[] =
     "                             whether they held (0) or not (1)\n"
     "  --expect-no-other-hosts    fail when a host no --expect names was "
     "seen\n"
+    "  --isolate                  run CMD in a network namespace whose only "
+    "way\n"
+    "                             out is the proxy: every TCP connection is\n"
+    "                             intercepted, proxy variables or not (root, "
+    "or\n"
+    "                             unprivileged user namespaces)\n"
     "  --no-java                  no Java trust store and proxy properties "
     "(JAVA_TOOL_OPTIONS;\n"
     "                             making them takes keytool about a second)\n"
@@ -59,6 +66,8 @@ typedef struct run_s {
   int64_t status;
   int term_signal;
   uint64_t t0;
+  int running;       /* the proxy listens (srv may be shut down) */
+  cp_isolate_t *iso; /* borrowed: --isolate's helper, else NULL */
 } run_t;
 
 
@@ -115,7 +124,9 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
   run->status = status;
   run->term_signal = term_signal;
   uv_close((uv_handle_t *)p, NULL);
-  cp_server_shutdown(run->srv); /* drain, then the loop ends */
+  if (run->running) {
+    cp_server_shutdown(run->srv); /* drain, then the loop ends */
+  }
 }
 
 
@@ -125,6 +136,16 @@ static void on_running(void *arg, cp_server_t *srv) {
   uv_stdio_container_t io[3];
   int rc, i;
 
+  run->running = 1;
+  if (run->iso != NULL) {
+    /* The helper spawned before the server is waiting to exec CMD. */
+    run->t0 = uv_hrtime();
+    cp_isolate_release(run->iso, 1);
+    if (run->exited) {
+      cp_server_shutdown(srv);
+    }
+    return;
+  }
   memset(&o, 0, sizeof(o));
   for (i = 0; i < 3; i++) {
     io[i].flags = UV_INHERIT_FD;
@@ -170,6 +191,7 @@ typedef struct opts_s {
   int nproxy;
   int has_listen, has_ca_dir, has_events;
   int no_java; /* --no-java: no Java trust store (saves keytool's second) */
+  int isolate; /* --isolate: CMD in a network namespace of its own */
   const char *events;
   char **cmd;
 } opts_t;
@@ -213,6 +235,10 @@ static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
     }
     if (strcmp(a, "--no-java") == 0) {
       o->no_java = 1;
+      continue;
+    }
+    if (strcmp(a, "--isolate") == 0) {
+      o->isolate = 1;
       continue;
     }
     if (strcmp(a, "--trust") == 0 || strcmp(a, "--expect") == 0 ||
@@ -395,6 +421,7 @@ static void no_proxy_java(const char *list, char *out, size_t len) {
 static int java_env(const char *mode, const char *ca_dir, const char *tmp,
                     const char *host, unsigned port, env_t *env,
                     json_t *exported) {
+  char props[1400];
   char keytool[1100], store[1200], root[1200], opts[4096], alias[32];
   char bypass[1024];
   const char *old = getenv("JAVA_TOOL_OPTIONS");
@@ -446,11 +473,18 @@ static int java_env(const char *mode, const char *ca_dir, const char *tmp,
    * nothing bypasses the proxy (Java's own default skips localhost). */
   no_proxy_java(getenv("NO_PROXY") ? getenv("NO_PROXY") : getenv("no_proxy"),
                 bypass, sizeof(bypass));
-  snprintf(opts, sizeof(opts),
-           "%s%s-Dhttps.proxyHost=%s -Dhttps.proxyPort=%u "
-           "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%u -Dhttp.nonProxyHosts=%s"
-           "%s%s%s",
-           old ? old : "", old ? " " : "", host, port, host, port, bypass,
+  /* --isolate (host NULL): Java keeps its default proxy settings, the
+   * namespace intercepts it anyway. */
+  props[0] = '\0';
+  if (host != NULL) {
+    snprintf(props, sizeof(props),
+             "-Dhttps.proxyHost=%s -Dhttps.proxyPort=%u "
+             "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%u "
+             "-Dhttp.nonProxyHosts=%s",
+             host, port, host, port, bypass);
+  }
+  snprintf(opts, sizeof(opts), "%s%s%s%s%s%s", old ? old : "",
+           old && props[0] ? " " : "", props,
            n ? " -Djavax.net.ssl.trustStore=" : "", n ? store : "",
            n ? " -Djavax.net.ssl.trustStorePassword=changeit" : "");
   if (env_set(env, "JAVA_TOOL_OPTIONS", opts) != 0) {
@@ -506,6 +540,7 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
                    const char *proxy, json_t *exported, double secs) {
   json_t *sum;
   int i;
+  const char *mech = run->iso != NULL ? run->iso->mechanism : NULL;
 
   cp_run_report_print(rep, stderr);
   fprintf(stderr, "  command: %s exited %s %lld%s\n", o->cmd[0],
@@ -518,6 +553,12 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
     fprintf(stderr, " %s", json_string_value(json_array_get(exported, i)));
   }
   fprintf(stderr, "%s\n", json_array_size(exported) ? "" : " (nothing)");
+  if (mech != NULL) {
+    fprintf(stderr,
+            "  isolated: CMD ran in a network namespace of its own (%s)\n",
+            strcmp(mech, "root") == 0 ? "root: net + mount namespaces"
+                                      : "user + net + mount namespaces");
+  }
   if (o->summary_json != NULL) {
     json_t *cmd = json_array();
 
@@ -537,6 +578,9 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
         sum, "trust",
         json_pack("{s:s,s:O}", "mode", o->trust, "exported", exported));
     json_object_set_new(sum, "seconds", json_real(secs));
+    json_object_set_new(sum, "isolate",
+                        mech != NULL ? json_pack("{s:s}", "mechanism", mech)
+                                     : json_null());
     if (json_dump_file(sum, o->summary_json, JSON_INDENT(2)) != 0) {
       fprintf(stderr, "chainproxy run: cannot write %s\n", o->summary_json);
     }
@@ -546,6 +590,72 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
       cp_run_report_junit(rep, o->junit, "chainproxy run", secs) != 0) {
     fprintf(stderr, "chainproxy run: cannot write %s\n", o->junit);
   }
+}
+
+
+/* CMD's environment: the proxy variables, the trust bundle for --trust
+ * and Java's store; 0, or -1 after saying so. */
+static int prepare_env(const opts_t *o, const cp_config_t *cfg, const char *tmp,
+                       const char *proxy, env_t *env, json_t *exported) {
+  char ca_dir[1024];
+
+  if (cp_ca_default_dir(cfg->ca_dir, ca_dir, sizeof(ca_dir)) != 0 ||
+      env_init(env) != 0 || env_set(env, "HTTPS_PROXY", proxy) != 0 ||
+      env_set(env, "https_proxy", proxy) != 0 ||
+      env_set(env, "HTTP_PROXY", proxy) != 0 ||
+      env_set(env, "http_proxy", proxy) != 0 ||
+      trust_env(o->trust, ca_dir, tmp, env, exported) != 0 ||
+      (!o->no_java &&
+       java_env(o->trust, ca_dir, tmp, o->isolate ? NULL : cfg->listen_host,
+                cfg->listen_port, env, exported) != 0)) {
+    fprintf(stderr, "chainproxy run: cannot prepare the command's "
+                    "environment\n");
+    return -1;
+  }
+  return 0;
+}
+
+
+/* The CA's files, made now if this is their first use (the server loads
+ * them again). */
+static int ca_create(const cp_config_t *cfg) {
+  char dir[1024], err[1400];
+  cp_ca_t ca;
+  int rc;
+
+  memset(&ca, 0, sizeof(ca));
+  if (cp_ca_default_dir(cfg->ca_dir, dir, sizeof(dir)) != 0) {
+    fprintf(stderr, "chainproxy run: no CA directory: set --ca-dir, "
+                    "CHAINPROXY_HOME or HOME\n");
+    return -1;
+  }
+  rc = cp_ca_load_or_create(&ca, dir, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy run: CA: %s\n", err);
+  }
+  cp_ca_free(&ca);
+  return rc != 0 ? -1 : 0;
+}
+
+
+/* --isolate: the namespace and its listener, CMD waiting in it. */
+static int isolate_start(run_t *run, cp_isolate_t *iso, uv_loop_t *loop,
+                         cp_config_t *cfg, char **env) {
+  char err[1000];
+  int spawned = 0;
+
+  run->child.data = run;
+  if (cp_isolate_start(iso, loop, &run->child, on_exit_cb, run->cmd, env,
+                       cfg->listen_port, &spawned, err, sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy run: %s\n", err);
+    run->spawned = spawned;
+    run->iso = spawned ? iso : NULL;
+    return -1;
+  }
+  run->spawned = 1;
+  run->iso = iso;
+  cfg->listen_fd = iso->listen_fd;
+  return 0;
 }
 
 
@@ -559,7 +669,7 @@ int cp_run_cmd(int argc, char **argv) {
   uv_loop_t loop;
   json_t *exported = json_array();
   char tmp[256] = "", ca[300], events[300], listen[64], proxy[80], err[600];
-  char ca_dir[1024];
+  cp_isolate_t iso;
   const char *tmpdir = getenv("TMPDIR");
   int rc, code = 2, failed, loop_ok = 0;
 
@@ -567,6 +677,9 @@ int cp_run_cmd(int argc, char **argv) {
   memset(&o, 0, sizeof(o));
   memset(&run, 0, sizeof(run));
   memset(&env, 0, sizeof(env));
+  memset(&iso, 0, sizeof(iso));
+  iso.sock = -1;
+  iso.listen_fd = -1;
   rc = parse(&o, &rep, argc, argv);
   if (rc != 0) {
     code = rc > 0 ? 0 : 2;
@@ -613,18 +726,24 @@ int cp_run_cmd(int argc, char **argv) {
   loop_ok = 1;
   run.srv = &srv;
   run.cmd = o.cmd;
+  if (o.isolate) {
+    cfg.transparent = 1;
+    cfg.isolate = 1;
+    cfg.workers = 1;
+    /* The helper needs CMD's environment, and so the CA, before the
+     * server (which listens on the helper's socket) exists. */
+    rc = ca_create(&cfg) != 0 ||
+                 prepare_env(&o, &cfg, tmp, proxy, &env, exported) != 0
+             ? -1
+             : isolate_start(&run, &iso, &loop, &cfg, env.v);
+    if (rc != 0) {
+      goto reap;
+    }
+  }
   rc = cp_server_init(&srv, &loop, &cfg);
-  if (rc == 0 &&
-      (cp_ca_default_dir(cfg.ca_dir, ca_dir, sizeof(ca_dir)) != 0 ||
-       env_init(&env) != 0 || env_set(&env, "HTTPS_PROXY", proxy) != 0 ||
-       env_set(&env, "https_proxy", proxy) != 0 ||
-       env_set(&env, "HTTP_PROXY", proxy) != 0 ||
-       env_set(&env, "http_proxy", proxy) != 0 ||
-       trust_env(o.trust, ca_dir, tmp, &env, exported) != 0 ||
-       (!o.no_java && java_env(o.trust, ca_dir, tmp, cfg.listen_host,
-                               cfg.listen_port, &env, exported) != 0))) {
-    fprintf(stderr, "chainproxy run: cannot prepare the command's "
-                    "environment\n");
+  iso.listen_fd = -1; /* the server's, adopted or closed */
+  if (rc == 0 && !o.isolate &&
+      prepare_env(&o, &cfg, tmp, proxy, &env, exported) != 0) {
     rc = -1;
   }
   if (rc == 0) {
@@ -635,6 +754,12 @@ int cp_run_cmd(int argc, char **argv) {
     cp_server_run(&srv);
   }
   cp_server_close(&srv);
+reap:
+  cp_isolate_release(&iso, 0);
+  if (run.iso != NULL && run.spawned && !run.exited) {
+    uv_run(&loop, UV_RUN_DEFAULT); /* the helper exits without CMD */
+    rc = -1;
+  }
   if (rc != 0 || !run.exited) {
     goto out;
   }

@@ -42,6 +42,11 @@ static int transparent_start(cp_conn_t *c) {
   int rc = cp_transparent_dst(&c->client.tcp, c->env->cfg->listen_port,
                               &c->orig_dst, host, sizeof(host), &port);
 
+  if (rc == CP_EINVAL && c->env->cfg->isolate) {
+    /* `run --isolate`: a client that uses the proxy variables came to the
+     * listener itself; it is served as a forward proxy serves it. */
+    return 0;
+  }
   if (rc != 0) {
     cp_conn_respond_error(
         c, 400, "not_redirected",
@@ -252,7 +257,8 @@ static int on_request_head(cp_conn_t *c) {
   if (!c->connect_emitted) {
     cp_conn_route(c, &req->target, c->http.req_parent);
     cp_conn_emit_connect(c, cp_http_msg_method_name(req),
-                         c->transparent ? "transparent" : "forward");
+                         c->transparent ? cp_conn_transparent_mode(c)
+                                        : "forward");
   }
   if (c->upstream_ok && same_target(&c->target, &req->target) &&
       c->parent == c->http.req_parent) {

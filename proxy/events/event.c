@@ -394,7 +394,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
-                      const char *via, const char *user) {
+                      const char *via, const char *user, const char *dst) {
   json_t *o = event_new(ev, "connect", b);
 
   if (o == NULL) {
@@ -408,6 +408,9 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
   }
   if (user != NULL) {
     json_object_set_new(o, "user", json_string(user));
+  }
+  if (dst != NULL) {
+    json_object_set_new(o, "original_dst", json_string(dst));
   }
   event_emit(ev, o);
 }

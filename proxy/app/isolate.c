@@ -1,0 +1,475 @@
+/* unshare(2), mount(2) */
+#define _GNU_SOURCE
+#include "app/isolate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#define CTL_FD 3     /* the helper's end of the socket (uv_spawn's stdio) */
+#define MSG_MAX 900  /* one message: "ok MECH" or "error TEXT" */
+#define TOOL_OUT 400 /* what a failing tool said, kept for the message */
+#define HELPER_FAIL 125
+
+/* --- the helper, inside the namespaces --------------------------------- */
+
+static int send_msg(int sock, const char *text, const int *fds, int nfds) {
+  struct msghdr m;
+  struct iovec iov;
+  char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+  struct cmsghdr *cm;
+
+  memset(&m, 0, sizeof(m));
+  iov.iov_base = (void *)text;
+  iov.iov_len = strlen(text) + 1;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (nfds > 0) {
+    memset(cbuf, 0, sizeof(cbuf));
+    m.msg_control = cbuf;
+    m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+  }
+  return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+
+static int helper_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+
+/* Tells run why, and gives the status the helper exits with. */
+static int helper_fail(const char *fmt, ...) {
+  char msg[MSG_MAX];
+  int n;
+  va_list ap;
+
+  n = snprintf(msg, sizeof(msg), "error ");
+  va_start(ap, fmt);
+  vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+  va_end(ap);
+  send_msg(CTL_FD, msg, NULL, 0);
+  return HELPER_FAIL;
+}
+
+
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0) {
+    return -1;
+  }
+  n = write(fd, text, strlen(text));
+  close(fd);
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+
+/* Keeps CAP_NET_ADMIN across exec (ambient) for the tools, which a
+ * process that is not uid 0 in its user namespace would lose otherwise. */
+static int keep_net_admin(void) {
+  struct __user_cap_header_struct h;
+  struct __user_cap_data_struct d[2];
+
+  memset(&h, 0, sizeof(h));
+  memset(d, 0, sizeof(d));
+  h.version = _LINUX_CAPABILITY_VERSION_3;
+  if (syscall(SYS_capget, &h, d) != 0) {
+    return -1;
+  }
+  d[0].inheritable |= 1u << CAP_NET_ADMIN;
+  if (syscall(SYS_capset, &h, d) != 0) {
+    return -1;
+  }
+  return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+}
+
+
+/* Runs a tool (ip, nft) found on PATH or in the sbin directories, with
+ * input on its stdin; 0 when it succeeded, else -1 with what it said. */
+static int run_tool(char *const argv[], const char *input, int ambient,
+                    char *out, size_t outlen) {
+  static const char *const dirs[] = {"/usr/sbin", "/sbin", "/usr/bin", "/bin"};
+  int in[2] = {-1, -1}, er[2] = {-1, -1}, st = 0;
+  size_t k, got = 0;
+  ssize_t n;
+  pid_t pid;
+
+  out[0] = '\0';
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(er, O_CLOEXEC) != 0) {
+    snprintf(out, outlen, "pipe: %s", strerror(errno));
+    return -1;
+  }
+  pid = fork();
+  if (pid == 0) {
+    char path[256];
+
+    dup2(in[0], 0);
+    dup2(er[1], 1);
+    dup2(er[1], 2);
+    if (ambient) {
+      keep_net_admin();
+    }
+    execvp(argv[0], argv);
+    for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+      snprintf(path, sizeof(path), "%s/%s", dirs[k], argv[0]);
+      execv(path, argv);
+    }
+    fprintf(stderr, "%s: not found (install %s)", argv[0],
+            strcmp(argv[0], "nft") == 0 ? "nftables" : "iproute2");
+    _exit(127);
+  }
+  close(in[0]);
+  close(er[1]);
+  if (input != NULL && pid > 0) {
+    n = write(in[1], input, strlen(input));
+    (void)n;
+  }
+  close(in[1]);
+  while (got + 1 < outlen &&
+         (n = read(er[0], out + got, outlen - 1 - got)) > 0) {
+    got += (size_t)n;
+  }
+  out[got] = '\0';
+  close(er[0]);
+  if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+    return -1;
+  }
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+
+/* The namespaces: net and mount as root, else a user namespace too, where
+ * this uid is itself (CMD is not made root) and holds the capabilities
+ * until exec. 0 with the mechanism's name, or the status after failing. */
+static int make_namespaces(char *mech, size_t len) {
+  char map[64];
+  int root_err = 0, uid = (int)geteuid(), gid = (int)getegid();
+
+  if (uid == 0) {
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS) == 0) {
+      snprintf(mech, len, "root");
+      return 0;
+    }
+    root_err = errno;
+  }
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0) {
+    int e = errno;
+
+    return helper_fail(
+        "cannot create a network namespace for --isolate: %s%s%s"
+        "a user namespace (unprivileged): %s. Run as root, or allow "
+        "unprivileged user namespaces (user.max_user_namespaces > 0, "
+        "kernel.unprivileged_userns_clone=1 where it exists, no AppArmor "
+        "restrict_unprivileged_userns), or use `chainproxy run` without "
+        "--isolate (the proxy variables) or --mode transparent "
+        "(docs/transparent.md)",
+        root_err ? "as root (unshare CLONE_NEWNET): " : "",
+        root_err ? strerror(root_err) : "", root_err ? "; " : "", strerror(e));
+  }
+  snprintf(map, sizeof(map), "%d %d 1\n", uid, uid);
+  if (write_file("/proc/self/setgroups", "deny") != 0 ||
+      write_file("/proc/self/uid_map", map) != 0) {
+    return helper_fail("--isolate: cannot map uid %d into the user "
+                       "namespace: %s",
+                       uid, strerror(errno));
+  }
+  snprintf(map, sizeof(map), "%d %d 1\n", gid, gid);
+  if (write_file("/proc/self/gid_map", map) != 0) {
+    return helper_fail("--isolate: cannot map gid %d into the user "
+                       "namespace: %s",
+                       gid, strerror(errno));
+  }
+  snprintf(mech, len, "user");
+  return 0;
+}
+
+
+/* The proxy's listener inside: every address of the namespace, both
+ * families on one socket where IPv6 exists. */
+static int open_listener(uint16_t port) {
+  struct sockaddr_in6 a6;
+  struct sockaddr_in a4;
+  int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0, on = 1;
+
+  if (fd >= 0) {
+    memset(&a6, 0, sizeof(a6));
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(port);
+    a6.sin6_addr = in6addr_any;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (bind(fd, (struct sockaddr *)&a6, sizeof(a6)) == 0 &&
+        listen(fd, 511) == 0) {
+      return fd;
+    }
+    close(fd);
+  }
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  memset(&a4, 0, sizeof(a4));
+  a4.sin_family = AF_INET;
+  a4.sin_port = htons(port);
+  a4.sin_addr.s_addr = htonl(INADDR_ANY);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (bind(fd, (struct sockaddr *)&a4, sizeof(a4)) != 0 ||
+      listen(fd, 511) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+
+/* lo up with the default routes on it: a connection to any address then
+ * leaves connect() and meets the redirect in the output hook (without a
+ * route, connect fails with ENETUNREACH before netfilter sees it). */
+static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
+  char *up[] = {"ip", "link", "set", "lo", "up", NULL};
+  char *r4[] = {"ip", "route", "add", "default", "dev", "lo", NULL};
+  char *r6[] = {"ip", "-6", "route", "add", "default", "dev", "lo", NULL};
+  char *nft[] = {"nft", "-f", "-", NULL};
+  char rules[1200];
+
+  if (run_tool(up, NULL, ambient, out, outlen) != 0 ||
+      run_tool(r4, NULL, ambient, out, outlen) != 0) {
+    return -1;
+  }
+  run_tool(r6, NULL, ambient, out, outlen); /* IPv6 may be off: v4 only */
+  /* redirect in the output hook rewrites locally made connections to the
+   * loopback address (127.0.0.1 or ::1) and the port; the listener takes
+   * the original destination from conntrack (SO_ORIGINAL_DST). A
+   * connection to the listener itself is left as it is (a client using
+   * the proxy variables). UDP is refused (an ICMP port unreachable, so
+   * QUIC falls back to TCP) except DNS to the namespace's resolver. */
+  snprintf(rules, sizeof(rules),
+           "table inet chainproxy_isolate {\n"
+           "  chain nat_out {\n"
+           "    type nat hook output priority -100; policy accept;\n"
+           "    meta l4proto tcp redirect to :%u\n"
+           "  }\n"
+           "  chain filter_out {\n"
+           "    type filter hook output priority 0; policy accept;\n"
+           "    meta l4proto udp counter reject\n"
+           "  }\n"
+           "}\n",
+           (unsigned)port);
+  return run_tool(nft, rules, ambient, out, outlen);
+}
+
+
+int cp_isolate_child(int argc, char **argv) {
+  char mech[8] = "", out[TOOL_OUT], go = 0;
+  int fds[1], lfd, rc;
+  long port;
+
+  /* CMD goes when run goes, even on SIGKILL. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (argc < 4 || strcmp(argv[2], "--") != 0) {
+    return helper_fail("--isolate: bad helper arguments");
+  }
+  port = strtol(argv[1], NULL, 10);
+  if (port < 1 || port > 65535) {
+    return helper_fail("--isolate: bad port");
+  }
+  rc = make_namespaces(mech, sizeof(mech));
+  if (rc != 0) {
+    return rc;
+  }
+  /* Mounts made here stay here. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+    return helper_fail("--isolate: cannot make the mount namespace "
+                       "private: %s",
+                       strerror(errno));
+  }
+  if (net_setup(strcmp(mech, "user") == 0, (uint16_t)port, out, sizeof(out)) !=
+      0) {
+    return helper_fail("--isolate: cannot set up the namespace's network "
+                       "(%s namespace): %s",
+                       mech, out);
+  }
+  lfd = open_listener((uint16_t)port);
+  if (lfd < 0) {
+    return helper_fail("--isolate: cannot listen on port %ld inside the "
+                       "namespace: %s",
+                       port, strerror(errno));
+  }
+  fds[0] = lfd;
+  snprintf(out, sizeof(out), "ok %s", mech);
+  if (send_msg(CTL_FD, out, fds, 1) != 0) {
+    return HELPER_FAIL;
+  }
+  close(lfd);
+  /* run answers once its proxy listens; EOF means it gave up. */
+  if (read(CTL_FD, &go, 1) != 1 || go != 'g') {
+    return HELPER_FAIL;
+  }
+  close(CTL_FD);
+  execvp(argv[3], argv + 3);
+  fprintf(stderr, "chainproxy run: cannot run %s: %s\n", argv[3],
+          strerror(errno));
+  return errno == ENOENT ? 127 : 126;
+}
+
+
+/* --- run's side -------------------------------------------------------- */
+
+/* One message from the helper and the descriptor it carries; -1 at EOF. */
+static int recv_msg(int sock, char *text, size_t len, int *fd) {
+  struct msghdr m;
+  struct iovec iov;
+  char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+  struct cmsghdr *cm;
+  ssize_t n;
+
+  *fd = -1;
+  memset(&m, 0, sizeof(m));
+  iov.iov_base = text;
+  iov.iov_len = len - 1;
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf;
+  m.msg_controllen = sizeof(cbuf);
+  do {
+    n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    return -1;
+  }
+  text[n] = '\0';
+  for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      memcpy(fd, CMSG_DATA(cm), sizeof(int));
+    }
+  }
+  return 0;
+}
+
+
+int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
+                     uv_exit_cb exit_cb, char **cmd, char **env, uint16_t port,
+                     int *spawned, char *err, size_t errlen) {
+  uv_process_options_t o;
+  uv_stdio_container_t io[4];
+  char exe[4096], portstr[8], msg[MSG_MAX];
+  char **args = NULL;
+  int sv[2] = {-1, -1}, i, n = 0, fd = -1, rc = -1;
+  ssize_t len;
+
+  memset(iso, 0, sizeof(*iso));
+  iso->sock = -1;
+  iso->listen_fd = -1;
+  *spawned = 0;
+  len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  while (cmd[n] != NULL) {
+    n++;
+  }
+  args = calloc((size_t)n + 5, sizeof(char *));
+  if (len <= 0 || args == NULL ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    snprintf(err, errlen, "--isolate: cannot start the helper: %s",
+             strerror(errno));
+    goto out;
+  }
+  exe[len] = '\0';
+  snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+  args[0] = "chainproxy";
+  args[1] = "__isolate";
+  args[2] = portstr;
+  args[3] = "--";
+  for (i = 0; i < n; i++) {
+    args[4 + i] = cmd[i];
+  }
+  memset(&o, 0, sizeof(o));
+  for (i = 0; i < 3; i++) {
+    io[i].flags = UV_INHERIT_FD;
+    io[i].data.fd = i;
+  }
+  io[3].flags = UV_INHERIT_FD;
+  io[3].data.fd = sv[1];
+  o.file = exe;
+  o.args = args;
+  o.env = env;
+  o.stdio = io;
+  o.stdio_count = 4;
+  o.exit_cb = exit_cb;
+  rc = uv_spawn(loop, proc, &o);
+  if (rc != 0) {
+    snprintf(err, errlen, "--isolate: cannot start the helper %s: %s", exe,
+             uv_strerror(rc));
+    uv_close((uv_handle_t *)proc, NULL);
+    rc = -1;
+    goto out;
+  }
+  *spawned = 1;
+  close(sv[1]);
+  sv[1] = -1;
+  rc = -1;
+  if (recv_msg(sv[0], msg, sizeof(msg), &fd) != 0) {
+    snprintf(err, errlen,
+             "--isolate: the helper ended before the "
+             "namespace was ready");
+    goto out;
+  }
+  if (strncmp(msg, "ok ", 3) != 0 || fd < 0) {
+    snprintf(err, errlen, "%s", strncmp(msg, "error ", 6) == 0 ? msg + 6 : msg);
+    goto out;
+  }
+  snprintf(iso->mechanism, sizeof(iso->mechanism), "%.7s", msg + 3);
+  iso->listen_fd = fd;
+  fd = -1;
+  iso->sock = sv[0];
+  sv[0] = -1;
+  rc = 0;
+out:
+  if (fd >= 0) {
+    close(fd);
+  }
+  for (i = 0; i < 2; i++) {
+    if (sv[i] >= 0) {
+      close(sv[i]);
+    }
+  }
+  free(args);
+  return rc;
+}
+
+
+void cp_isolate_release(cp_isolate_t *iso, int go) {
+  ssize_t n;
+
+  if (iso->sock >= 0) {
+    if (go) {
+      n = send(iso->sock, "g", 1, MSG_NOSIGNAL);
+      (void)n;
+    }
+    close(iso->sock);
+    iso->sock = -1;
+  }
+  if (iso->listen_fd >= 0) {
+    close(iso->listen_fd);
+    iso->listen_fd = -1;
+  }
+}

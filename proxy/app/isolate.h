@@ -1,0 +1,42 @@
+/* `chainproxy run --isolate`: CMD in a network namespace of its own whose
+ * only way out is chainproxy. A helper (this binary again, as
+ * `chainproxy __isolate`) makes the namespaces (as root: net + mount; else
+ * user + net + mount), brings up lo with a default route onto it, opens
+ * the proxy's listening socket inside, installs nftables rules that
+ * redirect every TCP connection to it and refuse UDP, then hands the
+ * listening socket to run (SCM_RIGHTS over a unix socket on fd 3) and
+ * waits for the word to exec CMD. The proxy itself stays in the caller's
+ * namespace, so it dials upstream from there (127.0.0.1 included).
+ * Everything the helper makes belongs to the namespaces, which the kernel
+ * removes when CMD (and what it left running) is gone. */
+#ifndef CP_ISOLATE_H
+#define CP_ISOLATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+typedef struct cp_isolate_s {
+  int sock;          /* owned: run's end of the unix socket; -1: closed */
+  int listen_fd;     /* owned until given to the server; -1: none */
+  char mechanism[8]; /* "root" or "user": which namespaces were made */
+} cp_isolate_t;
+
+/* Spawns the helper as proc on loop (exit_cb as uv_spawn's), which will
+ * exec cmd with env in the namespace, and waits for its listening socket
+ * on port. 0 with iso filled; otherwise -1 with the reason in err (proc
+ * may still have been spawned: *spawned says so, and its exit_cb will
+ * run). */
+int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
+                     uv_exit_cb exit_cb, char **cmd, char **env, uint16_t port,
+                     int *spawned, char *err, size_t errlen);
+/* Lets the helper exec CMD (go != 0) or makes it exit without running it
+ * (go == 0); closes iso->sock either way. */
+void cp_isolate_release(cp_isolate_t *iso, int go);
+
+/* The helper's main: argv is {"__isolate", PORT, "--", CMD...}, fd 3 its
+ * end of the socket. Returns only on failure (the exit status). */
+int cp_isolate_child(int argc, char **argv);
+
+#endif
