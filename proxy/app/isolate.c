@@ -160,7 +160,9 @@ static int run_tool(char *const argv[], const char *input, int ambient,
 
 /* The namespaces: net and mount as root, else a user namespace too, where
  * this uid is itself (CMD is not made root) and holds the capabilities
- * until exec. 0 with the mechanism's name, or the status after failing. */
+ * until exec. 0 with the mechanism's name, or the status after failing.
+ * (The pid namespace comes last, in helper_wait: its first child is its
+ * init, and the tools run before must not be that child.) */
 static int make_namespaces(char *mech, size_t len) {
   char map[64];
   int root_err = 0, uid = (int)geteuid(), gid = (int)getegid();
@@ -261,8 +263,8 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
    * loopback address (127.0.0.1 or ::1) and the port; the listener takes
    * the original destination from conntrack (SO_ORIGINAL_DST). A
    * connection to the listener itself is left as it is (a client using
-   * the proxy variables). UDP is refused (an ICMP port unreachable, so
-   * QUIC falls back to TCP) except DNS to the namespace's resolver. */
+   * the proxy variables). UDP is refused (reject in the output hook:
+   * the send fails with EPERM at once, so QUIC falls back to TCP). */
   snprintf(rules, sizeof(rules),
            "table inet chainproxy_isolate {\n"
            "  chain nat_out {\n"
@@ -276,6 +278,118 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
            "}\n",
            (unsigned)port);
   return run_tool(nft, rules, ambient, out, outlen);
+}
+
+
+/* The one process a signal handler must reach: the helper's init, or
+ * init's CMD. A signal handler can only find it in a static (the only
+ * mutable static of the program, and only in the helper's process). */
+static volatile pid_t forward_to = -1;
+
+
+static void on_forward_signal(int sig) {
+  if (forward_to > 0) {
+    kill(forward_to, sig);
+  }
+}
+
+
+/* SIGINT, SIGTERM, ... passed on: run -> helper -> init -> CMD (a pid
+ * namespace's init gets no signal it has no handler for). */
+static void forward_signals(void) {
+  static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,
+                             SIGQUIT, SIGUSR1, SIGUSR2};
+  struct sigaction sa;
+  size_t k;
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_forward_signal;
+  sigemptyset(&sa.sa_mask);
+  for (k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++) {
+    sigaction(sigs[k], &sa, NULL);
+  }
+}
+
+
+/* pid 1 of CMD's pid namespace: runs CMD, passes signals on, reaps what
+ * is orphaned to it, and hands CMD's wait status to the helper through
+ * status_fd (init itself cannot die of a signal it sends itself). */
+static int init_run(char **cmd, int status_fd) {
+  pid_t pid, w;
+  int st = 0;
+  ssize_t n;
+
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pid = fork();
+  if (pid == 0) {
+    close(status_fd);
+    execvp(cmd[0], cmd);
+    fprintf(stderr, "chainproxy run: cannot run %s: %s\n", cmd[0],
+            strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  if (pid < 0) {
+    _exit(126);
+  }
+  forward_to = pid;
+  forward_signals();
+  for (;;) {
+    w = waitpid(-1, &st, 0);
+    if (w == pid) {
+      n = write(status_fd, &st, sizeof(st));
+      (void)n;
+      _exit(0); /* the kernel kills the rest of the namespace */
+    }
+    if (w < 0 && errno != EINTR) {
+      _exit(126);
+    }
+  }
+}
+
+
+/* The helper once CMD may start: init in the new pid namespace, CMD's
+ * status passed through as this process's own (the same code, or the
+ * same signal). */
+static int helper_wait(char **cmd) {
+  int p[2], st = 0, ist = 0;
+  pid_t pid;
+  ssize_t n;
+
+  /* The first child after this is pid 1 of the new namespace; when it
+   * ends, the kernel kills whatever CMD left running there. */
+  if (unshare(CLONE_NEWPID) != 0) {
+    fprintf(stderr, "chainproxy run: --isolate: no pid namespace: %s\n",
+            strerror(errno));
+    return HELPER_FAIL;
+  }
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    return HELPER_FAIL;
+  }
+  pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    return init_run(cmd, p[1]);
+  }
+  close(p[1]);
+  if (pid < 0) {
+    return HELPER_FAIL;
+  }
+  forward_to = pid;
+  forward_signals();
+  do {
+    n = read(p[0], &st, sizeof(st));
+  } while (n < 0 && errno == EINTR);
+  while (waitpid(pid, &ist, 0) < 0 && errno == EINTR) {
+  }
+  if (n != (ssize_t)sizeof(st)) {
+    return WIFSIGNALED(ist) ? 128 + WTERMSIG(ist) : HELPER_FAIL;
+  }
+  if (WIFSIGNALED(st)) {
+    signal(WTERMSIG(st), SIG_DFL);
+    raise(WTERMSIG(st));
+    return 128 + WTERMSIG(st);
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : HELPER_FAIL;
 }
 
 
@@ -326,10 +440,7 @@ int cp_isolate_child(int argc, char **argv) {
     return HELPER_FAIL;
   }
   close(CTL_FD);
-  execvp(argv[3], argv + 3);
-  fprintf(stderr, "chainproxy run: cannot run %s: %s\n", argv[3],
-          strerror(errno));
-  return errno == ENOENT ? 127 : 126;
+  return helper_wait(argv + 3);
 }
 
 

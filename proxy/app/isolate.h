@@ -36,7 +36,8 @@ int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
 void cp_isolate_release(cp_isolate_t *iso, int go);
 
 /* The helper's main: argv is {"__isolate", PORT, "--", CMD...}, fd 3 its
- * end of the socket. Returns only on failure (the exit status). */
+ * end of the socket. Returns the exit status: CMD's, or 125 when the
+ * namespace could not be made (run has the reason). */
 int cp_isolate_child(int argc, char **argv);
 
 #endif
