@@ -556,8 +556,8 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
   if (mech != NULL) {
     fprintf(stderr,
             "  isolated: CMD ran in a network namespace of its own (%s)\n",
-            strcmp(mech, "root") == 0 ? "root: net + mount namespaces"
-                                      : "user + net + mount namespaces");
+            strcmp(mech, "root") == 0 ? "root: net + mount + pid namespaces"
+                                      : "user + net + mount + pid namespaces");
   }
   if (o->summary_json != NULL) {
     json_t *cmd = json_array();

@@ -647,7 +647,14 @@ static void peer_name(uv_tcp_t *tcp, char *out, size_t len) {
   if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &sslen) != 0) {
     return;
   }
-  if (ss.ss_family == AF_INET6) {
+  if (ss.ss_family == AF_INET6 &&
+      IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+    /* A v4 client of a dual-stack listener (run --isolate's) is named
+     * as v4 clients are. */
+    inet_ntop(AF_INET, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, ip,
+              sizeof(ip));
+    port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  } else if (ss.ss_family == AF_INET6) {
     uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
     port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
   } else {

@@ -167,7 +167,23 @@ assert_contains "$out" "cannot create a network namespace for --isolate" \
 assert_contains "$out" "No space left on device" "the kernel's reason"
 [ -e "$WORK/ran" ] && fail "CMD ran although it could not be isolated"
 
-# 7. SIGINT to the process group, SIGTERM to run alone: CMD (and what it
+# 7. docs/qa.md's worked example (Node and Go), run as written.
+mkdir -p "$WORK/recipe"
+cp "$ORIGIN_CA" "$WORK/recipe/origin-ca.pem"
+awk '$0 == "<!-- qa-recipe: isolate -->" { want = 1; next }
+  want && /^```/ { if (inside) exit; inside = 1; next }
+  inside { print }' "$CP_SRC/docs/qa.md" > "$WORK/recipe/recipe.sh"
+[ -s "$WORK/recipe/recipe.sh" ] || fail "docs/qa.md has no isolate recipe"
+out=$(cd "$WORK/recipe" && ORIGIN=$URL PATH=$(dirname "$CP_BIN"):$PATH \
+  bash -e recipe.sh 2>&1) || fail "the isolate recipe: $out"
+assert_contains "$out" "node: CERT_HAS_EXPIRED" "the recipe's Node error"
+assert_contains "$out" "PASS localhost=rejected:expired_cross_sign" \
+  "the recipe's Node expectation"
+assert_contains "$out" "PASS localhost=accepted" "the recipe's Go expectation"
+[ "$(printf '%s\n' "$out" | grep -c '"mode":"isolate"')" = 2 ] ||
+  fail "the recipe's connect events: $out"
+
+# 8. SIGINT to the process group, SIGTERM to run alone: CMD (and what it
 # started in the background) is gone, and so are its namespaces.
 mounts_before=$(wc -l < /proc/self/mountinfo)
 for sig in INT TERM; do
