@@ -264,7 +264,8 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
    * the original destination from conntrack (SO_ORIGINAL_DST). A
    * connection to the listener itself is left as it is (a client using
    * the proxy variables). UDP is refused (reject in the output hook:
-   * the send fails with EPERM at once, so QUIC falls back to TCP). */
+   * the send fails with EPERM at once, so QUIC falls back to TCP), but
+   * DNS to the namespace's resolver (and its answers). */
   snprintf(rules, sizeof(rules),
            "table inet chainproxy_isolate {\n"
            "  chain nat_out {\n"
@@ -273,6 +274,8 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
            "  }\n"
            "  chain filter_out {\n"
            "    type filter hook output priority 0; policy accept;\n"
+           "    ip daddr 127.0.0.1 udp dport 53 accept\n"
+           "    ct state established accept\n"
            "    meta l4proto udp counter reject\n"
            "  }\n"
            "}\n",
@@ -393,14 +396,34 @@ static int helper_wait(char **cmd) {
 }
 
 
+/* The namespace's resolver socket, 127.0.0.1:53 (answered by run). */
+static int open_dns(void) {
+  struct sockaddr_in a;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0) {
+    return -1;
+  }
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_port = htons(53);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+
 int cp_isolate_child(int argc, char **argv) {
   char mech[8] = "", out[TOOL_OUT], go = 0;
-  int fds[1], lfd, rc;
+  int fds[2], lfd, dfd, rc;
   long port;
 
   /* CMD goes when run goes, even on SIGKILL. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (argc < 4 || strcmp(argv[2], "--") != 0) {
+  if (argc < 5 || strcmp(argv[3], "--") != 0) {
     return helper_fail("--isolate: bad helper arguments");
   }
   port = strtol(argv[1], NULL, 10);
@@ -429,24 +452,39 @@ int cp_isolate_child(int argc, char **argv) {
                        "namespace: %s",
                        port, strerror(errno));
   }
+  dfd = open_dns();
+  if (dfd < 0) {
+    return helper_fail("--isolate: cannot open the namespace's resolver "
+                       "on 127.0.0.1:53: %s",
+                       strerror(errno));
+  }
+  /* Without an /etc/resolv.conf the C library asks 127.0.0.1 anyway. */
+  if (mount(argv[2], "/etc/resolv.conf", NULL, MS_BIND, NULL) != 0 &&
+      errno != ENOENT) {
+    return helper_fail("--isolate: cannot mount %s on /etc/resolv.conf: %s",
+                       argv[2], strerror(errno));
+  }
   fds[0] = lfd;
+  fds[1] = dfd;
   snprintf(out, sizeof(out), "ok %s", mech);
-  if (send_msg(CTL_FD, out, fds, 1) != 0) {
+  if (send_msg(CTL_FD, out, fds, 2) != 0) {
     return HELPER_FAIL;
   }
   close(lfd);
+  close(dfd);
   /* run answers once its proxy listens; EOF means it gave up. */
   if (read(CTL_FD, &go, 1) != 1 || go != 'g') {
     return HELPER_FAIL;
   }
   close(CTL_FD);
-  return helper_wait(argv + 3);
+  return helper_wait(argv + 4);
 }
 
 
 /* --- run's side -------------------------------------------------------- */
 
-/* One message from the helper and the descriptor it carries; -1 at EOF. */
+/* One message from the helper and the descriptors it carries (fd[0],
+ * fd[1]; -1 when absent); -1 at EOF. */
 static int recv_msg(int sock, char *text, size_t len, int *fd) {
   struct msghdr m;
   struct iovec iov;
@@ -454,7 +492,8 @@ static int recv_msg(int sock, char *text, size_t len, int *fd) {
   struct cmsghdr *cm;
   ssize_t n;
 
-  *fd = -1;
+  fd[0] = -1;
+  fd[1] = -1;
   memset(&m, 0, sizeof(m));
   iov.iov_base = text;
   iov.iov_len = len - 1;
@@ -472,7 +511,9 @@ static int recv_msg(int sock, char *text, size_t len, int *fd) {
   for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
     if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
         cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      memcpy(fd, CMSG_DATA(cm), sizeof(int));
+      memcpy(fd, CMSG_DATA(cm),
+             cm->cmsg_len >= CMSG_LEN(2 * sizeof(int)) ? 2 * sizeof(int)
+                                                       : sizeof(int));
     }
   }
   return 0;
@@ -481,23 +522,34 @@ static int recv_msg(int sock, char *text, size_t len, int *fd) {
 
 int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
                      uv_exit_cb exit_cb, char **cmd, char **env, uint16_t port,
-                     int *spawned, char *err, size_t errlen) {
+                     const char *tmpdir, int *spawned, char *err,
+                     size_t errlen) {
   uv_process_options_t o;
   uv_stdio_container_t io[4];
-  char exe[4096], portstr[8], msg[MSG_MAX];
+  char exe[4096], portstr[8], msg[MSG_MAX], resolv[1100];
   char **args = NULL;
-  int sv[2] = {-1, -1}, i, n = 0, fd = -1, rc = -1;
+  int sv[2] = {-1, -1}, i, n = 0, fd[2] = {-1, -1}, rc = -1;
   ssize_t len;
+  FILE *f;
 
   memset(iso, 0, sizeof(*iso));
   iso->sock = -1;
   iso->listen_fd = -1;
+  iso->dns_fd = -1;
   *spawned = 0;
+  snprintf(resolv, sizeof(resolv), "%s/resolv.conf", tmpdir);
+  f = fopen(resolv, "w");
+  if (f == NULL ||
+      fputs("# chainproxy run --isolate\nnameserver 127.0.0.1\n", f) < 0 ||
+      fclose(f) != 0) {
+    snprintf(err, errlen, "--isolate: cannot write %s", resolv);
+    return -1;
+  }
   len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   while (cmd[n] != NULL) {
     n++;
   }
-  args = calloc((size_t)n + 5, sizeof(char *));
+  args = calloc((size_t)n + 6, sizeof(char *));
   if (len <= 0 || args == NULL ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     snprintf(err, errlen, "--isolate: cannot start the helper: %s",
@@ -509,9 +561,10 @@ int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
   args[0] = "chainproxy";
   args[1] = "__isolate";
   args[2] = portstr;
-  args[3] = "--";
+  args[3] = resolv;
+  args[4] = "--";
   for (i = 0; i < n; i++) {
-    args[4 + i] = cmd[i];
+    args[5 + i] = cmd[i];
   }
   memset(&o, 0, sizeof(o));
   for (i = 0; i < 3; i++) {
@@ -538,27 +591,29 @@ int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
   close(sv[1]);
   sv[1] = -1;
   rc = -1;
-  if (recv_msg(sv[0], msg, sizeof(msg), &fd) != 0) {
+  if (recv_msg(sv[0], msg, sizeof(msg), fd) != 0) {
     snprintf(err, errlen,
              "--isolate: the helper ended before the "
              "namespace was ready");
     goto out;
   }
-  if (strncmp(msg, "ok ", 3) != 0 || fd < 0) {
+  if (strncmp(msg, "ok ", 3) != 0 || fd[0] < 0 || fd[1] < 0) {
     snprintf(err, errlen, "%s", strncmp(msg, "error ", 6) == 0 ? msg + 6 : msg);
     goto out;
   }
   snprintf(iso->mechanism, sizeof(iso->mechanism), "%.7s", msg + 3);
-  iso->listen_fd = fd;
-  fd = -1;
+  iso->listen_fd = fd[0];
+  iso->dns_fd = fd[1];
+  fd[0] = -1;
+  fd[1] = -1;
   iso->sock = sv[0];
   sv[0] = -1;
   rc = 0;
 out:
-  if (fd >= 0) {
-    close(fd);
-  }
   for (i = 0; i < 2; i++) {
+    if (fd[i] >= 0) {
+      close(fd[i]);
+    }
     if (sv[i] >= 0) {
       close(sv[i]);
     }
@@ -582,5 +637,9 @@ void cp_isolate_release(cp_isolate_t *iso, int go) {
   if (iso->listen_fd >= 0) {
     close(iso->listen_fd);
     iso->listen_fd = -1;
+  }
+  if (iso->dns_fd >= 0) {
+    close(iso->dns_fd);
+    iso->dns_fd = -1;
   }
 }

@@ -3,8 +3,10 @@
  * `chainproxy __isolate`) makes the namespaces (as root: net + mount; else
  * user + net + mount), brings up lo with a default route onto it, opens
  * the proxy's listening socket inside, installs nftables rules that
- * redirect every TCP connection to it and refuse UDP, then hands the
- * listening socket to run (SCM_RIGHTS over a unix socket on fd 3) and
+ * redirect every TCP connection to it and refuse UDP but DNS, opens the
+ * namespace's resolver socket (127.0.0.1:53, answered by isolate_dns) and
+ * bind-mounts an /etc/resolv.conf naming it, then hands both sockets to
+ * run (SCM_RIGHTS over a unix socket on fd 3) and
  * waits for the word to exec CMD. The proxy itself stays in the caller's
  * namespace, so it dials upstream from there (127.0.0.1 included).
  * Everything the helper makes belongs to the namespaces, which the kernel
@@ -20,6 +22,8 @@
 typedef struct cp_isolate_s {
   int sock;          /* owned: run's end of the unix socket; -1: closed */
   int listen_fd;     /* owned until given to the server; -1: none */
+  int dns_fd;        /* owned until given to isolate_dns: a UDP socket on
+                        127.0.0.1:53 inside; -1: none */
   char mechanism[8]; /* "root" or "user": which namespaces were made */
 } cp_isolate_t;
 
@@ -30,12 +34,14 @@ typedef struct cp_isolate_s {
  * run). */
 int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
                      uv_exit_cb exit_cb, char **cmd, char **env, uint16_t port,
-                     int *spawned, char *err, size_t errlen);
+                     const char *tmpdir, int *spawned, char *err,
+                     size_t errlen);
 /* Lets the helper exec CMD (go != 0) or makes it exit without running it
  * (go == 0); closes iso->sock either way. */
 void cp_isolate_release(cp_isolate_t *iso, int go);
 
-/* The helper's main: argv is {"__isolate", PORT, "--", CMD...}, fd 3 its
+/* The helper's main: argv is {"__isolate", PORT, RESOLV_CONF, "--",
+ * CMD...}, fd 3 its
  * end of the socket. Returns the exit status: CMD's, or 125 when the
  * namespace could not be made (run has the reason). */
 int cp_isolate_child(int argc, char **argv);

@@ -19,6 +19,7 @@
 #include "pki/ca.h"
 #include "config/config.h"
 #include "app/isolate.h"
+#include "app/isolate_dns.h"
 #include "app/run_report.h"
 #include "app/server.h"
 
@@ -66,8 +67,9 @@ typedef struct run_s {
   int64_t status;
   int term_signal;
   uint64_t t0;
-  int running;       /* the proxy listens (srv may be shut down) */
-  cp_isolate_t *iso; /* borrowed: --isolate's helper, else NULL */
+  int running;           /* the proxy listens (srv may be shut down) */
+  cp_isolate_t *iso;     /* borrowed: --isolate's helper, else NULL */
+  cp_isolate_dns_t *dns; /* borrowed: --isolate's resolver, else NULL */
 } run_t;
 
 
@@ -124,6 +126,9 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
   run->status = status;
   run->term_signal = term_signal;
   uv_close((uv_handle_t *)p, NULL);
+  if (run->dns != NULL) {
+    cp_isolate_dns_close(run->dns);
+  }
   if (run->running) {
     cp_server_shutdown(run->srv); /* drain, then the loop ends */
   }
@@ -553,6 +558,13 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
     fprintf(stderr, " %s", json_string_value(json_array_get(exported, i)));
   }
   fprintf(stderr, "%s\n", json_array_size(exported) ? "" : " (nothing)");
+  if (mech != NULL && run->dns != NULL) {
+    fprintf(stderr,
+            "  dns: %llu answered (catalogue), %llu relayed, %llu refused\n",
+            (unsigned long long)run->dns->answered,
+            (unsigned long long)run->dns->relayed,
+            (unsigned long long)run->dns->refused);
+  }
   if (mech != NULL) {
     fprintf(stderr,
             "  isolated: CMD ran in a network namespace of its own (%s)\n",
@@ -578,9 +590,14 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
         sum, "trust",
         json_pack("{s:s,s:O}", "mode", o->trust, "exported", exported));
     json_object_set_new(sum, "seconds", json_real(secs));
-    json_object_set_new(sum, "isolate",
-                        mech != NULL ? json_pack("{s:s}", "mechanism", mech)
-                                     : json_null());
+    json_object_set_new(
+        sum, "isolate",
+        mech != NULL
+            ? json_pack("{s:s,s:{s:I,s:I,s:I}}", "mechanism", mech, "dns",
+                        "answered", (json_int_t)run->dns->answered, "relayed",
+                        (json_int_t)run->dns->relayed, "refused",
+                        (json_int_t)run->dns->refused)
+            : json_null());
     if (json_dump_file(sum, o->summary_json, JSON_INDENT(2)) != 0) {
       fprintf(stderr, "chainproxy run: cannot write %s\n", o->summary_json);
     }
@@ -639,14 +656,16 @@ static int ca_create(const cp_config_t *cfg) {
 
 
 /* --isolate: the namespace and its listener, CMD waiting in it. */
-static int isolate_start(run_t *run, cp_isolate_t *iso, uv_loop_t *loop,
-                         cp_config_t *cfg, char **env) {
+static int isolate_start(run_t *run, cp_isolate_t *iso, cp_isolate_dns_t *dns,
+                         uv_loop_t *loop, cp_config_t *cfg, char **env,
+                         const char *tmp) {
   char err[1000];
-  int spawned = 0;
+  int spawned = 0, rc;
 
   run->child.data = run;
   if (cp_isolate_start(iso, loop, &run->child, on_exit_cb, run->cmd, env,
-                       cfg->listen_port, &spawned, err, sizeof(err)) != 0) {
+                       cfg->listen_port, tmp, &spawned, err,
+                       sizeof(err)) != 0) {
     fprintf(stderr, "chainproxy run: %s\n", err);
     run->spawned = spawned;
     run->iso = spawned ? iso : NULL;
@@ -654,6 +673,14 @@ static int isolate_start(run_t *run, cp_isolate_t *iso, uv_loop_t *loop,
   }
   run->spawned = 1;
   run->iso = iso;
+  run->dns = dns;
+  rc = cp_isolate_dns_init(dns, loop, iso->dns_fd, cfg->origins_port != 0);
+  iso->dns_fd = -1; /* the resolver's, even on error */
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy run: --isolate: the resolver: %s\n",
+            uv_strerror(rc));
+    return -1;
+  }
   cfg->listen_fd = iso->listen_fd;
   return 0;
 }
@@ -670,6 +697,7 @@ int cp_run_cmd(int argc, char **argv) {
   json_t *exported = json_array();
   char tmp[256] = "", ca[300], events[300], listen[64], proxy[80], err[600];
   cp_isolate_t iso;
+  cp_isolate_dns_t dns;
   const char *tmpdir = getenv("TMPDIR");
   int rc, code = 2, failed, loop_ok = 0;
 
@@ -678,6 +706,7 @@ int cp_run_cmd(int argc, char **argv) {
   memset(&run, 0, sizeof(run));
   memset(&env, 0, sizeof(env));
   memset(&iso, 0, sizeof(iso));
+  memset(&dns, 0, sizeof(dns));
   iso.sock = -1;
   iso.listen_fd = -1;
   rc = parse(&o, &rep, argc, argv);
@@ -735,7 +764,7 @@ int cp_run_cmd(int argc, char **argv) {
     rc = ca_create(&cfg) != 0 ||
                  prepare_env(&o, &cfg, tmp, proxy, &env, exported) != 0
              ? -1
-             : isolate_start(&run, &iso, &loop, &cfg, env.v);
+             : isolate_start(&run, &iso, &dns, &loop, &cfg, env.v, tmp);
     if (rc != 0) {
       goto reap;
     }
@@ -756,9 +785,13 @@ int cp_run_cmd(int argc, char **argv) {
   cp_server_close(&srv);
 reap:
   cp_isolate_release(&iso, 0);
+  cp_isolate_dns_close(&dns);
   if (run.iso != NULL && run.spawned && !run.exited) {
     uv_run(&loop, UV_RUN_DEFAULT); /* the helper exits without CMD */
     rc = -1;
+  }
+  if (dns.open_handles > 0) {
+    uv_run(&loop, UV_RUN_DEFAULT); /* the resolver's handles close */
   }
   if (rc != 0 || !run.exited) {
     goto out;

@@ -151,8 +151,12 @@ static void resolve(cp_conn_t *c) {
   c->dial.addrs = NULL;
   c->dial.next_addr = NULL;
   c->dial.last_err = 0;
-  if (c->transparent && c->parent == NULL) {
-    /* Where the client was going, whatever its names resolve to here. */
+  if (c->transparent && c->parent == NULL &&
+      !(c->env->cfg->origins_port != 0 &&
+        cp_catalogue_host_case(c->target.host) != -1)) {
+    /* Where the client was going, whatever its names resolve to here
+     * (but a catalogue name, which goes to its case as dial_host says:
+     * under run --isolate the namespace's resolver gave 127.0.0.1). */
     rc = start_connect(c, (const struct sockaddr *)&c->orig_dst);
     if (rc != 0) {
       connect_failed(c, rc);
