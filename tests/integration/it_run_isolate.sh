@@ -6,7 +6,8 @@
 # HttpClient with default settings. Each is intercepted (connect events
 # with mode "isolate" and the original destination, --expect judged) and
 # fails as expected on --chain legacy with --trust legacy. Plain HTTP is
-# named by its Host; UDP is refused; a client that does use the proxy
+# named by its Host; names resolve through chainproxy's resolver (the
+# catalogue's locally, the rest relayed); UDP is refused; a client that does use the proxy
 # variables still works. As an unprivileged user the namespace is a user
 # namespace; where no namespace can be made (the kernel's per-namespace
 # limits set to 0 in a throwaway user namespace) run says so and CMD does
@@ -93,6 +94,64 @@ except socket.timeout:
     print("udp timeout")'
 assert_contains "$OUT" "udp refused: Operation not permitted" \
   "UDP refused in the namespace"
+
+# DNS inside: the namespace's resolver is chainproxy's. Catalogue names
+# (--origins) are answered by it; the rest go to the resolver of the
+# namespace run was started in: here a stub on 127.0.0.1:53 named by an
+# /etc/resolv.conf of this test's own mount namespace.
+cat > "$WORK/dns.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(512)
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
+    name, qtype = ".".join(labels).lower(), struct.unpack(">H", q[i + 1:i + 3])[0]
+    print("query", name, qtype, flush=True)
+    found = name == "db.example.test"
+    ans = b""
+    if found and qtype == 1:
+        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 1])
+    hdr = q[:2] + struct.pack(">HHHHH", 0x8180 if found else 0x8183, 1,
+                              1 if ans else 0, 0, 0)
+    s.sendto(hdr + q[12:i + 5] + ans, peer)
+PY
+printf 'nameserver 127.0.0.1\n' > "$WORK/host-resolv.conf"
+python3 "$WORK/dns.py" > "$WORK/dns.log" 2>&1 &
+CP_PIDS+=($!)
+wait_for "the stub resolver" grep -q '^ready' "$WORK/dns.log"
+EVENTS=$WORK/dns.jsonl
+out=$(unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift &&
+  exec "$@"' - "$WORK/host-resolv.conf" "${ISO[@]}" --no-java \
+  --events "$EVENTS" --expect "db.example.test=accepted" \
+  -- curl -sS --noproxy '*' "http://db.example.test:$HP/hello" 2>&1) ||
+  fail "a name resolved through DNS: $out"
+assert_contains "$out" "hello from origin" "the body, by name"
+grep -q '^query db.example.test 1' "$WORK/dns.log" ||
+  fail "the query did not reach the host's resolver: $(cat "$WORK/dns.log")"
+assert_contains "$out" "relayed" "the summary counts DNS"
+expect_event "select(.event == \"request\" and
+  .url == \"http://db.example.test:$HP/hello\" and .status == 200)" \
+  "the request by name"
+# A name the resolver does not know stays unknown (curl: 6).
+out=$(unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift &&
+  exec "$@"' - "$WORK/host-resolv.conf" "${ISO[@]}" --no-java \
+  -- curl -sS --noproxy '*' "http://nowhere.example.test:$HP/" 2>&1)
+assert_contains "$out" "curl exited with status 6" "an unknown name"
+# The catalogue's names need no resolver at all.
+OPORT=$(free_port)
+isolated catalogue --no-java --origins "$OPORT" \
+  --expect "good.chainproxy.test=accepted" \
+  -- curl -sS --noproxy '*' https://good.chainproxy.test/
+assert_eq "$RC" 0 "the catalogue by name: $OUT"
+assert_contains "$OUT" "chainproxy catalogue: good" "the catalogue's body"
+expect_event 'select(.event == "connect" and .mode == "isolate" and
+  .host == "good.chainproxy.test")' "catalogue connect"
+[ "$(jq .isolate.dns.answered "$WORK/catalogue.json")" -ge 1 ] ||
+  fail "the catalogue name was not answered locally"
 
 # 2. Node: https.get with no agent, then global fetch.
 isolated node --no-java --expect "localhost=accepted" \
