@@ -20,10 +20,13 @@
 
 #include <linux/capability.h>
 
+#include <jansson.h>
+
 #define CTL_FD 3     /* the helper's end of the socket (uv_spawn's stdio) */
 #define MSG_MAX 900  /* one message: "ok MECH" or "error TEXT" */
 #define TOOL_OUT 400 /* what a failing tool said, kept for the message */
 #define HELPER_FAIL 125
+#define REFUSED_MAX 65536 /* nft's listing of the refused UDP sets */
 
 /* --- the helper, inside the namespaces --------------------------------- */
 
@@ -252,7 +255,7 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
   char *r4[] = {"ip", "route", "add", "default", "dev", "lo", NULL};
   char *r6[] = {"ip", "-6", "route", "add", "default", "dev", "lo", NULL};
   char *nft[] = {"nft", "-f", "-", NULL};
-  char rules[1200];
+  char rules[1600];
 
   if (run_tool(up, NULL, ambient, out, outlen) != 0 ||
       run_tool(r4, NULL, ambient, out, outlen) != 0) {
@@ -268,6 +271,10 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
    * DNS to the namespace's resolver (and its answers). */
   snprintf(rules, sizeof(rules),
            "table inet chainproxy_isolate {\n"
+           "  set udp4 { type ipv4_addr . inet_service; flags dynamic; "
+           "size 64; }\n"
+           "  set udp6 { type ipv6_addr . inet_service; flags dynamic; "
+           "size 64; }\n"
            "  chain nat_out {\n"
            "    type nat hook output priority -100; policy accept;\n"
            "    meta l4proto tcp redirect to :%u\n"
@@ -276,6 +283,10 @@ static int net_setup(int ambient, uint16_t port, char *out, size_t outlen) {
            "    type filter hook output priority 0; policy accept;\n"
            "    ip daddr 127.0.0.1 udp dport 53 accept\n"
            "    ct state established accept\n"
+           "    meta nfproto ipv4 meta l4proto udp "
+           "add @udp4 { ip daddr . udp dport }\n"
+           "    meta nfproto ipv6 meta l4proto udp "
+           "add @udp6 { ip6 daddr . udp dport }\n"
            "    meta l4proto udp counter reject\n"
            "  }\n"
            "}\n",
@@ -314,10 +325,24 @@ static void forward_signals(void) {
 }
 
 
+/* Once CMD is gone: the UDP destinations the namespace refused (the
+ * nftables sets, as `nft -j` prints them) to run, which records them. */
+static void send_refused(int ambient) {
+  char *list[] = {"nft", "-j", "list", "table", "inet", "chainproxy_isolate",
+                  NULL};
+  char *out = malloc(REFUSED_MAX);
+
+  if (out != NULL && run_tool(list, NULL, ambient, out, REFUSED_MAX) == 0) {
+    send_msg(CTL_FD, out, NULL, 0);
+  }
+  free(out);
+}
+
+
 /* pid 1 of CMD's pid namespace: runs CMD, passes signals on, reaps what
  * is orphaned to it, and hands CMD's wait status to the helper through
  * status_fd (init itself cannot die of a signal it sends itself). */
-static int init_run(char **cmd, int status_fd) {
+static int init_run(char **cmd, int status_fd, int ambient) {
   pid_t pid, w;
   int st = 0;
   ssize_t n;
@@ -339,6 +364,9 @@ static int init_run(char **cmd, int status_fd) {
   for (;;) {
     w = waitpid(-1, &st, 0);
     if (w == pid) {
+      /* Here, not in the helper: only this namespace's init may still
+       * fork in it. */
+      send_refused(ambient);
       n = write(status_fd, &st, sizeof(st));
       (void)n;
       _exit(0); /* the kernel kills the rest of the namespace */
@@ -353,7 +381,7 @@ static int init_run(char **cmd, int status_fd) {
 /* The helper once CMD may start: init in the new pid namespace, CMD's
  * status passed through as this process's own (the same code, or the
  * same signal). */
-static int helper_wait(char **cmd) {
+static int helper_wait(char **cmd, int ambient) {
   int p[2], st = 0, ist = 0;
   pid_t pid;
   ssize_t n;
@@ -371,7 +399,7 @@ static int helper_wait(char **cmd) {
   pid = fork();
   if (pid == 0) {
     close(p[0]);
-    return init_run(cmd, p[1]);
+    return init_run(cmd, p[1], ambient);
   }
   close(p[1]);
   if (pid < 0) {
@@ -476,8 +504,9 @@ int cp_isolate_child(int argc, char **argv) {
   if (read(CTL_FD, &go, 1) != 1 || go != 'g') {
     return HELPER_FAIL;
   }
-  close(CTL_FD);
-  return helper_wait(argv + 4);
+  /* Kept for send_refused, out of CMD's reach. */
+  fcntl(CTL_FD, F_SETFD, FD_CLOEXEC);
+  return helper_wait(argv + 4, strcmp(mech, "user") == 0);
 }
 
 
@@ -623,14 +652,58 @@ out:
 }
 
 
-void cp_isolate_release(cp_isolate_t *iso, int go) {
+void cp_isolate_go(cp_isolate_t *iso) {
   ssize_t n;
 
   if (iso->sock >= 0) {
-    if (go) {
-      n = send(iso->sock, "g", 1, MSG_NOSIGNAL);
-      (void)n;
+    n = send(iso->sock, "g", 1, MSG_NOSIGNAL);
+    (void)n;
+  }
+}
+
+
+int cp_isolate_refused(cp_isolate_t *iso, cp_isolate_udp_cb cb, void *arg) {
+  char *buf = malloc(REFUSED_MAX);
+  json_t *doc = NULL, *item, *elems, *e, *cat;
+  size_t i, j;
+  ssize_t n;
+  int count = 0;
+
+  if (buf == NULL || iso->sock < 0) {
+    free(buf);
+    return 0;
+  }
+  /* The helper has exited: its message, if any, is queued. */
+  n = recv(iso->sock, buf, REFUSED_MAX - 1, MSG_DONTWAIT);
+  if (n > 0) {
+    buf[n] = '\0';
+    doc = json_loads(buf, 0, NULL);
+  }
+  json_array_foreach(json_object_get(doc, "nftables"), i, item) {
+    elems = json_object_get(json_object_get(item, "set"), "elem");
+    json_array_foreach(elems, j, e) {
+      /* {"concat": ["10.0.0.1", 443]}, or {"elem": {"val": {...}}} */
+      cat = json_object_get(e, "concat");
+      if (cat == NULL) {
+        cat = json_object_get(
+            json_object_get(json_object_get(e, "elem"), "val"), "concat");
+      }
+      if (json_is_string(json_array_get(cat, 0)) &&
+          json_is_integer(json_array_get(cat, 1))) {
+        cb(arg, json_string_value(json_array_get(cat, 0)),
+           (int)json_integer_value(json_array_get(cat, 1)));
+        count++;
+      }
     }
+  }
+  json_decref(doc);
+  free(buf);
+  return count;
+}
+
+
+void cp_isolate_release(cp_isolate_t *iso) {
+  if (iso->sock >= 0) {
     close(iso->sock);
     iso->sock = -1;
   }

@@ -36,9 +36,14 @@ int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
                      uv_exit_cb exit_cb, char **cmd, char **env, uint16_t port,
                      const char *tmpdir, int *spawned, char *err,
                      size_t errlen);
-/* Lets the helper exec CMD (go != 0) or makes it exit without running it
- * (go == 0); closes iso->sock either way. */
-void cp_isolate_release(cp_isolate_t *iso, int go);
+/* Lets the helper run CMD. */
+void cp_isolate_go(cp_isolate_t *iso);
+/* Once the helper has exited: each UDP destination the namespace refused
+ * (nftables remembered up to 64 per family), to cb; how many. */
+typedef void (*cp_isolate_udp_cb)(void *arg, const char *addr, int port);
+int cp_isolate_refused(cp_isolate_t *iso, cp_isolate_udp_cb cb, void *arg);
+/* Closes what is left (a helper still waiting exits without CMD). */
+void cp_isolate_release(cp_isolate_t *iso);
 
 /* The helper's main: argv is {"__isolate", PORT, RESOLV_CONF, "--",
  * CMD...}, fd 3 its

@@ -70,6 +70,8 @@ typedef struct run_s {
   int running;           /* the proxy listens (srv may be shut down) */
   cp_isolate_t *iso;     /* borrowed: --isolate's helper, else NULL */
   cp_isolate_dns_t *dns; /* borrowed: --isolate's resolver, else NULL */
+  char udp[8][80];       /* --isolate: UDP destinations refused (first 8) */
+  int nudp;
 } run_t;
 
 
@@ -119,6 +121,18 @@ static int append_file(FILE *out, const char *path) {
 }
 
 
+static void on_udp_refused(void *arg, const char *addr, int port) {
+  run_t *run = arg;
+
+  cp_event_udp_refused(&run->srv->events, addr, port);
+  if (run->nudp < (int)(sizeof(run->udp) / sizeof(run->udp[0]))) {
+    snprintf(run->udp[run->nudp], sizeof(run->udp[0]),
+             strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
+  }
+  run->nudp++;
+}
+
+
 static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
   run_t *run = p->data;
 
@@ -126,6 +140,9 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
   run->status = status;
   run->term_signal = term_signal;
   uv_close((uv_handle_t *)p, NULL);
+  if (run->iso != NULL && run->running) {
+    cp_isolate_refused(run->iso, on_udp_refused, run);
+  }
   if (run->dns != NULL) {
     cp_isolate_dns_close(run->dns);
   }
@@ -145,7 +162,7 @@ static void on_running(void *arg, cp_server_t *srv) {
   if (run->iso != NULL) {
     /* The helper spawned before the server is waiting to exec CMD. */
     run->t0 = uv_hrtime();
-    cp_isolate_release(run->iso, 1);
+    cp_isolate_go(run->iso);
     if (run->exited) {
       cp_server_shutdown(srv);
     }
@@ -565,6 +582,13 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
             (unsigned long long)run->dns->relayed,
             (unsigned long long)run->dns->refused);
   }
+  if (run->nudp > 0) {
+    fprintf(stderr, "  udp refused (%d destination(s)):", run->nudp);
+    for (i = 0; i < run->nudp && i < 8; i++) {
+      fprintf(stderr, " %s", run->udp[i]);
+    }
+    fprintf(stderr, "%s\n", run->nudp > 8 ? " ..." : "");
+  }
   if (mech != NULL) {
     fprintf(stderr,
             "  isolated: CMD ran in a network namespace of its own (%s)\n",
@@ -784,7 +808,7 @@ int cp_run_cmd(int argc, char **argv) {
   }
   cp_server_close(&srv);
 reap:
-  cp_isolate_release(&iso, 0);
+  cp_isolate_release(&iso);
   cp_isolate_dns_close(&dns);
   if (run.iso != NULL && run.spawned && !run.exited) {
     uv_run(&loop, UV_RUN_DEFAULT); /* the helper exits without CMD */

@@ -416,6 +416,18 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
 }
 
 
+void cp_event_udp_refused(cp_events_t *ev, const char *addr, int port) {
+  cp_event_base_t b = {0, addr, port};
+  json_t *o = event_new(ev, "udp_refused", &b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "mode", json_string("isolate"));
+  event_emit(ev, o);
+}
+
+
 void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,
                     const char *fault, long long value, const char *detail) {
   json_t *o = event_new(ev, "fault", b);

@@ -140,6 +140,9 @@ uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
                       const char *via, const char *user, const char *dst);
+/* `run --isolate`: CMD sent UDP (not DNS) to addr:port, and the
+ * namespace refused it. */
+void cp_event_udp_refused(cp_events_t *ev, const char *addr, int port);
 /* A corporate-network behaviour a rule applied (conn_fault.c): its name,
  * a value (ms, bytes, KB/s, status; < 0: none) and a detail in words. */
 void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,

@@ -94,6 +94,10 @@ except socket.timeout:
     print("udp timeout")'
 assert_contains "$OUT" "udp refused: Operation not permitted" \
   "UDP refused in the namespace"
+assert_contains "$OUT" "udp refused (1 destination(s)): 127.0.0.1:443" \
+  "the refused destination in the summary"
+expect_event 'select(.event == "udp_refused" and .host == "127.0.0.1" and
+  .port == 443 and .mode == "isolate")' "the udp_refused event"
 
 # DNS inside: the namespace's resolver is chainproxy's. Catalogue names
 # (--origins) are answered by it; the rest go to the resolver of the
