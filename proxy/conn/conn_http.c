@@ -358,6 +358,19 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
     cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
     return;
   }
+  if (c->transparent && !c->intercept && !c->tunnel && c->requests == 0 &&
+      c->http.req_bytes == 0 && len > 0 &&
+      !((unsigned char)data[0] >= 'A' && (unsigned char)data[0] <= 'Z')) {
+    /* Neither TLS nor an HTTP request (whose methods are upper-case
+     * tokens): relayed as it is to the original destination, recorded
+     * as a connection with neither method nor name. */
+    c->tunnel = 1;
+    cp_conn_set_intercept(c, 0);
+    cp_conn_stash(c, data, len);
+    cp_conn_emit_connect(c, NULL, cp_conn_transparent_mode(c));
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+    return;
+  }
   if (prior_knowledge(c, data, len)) {
     return;
   }

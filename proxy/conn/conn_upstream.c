@@ -222,7 +222,9 @@ static void upstream_ready(cp_conn_t *c) {
     return;
   }
   if (c->tunnel) {
-    if (cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
+    /* A redirected client (a relayed protocol) asked for no CONNECT. */
+    if (!c->transparent &&
+        cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
       cp_conn_fail(c, CP_EIO, "client_write_failed");
       return;
     }

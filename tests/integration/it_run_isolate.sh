@@ -72,6 +72,31 @@ expect_event "select(.event == \"request\" and .scheme == \"http\" and
 expect_event "select(.event == \"connect\" and .mode == \"isolate\" and
   .method == \"GET\" and .original_dst == \"127.0.0.1:$HP\")" "plain connect"
 
+# Anything else (here a binary protocol, client first) is relayed as it is.
+EP=$(free_port)
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"echo:" + c.recv(100))
+    c.close()' "$EP" > /dev/null 2>&1 &
+CP_PIDS+=($!)
+wait_port "$EP"
+isolated raw --no-java -- python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"\x00\x01binary")
+print(s.recv(100))' "$EP"
+assert_eq "$RC" 0 "a relayed protocol: $OUT"
+assert_contains "$OUT" "echo:\\x00\\x01binary" "the relayed bytes"
+expect_event "select(.event == \"connect\" and .mode == \"isolate\" and
+  .original_dst == \"127.0.0.1:$EP\")" "relayed connect"
+expect_event "select(.event == \"close\" and .bytes_to_upstream == 8 and
+  .bytes_from_upstream == 13)" "relayed close with its bytes"
+
 # A client that uses the proxy variables goes through the listener itself.
 isolated proxied --no-java --expect "localhost=accepted" -- curl -sS "$URL"
 assert_eq "$RC" 0 "curl with HTTPS_PROXY: $OUT"
