@@ -27,9 +27,10 @@ typedef struct cp_isolate_s {
   char mechanism[8]; /* "root" or "user": which namespaces were made */
 } cp_isolate_t;
 
-/* Spawns the helper as proc on loop (exit_cb as uv_spawn's), which will
- * exec cmd with env in the namespace, and waits for its listening socket
- * on port. 0 with iso filled; otherwise -1 with the reason in err (proc
+/* Writes the namespace's resolv.conf into tmpdir, spawns the helper as
+ * proc on loop (exit_cb as uv_spawn's), which will run cmd with env in
+ * the namespace, and waits for its listening socket on port and its
+ * resolver socket. 0 with iso filled; otherwise -1 with the reason in err (proc
  * may still have been spawned: *spawned says so, and its exit_cb will
  * run). */
 int cp_isolate_start(cp_isolate_t *iso, uv_loop_t *loop, uv_process_t *proc,
@@ -46,9 +47,8 @@ int cp_isolate_refused(cp_isolate_t *iso, cp_isolate_udp_cb cb, void *arg);
 void cp_isolate_release(cp_isolate_t *iso);
 
 /* The helper's main: argv is {"__isolate", PORT, RESOLV_CONF, "--",
- * CMD...}, fd 3 its
- * end of the socket. Returns the exit status: CMD's, or 125 when the
- * namespace could not be made (run has the reason). */
+ * CMD...}, fd 3 its end of the socket. Returns the exit status: CMD's,
+ * or 125 when the namespace could not be made (run has the reason). */
 int cp_isolate_child(int argc, char **argv);
 
 #endif
