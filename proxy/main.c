@@ -10,6 +10,7 @@
 #include "app/server.h"
 #include "app/ca_cmd.h"
 #include "app/clone_cmd.h"
+#include "app/isolate.h"
 #include "app/origins_cmd.h"
 #include "app/run_cmd.h"
 #include "app/verify_cmd.h"
@@ -28,6 +29,9 @@ int main(int argc, char **argv) {
   }
   if (argc > 1 && strcmp(argv[1], "clone") == 0) {
     return cp_clone_cmd(argc - 1, argv + 1);
+  }
+  if (argc > 1 && strcmp(argv[1], "__isolate") == 0) {
+    return cp_isolate_child(argc - 1, argv + 1); /* run --isolate's helper */
   }
   if (argc > 1 && strcmp(argv[1], "origins") == 0) {
     signal(SIGPIPE, SIG_IGN);

@@ -18,13 +18,12 @@
 
 #include "pki/ca.h"
 #include "config/config.h"
+#include "app/isolate.h"
+#include "app/isolate_dns.h"
+#include "app/run_env.h"
 #include "app/run_report.h"
 #include "app/server.h"
 #include "events/har.h"
-
-extern char **environ;
-
-#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 static const char usage[] =
     "usage: chainproxy run [proxy options] [run options] -- CMD [ARGS...]\n"
@@ -43,6 +42,12 @@ static const char usage[] =
     "                             whether they held (0) or not (1)\n"
     "  --expect-no-other-hosts    fail when a host no --expect names was "
     "seen\n"
+    "  --isolate                  run CMD in a network namespace whose only "
+    "way\n"
+    "                             out is the proxy: every TCP connection is\n"
+    "                             intercepted, proxy variables or not (root, "
+    "or\n"
+    "                             unprivileged user namespaces)\n"
     "  --no-java                  no Java trust store and proxy properties "
     "(JAVA_TOOL_OPTIONS;\n"
     "                             making them takes keytool about a second)\n"
@@ -61,6 +66,11 @@ typedef struct run_s {
   int64_t status;
   int term_signal;
   uint64_t t0;
+  int running;           /* the proxy listens (srv may be shut down) */
+  cp_isolate_t *iso;     /* borrowed: --isolate's helper, else NULL */
+  cp_isolate_dns_t *dns; /* borrowed: --isolate's resolver, else NULL */
+  char udp[8][80];       /* --isolate: UDP destinations refused (first 8) */
+  int nudp;
 } run_t;
 
 
@@ -93,20 +103,15 @@ static int free_port(void) {
 }
 
 
-/* Appends the file at path to out; 0, or -1. */
-static int append_file(FILE *out, const char *path) {
-  FILE *in = fopen(path, "r");
-  char buf[8192];
-  size_t n;
+static void on_udp_refused(void *arg, const char *addr, int port) {
+  run_t *run = arg;
 
-  if (in == NULL) {
-    return -1;
+  cp_event_udp_refused(&run->srv->events, addr, port);
+  if (run->nudp < (int)(sizeof(run->udp) / sizeof(run->udp[0]))) {
+    snprintf(run->udp[run->nudp], sizeof(run->udp[0]),
+             strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
   }
-  while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
-    fwrite(buf, 1, n, out);
-  }
-  fclose(in);
-  return 0;
+  run->nudp++;
 }
 
 
@@ -117,7 +122,15 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int term_signal) {
   run->status = status;
   run->term_signal = term_signal;
   uv_close((uv_handle_t *)p, NULL);
-  cp_server_shutdown(run->srv); /* drain, then the loop ends */
+  if (run->iso != NULL && run->running) {
+    cp_isolate_refused(run->iso, on_udp_refused, run);
+  }
+  if (run->dns != NULL) {
+    cp_isolate_dns_close(run->dns);
+  }
+  if (run->running) {
+    cp_server_shutdown(run->srv); /* drain, then the loop ends */
+  }
 }
 
 
@@ -127,6 +140,16 @@ static void on_running(void *arg, cp_server_t *srv) {
   uv_stdio_container_t io[3];
   int rc, i;
 
+  run->running = 1;
+  if (run->iso != NULL) {
+    /* The helper spawned before the server is waiting to exec CMD. */
+    run->t0 = uv_hrtime();
+    cp_isolate_go(run->iso);
+    if (run->exited) {
+      cp_server_shutdown(srv);
+    }
+    return;
+  }
   memset(&o, 0, sizeof(o));
   for (i = 0; i < 3; i++) {
     io[i].flags = UV_INHERIT_FD;
@@ -173,6 +196,7 @@ typedef struct opts_s {
   int nproxy;
   int has_listen, has_ca_dir, has_events;
   int no_java; /* --no-java: no Java trust store (saves keytool's second) */
+  int isolate; /* --isolate: CMD in a network namespace of its own */
   const char *events;
   char **cmd;
 } opts_t;
@@ -216,6 +240,10 @@ static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
     }
     if (strcmp(a, "--no-java") == 0) {
       o->no_java = 1;
+      continue;
+    }
+    if (strcmp(a, "--isolate") == 0) {
+      o->isolate = 1;
       continue;
     }
     if (strcmp(a, "--trust") == 0 || strcmp(a, "--expect") == 0 ||
@@ -269,249 +297,12 @@ static int parse(opts_t *o, cp_run_report_t *rep, int argc, char **argv) {
 }
 
 
-/* CMD's environment: ours, with some variables replaced. */
-typedef struct env_s {
-  char **v; /* owned array; the strings are environ's or in owned */
-  size_t n;
-  char *owned[24];
-  int nowned;
-} env_t;
-
-
-static int env_init(env_t *e) {
-  char **p;
-  size_t n = 0;
-
-  memset(e, 0, sizeof(*e));
-  for (p = environ; *p != NULL; p++) {
-    n++;
-  }
-  e->v = calloc(n + 32, sizeof(char *));
-  if (e->v == NULL) {
-    return -1;
-  }
-  memcpy(e->v, environ, n * sizeof(char *));
-  e->n = n;
-  return 0;
-}
-
-
-static int env_set(env_t *e, const char *name, const char *value) {
-  size_t k, nl = strlen(name);
-  char *kv;
-
-  if (e->nowned == (int)(sizeof(e->owned) / sizeof(e->owned[0])) ||
-      (kv = malloc(nl + strlen(value) + 2)) == NULL) {
-    return -1;
-  }
-  sprintf(kv, "%s=%s", name, value);
-  e->owned[e->nowned++] = kv;
-  for (k = 0; k < e->n; k++) {
-    if (strncmp(e->v[k], name, nl) == 0 && e->v[k][nl] == '=') {
-      e->v[k] = kv;
-      return 0;
-    }
-  }
-  e->v[e->n++] = kv;
-  return 0;
-}
-
-
-static void env_free(env_t *e) {
-  int i;
-
-  for (i = 0; i < e->nowned; i++) {
-    free(e->owned[i]);
-  }
-  free(e->v);
-}
-
-
-/* keytool on PATH (or in $JAVA_HOME/bin), into out; 0 when found. */
-static int find_keytool(char *out, size_t len) {
-  const char *home = getenv("JAVA_HOME");
-  const char *path = getenv("PATH");
-  char dir[1024];
-
-  if (home != NULL && snprintf(out, len, "%s/bin/keytool", home) < (int)len &&
-      access(out, X_OK) == 0) {
-    return 0;
-  }
-  while (path != NULL && *path != '\0') {
-    size_t n = strcspn(path, ":");
-
-    if (n > 0 && n < sizeof(dir)) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-      if (snprintf(out, len, "%s/keytool", dir) < (int)len &&
-          access(out, X_OK) == 0) {
-        return 0;
-      }
-    }
-    path += n + (path[n] == ':');
-  }
-  return -1;
-}
-
-
-/* Runs argv to completion, its output discarded; its exit status. */
-static int run_quiet(char *const argv[]) {
-  pid_t pid = fork();
-  int st = -1;
-
-  if (pid == 0) {
-    int fd = open("/dev/null", O_WRONLY);
-
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  if (pid < 0 || waitpid(pid, &st, 0) != pid) {
-    return -1;
-  }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-
-static void no_proxy_java(const char *list, char *out, size_t len) {
-  size_t o = 0;
-
-  out[0] = '\0';
-  while (list != NULL && *list != '\0' && o + 4 < len) {
-    size_t n;
-
-    list += strspn(list, ", ");
-    n = strcspn(list, ", ");
-    if (n > 0 && o + n + 3 < len) {
-      o += (size_t)snprintf(out + o, len - o, "%s%s%.*s", o ? "|" : "",
-                            list[0] == '.' ? "*" : "", (int)n, list);
-    }
-    list += n;
-  }
-}
-
-
-/* Java reads neither HTTPS_PROXY nor PEM bundles: a copy of the system's
- * Java trust store with chainproxy's root(s) added (keytool), and the
- * proxy as system properties, through JAVA_TOOL_OPTIONS. Skipped, and
- * said so, without keytool. */
-static int java_env(const char *mode, const char *ca_dir, const char *tmp,
-                    const char *host, unsigned port, env_t *env,
-                    json_t *exported) {
-  char keytool[1100], store[1200], root[1200], opts[4096], alias[32];
-  char bypass[1024];
-  const char *old = getenv("JAVA_TOOL_OPTIONS");
-  const char *roots[2] = {NULL, NULL};
-  int i, n = 0;
-
-  if (find_keytool(keytool, sizeof(keytool)) != 0) {
-    return 0;
-  }
-  snprintf(store, sizeof(store), "%s/java-trust.p12", tmp);
-  if (strcmp(mode, "modern") == 0 || strcmp(mode, "both") == 0) {
-    roots[n++] = "root.pem";
-  }
-  if (strcmp(mode, "legacy") == 0 || strcmp(mode, "both") == 0) {
-    roots[n++] = "legacy-root.pem";
-  }
-  if (access("/etc/ssl/certs/java/cacerts", R_OK) == 0) {
-    char *imp[] = {keytool,
-                   "-importkeystore",
-                   "-noprompt",
-                   "-srckeystore",
-                   "/etc/ssl/certs/java/cacerts",
-                   "-srcstorepass",
-                   "changeit",
-                   "-destkeystore",
-                   store,
-                   "-deststoretype",
-                   "PKCS12",
-                   "-deststorepass",
-                   "changeit",
-                   NULL};
-
-    if (run_quiet(imp) != 0) {
-      return -1;
-    }
-  }
-  for (i = 0; i < n; i++) {
-    char *imp[] = {keytool,  "-importcert", "-noprompt", "-alias", alias,
-                   "-file",  root,          "-keystore", store,    "-storetype",
-                   "PKCS12", "-storepass",  "changeit",  NULL};
-
-    snprintf(alias, sizeof(alias), "chainproxy-%d", i);
-    snprintf(root, sizeof(root), "%s/%s", ca_dir, roots[i]);
-    if (run_quiet(imp) != 0) {
-      return -1;
-    }
-  }
-  /* NO_PROXY as Java's http.nonProxyHosts ("a,.b" -> "a|*.b"); unset,
-   * nothing bypasses the proxy (Java's own default skips localhost). */
-  no_proxy_java(getenv("NO_PROXY") ? getenv("NO_PROXY") : getenv("no_proxy"),
-                bypass, sizeof(bypass));
-  snprintf(opts, sizeof(opts),
-           "%s%s-Dhttps.proxyHost=%s -Dhttps.proxyPort=%u "
-           "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%u -Dhttp.nonProxyHosts=%s"
-           "%s%s%s",
-           old ? old : "", old ? " " : "", host, port, host, port, bypass,
-           n ? " -Djavax.net.ssl.trustStore=" : "", n ? store : "",
-           n ? " -Djavax.net.ssl.trustStorePassword=changeit" : "");
-  if (env_set(env, "JAVA_TOOL_OPTIONS", opts) != 0) {
-    return -1;
-  }
-  json_array_append_new(exported, json_string("JAVA_TOOL_OPTIONS"));
-  return 0;
-}
-
-
-/* The trust bundle for --trust, and the variables that point each stack
- * at it; the names exported go to exported. */
-static int trust_env(const char *mode, const char *ca_dir, const char *tmp,
-                     env_t *env, json_t *exported) {
-  static const char *const vars[] = {"SSL_CERT_FILE",     "REQUESTS_CA_BUNDLE",
-                                     "CURL_CA_BUNDLE",    "NODE_EXTRA_CA_CERTS",
-                                     "npm_config_cafile", "GIT_SSL_CAINFO"};
-  char bundle[1200], path[1200];
-  FILE *out;
-  size_t k;
-  int rc = 0;
-
-  if (strcmp(mode, "none") == 0) {
-    return 0; /* CMD trusts what it already trusts */
-  }
-  snprintf(bundle, sizeof(bundle), "%s/trust.pem", tmp);
-  out = fopen(bundle, "w");
-  if (out == NULL) {
-    return -1;
-  }
-  if (access(SYSTEM_BUNDLE, R_OK) == 0) {
-    rc |= append_file(out, SYSTEM_BUNDLE);
-  }
-  if (strcmp(mode, "modern") == 0 || strcmp(mode, "both") == 0) {
-    snprintf(path, sizeof(path), "%s/root.pem", ca_dir);
-    rc |= append_file(out, path);
-  }
-  if (strcmp(mode, "legacy") == 0 || strcmp(mode, "both") == 0) {
-    snprintf(path, sizeof(path), "%s/legacy-root.pem", ca_dir);
-    rc |= append_file(out, path);
-  }
-  rc |= fclose(out);
-  for (k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
-    rc |= env_set(env, vars[k], bundle);
-    json_array_append_new(exported, json_string(vars[k]));
-  }
-  return rc ? -1 : 0;
-}
-
-
 /* The summary for people (stderr) and the files asked for. */
 static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
                    const char *proxy, json_t *exported, double secs) {
   json_t *sum;
   int i;
+  const char *mech = run->iso != NULL ? run->iso->mechanism : NULL;
 
   cp_run_report_print(rep, stderr);
   fprintf(stderr, "  command: %s exited %s %lld%s\n", o->cmd[0],
@@ -524,6 +315,26 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
     fprintf(stderr, " %s", json_string_value(json_array_get(exported, i)));
   }
   fprintf(stderr, "%s\n", json_array_size(exported) ? "" : " (nothing)");
+  if (mech != NULL && run->dns != NULL) {
+    fprintf(stderr,
+            "  dns: %llu answered (catalogue), %llu relayed, %llu refused\n",
+            (unsigned long long)run->dns->answered,
+            (unsigned long long)run->dns->relayed,
+            (unsigned long long)run->dns->refused);
+  }
+  if (run->nudp > 0) {
+    fprintf(stderr, "  udp refused (%d destination(s)):", run->nudp);
+    for (i = 0; i < run->nudp && i < 8; i++) {
+      fprintf(stderr, " %s", run->udp[i]);
+    }
+    fprintf(stderr, "%s\n", run->nudp > 8 ? " ..." : "");
+  }
+  if (mech != NULL) {
+    fprintf(stderr,
+            "  isolated: CMD ran in a network namespace of its own (%s)\n",
+            strcmp(mech, "root") == 0 ? "root: net + mount + pid namespaces"
+                                      : "user + net + mount + pid namespaces");
+  }
   if (o->summary_json != NULL) {
     json_t *cmd = json_array();
 
@@ -543,6 +354,14 @@ static void report(const opts_t *o, cp_run_report_t *rep, const run_t *run,
         sum, "trust",
         json_pack("{s:s,s:O}", "mode", o->trust, "exported", exported));
     json_object_set_new(sum, "seconds", json_real(secs));
+    json_object_set_new(
+        sum, "isolate",
+        mech != NULL
+            ? json_pack("{s:s,s:{s:I,s:I,s:I}}", "mechanism", mech, "dns",
+                        "answered", (json_int_t)run->dns->answered, "relayed",
+                        (json_int_t)run->dns->relayed, "refused",
+                        (json_int_t)run->dns->refused)
+            : json_null());
     if (json_dump_file(sum, o->summary_json, JSON_INDENT(2)) != 0) {
       fprintf(stderr, "chainproxy run: cannot write %s\n", o->summary_json);
     }
@@ -587,17 +406,95 @@ out:
 }
 
 
+/* CMD's environment: the proxy variables, the trust bundle for --trust
+ * and Java's store; 0, or -1 after saying so. */
+static int prepare_env(const opts_t *o, const cp_config_t *cfg, const char *tmp,
+                       const char *proxy, cp_run_env_t *env, json_t *exported) {
+  char ca_dir[1024];
+
+  if (cp_ca_default_dir(cfg->ca_dir, ca_dir, sizeof(ca_dir)) != 0 ||
+      cp_run_env_init(env) != 0 ||
+      cp_run_env_set(env, "HTTPS_PROXY", proxy) != 0 ||
+      cp_run_env_set(env, "https_proxy", proxy) != 0 ||
+      cp_run_env_set(env, "HTTP_PROXY", proxy) != 0 ||
+      cp_run_env_set(env, "http_proxy", proxy) != 0 ||
+      cp_run_env_trust(o->trust, ca_dir, tmp, env, exported) != 0 ||
+      (!o->no_java && cp_run_env_java(o->trust, ca_dir, tmp,
+                                      o->isolate ? NULL : cfg->listen_host,
+                                      cfg->listen_port, env, exported) != 0)) {
+    fprintf(stderr, "chainproxy run: cannot prepare the command's "
+                    "environment\n");
+    return -1;
+  }
+  return 0;
+}
+
+
+/* The CA's files, made now if this is their first use (the server loads
+ * them again). */
+static int ca_create(const cp_config_t *cfg) {
+  char dir[1024], err[1400];
+  cp_ca_t ca;
+  int rc;
+
+  memset(&ca, 0, sizeof(ca));
+  if (cp_ca_default_dir(cfg->ca_dir, dir, sizeof(dir)) != 0) {
+    fprintf(stderr, "chainproxy run: no CA directory: set --ca-dir, "
+                    "CHAINPROXY_HOME or HOME\n");
+    return -1;
+  }
+  rc = cp_ca_load_or_create(&ca, dir, err, sizeof(err));
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy run: CA: %s\n", err);
+  }
+  cp_ca_free(&ca);
+  return rc != 0 ? -1 : 0;
+}
+
+
+/* --isolate: the namespace and its listener, CMD waiting in it. */
+static int isolate_start(run_t *run, cp_isolate_t *iso, cp_isolate_dns_t *dns,
+                         uv_loop_t *loop, cp_config_t *cfg, char **env,
+                         const char *tmp) {
+  char err[1000];
+  int spawned = 0, rc;
+
+  run->child.data = run;
+  if (cp_isolate_start(iso, loop, &run->child, on_exit_cb, run->cmd, env,
+                       cfg->listen_port, tmp, &spawned, err,
+                       sizeof(err)) != 0) {
+    fprintf(stderr, "chainproxy run: %s\n", err);
+    run->spawned = spawned;
+    run->iso = spawned ? iso : NULL;
+    return -1;
+  }
+  run->spawned = 1;
+  run->iso = iso;
+  run->dns = dns;
+  rc = cp_isolate_dns_init(dns, loop, iso->dns_fd, cfg->origins_port != 0);
+  iso->dns_fd = -1; /* the resolver's, even on error */
+  if (rc != 0) {
+    fprintf(stderr, "chainproxy run: --isolate: the resolver: %s\n",
+            uv_strerror(rc));
+    return -1;
+  }
+  cfg->listen_fd = iso->listen_fd;
+  return 0;
+}
+
+
 int cp_run_cmd(int argc, char **argv) {
   cp_run_report_t rep;
   opts_t o;
   run_t run;
-  env_t env;
+  cp_run_env_t env;
   cp_config_t cfg;
   cp_server_t srv;
   uv_loop_t loop;
   json_t *exported = json_array();
   char tmp[256] = "", ca[300], events[300], listen[64], proxy[80], err[600];
-  char ca_dir[1024];
+  cp_isolate_t iso;
+  cp_isolate_dns_t dns;
   const char *tmpdir = getenv("TMPDIR");
   int rc, code = 2, failed, loop_ok = 0;
 
@@ -605,6 +502,10 @@ int cp_run_cmd(int argc, char **argv) {
   memset(&o, 0, sizeof(o));
   memset(&run, 0, sizeof(run));
   memset(&env, 0, sizeof(env));
+  memset(&iso, 0, sizeof(iso));
+  memset(&dns, 0, sizeof(dns));
+  iso.sock = -1;
+  iso.listen_fd = -1;
   rc = parse(&o, &rep, argc, argv);
   if (rc != 0) {
     code = rc > 0 ? 0 : 2;
@@ -651,18 +552,24 @@ int cp_run_cmd(int argc, char **argv) {
   loop_ok = 1;
   run.srv = &srv;
   run.cmd = o.cmd;
+  if (o.isolate) {
+    cfg.transparent = 1;
+    cfg.isolate = 1;
+    cfg.workers = 1;
+    /* The helper needs CMD's environment, and so the CA, before the
+     * server (which listens on the helper's socket) exists. */
+    rc = ca_create(&cfg) != 0 ||
+                 prepare_env(&o, &cfg, tmp, proxy, &env, exported) != 0
+             ? -1
+             : isolate_start(&run, &iso, &dns, &loop, &cfg, env.v, tmp);
+    if (rc != 0) {
+      goto reap;
+    }
+  }
   rc = cp_server_init(&srv, &loop, &cfg);
-  if (rc == 0 &&
-      (cp_ca_default_dir(cfg.ca_dir, ca_dir, sizeof(ca_dir)) != 0 ||
-       env_init(&env) != 0 || env_set(&env, "HTTPS_PROXY", proxy) != 0 ||
-       env_set(&env, "https_proxy", proxy) != 0 ||
-       env_set(&env, "HTTP_PROXY", proxy) != 0 ||
-       env_set(&env, "http_proxy", proxy) != 0 ||
-       trust_env(o.trust, ca_dir, tmp, &env, exported) != 0 ||
-       (!o.no_java && java_env(o.trust, ca_dir, tmp, cfg.listen_host,
-                               cfg.listen_port, &env, exported) != 0))) {
-    fprintf(stderr, "chainproxy run: cannot prepare the command's "
-                    "environment\n");
+  iso.listen_fd = -1; /* the server's, adopted or closed */
+  if (rc == 0 && !o.isolate &&
+      prepare_env(&o, &cfg, tmp, proxy, &env, exported) != 0) {
     rc = -1;
   }
   if (rc == 0) {
@@ -673,6 +580,16 @@ int cp_run_cmd(int argc, char **argv) {
     cp_server_run(&srv);
   }
   cp_server_close(&srv);
+reap:
+  cp_isolate_release(&iso);
+  cp_isolate_dns_close(&dns);
+  if (run.iso != NULL && run.spawned && !run.exited) {
+    uv_run(&loop, UV_RUN_DEFAULT); /* the helper exits without CMD */
+    rc = -1;
+  }
+  if (dns.open_handles > 0) {
+    uv_run(&loop, UV_RUN_DEFAULT); /* the resolver's handles close */
+  }
   if (rc != 0 || !run.exited) {
     goto out;
   }
@@ -697,7 +614,7 @@ out:
   if (tmp[0] != '\0' && strstr(tmp, "chainproxy-run.") != NULL) {
     nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   }
-  env_free(&env);
+  cp_run_env_free(&env);
   free(o.proxy);
   json_decref(exported);
   cp_run_report_free(&rep);

@@ -133,7 +133,9 @@ void cp_run_report_add(cp_run_report_t *r, const char *line, size_t len) {
   const char *kind = str(ev, "event");
   cp_run_host_t *h;
 
-  if (ev == NULL || (h = host_of(r, ev)) == NULL) {
+  /* A refused UDP destination (run --isolate) is in the summary apart. */
+  if (ev == NULL || strcmp(kind, "udp_refused") == 0 ||
+      (h = host_of(r, ev)) == NULL) {
     json_decref(ev);
     return;
   }

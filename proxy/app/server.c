@@ -355,7 +355,7 @@ static int workers_init(cp_server_t *srv) {
   const cp_config_t *cfg = srv->cfg;
   cp_worker_shared_t sh;
   char hp[CP_HOSTPORT_MAX];
-  int n = cfg->workers > 0 ? (int)cfg->workers : 1;
+  int n = cfg->workers > 0 && cfg->listen_fd < 0 ? (int)cfg->workers : 1;
   int *fds = calloc((size_t)n, sizeof(int));
   int i, rc = 0;
 
@@ -369,7 +369,9 @@ static int workers_init(cp_server_t *srv) {
   for (i = 0; i < n; i++) {
     fds[i] = -1;
   }
-  if (n > 1) {
+  if (cfg->listen_fd >= 0) {
+    fds[0] = cfg->listen_fd; /* the worker's from here on */
+  } else if (n > 1) {
     rc = cp_listener_reuseport(cfg->listen_host, cfg->listen_port, n, fds);
     if (rc != 0) {
       fprintf(stderr, "chainproxy: cannot listen on %s: %s\n",

@@ -199,6 +199,8 @@ static int listen_on(cp_worker_t *w, const cp_config_t *cfg, int fd) {
         stderr, "chainproxy: cannot listen on %s: %s\n",
         cp_hostport_format(hp, sizeof(hp), cfg->listen_host, cfg->listen_port),
         uv_strerror(rc));
+  } else if (cfg->isolate) {
+    /* The listener is in CMD's namespace: redirect only, no tproxy. */
   } else if (cfg->transparent && w->index == 0 &&
              cp_transparent_listener(&w->listener.tcp) != 0) {
     cp_log(w->env.log, CP_LOG_INFO, 0, NULL, NULL,

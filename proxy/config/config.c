@@ -681,6 +681,7 @@ void cp_config_defaults(cp_config_t *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
   cfg->listen_port = 8080;
+  cfg->listen_fd = -1;
   cfg->upstream_failure = CP_FAIL_BLOCK;
   cfg->chain = "modern";
   /* The shipped data: beside an installed binary, else compiled in. */

@@ -72,6 +72,14 @@ struct cp_config_s {
   const char *no_proxy[16];   /* --upstream-no-proxy comma lists */
   int nno_proxy;
   int transparent;            /* --mode transparent */
+  int isolate;                /* set by `run --isolate` (no option): the
+                                 listener is in CMD's namespace, events
+                                 say mode "isolate", and a connection that
+                                 was not redirected is served as a forward
+                                 proxy's (CMD's proxy variables) */
+  int listen_fd;              /* a listening socket to adopt instead of
+                                 binding listen_host:listen_port (with one
+                                 worker); the server owns it; -1: none */
   uint16_t origins_port;      /* --origins: the catalogue's base port on
                                  127.0.0.1 (in-process); 0: none */
   const char *pac_direct[16]; /* --pac-direct host globs */

@@ -1,5 +1,6 @@
 #include "conn/conn.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,16 +71,44 @@ void cp_conn_set_reason(cp_conn_t *c, const char *reason) {
 }
 
 
+/* ADDR:PORT, [ADDR]:PORT for IPv6. */
+static void format_dst(const struct sockaddr_storage *ss, char *out,
+                       size_t len) {
+  char a[INET6_ADDRSTRLEN] = "?";
+
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+    inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+    snprintf(out, len, "[%s]:%u", a, (unsigned)ntohs(s6->sin6_port));
+  } else {
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+    inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+    snprintf(out, len, "%s:%u", a, (unsigned)ntohs(s4->sin_port));
+  }
+}
+
+
 void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode) {
   cp_event_base_t b = cp_conn_base(c);
+  char dst[INET6_ADDRSTRLEN + 8];
 
   if (c->connect_emitted) {
     return;
   }
   c->connect_emitted = 1;
+  if (c->transparent) {
+    format_dst(&c->orig_dst, dst, sizeof(dst));
+  }
   cp_event_connect(c->env->events, &b, c->client_addr, method, mode,
                    c->parent != NULL ? c->parent->url : NULL,
-                   c->user[0] ? c->user : NULL);
+                   c->user[0] ? c->user : NULL, c->transparent ? dst : NULL);
+}
+
+
+const char *cp_conn_transparent_mode(const cp_conn_t *c) {
+  return c->env->cfg->isolate ? "isolate" : "transparent";
 }
 
 
@@ -620,7 +649,14 @@ static void peer_name(uv_tcp_t *tcp, char *out, size_t len) {
   if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &sslen) != 0) {
     return;
   }
-  if (ss.ss_family == AF_INET6) {
+  if (ss.ss_family == AF_INET6 &&
+      IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+    /* A v4 client of a dual-stack listener (run --isolate's) is named
+     * as v4 clients are. */
+    inet_ntop(AF_INET, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, ip,
+              sizeof(ip));
+    port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  } else if (ss.ss_family == AF_INET6) {
     uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
     port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
   } else {

@@ -313,6 +313,9 @@ void cp_conn_set_reason(cp_conn_t *c, const char *reason);
 const cp_parent_t *cp_conn_parent_for(const cp_conn_t *c,
                                       const cp_http_target_t *t, int tls);
 void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode);
+/* The mode a redirected connection's events name: "isolate" under
+ * `run --isolate`, else "transparent". */
+const char *cp_conn_transparent_mode(const cp_conn_t *c);
 cp_event_base_t cp_conn_base(const cp_conn_t *c);
 void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -42,6 +42,11 @@ static int transparent_start(cp_conn_t *c) {
   int rc = cp_transparent_dst(&c->client.tcp, c->env->cfg->listen_port,
                               &c->orig_dst, host, sizeof(host), &port);
 
+  if (rc == CP_EINVAL && c->env->cfg->isolate) {
+    /* `run --isolate`: a client that uses the proxy variables came to the
+     * listener itself; it is served as a forward proxy serves it. */
+    return 0;
+  }
   if (rc != 0) {
     cp_conn_respond_error(
         c, 400, "not_redirected",
@@ -252,7 +257,8 @@ static int on_request_head(cp_conn_t *c) {
   if (!c->connect_emitted) {
     cp_conn_route(c, &req->target, c->http.req_parent);
     cp_conn_emit_connect(c, cp_http_msg_method_name(req),
-                         c->transparent ? "transparent" : "forward");
+                         c->transparent ? cp_conn_transparent_mode(c)
+                                        : "forward");
   }
   if (c->upstream_ok && same_target(&c->target, &req->target) &&
       c->parent == c->http.req_parent) {
@@ -350,6 +356,19 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
     cp_conn_set_intercept(c, 1);
     cp_conn_stash(c, data, len);
     cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
+    return;
+  }
+  if (c->transparent && !c->intercept && !c->tunnel && c->requests == 0 &&
+      c->http.req_bytes == 0 && len > 0 &&
+      !((unsigned char)data[0] >= 'A' && (unsigned char)data[0] <= 'Z')) {
+    /* Neither TLS nor an HTTP request (whose methods are upper-case
+     * tokens): relayed as it is to the original destination, recorded
+     * as a connection with neither method nor name. */
+    c->tunnel = 1;
+    cp_conn_set_intercept(c, 0);
+    cp_conn_stash(c, data, len);
+    cp_conn_emit_connect(c, NULL, cp_conn_transparent_mode(c));
+    cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
     return;
   }
   if (prior_knowledge(c, data, len)) {

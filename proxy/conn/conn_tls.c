@@ -164,7 +164,7 @@ static void transparent_hello(cp_conn_t *c, const char *sni) {
     t.host_kind = CP_HOST_NAME;
   }
   cp_conn_route(c, &t, cp_conn_parent_for(c, &t, 1));
-  cp_conn_emit_connect(c, NULL, "transparent");
+  cp_conn_emit_connect(c, NULL, cp_conn_transparent_mode(c));
   ru = cp_conn_fault_rule(c, c->target.host, c->target.port);
   if (ru != NULL && cp_conn_fault_shape(c, ru) != 0) {
     cp_conn_fail(c, CP_ENOMEM, "out_of_memory");

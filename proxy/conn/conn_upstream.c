@@ -171,8 +171,12 @@ static void resolve(cp_conn_t *c) {
   c->dial.t_dial = c->dial.t_resolved = cp_conn_now(c);
   c->dial.t_connected = 0;
   c->dial.server_ip[0] = '\0';
-  if (c->transparent && c->parent == NULL) {
-    /* Where the client was going, whatever its names resolve to here. */
+  if (c->transparent && c->parent == NULL &&
+      !(c->env->cfg->origins_port != 0 &&
+        cp_catalogue_host_case(c->target.host) != -1)) {
+    /* Where the client was going, whatever its names resolve to here
+     * (but a catalogue name, which goes to its case as dial_host says:
+     * under run --isolate the namespace's resolver gave 127.0.0.1). */
     rc = start_connect(c, (const struct sockaddr *)&c->orig_dst);
     if (rc != 0) {
       connect_failed(c, rc);
@@ -238,7 +242,9 @@ static void upstream_ready(cp_conn_t *c) {
     return;
   }
   if (c->tunnel) {
-    if (cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
+    /* A redirected client (a relayed protocol) asked for no CONNECT. */
+    if (!c->transparent &&
+        cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
       cp_conn_fail(c, CP_EIO, "client_write_failed");
       return;
     }

@@ -349,7 +349,7 @@ static void event_emit(cp_events_t *ev, json_t *o) {
 
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
-                      const char *via, const char *user) {
+                      const char *via, const char *user, const char *dst) {
   json_t *o = event_new(ev, "connect", b);
 
   if (o == NULL) {
@@ -364,6 +364,21 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
   if (user != NULL) {
     json_object_set_new(o, "user", json_string(user));
   }
+  if (dst != NULL) {
+    json_object_set_new(o, "original_dst", json_string(dst));
+  }
+  event_emit(ev, o);
+}
+
+
+void cp_event_udp_refused(cp_events_t *ev, const char *addr, int port) {
+  cp_event_base_t b = {0, addr, port};
+  json_t *o = event_new(ev, "udp_refused", &b);
+
+  if (o == NULL) {
+    return;
+  }
+  json_object_set_new(o, "mode", json_string("isolate"));
   event_emit(ev, o);
 }
 

@@ -147,10 +147,15 @@ uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
                          cp_event_cb cb, void *arg);
 
 /* via: the parent proxy's URL (no password) when the upstream goes
- * through one, else NULL; user: who authenticated to chainproxy, or NULL. */
+ * through one, else NULL; user: who authenticated to chainproxy, or NULL;
+ * dst: a redirected connection's original destination (ADDR:PORT), or
+ * NULL. */
 void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
                       const char *client, const char *method, const char *mode,
-                      const char *via, const char *user);
+                      const char *via, const char *user, const char *dst);
+/* `run --isolate`: CMD sent UDP (not DNS) to addr:port, and the
+ * namespace refused it. */
+void cp_event_udp_refused(cp_events_t *ev, const char *addr, int port);
 /* A corporate-network behaviour a rule applied (conn_fault.c): its name,
  * a value (ms, bytes, KB/s, status; < 0: none) and a detail in words. */
 void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,

@@ -34,6 +34,25 @@ static int same(const struct sockaddr_storage *a,
 }
 
 
+/* A v4 peer of a dual-stack socket, as the v4 address it is. */
+static void unmap(struct sockaddr_storage *ss) {
+  struct sockaddr_in6 s6;
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+  if (ss->ss_family != AF_INET6) {
+    return;
+  }
+  memcpy(&s6, ss, sizeof(s6));
+  if (!IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+    return;
+  }
+  memset(ss, 0, sizeof(*ss));
+  s4->sin_family = AF_INET;
+  s4->sin_port = s6.sin6_port;
+  memcpy(&s4->sin_addr, s6.sin6_addr.s6_addr + 12, 4);
+}
+
+
 int cp_transparent_dst(uv_tcp_t *tcp, uint16_t listen_port,
                        struct sockaddr_storage *dst, char *host, size_t hostlen,
                        uint16_t *port) {
@@ -51,8 +70,11 @@ int cp_transparent_dst(uv_tcp_t *tcp, uint16_t listen_port,
     return rc;
   }
   memset(dst, 0, sizeof(*dst));
+  unmap(&local);
   /* REDIRECT and DNAT leave the original in conntrack; TPROXY leaves the
-   * socket bound to it. */
+   * socket bound to it. A v4 connection on a dual-stack socket has a v4
+   * conntrack entry, which SOL_IP reaches on an AF_INET6 socket too
+   * (checked on Linux 6.x). */
   nat = local.ss_family == AF_INET6
             ? getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, dst, &len) == 0
             : getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, dst, &len) == 0;

@@ -269,7 +269,7 @@ static void test_events_and_stream(void **state) {
 
   for (i = 0; i < 10; i++) { /* the ring keeps 8 */
     cp_event_connect(&f->events, &b, "127.0.0.1:1", "CONNECT", "intercept",
-                     NULL, NULL);
+                     NULL, NULL, NULL);
   }
   ask(f, "GET", "/events?since=0&limit=2", NULL, NULL, &a);
   assert_int_equal(a.r.status, 200);

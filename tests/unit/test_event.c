@@ -40,7 +40,8 @@ static void emit(cp_events_t *ev, int n) {
   int i;
 
   for (i = 0; i < n; i++) {
-    cp_event_connect(ev, &b, "127.0.0.1:5", "CONNECT", "intercept", NULL, NULL);
+    cp_event_connect(ev, &b, "127.0.0.1:5", "CONNECT", "intercept", NULL, NULL,
+                     NULL);
   }
 }
 
