@@ -362,8 +362,9 @@ static void print_json(json_t *o) {
 /* Who breaks by simulation: every family of certs/families.json on the
  * presented chain and the trust store verify used (a file, or the
  * system bundle), at --at or now. */
-static int simulate(const cp_verify_opts_t *o, STACK_OF(X509) *certs,
-                    const char *name, cp_verify_result_t *r) {
+static int simulate(const cp_verify_opts_t *o, const cp_who_t *who,
+                    STACK_OF(X509) *certs, const char *name,
+                    cp_verify_result_t *r) {
   cp_whosim_t sim;
   cp_datadir_t data;
   char err[600], path[1100];
@@ -374,7 +375,7 @@ static int simulate(const cp_verify_opts_t *o, STACK_OF(X509) *certs,
     fprintf(stderr, "chainproxy verify: %s\n", err);
     return -1;
   }
-  cp_whosim_judge(&sim, certs, NULL, o->at != 0 ? o->at : r->at,
+  cp_whosim_judge(&sim, who, certs, NULL, o->at != 0 ? o->at : r->at,
                   name != NULL && !cp_host_is_ip(name) ? name : NULL, r);
   cp_whosim_free(&sim);
   return 0;
@@ -410,7 +411,7 @@ static int print_result(const cp_verify_opts_t *o, cp_verify_result_t *r,
     return EXIT_USAGE;
   }
   cp_who_predict(&who, r);
-  if (simulate(o, certs, name, r) != 0) {
+  if (simulate(o, &who, certs, name, r) != 0) {
     cp_who_free(&who);
     return EXIT_USAGE;
   }

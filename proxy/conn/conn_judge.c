@@ -77,8 +77,9 @@ static void diagnose(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   /* Each family's own path over the presented chain and the store this
    * proxy verifies with (loaded once per data snapshot); a repeated
    * chain reuses this through the chain cache (cp_conn_judge). */
-  cp_whosim_judge(&c->snap->data->sim, SSL_get_peer_cert_chain(t->ssl), NULL,
-                  r->at, cp_host_is_ip(c->tls.name) ? NULL : c->tls.name, r);
+  cp_whosim_judge(&c->snap->data->sim, &c->snap->data->who,
+                  SSL_get_peer_cert_chain(t->ssl), NULL, r->at,
+                  cp_host_is_ip(c->tls.name) ? NULL : c->tls.name, r);
 }
 
 

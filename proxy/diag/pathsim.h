@@ -75,6 +75,9 @@ typedef struct {
   int cn_fallback;     /* 1, 0, -1 unknown */
   int openssl_errors;  /* reports OpenSSL's error numbers */
   int unknown;         /* some rule is unknown: verdicts are predictions */
+  char speaks_for[24]; /* a rule-table family (clients.json) whose verdict
+                          this one's simulated failure overrides too, e.g.
+                          chrome for browsers; "" none */
 } cp_pathsim_family_t;
 
 typedef struct {

@@ -79,6 +79,10 @@ static int parse_family(cp_pathsim_family_t *f, json_t *o, char *err,
   f->max_rsa_bits = num(o, "max_rsa_bits", 0, &f->unknown);
   f->cn_fallback = num(o, "cn_fallback", -1, &f->unknown);
   f->openssl_errors = num(o, "openssl_errors", 0, &f->unknown);
+  if (json_is_string(json_object_get(o, "speaks_for"))) {
+    snprintf(f->speaks_for, sizeof(f->speaks_for), "%s",
+             json_string_value(json_object_get(o, "speaks_for")));
+  }
   /* an unknown rule judges as the permissive choice; the verdict is then
    * flagged as a prediction */
   if (f->anchor_expiry < 0) {

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "base/err.h"
 #include "base/esc.h"
@@ -260,6 +261,58 @@ static void fix_store(const cp_pathsim_family_t *pf,
 }
 
 
+/* The rule table's kind for a simulated failure, to print what that
+ * client prints (clients.json's errors). */
+static cp_who_kind_t who_kind(const cp_verify_family_t *f) {
+  switch ((cp_pathsim_kind_t)f->kind) {
+  case CP_PATHSIM_E_EXPIRED:
+    return CP_WHO_EXPIRED;
+  case CP_PATHSIM_E_NOT_YET_VALID:
+    return CP_WHO_NOT_YET_VALID;
+  case CP_PATHSIM_E_NO_ISSUER:
+    return f->depth == 0 ? CP_WHO_INCOMPLETE : CP_WHO_UNKNOWN_ISSUER;
+  case CP_PATHSIM_E_SELF_SIGNED:
+    return f->depth == 0 ? CP_WHO_SELF_SIGNED : CP_WHO_IN_CHAIN;
+  case CP_PATHSIM_E_WEAK_KEY:
+    return CP_WHO_WEAK_KEY;
+  case CP_PATHSIM_E_WEAK_SIGNATURE:
+    return CP_WHO_WEAK_SIGNATURE;
+  case CP_PATHSIM_E_HOSTNAME:
+    return CP_WHO_HOSTNAME;
+  default:
+    return CP_WHO_OTHER;
+  }
+}
+
+
+static const cp_who_family_t *table_family(const cp_who_t *who,
+                                           const char *id) {
+  int i;
+
+  for (i = 0; who != NULL && i < who->n; i++) {
+    if (strcmp(who->f[i].id, id) == 0) {
+      return &who->f[i];
+    }
+  }
+  return NULL;
+}
+
+
+/* What the client prints: OpenSSL's own text for OpenSSL-based
+ * families, else the table's words for the kind, else the kind's name. */
+static const char *error_words(const cp_verify_family_t *f,
+                               const cp_who_family_t *tf) {
+  cp_who_kind_t k = who_kind(f);
+
+  if ((f->openssl_errors && f->error != 0) || tf == NULL) {
+    return cp_whosim_error_text(f);
+  }
+  return tf->errors[k][0]              ? tf->errors[k]
+         : tf->errors[CP_WHO_OTHER][0] ? tf->errors[CP_WHO_OTHER]
+                                       : cp_whosim_error_text(f);
+}
+
+
 /* A simulated failure overrides the table's pass or unknown: the table
  * cannot see a path the family builds differently from OpenSSL 3. A
  * table verdict that guessed at the family's path (path_rule: the chain
@@ -267,19 +320,29 @@ static void fix_store(const cp_pathsim_family_t *pf,
  * simulation's, unless the family has unknown rules. Any other table
  * failure stands: the table also judges certificate policies, key usage,
  * name constraints, revocation and browser policies, which the simulator
- * does not model. */
-static void override_who(const cp_verify_family_t *f, cp_verify_result_t *r) {
+ * does not model. A family that speaks for a table row (chrome for
+ * browsers) overrides that row's pass or unknown with its failure.
+ * aia_unfetched: the failure is an issuer the client would fetch from an
+ * AIA URL the certificate names, which the simulation did not fetch; the
+ * table's verdict then stands. */
+static void override_who(const cp_verify_family_t *f, const char *speaks_for,
+                         int aia_unfetched, const cp_who_t *who,
+                         cp_verify_result_t *r) {
   int i;
 
   for (i = 0; i < r->nwho; i++) {
-    if (r->who[i].family == NULL || strcmp(r->who[i].family, f->id) != 0) {
+    const char *id = r->who[i].family;
+    int own = id != NULL && strcmp(id, f->id) == 0;
+    int spoken = id != NULL && speaks_for[0] && strcmp(id, speaks_for) == 0;
+
+    if (!own && !spoken) {
       continue;
     }
-    if (!f->pass && strcmp(r->who[i].verdict, "fail") != 0) {
+    if (!f->pass && !aia_unfetched && strcmp(r->who[i].verdict, "fail") != 0) {
       r->who[i].verdict = "fail";
       snprintf(r->who[i].error, sizeof(r->who[i].error), "%s",
-               cp_whosim_error_text(f));
-    } else if (f->pass && r->who[i].path_rule && !f->unknown) {
+               error_words(f, table_family(who, id)));
+    } else if (own && f->pass && r->who[i].path_rule && !f->unknown) {
       r->who[i].verdict = "pass";
       r->who[i].error[0] = '\0';
     }
@@ -287,9 +350,35 @@ static void override_who(const cp_verify_family_t *f, cp_verify_result_t *r) {
 }
 
 
-void cp_whosim_judge(const cp_whosim_t *w, STACK_OF(X509) *sent,
-                     STACK_OF(X509) *roots, time_t at, const char *host,
-                     cp_verify_result_t *r) {
+/* Does the certificate that lacks its issuer name a caIssuers URL a
+ * client that fetches would follow? */
+static int aia_names_issuer(const cp_pathsim_result_t *res) {
+  const cp_pathsim_path_t *p;
+  AUTHORITY_INFO_ACCESS *aia;
+  int i, found = 0;
+
+  if (res->pass || res->kind != CP_PATHSIM_E_NO_ISSUER || res->npaths == 0) {
+    return 0;
+  }
+  p = &res->path[res->accepted >= 0 ? res->accepted : 0];
+  if (res->depth < 0 || res->depth >= p->n) {
+    return 0;
+  }
+  aia = X509_get_ext_d2i(p->cert[res->depth], NID_info_access, NULL, NULL);
+  for (i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+    ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+    found |= OBJ_obj2nid(ad->method) == NID_ad_ca_issuers &&
+             ad->location->type == GEN_URI;
+  }
+  AUTHORITY_INFO_ACCESS_free(aia);
+  return found;
+}
+
+
+void cp_whosim_judge(const cp_whosim_t *w, const cp_who_t *who,
+                     STACK_OF(X509) *sent, STACK_OF(X509) *roots, time_t at,
+                     const char *host, cp_verify_result_t *r) {
   cp_pathsim_input_t in;
   cp_pathsim_result_t *res = malloc(sizeof(*res));
   int i;
@@ -315,7 +404,8 @@ void cp_whosim_judge(const cp_whosim_t *w, STACK_OF(X509) *sent,
       fix_store(pf, res, sent, in.roots, &in, f->fix_store,
                 sizeof(f->fix_store));
     }
-    override_who(f, r);
+    override_who(f, pf->speaks_for, pf->aia_fetch == 1 && aia_names_issuer(res),
+                 who, r);
   }
   free(res);
 }

@@ -39,10 +39,11 @@ void cp_whosim_free(cp_whosim_t *w);
 /* Fills r->fam (every family, at most CP_VERIFY_MAX_FAMILIES) for the
  * presented chain sent at time at (0: now), checking host when not NULL,
  * then lets a simulated failure override r->who's pass (after
- * cp_who_predict). roots NULL: w's store. */
-void cp_whosim_judge(const cp_whosim_t *w, STACK_OF(X509) *sent,
-                     STACK_OF(X509) *roots, time_t at, const char *host,
-                     cp_verify_result_t *r);
+ * cp_who_predict), in the words of who's family (may be NULL: the
+ * error's kind). roots NULL: w's store. */
+void cp_whosim_judge(const cp_whosim_t *w, const cp_who_t *who,
+                     STACK_OF(X509) *sent, STACK_OF(X509) *roots, time_t at,
+                     const char *host, cp_verify_result_t *r);
 /* The text an OpenSSL-based family prints for a failure, or the error
  * kind's name for the others (static). */
 const char *cp_whosim_error_text(const cp_verify_family_t *f);

@@ -332,6 +332,59 @@ assert_eq "$(jq -r '.clients[] | select(.family == "python313") | .simulated_kin
   "$WORK/strict-lax.event")" strict "python313's error kind"
 kill "$SPID"; wait "$SPID" 2>/dev/null
 
+# Browsers on a chain nothing can complete: the leaf alone, its issuer
+# named by no AIA URL (what --chain incomplete serves). The event's
+# browsers verdict (Chrome's simulated path) must be what Chromium does
+# with the root in its own NSS database; with the intermediate sent, the
+# same Chromium loads the page (the control).
+command -v chromium > /dev/null && command -v certutil > /dev/null ||
+  fail "chromium and certutil (libnss3-tools) are needed"
+N=$WORK/noaia
+mkdir -p "$N/nss/.pki/nssdb"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$N/ca.key" -out "$N/ca.pem" \
+  -days 30 -subj "/CN=NoAIA Root" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" > /dev/null 2>&1 ||
+  fail "noaia root"
+openssl req -newkey rsa:2048 -nodes -keyout "$N/int.key" -out "$N/int.csr" \
+  -subj "/CN=NoAIA Intermediate" > /dev/null 2>&1 || fail "noaia int csr"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' \
+  > "$N/int.ext"
+openssl x509 -req -in "$N/int.csr" -CA "$N/ca.pem" -CAkey "$N/ca.key" \
+  -CAcreateserial -days 25 -extfile "$N/int.ext" -out "$N/int.pem" \
+  > /dev/null 2>&1 || fail "noaia int"
+openssl req -newkey rsa:2048 -nodes -keyout "$N/leaf.key" -out "$N/leaf.csr" \
+  -subj "/CN=localhost" > /dev/null 2>&1 || fail "noaia leaf csr"
+printf 'subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' \
+  > "$N/leaf.ext"
+openssl x509 -req -in "$N/leaf.csr" -CA "$N/int.pem" -CAkey "$N/int.key" \
+  -CAcreateserial -days 20 -extfile "$N/leaf.ext" -out "$N/leaf.pem" \
+  > /dev/null 2>&1 || fail "noaia leaf"
+certutil -d "sql:$N/nss/.pki/nssdb" -N --empty-password &&
+  certutil -d "sql:$N/nss/.pki/nssdb" -A -t "C,," -n noaia -i "$N/ca.pem" ||
+  fail "certutil"
+# chromium_sees NAME: the page or Chromium's net error for the origin.
+chromium_sees() {
+  HOME=$N/nss timeout 60 chromium --headless=new --no-sandbox --disable-gpu \
+    --no-first-run --user-data-dir="$N/ud-$1" \
+    --dump-dom "https://localhost:$SPORT/" > "$N/$1.out" 2> "$N/$1.err"
+  grep -ho 'ERR_CERT_[A-Z_]*\|s_server -accept' "$N/$1.out" "$N/$1.err" |
+    sort -u | head -1
+}
+: > "$N/none.pem"
+serve "$N" "$N/none.pem"
+event_through_proxy noaia "$N/ca.pem" localhost
+predicted=$(jq -r '.clients[] | select(.family == "browsers") |
+  "\(.verdict) \(.error)"' "$WORK/noaia.event")
+observed=$(chromium_sees leaf-only)
+say "leaf only, no AIA: browsers predicted '$predicted', Chromium '$observed'"
+assert_eq "$predicted" "fail NET::ERR_CERT_AUTHORITY_INVALID" \
+  "the browsers prediction on a leaf without AIA"
+assert_eq "$observed" "ERR_CERT_AUTHORITY_INVALID" "Chromium on the leaf alone"
+kill "$SPID"; wait "$SPID" 2>/dev/null
+serve "$N" "$N/int.pem"
+assert_eq "$(chromium_sees full)" "s_server -accept" "Chromium with the intermediate"
+kill "$SPID"; wait "$SPID" 2>/dev/null
+
 [ "${CP_SHOW_WHO:-1}" = 0 ] || cat "$MATRIX"
 cp "$MATRIX" "$CP_BUILD/whosim-matrix.txt" 2>/dev/null || true
 say "$cells cells, $FIXES fixes applied and checked, $CACHED repeated chains served from the chain cache"

@@ -114,7 +114,7 @@ static void test_2021_both_roots(void **state) {
   fx_t *fx = *state;
   const cp_verify_family_t *f;
 
-  cp_whosim_judge(&fx->w, fx->sent, NULL, T_1001, NULL, fx->r);
+  cp_whosim_judge(&fx->w, NULL, fx->sent, NULL, T_1001, NULL, fx->r);
   assert_int_equal(fx->r->nfam, fx->w.set.n);
   f = fam(fx->r, "openssl3");
   assert_true(f->pass);
@@ -170,7 +170,7 @@ static void test_2021_isrg_only(void **state) {
   fx_t *fx = *state;
   const cp_verify_family_t *f;
 
-  cp_whosim_judge(&fx->w, fx->sent, fx->isrg, T_1001, NULL, fx->r);
+  cp_whosim_judge(&fx->w, NULL, fx->sent, fx->isrg, T_1001, NULL, fx->r);
   f = fam(fx->r, "openssl101");
   assert_false(f->pass);
   assert_int_equal(f->error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
@@ -193,7 +193,7 @@ static void test_override_table(void **state) {
   r->who[0].verdict = "pass";
   r->who[1].family = "openssl3";
   r->who[1].verdict = "pass";
-  cp_whosim_judge(&fx->w, fx->sent, NULL, T_1001, NULL, r);
+  cp_whosim_judge(&fx->w, NULL, fx->sent, NULL, T_1001, NULL, r);
   assert_string_equal(r->who[0].verdict, "fail");
   assert_string_equal(r->who[0].error, "certificate has expired");
   assert_string_equal(r->who[1].verdict, "pass");
@@ -213,9 +213,47 @@ static void test_path_rule_replaced(void **state) {
   r->who[0].path_rule = 1;
   r->who[1].family = "java";
   r->who[1].verdict = "fail";
-  cp_whosim_judge(&fx->w, fx->sent, NULL, T_1001, NULL, r);
+  cp_whosim_judge(&fx->w, NULL, fx->sent, NULL, T_1001, NULL, r);
   assert_string_equal(r->who[0].verdict, "pass");
   assert_string_equal(r->who[1].verdict, "fail");
+}
+
+
+/* Chrome speaks for the table's browsers row: an issuer nothing names
+ * (the real USERTrust cross-sign, which carries no AIA URL, sent alone
+ * to a store without AddTrust) fails as Chromium fails, in its words; an
+ * issuer the certificate's AIA URL names (the real R3 without ISRG Root
+ * X1 in the store) is fetched by a browser, so the table's verdict
+ * stands. */
+static void test_browsers_no_aia(void **state) {
+  fx_t *fx = *state;
+  cp_verify_result_t *r = fx->r;
+  STACK_OF(X509) *sent = stack("usertrust-rsa-cross-addtrust.pem", NULL, NULL);
+  STACK_OF(X509) *sent_aia = stack("r3.pem", NULL, NULL);
+  STACK_OF(X509) *dst = stack("dst-root-ca-x3.pem", NULL, NULL);
+  cp_who_t who;
+  char err[256];
+
+  assert_int_equal(cp_who_load(&who, CP_CLIENTS_PATH, err, sizeof(err)), 0);
+  memset(r, 0, sizeof(*r));
+  r->nwho = 1;
+  r->who[0].family = "browsers";
+  r->who[0].verdict = "unknown";
+  cp_whosim_judge(&fx->w, &who, sent, fx->isrg, (time_t)1577836800, NULL, r);
+  assert_false(fam(r, "chrome")->pass);
+  assert_string_equal(r->who[0].verdict, "fail");
+  assert_string_equal(r->who[0].error, "NET::ERR_CERT_AUTHORITY_INVALID");
+  memset(r, 0, sizeof(*r));
+  r->nwho = 1;
+  r->who[0].family = "browsers";
+  r->who[0].verdict = "unknown";
+  cp_whosim_judge(&fx->w, &who, sent_aia, dst, T_1001, NULL, r);
+  assert_false(fam(r, "chrome")->pass);
+  assert_string_equal(r->who[0].verdict, "unknown");
+  cp_who_free(&who);
+  sk_X509_pop_free(sent, X509_free);
+  sk_X509_pop_free(sent_aia, X509_free);
+  sk_X509_pop_free(dst, X509_free);
 }
 
 
@@ -226,7 +264,7 @@ static void test_packed(void **state) {
   cp_verify_result_t *out = calloc(1, sizeof(*out));
   cp_resume_blob_t *b;
 
-  cp_whosim_judge(&fx->w, fx->sent, NULL, T_1001, NULL, fx->r);
+  cp_whosim_judge(&fx->w, NULL, fx->sent, NULL, T_1001, NULL, fx->r);
   b = cp_resume_pack(fx->r);
   assert_non_null(b);
   cp_resume_unpack(b, out);
@@ -249,6 +287,7 @@ int main(void) {
       cmocka_unit_test(test_2021_isrg_only),
       cmocka_unit_test(test_override_table),
       cmocka_unit_test(test_path_rule_replaced),
+      cmocka_unit_test(test_browsers_no_aia),
       cmocka_unit_test(test_packed),
   };
 
