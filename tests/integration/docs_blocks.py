@@ -215,13 +215,20 @@ def run_document(args, name, blocks, results):
     build = os.path.dirname(os.path.abspath(args.bin))
     binds = []  # (real path, path inside the private /tmp)
 
+    # A tree under /tmp stays at its own path inside the private /tmp:
+    # the binary names its data files by absolute path (CP_DATA_DIR).
     def visible(real):
         real = os.path.realpath(real)
-        if real == "/tmp" or real.startswith("/tmp/"):
-            inner = os.path.join(tmp, ".real" + real)
+        if real == "/tmp":
+            sys.exit("docs_blocks.py: the source tree cannot be /tmp itself")
+        if real.startswith("/tmp/"):
+            rel = real[len("/tmp/"):]
+            if rel.split("/")[0] in (".docs-blocks", "home", "src"):
+                sys.exit("docs_blocks.py: %s hides the documents' own /tmp/%s:"
+                         " move the tree elsewhere" % (real, rel.split("/")[0]))
+            inner = os.path.join(tmp, rel)
             os.makedirs(inner, exist_ok=True)
             binds.append((real, inner))
-            return "/tmp/.real" + real
         return real
 
     src_v = visible(args.src)
