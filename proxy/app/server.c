@@ -71,6 +71,26 @@ static void on_signal(uv_signal_t *s, int signum) {
 }
 
 
+/* The diagnosis data of a snapshot; with --origins, the catalogue CA is
+ * trusted upstream, so the simulator's store holds it too. */
+static int data_load(cp_server_t *srv, cp_snap_data_t **data, char *err,
+                     size_t len) {
+  const cp_config_t *cfg = srv->cfg;
+
+  if (cp_snap_data_load(data, cfg->system_roots, cfg->distrust_path,
+                        cfg->clients_path, cfg->data_families, cfg->upstream_ca,
+                        err, len) != 0) {
+    return -1;
+  }
+  /* Out of memory here only leaves the catalogue's chains judged
+   * without their root: the snapshot itself is whole. */
+  if (srv->origins != NULL) {
+    (void)cp_whosim_add_root(&(*data)->sim, srv->origins->cat.ca.root);
+  }
+  return 0;
+}
+
+
 /* SIGHUP: re-read --rules and the diagnosis data (roots, distrust, client
  * families). A bad file keeps what is in force (including rules set
  * through the control API) and says why. */
@@ -91,9 +111,7 @@ static void on_sighup(uv_signal_t *s, int signum) {
            "SIGHUP: kept the current %d rule(s): %s", srv->rules.n, err);
     return;
   }
-  if (cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                        cfg->clients_path, cfg->data_families, cfg->upstream_ca,
-                        err, sizeof(err)) != 0) {
+  if (data_load(srv, &data, err, sizeof(err)) != 0) {
     cp_rules_free(&fresh);
     srv->stats.v[CP_STAT_RULES_RELOAD_FAILURES]++;
     cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
@@ -297,9 +315,7 @@ static int server_shared_init(cp_server_t *srv) {
       }
     }
   }
-  rc = cp_snap_data_load(&data, cfg->system_roots, cfg->distrust_path,
-                         cfg->clients_path, cfg->data_families,
-                         cfg->upstream_ca, err, sizeof(err));
+  rc = data_load(srv, &data, err, sizeof(err));
   if (rc == 0) {
     rc = cp_snaps_init(&srv->snaps, &srv->rules, data);
     snprintf(err, sizeof(err), "out of memory");
@@ -439,7 +455,13 @@ int cp_server_init(cp_server_t *srv, uv_loop_t *loop, const cp_config_t *cfg) {
   }
   rc = cp_keylog_open(&srv->keylog, cfg->keylog_path, err, sizeof(err));
   if (rc != 0) {
-    fprintf(stderr, "chainproxy: %s\n", err);
+    /* Name what the user set: the variable when no --keylog was given. */
+    const char *env = getenv("SSLKEYLOGFILE");
+    int from_env = env != NULL && cfg->keylog_path == env;
+
+    fprintf(stderr, "chainproxy: %s%s\n",
+            from_env ? "SSLKEYLOGFILE (in chainproxy's environment) is " : "",
+            from_env && strncmp(err, "--keylog ", 9) == 0 ? err + 9 : err);
     return rc;
   }
   rc = start_signal(srv, &srv->sigint, SIGINT, on_signal);

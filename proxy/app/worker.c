@@ -117,6 +117,7 @@ static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
     return rc;
   }
   cp_chain_set_incidents(&w->chain, sh->incidents);
+  cp_chain_set_exact_root(&w->chain, sh->origins_root);
   w->tls_server = cp_tls_server_ctx_new(cfg->client_tls_min);
   if (w->tls_server == NULL) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");

@@ -263,9 +263,11 @@ static int from_chainproxy(const cp_verify_result_t *r) {
   int i;
 
   for (i = 0; i < r->nchain; i++) {
-    /* Not the untrusted hierarchy: nobody is meant to trust that one. */
+    /* Not the untrusted hierarchy (nobody is meant to trust it), nor the
+     * catalogue's (an origin's chain, not a minted one). */
     if (strstr(r->chain[i].issuer, "O=chainproxy") != NULL &&
-        strstr(r->chain[i].issuer, "Untrusted") == NULL) {
+        strstr(r->chain[i].issuer, "Untrusted") == NULL &&
+        strstr(r->chain[i].issuer, "Catalogue") == NULL) {
       return 1;
     }
   }

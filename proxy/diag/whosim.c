@@ -41,6 +41,15 @@ static int load_pem(STACK_OF(X509) *sk, const char *path) {
 }
 
 
+int cp_whosim_add_root(cp_whosim_t *w, X509 *root) {
+  if (w->roots == NULL || !sk_X509_push(w->roots, root)) {
+    return -1;
+  }
+  X509_up_ref(root);
+  return 0;
+}
+
+
 int cp_whosim_load(cp_whosim_t *w, const char *families_path,
                    const char *ca_file, char *err, size_t errlen) {
   const char *path = ca_file;
@@ -376,6 +385,41 @@ static int aia_names_issuer(const cp_pathsim_result_t *res) {
 }
 
 
+/* A chain that verified here but that some family's simulated path
+ * fails now (the 2021 long chain for OpenSSL 1.0.2-style builders): a
+ * warning, unless a more specific one is set already. */
+static void warn_failing(cp_verify_result_t *r) {
+  char names[200] = "";
+  size_t used = 0;
+  int i, n = 0;
+
+  if (!r->ok || r->warning != NULL) {
+    return;
+  }
+  for (i = 0; i < r->nfam; i++) {
+    const cp_verify_family_t *f = &r->fam[i];
+    int w;
+
+    if (f->pass) {
+      continue;
+    }
+    w = snprintf(names + used, sizeof(names) - used, "%s%s (%s)",
+                 n > 0 ? ", " : "", f->id, cp_whosim_error_text(f));
+    used = w > 0 && (size_t)w < sizeof(names) - used ? used + (size_t)w
+                                                     : sizeof(names) - 1;
+    n++;
+  }
+  if (n == 0) {
+    return;
+  }
+  r->warning = "fails_for_some_clients";
+  snprintf(r->warning_hint, sizeof(r->warning_hint),
+           "This chain verified here, but %d client famil%s build%s a "
+           "path that fails now: %s; each family's fix is in 'clients'.",
+           n, n == 1 ? "y" : "ies", n == 1 ? "s" : "", names);
+}
+
+
 void cp_whosim_judge(const cp_whosim_t *w, const cp_who_t *who,
                      STACK_OF(X509) *sent, STACK_OF(X509) *roots, time_t at,
                      const char *host, cp_verify_result_t *r) {
@@ -408,6 +452,7 @@ void cp_whosim_judge(const cp_whosim_t *w, const cp_who_t *who,
                  who, r);
   }
   free(res);
+  warn_failing(r);
 }
 
 

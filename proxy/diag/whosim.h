@@ -36,6 +36,9 @@ struct cp_whosim_s {
 int cp_whosim_load(cp_whosim_t *w, const char *families_path,
                    const char *ca_file, char *err, size_t errlen);
 void cp_whosim_free(cp_whosim_t *w);
+/* root is trusted beside the store (--origins' catalogue CA); w takes a
+ * reference. 0, or -1 out of memory. */
+int cp_whosim_add_root(cp_whosim_t *w, X509 *root);
 /* Fills r->fam (every family, at most CP_VERIFY_MAX_FAMILIES) for the
  * presented chain sent at time at (0: now), checking host when not NULL,
  * then lets a simulated failure override r->who's pass (after

@@ -288,6 +288,11 @@ void cp_chain_set_incidents(cp_chain_t *ch, cp_incidents_t *incidents) {
 }
 
 
+void cp_chain_set_exact_root(cp_chain_t *ch, X509 *root) {
+  ch->exact_root = root;
+}
+
+
 /* An incident profile's leaf for host: the real leaf re-issued, cached
  * an hour like any leaf; its key and chain are the incident's. */
 static int incident_leaf(cp_chain_t *s, int profile, const char *host,
@@ -412,6 +417,9 @@ int cp_chain_exact(cp_chain_t *ch, const char *upstream_ca,
     if (ch->exact == NULL) {
       snprintf(err, len, "out of memory");
       return -1;
+    }
+    if (ch->exact_root != NULL) {
+      cp_exact_add_root(ch->exact, ch->exact_root);
     }
   }
   return cp_exact_get(ch->exact, presented, leaf, key, chain, hit, err, len);

@@ -45,6 +45,8 @@ struct cp_chain_s {
   cp_exact_t *exact;                      /* owned: the exact clones */
   cp_incidents_t *incidents; /* borrowed: the server's; NULL: incident
                                 profiles serve nothing */
+  X509 *exact_root;          /* borrowed: trusted upstream beside the
+                                store (--origins), for exact clones */
 };
 
 /* A served chain: the concrete profile, names override for mirror. */
@@ -93,6 +95,9 @@ int cp_chain_is_exact(const cp_chain_t *ch, int profile);
  * cp_chain_leaf hands out a leaf. upstream_ca: where the roots the
  * upstream did not send are looked up (NULL: the system store); read on
  * first use. *hit: from the cache. Nonzero on error (err). */
+/* root (borrowed, may be NULL) is trusted upstream beside upstream_ca:
+ * exact clones clone it as a store root. */
+void cp_chain_set_exact_root(cp_chain_t *ch, X509 *root);
 int cp_chain_exact(cp_chain_t *ch, const char *upstream_ca,
                    STACK_OF(X509) *presented, X509 **leaf, EVP_PKEY **key,
                    STACK_OF(X509) **chain, int *hit, char *err, size_t len);

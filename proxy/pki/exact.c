@@ -21,6 +21,7 @@ struct cp_exact_s {
   char store_path[1024];
   cp_clone_t *clone;     /* owned; made on first use */
   STACK_OF(X509) *store; /* owned: the upstream's roots */
+  X509 *extra;           /* owned reference: trusted beside the store */
   exact_entry_t cache[CP_EXACT_CACHE];
   int next; /* slot replaced next (oldest first) */
 };
@@ -58,7 +59,15 @@ void cp_exact_free(cp_exact_t *ex) {
   }
   cp_clone_free(ex->clone);
   sk_X509_pop_free(ex->store, X509_free);
+  X509_free(ex->extra);
   free(ex);
+}
+
+
+void cp_exact_add_root(cp_exact_t *ex, X509 *root) {
+  X509_free(ex->extra);
+  ex->extra = root;
+  X509_up_ref(root);
 }
 
 
@@ -190,6 +199,9 @@ int cp_exact_get(cp_exact_t *ex, STACK_OF(X509) *presented, X509 **leaf,
     if (ex->store == NULL) {
       snprintf(err, len, "out of memory");
       return -1;
+    }
+    if (ex->extra != NULL && sk_X509_push(ex->store, ex->extra)) {
+      X509_up_ref(ex->extra);
     }
   }
   e = &ex->cache[ex->next];

@@ -22,6 +22,9 @@ typedef struct cp_exact_s cp_exact_t;
  * both copied. Nothing is made before the first cp_exact_get. */
 cp_exact_t *cp_exact_new(const char *key_dir, const char *store);
 void cp_exact_free(cp_exact_t *ex);
+/* root is trusted upstream beside the store (--origins' catalogue CA):
+ * cloned like a store root. ex takes a reference. */
+void cp_exact_add_root(cp_exact_t *ex, X509 *root);
 
 /* The clone of presented (borrowed, leaf first): a new reference to the
  * cloned leaf, its key and the cloned rest (both borrowed from the cache).
