@@ -234,7 +234,8 @@ static int write_shadow(const cp_ca_t *ca, const char *from, const char *path) {
   int i, n = 0, rc = -1;
 
   if (in == NULL || store == NULL) {
-    fprintf(stderr, "chainproxy ca: --shadow-store: cannot read %s: %s\n", src,
+    fprintf(stderr, "chainproxy ca: %s: cannot read %s: %s\n",
+            from != NULL ? "--from" : "--shadow-store (the system store)", src,
             strerror(errno));
     goto done;
   }
@@ -269,6 +270,16 @@ static int write_shadow(const cp_ca_t *ca, const char *from, const char *path) {
   }
   rc = fclose(out) == 0 ? 0 : -1;
   out = NULL;
+  if (n == 0) {
+    /* A store with no root in it trusts nothing: say so, not "wrote 0". */
+    fprintf(stderr,
+            "chainproxy ca: --shadow-store: %s holds no certificate that "
+            "could be cloned; %s trusts nothing\n",
+            src, path);
+    unlink(path);
+    rc = -1;
+    goto done;
+  }
   printf("wrote %d cloned root(s) of %s to %s\n", n, src, path);
 done:
   if (out != NULL) {
@@ -368,11 +379,44 @@ static void shell_quote(const char *s, char *out, size_t len) {
 
 
 typedef struct recipe_paths_s {
-  char root[1300];   /* the root clients trust: the public copy if any */
-  char b[4200];      /* the bundle, else the root */
-  char pub[1200];    /* where public files are: the public dir or the CA's */
-  char nodeca[9200]; /* "NODE_EXTRA_CA_CERTS=..." or a combining recipe */
+  char root[1300];     /* the root clients trust: the public copy if any */
+  char b[4200];        /* the bundle, else the root */
+  char pub[1200];      /* where public files are: the public dir or the CA's */
+  char nodeca[9200];   /* "NODE_EXTRA_CA_CERTS=..." or a combining recipe */
+  char javaproxy[800]; /* Java's proxy properties for --proxy */
 } recipe_paths_t;
+
+
+/* Java reads no HTTPS_PROXY: the proxy as its system properties (port
+ * 1080 when the URL has none, as curl), with an empty non-proxy list so
+ * local origins go through it too. */
+static void java_proxy(recipe_paths_t *rp, const char *proxy) {
+  const char *a = proxy + 7; /* after "http://", checked by the caller */
+  const char *at = strchr(a, '@'), *end, *colon;
+  char host[256];
+  size_t n;
+
+  a = at != NULL ? at + 1 : a;
+  end = a + strcspn(a, "/");
+  colon = end;
+  while (colon > a && colon[-1] != ':' && colon[-1] != ']') {
+    colon--;
+  }
+  colon = colon > a && colon[-1] == ':' ? colon - 1 : end;
+  n = (size_t)(colon - a);
+  if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+    a++;
+    n -= 2;
+  }
+  snprintf(host, sizeof(host), "%.*s", (int)(n < 255 ? n : 255), a);
+  snprintf(rp->javaproxy, sizeof(rp->javaproxy),
+           "-Dhttps.proxyHost=%s -Dhttps.proxyPort=%.*s "
+           "-Dhttp.proxyHost=%s -Dhttp.proxyPort=%.*s -Dhttp.nonProxyHosts=",
+           host, colon < end ? (int)(end - colon - 1) : 4,
+           colon < end ? colon + 1 : "1080", host,
+           colon < end ? (int)(end - colon - 1) : 4,
+           colon < end ? colon + 1 : "1080");
+}
 
 
 /* Node: add to an existing NODE_EXTRA_CA_CERTS, never replace it. */
@@ -406,6 +450,7 @@ static void print_help(const cp_ca_t *ca, const char *bundle,
   snprintf(rp.root, sizeof(rp.root), "%s/root.pem", rp.pub);
   snprintf(rp.b, sizeof(rp.b), "%s", bundle ? bundle : rp.root);
   node_trust(&rp);
+  java_proxy(&rp, proxy);
   fprintf(out,
           "chainproxy CA directory: %s%s\n"
           "root certificate (install this one): %s/root.pem\n"
@@ -462,11 +507,12 @@ static void print_help(const cp_ca_t *ca, const char *bundle,
           "  Java:    keytool -importcert -noprompt -alias chainproxy -file "
           "%s -keystore chainproxy.p12 -storepass changeit\n"
           "           java -Djavax.net.ssl.trustStore=chainproxy.p12 "
-          "-Djavax.net.ssl.trustStorePassword=changeit ...\n"
+          "-Djavax.net.ssl.trustStorePassword=changeit %s ...\n"
           "  Debian:  cp %s /usr/local/share/ca-certificates/chainproxy.crt "
           "&& update-ca-certificates\n",
           proxy, rp.root, rp.b, rp.b, rp.b, rp.nodeca, rp.nodeca, rp.pub, rp.b,
-          rp.b, rp.b, rp.root, proxy, rp.b, proxy, rp.root, rp.root);
+          rp.b, rp.b, rp.root, proxy, rp.b, proxy, rp.root, rp.javaproxy,
+          rp.root);
   if (bundle == NULL) {
     fprintf(out,
             "\nPython, npm, git, Go and apt replace the whole trust store "
@@ -546,6 +592,11 @@ int cp_ca_cmd(int argc, char **argv) {
   }
   if (optind < argc) {
     fprintf(stderr, "chainproxy ca: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  if (from != NULL && shadow == NULL) {
+    fprintf(stderr, "chainproxy ca: --from names the roots --shadow-store "
+                    "clones: give --shadow-store FILE too\n");
     return 2;
   }
   if (strncmp(proxy, "http://", 7) != 0 || strpbrk(proxy, " '\"\\") != NULL) {

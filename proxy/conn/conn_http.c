@@ -246,12 +246,22 @@ static int on_request_head(cp_conn_t *c) {
     return c->state == CP_CONN_CLOSING;
   }
   if (req->target.form != CP_TARGET_ABSOLUTE) { /* transparent: absolute */
+    char hp[CP_HOSTPORT_MAX], msg[256];
+    const cp_config_t *cfg = c->env->cfg;
+
+    /* The address clients reached: the one they should name. */
+    snprintf(msg, sizeof(msg),
+             "this is a forward proxy: send absolute-form requests (GET "
+             "http://host/path) or use CONNECT for https, e.g. "
+             "HTTPS_PROXY=http://%s",
+             cp_hostport_format(hp, sizeof(hp),
+                                strcmp(cfg->listen_host, "0.0.0.0") == 0 ||
+                                        strcmp(cfg->listen_host, "::") == 0
+                                    ? "127.0.0.1"
+                                    : cfg->listen_host,
+                                cfg->listen_port));
     cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
-    cp_conn_respond_error(c, 400, "not_absolute_url",
-                          "this is a forward proxy: send absolute-form "
-                          "requests (GET http://host/path) or use CONNECT "
-                          "for https, e.g. "
-                          "HTTPS_PROXY=http://127.0.0.1:8080");
+    cp_conn_respond_error(c, 400, "not_absolute_url", msg);
     return -1;
   }
   if (!c->connect_emitted) {

@@ -335,9 +335,20 @@ static json_t *entry_new(const json_t *c, const json_t *req, int first,
   const char *outcome = json_string_value(json_object_get(req, "outcome"));
   json_t *e;
 
-  if (url != NULL && strstr(url, "://") == NULL && url[0] != '/') {
-    /* CONNECT's authority-form: HAR wants a URL, the tunnel's. */
-    snprintf(abs, sizeof(abs), "https://%s/", url);
+  if (url != NULL && strstr(url, "://") == NULL) {
+    const char *host = json_string_value(
+        json_object_get(json_object_get(c, "connect"), "host"));
+
+    if (url[0] == '/' || strcmp(url, "*") == 0) {
+      /* Origin-form (or OPTIONS *) sent to the proxy itself: HAR wants an
+       * absolute URL; the host it named, else a name that is none. */
+      snprintf(abs, sizeof(abs), "http://%s%s%s",
+               host && *host ? host : "chainproxy.invalid",
+               url[0] == '/' ? "" : "/", url);
+    } else {
+      /* CONNECT's authority-form: HAR wants a URL, the tunnel's. */
+      snprintf(abs, sizeof(abs), "https://%s/", url);
+    }
     url = abs;
   }
   e = json_pack(

@@ -192,10 +192,14 @@ assert_contains "$got" "refs/heads/" "git ls-remote with GIT_SSL_CAINFO"
 mkdir -p "$WORK/java"
 javac -d "$WORK/java" "$CP_IT/clients/HsClient.java" || fail "javac"
 ( cd "$WORK/java" && run Java "$(recipe Java 1)" > /dev/null ) || exit 1
-java_app="-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=$PROXY_PORT"
-java_app+=" -Dhttp.nonProxyHosts= -cp $WORK/java HsClient $URL/hello"
+java_props="-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=$PROXY_PORT"
+java_props+=" -Dhttp.nonProxyHosts="
+java_app="$java_props -cp $WORK/java HsClient $URL/hello"
 java_line=$(printf '%s\n' "$out" | grep -A1 "^  Java: " | tail -n 1 |
-  sed "s/^ *//; s|\.\.\.|$java_app|")
+  sed "s/^ *//; s|\.\.\.|-cp $WORK/java HsClient $URL/hello|")
+# The printed line names the proxy itself: Java reads no HTTPS_PROXY.
+assert_contains "$java_line" "-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=$PROXY_PORT" \
+  "the Java recipe's proxy properties"
 got=$(cd "$WORK/java" && run Java "$java_line")
 assert_eq "$got" "ok 200" "Java with the keytool store"
 got=$(cd "$WORK/java" && java $java_app 2>&1)
