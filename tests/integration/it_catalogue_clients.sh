@@ -177,6 +177,13 @@ for c in expired:expired_leaf not-yet-valid:not_yet_valid \
   expect_event ".event == \"upstream_verify\" and .host == \"$name.chainproxy.test\" and .cause == \"$cause\"" \
     "upstream_verify $name -> $cause"
 done
+# The catalogue CA is trusted upstream, by the simulation too: every
+# family passes the good case, and its chain is not one chainproxy minted.
+out=$(timeout 20 curl -sS -o /dev/null -w '%{http_code}' -x "$PROXY_URL" \
+  --cacert "$ROOT" https://good.chainproxy.test/ 2>&1)
+assert_eq "$out" 200 "the good case through the proxy"
+expect_event '.event == "upstream_verify" and .host == "good.chainproxy.test" and .ok == true and (.minted_by_chainproxy | not) and ([.clients[] | select(.verdict == "fail")] | length) == 0' \
+  "every family passes the good case"
 out=$(timeout 20 curl -sS -x "$PROXY_URL" --cacert "$ROOT" \
   "https://good.chainproxy.test/" 2>&1)
 assert_contains "$out" "chainproxy catalogue: good"

@@ -24,6 +24,8 @@ out=$(printf 'GARBAGE\r\n\r\n' | $RAW "$PROXY_PORT")
 check 400 bad_request "malformed request" "$out"
 out=$(printf 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n' | $RAW "$PROXY_PORT")
 check 400 not_absolute_url "this is a forward proxy" "$out"
+assert_contains "$out" "HTTPS_PROXY=http://127.0.0.1:$PROXY_PORT" \
+  "the hint names the listener in use"
 out=$(printf 'GET https://a.test/ HTTP/1.1\r\n\r\n' | $RAW "$PROXY_PORT")
 check 400 bad_target "bad request target 'https://a.test/'" "$out"
 out=$(printf 'CONNECT a.test HTTP/1.1\r\n\r\n' | $RAW "$PROXY_PORT")

@@ -103,4 +103,15 @@ out=$(curl -sS --max-time 30 --cacert "$WORK/shadow.pem" -x "$PROXY_URL" \
 assert_eq "$rc" 0 "a rule's exact profile ($out)"
 grep -E 'exact: new' "$PROXY_LOG" | sed "s/^/$CP_TEST_NAME: proxy log: /" |
   head -4
+
+# A store with no root in it is refused, not written as an empty file;
+# --from alone is a usage error.
+printf 'no certificate here\n' > "$WORK/empty-store.pem"
+out=$("$CP_BIN" ca --ca-dir "$PROXY_CA" --shadow-store "$WORK/none.pem" \
+  --from "$WORK/empty-store.pem" 2>&1); rc=$?
+assert_eq "$rc" 1 "ca --shadow-store from a store with no root"
+assert_contains "$out" "holds no certificate that could be cloned"
+[ -e "$WORK/none.pem" ] && fail "an empty shadow store was left behind"
+out=$("$CP_BIN" ca --ca-dir "$PROXY_CA" --from "$WORK/empty-store.pem" 2>&1)
+assert_eq "$?" 2 "ca --from without --shadow-store"
 say "ok"
