@@ -257,6 +257,10 @@ static void judge_one(cp_run_report_t *r, cp_run_expect_t *e) {
     }
   }
   e->ok = 0;
+  /* Judged again (a second call): the evidence of the last judgement
+   * gives way. */
+  json_decref(e->evidence);
+  e->evidence = NULL;
   if (conns == 0) {
     snprintf(e->reason, sizeof(e->reason), "no connection to %s was seen",
              e->glob);

@@ -214,11 +214,16 @@ static int parents_init(cp_server_t *srv) {
 /* Profile i's incident clones, if it is an incident profile, built now:
  * its stores are on disk before the first client connects. */
 static int incident_build(cp_server_t *srv, int i) {
-  const cp_profile_t *p = &srv->chain.profiles.p[i];
+  const cp_profile_t *p;
   const cp_incident_t *inc;
   char err[400];
 
-  if (i < 0 || i >= srv->chain.profiles.n || !p->incident) {
+  /* i is -1 for a rule that names no profile: checked before indexing. */
+  if (i < 0 || i >= srv->chain.profiles.n) {
+    return 0;
+  }
+  p = &srv->chain.profiles.p[i];
+  if (!p->incident) {
     return 0;
   }
   inc = cp_incidents_get0(&srv->incidents, i, err, sizeof(err));
