@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -31,7 +32,11 @@ int main(int argc, char **argv) {
     return cp_clone_cmd(argc - 1, argv + 1);
   }
   if (argc > 1 && strcmp(argv[1], "__isolate") == 0) {
-    return cp_isolate_child(argc - 1, argv + 1); /* run --isolate's helper */
+    /* run --isolate's helper ends with _exit: in the namespaces it made,
+     * LeakSanitizer's stop-the-world (ptrace) fails and fails the run. */
+    rc = cp_isolate_child(argc - 1, argv + 1);
+    fflush(NULL);
+    _exit(rc);
   }
   if (argc > 1 && strcmp(argv[1], "origins") == 0) {
     signal(SIGPIPE, SIG_IGN);

@@ -13,6 +13,8 @@ int cp_run_expect_parse(cp_run_expect_t *e, const char *spec, char *err,
   const char *what, *colon;
   size_t gl;
 
+  /* Parsed again in place: the evidence of its last judgement goes. */
+  json_decref(e->evidence);
   memset(e, 0, sizeof(*e));
   snprintf(e->spec, sizeof(e->spec), "%s", spec);
   if (eq == NULL || eq == spec ||

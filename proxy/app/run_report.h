@@ -59,7 +59,8 @@ typedef struct cp_run_report_s {
   char others[512];   /* hosts no expectation named, when that fails */
 } cp_run_report_t;
 
-/* "GLOB=accepted", "GLOB=rejected[:CAUSE]", "GLOB=blocked[:CAUSE]". */
+/* "GLOB=accepted", "GLOB=rejected[:CAUSE]", "GLOB=blocked[:CAUSE]".
+ * E is zeroed or holds an earlier expectation (whose evidence it frees). */
 int cp_run_expect_parse(cp_run_expect_t *e, const char *spec, char *err,
                         size_t errlen);
 /* Folds one event line in. */
