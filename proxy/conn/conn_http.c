@@ -261,7 +261,7 @@ static int on_request_head(cp_conn_t *c) {
                                     : cfg->listen_host,
                                 cfg->listen_port));
     cp_conn_emit_connect(c, cp_http_msg_method_name(req), "forward");
-    cp_conn_respond_error(c, 400, "not_absolute_url", msg);
+    cp_conn_respond_error(c, 400, "not_absolute_url", "%s", msg);
     return -1;
   }
   if (!c->connect_emitted) {
