@@ -9,7 +9,7 @@
    points up fails, naming the files);
 3. "never" rules read from the source: nothing in NO_UV includes <uv.h>,
    only CONN_USERS include a conn/ header, only HTTP_PARSER_SEAM includes
-   <http_parser.h>;
+   <http_parser.h>, no file includes the same header twice;
 4. every field of the connection record is assigned in one module.
 
 usage: check_layers.py SOURCE_DIR OBJECT_DIR... [--dot] [--doc=ARCH.md]
@@ -115,7 +115,11 @@ def check_sources(mods, arrows):
             continue
         for path in paths:
             text = open(path, encoding="utf-8", errors="replace").read()
-            for kind, name in INCLUDE.findall(text):
+            found = INCLUDE.findall(text)
+            for twice in sorted({n for _, n in found
+                                 if sum(1 for _, m in found if m == n) > 1}):
+                bad.append("%s includes %s more than once" % (path, twice))
+            for kind, name in found:
                 if kind == "<":
                     if name == "http_parser.h" and mod not in HTTP_PARSER_SEAM:
                         bad.append("%s includes <http_parser.h>; only %s do"
