@@ -65,14 +65,44 @@ int cp_rules_delete(cp_rules_t *rules, const char *host) {
 }
 
 
-static int floor_field(json_t *o, const char *name, int *out, char *err,
-                       size_t errlen) {
-  json_t *v = json_object_get(o, name);
+/* Each field of a rule is read by a function of this type from its value
+ * v, never NULL nor JSON null (a null field is the same as an absent one). */
+typedef int (*field_fn)(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                        char *err, size_t errlen);
 
-  *out = 0;
-  if (v == NULL || json_is_null(v)) {
-    return 0;
+
+static int port_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                      char *err, size_t errlen) {
+  (void)profiles;
+  if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+      json_integer_value(v) > 65535) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"port\" must be a number from 1 to 65535");
   }
+  r->port = (uint16_t)json_integer_value(v);
+  return 0;
+}
+
+
+static int chain_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                       char *err, size_t errlen) {
+  char list[512];
+
+  if (!json_is_string(v)) {
+    return cp_errf(err, errlen, CP_ECONFIG, "\"chain\" must name a profile");
+  }
+  if ((r->profile = cp_profiles_find(profiles, json_string_value(v))) < 0) {
+    cp_profiles_list(profiles, list, sizeof(list));
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"chain\": unknown profile '%s' (profiles: %s)",
+                   json_string_value(v), list);
+  }
+  return 0;
+}
+
+
+static int floor_field(json_t *v, const char *name, int *out, char *err,
+                       size_t errlen) {
   if (!json_is_string(v) ||
       (*out = cp_rules_parse_tls_version(json_string_value(v))) == 0) {
     return cp_errf(err, errlen, CP_ECONFIG,
@@ -84,16 +114,99 @@ static int floor_field(json_t *o, const char *name, int *out, char *err,
 }
 
 
-/* "upstream_proxy": a parent URL, or "direct" (past any --upstream-proxy). */
-static int parent_field(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
-  json_t *v = json_object_get(o, "upstream_proxy");
-  char inner[256];
-  const char *s;
+static int client_floor_field(cp_rule_t *r, json_t *v,
+                              const cp_profiles_t *profiles, char *err,
+                              size_t errlen) {
+  (void)profiles;
+  return floor_field(v, "client_tls_min", &r->client_tls_min, err, errlen);
+}
 
-  if (v == NULL || json_is_null(v)) {
-    return 0;
+
+static int upstream_floor_field(cp_rule_t *r, json_t *v,
+                                const cp_profiles_t *profiles, char *err,
+                                size_t errlen) {
+  (void)profiles;
+  return floor_field(v, "upstream_tls_min", &r->upstream_tls_min, err, errlen);
+}
+
+
+static int leaf_key_field(cp_rule_t *r, json_t *v,
+                          const cp_profiles_t *profiles, char *err,
+                          size_t errlen) {
+  const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+  (void)profiles;
+  if (strcmp(s, "rsa") == 0) {
+    r->leaf_key = CP_RULE_LEAF_RSA;
+  } else if (strcmp(s, "ec") == 0) {
+    r->leaf_key = CP_RULE_LEAF_EC;
+  } else {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"leaf_key\" must be \"rsa\" or \"ec\"");
   }
-  s = json_is_string(v) ? json_string_value(v) : "";
+  return 0;
+}
+
+
+static int bool_field(json_t *v, const char *name, char *err, size_t errlen) {
+  if (!json_is_boolean(v)) {
+    return cp_errf(err, errlen, CP_ECONFIG, "\"%s\" must be true or false",
+                   name);
+  }
+  return 0;
+}
+
+
+static int require_sni_field(cp_rule_t *r, json_t *v,
+                             const cp_profiles_t *profiles, char *err,
+                             size_t errlen) {
+  (void)profiles;
+  if (bool_field(v, "require_sni", err, errlen) != 0) {
+    return CP_ECONFIG;
+  }
+  r->require_sni = json_is_true(v);
+  return 0;
+}
+
+
+static int resume_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                        char *err, size_t errlen) {
+  (void)profiles;
+  if (bool_field(v, "upstream_resume", err, errlen) != 0) {
+    return CP_ECONFIG;
+  }
+  r->no_resume = json_is_false(v);
+  return 0;
+}
+
+
+static int client_cert_field(cp_rule_t *r, json_t *v,
+                             const cp_profiles_t *profiles, char *err,
+                             size_t errlen) {
+  const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+  (void)profiles;
+  if (*s == '\0' || strlen(s) >= sizeof(r->client_cert)) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "\"upstream_client_cert\" must be the path of a PEM "
+                   "file (certificate and key)");
+  }
+  if (cp_tls_client_cert_check(s, "\"upstream_client_cert\"", err, errlen) !=
+      0) {
+    return CP_ECONFIG;
+  }
+  snprintf(r->client_cert, sizeof(r->client_cert), "%s", s);
+  return 0;
+}
+
+
+/* "upstream_proxy": a parent URL, or "direct" (past any --upstream-proxy). */
+static int parent_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                        char *err, size_t errlen) {
+  const char *s = json_is_string(v) ? json_string_value(v) : "";
+  char inner[256];
+
+  (void)profiles;
   if (strcmp(s, "direct") == 0) {
     r->parent_direct = 1;
     return 0;
@@ -109,105 +222,82 @@ static int parent_field(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
 }
 
 
-/* leaf_key, require_sni, upstream_client_cert, upstream_resume. */
-static int tls_fields(cp_rule_t *r, json_t *o, char *err, size_t errlen) {
-  json_t *v = json_object_get(o, "leaf_key");
-  const char *s;
+/* Every field a rule may have, in the order they are read. "host" is read
+ * first by cp_rule_parse itself; a NULL parser marks the corporate
+ * behaviours, read last by cp_rule_parse_corp (rules_corp.c), which checks
+ * them against each other and may allocate the block page. The unknown-field
+ * message lists this table, so the two cannot drift. */
+static const struct {
+  const char *name;
+  field_fn parse;
+} rule_fields[] = {
+    {"host", NULL},
+    {"chain", chain_field},
+    {"port", port_field},
+    {"client_tls_min", client_floor_field},
+    {"upstream_tls_min", upstream_floor_field},
+    {"leaf_key", leaf_key_field},
+    {"require_sni", require_sni_field},
+    {"upstream_client_cert", client_cert_field},
+    {"upstream_resume", resume_field},
+    {"upstream_proxy", parent_field},
+    {"block", NULL},
+    {"auth", NULL},
+    {"sni_block", NULL},
+    {"timeout", NULL},
+    {"reset_after_bytes", NULL},
+    {"latency", NULL},
+    {"jitter", NULL},
+    {"bandwidth", NULL},
+    {"strip_intermediate", NULL},
+    {"downgrade_tls", NULL},
+};
 
-  if (v != NULL && !json_is_null(v)) {
-    s = json_is_string(v) ? json_string_value(v) : "";
-    if (strcmp(s, "rsa") == 0) {
-      r->leaf_key = CP_RULE_LEAF_RSA;
-    } else if (strcmp(s, "ec") == 0) {
-      r->leaf_key = CP_RULE_LEAF_EC;
-    } else {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "\"leaf_key\" must be \"rsa\" or \"ec\"");
+
+/* Fails on a key the table does not hold (or "host" where the host is given
+ * apart), naming the fields there are. */
+static int known_fields(json_t *o, int host_apart, char *err, size_t errlen) {
+  const char *key;
+  json_t *v;
+  char list[512];
+  size_t k, len;
+
+  json_object_foreach(o, key, v) {
+    for (k = host_apart ? 1 : 0; k < CP_ARRAY_SIZE(rule_fields); k++) {
+      if (strcmp(key, rule_fields[k].name) == 0) {
+        break;
+      }
     }
+    if (k < CP_ARRAY_SIZE(rule_fields)) {
+      continue;
+    }
+    list[0] = '\0';
+    for (k = host_apart ? 1 : 0; k < CP_ARRAY_SIZE(rule_fields); k++) {
+      len = strlen(list);
+      snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "",
+               rule_fields[k].name);
+    }
+    return cp_errf(err, errlen, CP_ECONFIG, "unknown field \"%s\" (fields: %s)",
+                   key, list);
   }
-  v = json_object_get(o, "require_sni");
-  if (v != NULL && !json_is_null(v)) {
-    if (!json_is_boolean(v)) {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "\"require_sni\" must be true or false");
-    }
-    r->require_sni = json_is_true(v);
-  }
-  v = json_object_get(o, "upstream_resume");
-  if (v != NULL && !json_is_null(v)) {
-    if (!json_is_boolean(v)) {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "\"upstream_resume\" must be true or false");
-    }
-    r->no_resume = json_is_false(v);
-  }
-  v = json_object_get(o, "upstream_client_cert");
-  if (v != NULL && !json_is_null(v)) {
-    s = json_is_string(v) ? json_string_value(v) : "";
-    if (*s == '\0' || strlen(s) >= sizeof(r->client_cert)) {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "\"upstream_client_cert\" must be the path of a PEM "
-                     "file (certificate and key)");
-    }
-    if (cp_tls_client_cert_check(s, "\"upstream_client_cert\"", err, errlen) !=
-        0) {
-      return CP_ECONFIG;
-    }
-    snprintf(r->client_cert, sizeof(r->client_cert), "%s", s);
-  }
-  return parent_field(r, o, err, errlen);
+  return 0;
 }
 
 
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen) {
-  static const char *const fields[] = {"host",
-                                       "port",
-                                       "chain",
-                                       "client_tls_min",
-                                       "upstream_tls_min",
-                                       "leaf_key",
-                                       "require_sni",
-                                       "upstream_client_cert",
-                                       "upstream_resume",
-                                       "upstream_proxy",
-                                       "block",
-                                       "auth",
-                                       "sni_block",
-                                       "timeout",
-                                       "reset_after_bytes",
-                                       "latency",
-                                       "jitter",
-                                       "bandwidth",
-                                       "strip_intermediate",
-                                       "downgrade_tls"};
-  const char *key;
   json_t *v;
-  char list[512];
   size_t k;
 
   memset(r, 0, sizeof(*r));
+  r->profile = -1; /* none: the default profile (--chain) */
   if (!json_is_object(o)) {
     return cp_errf(err, errlen, CP_ECONFIG,
                    "must be an object like {\"host\": "
                    "\"*.example.test\", \"chain\": \"legacy\"}");
   }
-  json_object_foreach(o, key, v) {
-    for (k = host ? 1 : 0; k < CP_ARRAY_SIZE(fields); k++) {
-      if (strcmp(key, fields[k]) == 0) {
-        break;
-      }
-    }
-    if (k == CP_ARRAY_SIZE(fields)) {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "unknown field \"%s\" (fields: %schain, port, "
-                     "client_tls_min, upstream_tls_min, leaf_key, "
-                     "require_sni, upstream_client_cert, upstream_resume, "
-                     "upstream_proxy, block, auth, sni_block, timeout, "
-                     "reset_after_bytes, latency, jitter, bandwidth, "
-                     "strip_intermediate, downgrade_tls)",
-                     key, host ? "" : "host, ");
-    }
+  if (known_fields(o, host != NULL, err, errlen) != 0) {
+    return CP_ECONFIG;
   }
   v = json_object_get(o, "host");
   if (host == NULL &&
@@ -217,31 +307,12 @@ int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                    "\"*.example.test\"");
   }
   snprintf(r->host, sizeof(r->host), "%s", host ? host : json_string_value(v));
-  v = json_object_get(o, "port");
-  if (v != NULL && !json_is_null(v)) {
-    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-        json_integer_value(v) > 65535) {
-      return cp_errf(err, errlen, CP_ECONFIG,
-                     "\"port\" must be a number from 1 to 65535");
+  for (k = 0; k < CP_ARRAY_SIZE(rule_fields); k++) {
+    v = json_object_get(o, rule_fields[k].name);
+    if (rule_fields[k].parse != NULL && v != NULL && !json_is_null(v) &&
+        rule_fields[k].parse(r, v, profiles, err, errlen) != 0) {
+      return CP_ECONFIG;
     }
-    r->port = (uint16_t)json_integer_value(v);
-  }
-  v = json_object_get(o, "chain");
-  r->profile = -1; /* none: the default profile (--chain) */
-  if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
-    return cp_errf(err, errlen, CP_ECONFIG, "\"chain\" must name a profile");
-  }
-  if (json_is_string(v) &&
-      (r->profile = cp_profiles_find(profiles, json_string_value(v))) < 0) {
-    cp_profiles_list(profiles, list, sizeof(list));
-    return cp_errf(err, errlen, CP_ECONFIG,
-                   "\"chain\": unknown profile '%s' (profiles: %s)",
-                   json_string_value(v), list);
-  }
-  if (floor_field(o, "client_tls_min", &r->client_tls_min, err, errlen) ||
-      floor_field(o, "upstream_tls_min", &r->upstream_tls_min, err, errlen) ||
-      tls_fields(r, o, err, errlen) != 0) {
-    return CP_ECONFIG;
   }
   /* Last: it may allocate the block page, and nothing fails after it. */
   return cp_rule_parse_corp(r, o, profiles, err, errlen);

@@ -259,6 +259,22 @@ static void test_rule_errors(void **state) {
        "rule 0: \"port\""},
       {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
        "unknown field \"chian\""},
+      /* The list comes from the parser's table: every field, in order. */
+      {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
+       "(fields: host, chain, port, client_tls_min, upstream_tls_min, "
+       "leaf_key, require_sni, upstream_client_cert, upstream_resume, "
+       "upstream_proxy, block, auth, sni_block, timeout, reset_after_bytes, "
+       "latency, jitter, bandwidth, strip_intermediate, downgrade_tls)"},
+      {"[{\"host\": \"a.test\", \"client_tls_min\": \"1.4\"}]",
+       "\"client_tls_min\" must be one of"},
+      {"[{\"host\": \"a.test\", \"upstream_tls_min\": 12}]",
+       "\"upstream_tls_min\" must be one of"},
+      {"[{\"host\": \"a.test\", \"upstream_resume\": \"no\"}]",
+       "\"upstream_resume\" must be true or false"},
+      {"[{\"host\": \"a.test\", \"upstream_proxy\": \"ftp://p:1\"}]",
+       "\"upstream_proxy\" must be \"direct\" or"},
+      {"[{\"host\": \"a.test\", \"chain\": 7}]",
+       "\"chain\" must name a profile"},
       {"[\"a.test\"]", "rule 0: must be an object"},
       {"[{\"host\": \"a.test\", \"chain\": \"modern\", \"leaf_key\": "
        "\"dsa\"}]",
