@@ -2,7 +2,7 @@
 """bench/RESULTS.md from one run of bench/run.sh: the machine, the table
 (rates at concurrency 16, 64 in parentheses), the ratios the targets are
 stated in, the sweeps, and the idle tunnels. Usage:
-results_md.py RESULTS_TSV IDLE_TSV"""
+results_md.py RESULTS_TSV IDLE_TSV [SPEED_TXT [EVENTS_TSV]]"""
 import os
 import platform
 import subprocess
@@ -50,6 +50,35 @@ def machine():
     return ("%d cores (%s), %.0f GiB, Linux %s; %s; %s; %s" %
             (os.cpu_count(), model, mem, platform.release(),
              cmd("openssl", "version"), nginx, squid))
+
+
+def floor_ms(path):
+    """The primitives one tunnel cannot avoid, from `openssl speed -mr`
+    lines (+F4: ECDSA P-256 sign/s and verify/s; +F5: X25519 op/s): an
+    X25519 key pair and derivation on each leg (4 operations), one P-256
+    signature for the client, and two P-256 verifications of the origin
+    (its CertificateVerify and its certificate's signature)."""
+    sign = verify = x25519 = None
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                v = line.strip().split(":")
+                if v[0] == "+F4" and len(v) >= 5:
+                    sign, verify = num(v[3]), num(v[4])
+                elif v[0] == "+F5" and len(v) >= 4:
+                    x25519 = num(v[3])
+    if not (sign and verify and x25519):
+        return None, ""
+    ms = 1000.0 * (4 / x25519 + 1 / sign + 2 / verify)
+    return ms, ("X25519 %.0f op/s, P-256 sign %.0f/s, verify %.0f/s: "
+                "4 X25519 + 1 sign + 2 verify = %.3f ms" %
+                (x25519, sign, verify, ms))
+
+
+def cpu_per_tunnel(r):
+    """Milliseconds of the proxy's CPU per `new` tunnel in row r."""
+    cpu, rate = num(r.get("cpu")), num(r.get("rate"))
+    return 10.0 * cpu / rate if cpu and rate else None
 
 
 def main():
@@ -144,6 +173,38 @@ def main():
             out.append("| %s | %s | %s | %s (%s) |" % (
                 r["hosts"], r["rate"], r["p99"], r["origin_conns"],
                 r["origin_resumed"]))
+    floor, how = floor_ms(sys.argv[3] if len(sys.argv) > 3 else None)
+    out += ["", "## CPU per new tunnel (concurrency 16)", "",
+            "The proxy's CPU time (user + system, all its processes) per "
+            "`new` tunnel: CPU % / 100 / rate. The crypto floor is what "
+            "`openssl speed` says the primitives a tunnel needs cost on "
+            "this machine" + (" (" + how + ")" if how else "") + "; the "
+            "origin's and the load generator's share of the two cores is "
+            "not in it.", "",
+            "| anchor | CPU ms per tunnel | × crypto floor |",
+            "|---|---|---|"]
+    for a in anchors:
+        ms = cpu_per_tunnel(get.get((a, "new", "16", "1"), {}))
+        if ms is None or a == "direct":
+            continue
+        out.append("| %s | %.2f | %s |" % (
+            a, ms, "%.1f×" % (ms / floor) if floor else "–"))
+    ev = []
+    if len(sys.argv) > 4 and os.path.exists(sys.argv[4]):
+        with open(sys.argv[4]) as f:
+            ev = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    if ev:
+        out += ["", "## The event log", "",
+                "chainproxy_events is the defaults with `--events FILE`; "
+                "events per second are the lines the case added to the "
+                "file over its duration.", "",
+                "| mode | concurrency | events/s | rate with --events "
+                "against without |", "|---|---|---|---|"]
+        for m, c, n, el in ev:
+            out.append("| %s | %s | %.0f | %s |" % (
+                m, c, (num(n) or 0) / (num(el) or 1),
+                ratio("chainproxy_events", "chainproxy", m,
+                      "mbps" if m == "bulk" else "rate", c)))
     if idle:
         out += ["", "## Idle connections", "",
                 "RSS growth of the proxy per idle connection (a tunnel "

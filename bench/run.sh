@@ -9,25 +9,30 @@
 #
 # Knobs: ANCHORS, MODES ("new keepalive bulk"), CONCS ("16 64"), DUR (8),
 # MAXOPS (2000000), SWEEP (0), IDLE (10000 tunnels; 0: skip), OUT
-# (bench/RESULTS.md), BUILD (build-bench: a Release build made here).
+# (bench/RESULTS.md), BUILD (build-bench: a Release build made here),
+# PERF (1: a perf profile of each anchor's new case at concurrency 16,
+# its top symbols in the run's directory as ANCHOR.perf.txt).
 #
 # Anchors: direct (no proxy: the ceiling); chainproxy (upstream session
 # resumption on, the default) and chainproxy_full (--upstream-sessions 0:
-# a full upstream handshake per tunnel); nginx and nginx_nopool (nginx
-# terminating TLS and re-originating it with proxy_ssl_verify on, with and
-# without an upstream keepalive pool and session reuse); squid and
+# a full upstream handshake per tunnel), chainproxy_events (the defaults
+# with --events to a file: its cost and events per second); nginx and
+# nginx_nopool (nginx terminating TLS and re-originating it with
+# proxy_ssl_verify on, with and without an upstream keepalive pool and
+# session reuse); squid and
 # squid_nopool (ssl-bump with minted certificates, with and without
 # upstream connection reuse). nginx and the origin run one worker per core.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
-ANCHORS=${ANCHORS:-"direct chainproxy chainproxy_full nginx_nopool nginx squid_nopool squid"}
+ANCHORS=${ANCHORS:-"direct chainproxy chainproxy_full chainproxy_events nginx_nopool nginx squid_nopool squid"}
 MODES=${MODES:-"new keepalive bulk"}
 CONCS=${CONCS:-"16 64"}
 DUR=${DUR:-8}
 MAXOPS=${MAXOPS:-2000000}
 SWEEP=${SWEEP:-0}
 IDLE=${IDLE:-10000}
+PERF=${PERF:-0}
 OUT=${OUT:-$ROOT/bench/RESULTS.md}
 W=$(mktemp -d /tmp/cp-bench.XXXXXX)
 chmod 755 "$W" # nginx and squid workers read their files here
@@ -94,6 +99,13 @@ pki() {
 }
 
 start_origin() {
+  local p
+  for p in $OP $PP; do # a leftover server would be measured instead
+    if (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
+      log "127.0.0.1:$p is taken by another process: stop it first"
+      exit 1
+    fi
+  done
   mkdir -p "$W/www"
   head -c 1024 /dev/urandom > "$W/www/1k"
   head -c 1048576 /dev/urandom > "$W/www/1m"
@@ -132,9 +144,10 @@ start_anchor() {
     direct)
       LG=(-t 127.0.0.1:$OP -N origin.bench.test -C "$W/pki/origin-ca.pem")
       return 0 ;;
-    chainproxy | chainproxy_full)
+    chainproxy | chainproxy_full | chainproxy_events)
       local extra=()
       [ "$a" = chainproxy_full ] && extra=(--upstream-sessions 0)
+      [ "$a" = chainproxy_events ] && extra=(--events "$W/events.jsonl")
       "$BUILD/chainproxy" --listen 127.0.0.1:$PP --ca-dir "$W/cpca" \
         --upstream-ca "$W/pki/origin-ca.pem" --max-conns 30000 \
         "${extra[@]}" 2> "$W/$a.log" &
@@ -245,10 +258,25 @@ run_case() {
   pids=$( [ -n "$APID" ] && tree "$APID")
   [ "$m" = hosts ] && extra=(-H "$h" -S hosts.bench.test)
   origin_counts > /dev/null
+  local perf=
+  if [ "$PERF" = 1 ] && [ "$m" = new ] && [ "$c" = 16 ] && [ -n "$pids" ]; then
+    perf=$W/$a.perf
+    perf record -q -F 499 --call-graph "${PERF_CG:-dwarf,16384}" -o "$perf.data" -p "$(paste -sd, <<< "$pids")" \
+      -- sleep "$DUR" 2> /dev/null &
+  fi
+  local ev0=0
+  [ -f "$W/events.jsonl" ] && ev0=$(wc -l < "$W/events.jsonl")
   t0=$(cpu_ticks $pids)
   line=$(timeout $((DUR + 60)) "$BUILD/loadgen" -m "$m" -c "$c" -d "$DUR" \
     -n "$MAXOPS" "${LG[@]}" "${extra[@]}" 2>> "$W/loadgen.err")
   t1=$(cpu_ticks $pids)
+  if [ -n "$perf" ]; then
+    wait $! 2> /dev/null
+    perf report -i "$perf.data" --no-children --stdio --percent-limit 0.5 \
+      --sort dso,sym -g none 2> /dev/null | grep -v '^#' | sed '/^$/d' \
+      > "$perf.txt"
+    log "$a: profile of new c=16 in $perf.txt"
+  fi
   hz=$(getconf CLK_TCK)
   pids=$( [ -n "$APID" ] && tree "$APID")
   read -r oc orr <<< "$(origin_counts)"
@@ -262,6 +290,10 @@ run_case() {
       'BEGIN{printf "%.0f", (b-a)/hz/e*100}')" \
     "$(hwm_kb $pids)" "$oc" "$orr" >> "$TSV"
   log "$a $m c=$c h=$h: $line"
+  if [ "$a" = chainproxy_events ]; then # events written per second
+    printf '%s\t%s\t%s\t%s\n' "$m" "$c" \
+      $(($(wc -l < "$W/events.jsonl") - ev0)) "${el:-1}" >> "$W/events.tsv"
+  fi
 }
 
 idle_case() { # anchor: $IDLE tunnels held; RSS growth per tunnel
@@ -274,13 +306,21 @@ idle_case() { # anchor: $IDLE tunnels held; RSS growth per tunnel
     "$(sed -n 's/.*per_tunnel_kb=\([^ ]*\).*/\1/p' <<< "$line")" >> "$W/idle.tsv"
 }
 
+# The crypto floor: what the primitives a tunnel needs cost here.
+speed() {
+  openssl speed -seconds 2 -mr ecdhx25519 ecdsap256 2> /dev/null |
+    grep '^+F' > "$W/speed.txt"
+}
+
 ulimit -n "$(ulimit -Hn)" 2> /dev/null
 install_missing
 build
+speed
 pki
 start_origin
 : > "$TSV"
 : > "$W/idle.tsv"
+: > "$W/events.tsv"
 for a in $ANCHORS; do
   start_anchor "$a" || continue
   for c in $CONCS; do
@@ -294,5 +334,6 @@ for a in $ANCHORS; do
   case $a in chainproxy | nginx | squid) [ "$IDLE" -gt 0 ] && idle_case "$a" ;; esac
   stop_anchor
 done
-python3 "$ROOT/bench/results_md.py" "$TSV" "$W/idle.tsv" > "$OUT"
+python3 "$ROOT/bench/results_md.py" "$TSV" "$W/idle.tsv" "$W/speed.txt" \
+  "$W/events.tsv" > "$OUT"
 log "wrote $OUT (raw: $TSV)"

@@ -418,6 +418,13 @@ static void feed_request(cp_conn_t *c, const char *data, size_t len) {
 void cp_conn_http_reset_exchange(cp_conn_t *c) {
   cp_http_msg_reset(&c->http.req);
   cp_http_msg_reset(&c->http.resp);
+  /* An idle keep-alive connection holds no message memory: the next
+   * exchange allocates its heads again (a malloc beside its crypto). */
+  cp_http_msg_free(&c->http.req);
+  cp_http_msg_free(&c->http.resp);
+  if (c->http.out.len == 0) {
+    cp_buf_free(&c->http.out);
+  }
   c->http.head_seen = c->http.req_done = 0;
   c->http.resp_started = 0;
   cp_conn_set_resp_sent(c, 0);
