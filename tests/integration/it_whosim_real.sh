@@ -29,21 +29,7 @@ go build -o "$WORK/tls_verify_go" "$CP_IT/clients/tls_verify_go.go" \
 mkdir -p "$WORK/java"
 javac -d "$WORK/java" "$CP_IT/clients/HsClient.java" || fail "javac"
 
-cat > "$WORK/py_verify.py" <<'EOF'
-# py_verify.py HOST PORT SERVERNAME CAFILE strict|default: "ok" or the error
-import socket, ssl, sys
-host, port, name, ca, mode = sys.argv[1:6]
-ctx = ssl.create_default_context(cafile=ca)
-if mode == "strict":
-    ctx.verify_flags |= ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
-try:
-    with socket.create_connection((host, int(port)), timeout=10) as s:
-        with ctx.wrap_socket(s, server_hostname=name):
-            print("ok")
-except (ssl.SSLError, OSError) as e:
-    print(getattr(e, "verify_message", None) or e)
-    sys.exit(1)
-EOF
+PYV=$CP_IT/clients/py_verify.py
 
 # clone_shape NAME CHAIN STORE INSTANT: the clone in $WORK/NAME, its chain
 # split into leaf.pem and inter.pem, each store root alone as root-CN.pem.
@@ -126,8 +112,8 @@ observe() {
     curl) out=$(curl -sS -o /dev/null --max-time 10 --cacert "$3" \
                   --resolve "$4:$SPORT:127.0.0.1" "https://$4:$SPORT/" 2>&1) &&
             out=ok ;;
-    python) out=$("$PY" "$WORK/py_verify.py" 127.0.0.1 "$SPORT" "$4" "$3" default) ;;
-    python-strict) out=$("$PY" "$WORK/py_verify.py" 127.0.0.1 "$SPORT" "$4" "$3" strict) ;;
+    python) out=$("$PY" "$PYV" 127.0.0.1 "$SPORT" "$4" "$3" default) ;;
+    python-strict) out=$("$PY" "$PYV" 127.0.0.1 "$SPORT" "$4" "$3" strict) ;;
     oldssl102) out=$("$OV" 1.0.2 "$3" "$2/inter.pem" "$2/leaf.pem" now) ;;
     oldssl101) out=$("$OV" 1.0.1 "$3" "$2/inter.pem" "$2/leaf.pem" now) ;;
     gnutls) out=$(timeout 10 gnutls-cli --x509cafile="$3" --sni-hostname="$4" \
