@@ -10,8 +10,9 @@
 # Knobs: ANCHORS, MODES ("new keepalive bulk"), CONCS ("16 64"), DUR (8),
 # MAXOPS (2000000), SWEEP (0), IDLE (10000 tunnels; 0: skip), OUT
 # (bench/RESULTS.md), BUILD (build-bench: a Release build made here),
-# PERF (1: a perf profile of each anchor's new case at concurrency 16,
-# its top symbols in the run's directory as ANCHOR.perf.txt).
+# PERF (1: a perf profile of an extra new run at concurrency 16 before
+# each anchor's measured one, its top symbols in the run's directory as
+# ANCHOR.perf.txt).
 #
 # Anchors: direct (no proxy: the ceiling); chainproxy (upstream session
 # resumption on, the default) and chainproxy_full (--upstream-sessions 0:
@@ -252,31 +253,37 @@ origin_counts() { # connections, of which resumed, since the last call
   : > "$W/origin-access.log"
 }
 
+# A perf profile of one extra `new` run at concurrency 16 (anchor, pids),
+# apart from the measured one: sampling with call graphs slows the proxy.
+profile_case() {
+  local perf=$W/$1.perf
+  perf record -q -F 499 --call-graph "${PERF_CG:-dwarf,16384}" \
+    -o "$perf.data" -p "$(paste -sd, <<< "$2")" -- sleep "$DUR" \
+    2> /dev/null &
+  timeout $((DUR + 60)) "$BUILD/loadgen" -m new -c 16 -d "$DUR" \
+    -n "$MAXOPS" "${LG[@]}" > /dev/null 2>> "$W/loadgen.err"
+  wait $! 2> /dev/null
+  perf report -i "$perf.data" --no-children --stdio --percent-limit 0.5 \
+    --sort dso,sym -g none 2> /dev/null | grep -v '^#' | sed '/^$/d' \
+    > "$perf.txt"
+  log "$1: profile of an extra new c=16 run in $perf.txt"
+}
+
 # One case: anchor mode conc [hosts]; appends a row to the TSV.
 run_case() {
   local a=$1 m=$2 c=$3 h=${4:-1} pids t0 t1 hz line extra=()
   pids=$( [ -n "$APID" ] && tree "$APID")
   [ "$m" = hosts ] && extra=(-H "$h" -S hosts.bench.test)
-  origin_counts > /dev/null
-  local perf=
   if [ "$PERF" = 1 ] && [ "$m" = new ] && [ "$c" = 16 ] && [ -n "$pids" ]; then
-    perf=$W/$a.perf
-    perf record -q -F 499 --call-graph "${PERF_CG:-dwarf,16384}" -o "$perf.data" -p "$(paste -sd, <<< "$pids")" \
-      -- sleep "$DUR" 2> /dev/null &
+    profile_case "$a" "$pids"
   fi
+  origin_counts > /dev/null
   local ev0=0
   [ -f "$W/events.jsonl" ] && ev0=$(wc -l < "$W/events.jsonl")
   t0=$(cpu_ticks $pids)
   line=$(timeout $((DUR + 60)) "$BUILD/loadgen" -m "$m" -c "$c" -d "$DUR" \
     -n "$MAXOPS" "${LG[@]}" "${extra[@]}" 2>> "$W/loadgen.err")
   t1=$(cpu_ticks $pids)
-  if [ -n "$perf" ]; then
-    wait $! 2> /dev/null
-    perf report -i "$perf.data" --no-children --stdio --percent-limit 0.5 \
-      --sort dso,sym -g none 2> /dev/null | grep -v '^#' | sed '/^$/d' \
-      > "$perf.txt"
-    log "$a: profile of new c=16 in $perf.txt"
-  fi
   hz=$(getconf CLK_TCK)
   pids=$( [ -n "$APID" ] && tree "$APID")
   read -r oc orr <<< "$(origin_counts)"
