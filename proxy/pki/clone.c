@@ -348,20 +348,30 @@ static int self_signed(X509 *x) {
 
 /* The pool certificate whose key signed orig: one OpenSSL would accept as
  * issuer if there is one, else any whose name matches and whose key
- * verifies the signature (the key is all a clone needs). NULL if none. */
-static X509 *find_issuer(cp_clone_t *cl, X509 *orig) {
-  X509 *fallback = NULL;
+ * verifies the signature (the key is all a clone needs). Failing both, the
+ * one a verifier would pick by name and key identifier although its key
+ * does not verify orig: *bad_sig is set then (a signature altered after
+ * signing, which the clone must keep). NULL if none. */
+static X509 *find_issuer(cp_clone_t *cl, X509 *orig, int *bad_sig) {
+  X509 *fallback = NULL, *named = NULL;
   X509 *c;
   int i;
 
+  *bad_sig = 0;
   if (signed_by(orig, orig)) {
     return orig;
   }
   for (i = 0; cl->pool != NULL && i < sk_X509_num(cl->pool); i++) {
     c = sk_X509_value(cl->pool, i);
     if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(orig)) !=
-            0 ||
-        !signed_by(orig, c)) {
+        0) {
+      continue;
+    }
+    if (!signed_by(orig, c)) {
+      if (named == NULL && c != orig &&
+          X509_check_issued(c, orig) == X509_V_OK) {
+        named = c;
+      }
       continue;
     }
     if (X509_check_issued(c, orig) == X509_V_OK) {
@@ -369,7 +379,33 @@ static X509 *find_issuer(cp_clone_t *cl, X509 *orig) {
     }
     fallback = c;
   }
+  if (fallback == NULL && named != NULL) {
+    *bad_sig = 1;
+    return named;
+  }
   return fallback;
+}
+
+
+/* The clone with the last byte of its signature flipped, as the original's
+ * was altered: the signature is the last field of the DER. Takes over x. */
+static X509 *spoil_signature(X509 *x, char *err, size_t len) {
+  unsigned char *der = NULL;
+  const unsigned char *p;
+  X509 *out = NULL;
+  int n = i2d_X509(x, &der);
+
+  if (n > 0) {
+    der[n - 1] ^= 0x01;
+    p = der;
+    out = d2i_X509(NULL, &p, n);
+  }
+  if (out == NULL) {
+    snprintf(err, len, "cannot encode the clone");
+  }
+  OPENSSL_free(der);
+  X509_free(x);
+  return out;
 }
 
 
@@ -649,7 +685,7 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
   char fp[65];
   X509 *issuer, *out = NULL;
   EVP_PKEY *key, *ikey;
-  int mdnid = NID_undef, pknid = NID_undef;
+  int mdnid = NID_undef, pknid = NID_undef, bad_sig;
 
   err[0] = '\0';
   cert_sha256(orig, fp, sizeof(fp));
@@ -668,13 +704,16 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
              OBJ_nid2sn(X509_get_signature_nid(orig)));
     return NULL;
   }
-  issuer = find_issuer(cl, orig);
+  issuer = find_issuer(cl, orig, &bad_sig);
   ikey = issuer != NULL ? cp_clone_get0_key(cl, issuer, err, len)
                         : missing_key(cl, orig, pknid, mdnid, err, len);
   if (ikey == NULL) {
     return NULL;
   }
   out = cp_clone_reissue(orig, key, ikey, cl->shift, NULL, err, len);
+  if (out != NULL && bad_sig) {
+    out = spoil_signature(out, err, len);
+  }
   if (out != NULL) {
     memo_add(cl, fp, out);
   }
@@ -684,7 +723,8 @@ X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len) {
 
 EVP_PKEY *cp_clone_get0_issuer_key(cp_clone_t *cl, X509 *orig, char *err,
                                    size_t len) {
-  X509 *issuer = find_issuer(cl, orig);
+  int bad_sig;
+  X509 *issuer = find_issuer(cl, orig, &bad_sig);
 
   if (issuer == NULL) {
     snprintf(err, len, "the issuer is not among the certificates given");

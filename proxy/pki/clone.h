@@ -35,8 +35,11 @@ void cp_clone_set0_pool(cp_clone_t *cl, STACK_OF(X509) *pool);
  * the pool by name and signature), by its own clone key when self-signed,
  * or by a synthetic "missing issuer" key (cached like the others, keyed by
  * the issuer name and AKI) when the issuer is not in the pool, so an
- * incomplete chain still fails the same way. NULL on error (err says why:
- * unsupported key type, unknown digest, ...). */
+ * incomplete chain still fails the same way. A certificate whose signature
+ * no pool key verifies, although an issuer matches its name and key
+ * identifier (a signature altered after signing), is cloned with its own
+ * signature spoilt the same way. NULL on error (err says why: unsupported
+ * key type, unknown digest, ...). */
 X509 *cp_clone_cert(cp_clone_t *cl, X509 *orig, char *err, size_t len);
 
 /* What cp_clone_reissue changes besides the key, key identifiers,

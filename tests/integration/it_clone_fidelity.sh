@@ -32,13 +32,15 @@ summary() {
   fi
 }
 
-# verify DIR STORE EPOCH|now: openssl verify's output with paths removed.
+# verify DIR STORE EPOCH|now: openssl verify's output with paths (and the
+# thread id of its error queue lines) removed.
 verify() {
   local at=() un=()
   [ "$3" = now ] || at=(-attime "$3")
   [ -s "$1/inter.pem" ] && un=(-untrusted "$1/inter.pem")
   openssl verify -no-CApath -no-CAstore -CAfile "$2" "${un[@]}" \
-    "${at[@]}" -show_chain "$1/leaf.pem" 2>&1 | sed "s#$1/leaf.pem#LEAF#g"
+    "${at[@]}" -show_chain "$1/leaf.pem" 2>&1 |
+    sed -E "s#$1/leaf.pem#LEAF#g; s/^[0-9A-F]+:error:/THREAD:error:/"
 }
 
 # The certificate text minus what a clone changes on purpose: public key
@@ -118,6 +120,21 @@ case_ 2020 "$X/served-2020-leaf+SectigoDV+UTcross.pem" usertrust "$R/usertrust-r
 case_ gnutls-alt "$X/gnutls-alt-chain.pem" both "$WORK/gnutls-both.pem" "${DGT[@]}"
 case_ gnutls-alt "$X/gnutls-alt-chain.pem" new-ca "$X/gnutls-alt-chain-new-ca.pem" "${DGT[@]}"
 case_ gnutls-alt "$X/gnutls-alt-chain.pem" old-ca "$X/gnutls-alt-chain-old-ca.pem" "${DGT[@]}"
+# Every defect fixture of fixture_pki.sh (made with the openssl command
+# line), before the legacy root expired and now.
+FX=$WORK/fx
+bash "$CP_IT/fixture_pki.sh" "$FX" >"$WORK/fixture.log" 2>&1 ||
+  fail "fixture_pki.sh failed: $(tail -3 "$WORK/fixture.log")"
+# The modern and legacy roots and the expired one (the corporate root stays
+# out: untrusted-root must not verify).
+cat "$FX/store-both.pem" "$FX/gone-root.pem" >"$WORK/fx-store.pem"
+fixtures=0
+for f in "$FX"/*.chain.pem; do
+  c=$(basename "$f" .chain.pem)
+  case_ "fx-$c" "$f" both "$WORK/fx-store.pem" 2019-07-01T00:00:00Z now
+  fixtures=$((fixtures + 1))
+done
+say "$fixtures defect fixtures: each clone verifies as its original"
 say "$rows rows, clone of the 2021 chain with new keys ${cold}s (incl. 3x3 verifies), with cached keys ${warm}s"
 cp "$TABLE" "$CP_BUILD/clone-fidelity.txt" 2>/dev/null || true
 
