@@ -123,6 +123,7 @@ if command -v chromium > /dev/null && command -v certutil > /dev/null; then
     n=$((n + 1))
   done
 else
+  [ "${CI:-}" = true ] && fail "chromium or certutil is not installed"
   say "chromium or certutil missing: Chromium not observed"
 fi
 say "$n case x client observations match the listing"
