@@ -15,7 +15,7 @@
 # matrix is printed (CP_SHOW_WHO=0 hides it) and kept in
 # build/whosim-matrix.txt.
 . "$(dirname "$0")/lib.sh"
-need curl jq openssl python3 gnutls-cli go java javac keytool
+need curl jq openssl python3 gnutls-cli go java javac keytool node
 OV=$CP_BUILD/tests/oldssl_verify
 [ -x "$OV" ] || fail "oldssl_verify was not built"
 R=$CP_SRC/certs/real
@@ -121,6 +121,7 @@ observe() {
             if grep -q 'Handshake was completed' <<< "$out"; then out=ok
             else out=$(grep -m1 -E 'Status:|Error' <<< "$out"); fi ;;
     go) out=$("$WORK/tls_verify_go" "127.0.0.1:$SPORT" "$4" "$3") ;;
+    node) out=$(node "$CP_IT/clients/node_verify.js" 127.0.0.1 "$SPORT" "$4" "$3") ;;
     java) printf '127.0.0.1 %s\n' "$4" > "$WORK/hosts"
           out=$(java -cp "$WORK/java" -Djdk.net.hosts.file="$WORK/hosts" \
                   -Djavax.net.ssl.trustStore="$(java_store "$3")" \
@@ -212,7 +213,7 @@ check_fixes() {
   FIXES=$((FIXES + n))
 }
 
-CLIENTS="curl python oldssl102 oldssl101 gnutls go java python-strict"
+CLIENTS="curl python oldssl102 oldssl101 gnutls go java node python-strict"
 FIXES=0 CACHED=0
 # 2021: leaf > R3 > ISRG Root X1 cross-signed by DST Root CA X3, the day
 # after DST Root CA X3 expired.
