@@ -521,6 +521,12 @@ int cp_server_run(cp_server_t *srv) {
            cp_hostport_format(hp, sizeof(hp), srv->cfg->listen_host,
                               srv->cfg->listen_port),
            srv->nworkers, srv->nworkers == 1 ? "" : "s");
+    if (srv->cfg->control_token_argv) {
+      cp_log(&srv->log, CP_LOG_WARN, 0, NULL, NULL,
+             "--control-token is visible to every local user in the process "
+             "list; give it with --control-token-file FILE or "
+             "CHAINPROXY_CONTROL_TOKEN instead");
+    }
     if (srv->hooks.on_running != NULL) {
       srv->hooks.on_running(srv->hooks.arg, srv);
     }

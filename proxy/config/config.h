@@ -56,6 +56,7 @@ struct cp_config_s {
   size_t ncontrol_allow;     /* besides loopback, always allowed */
   const char *control_token; /* borrowed; NULL: no token needed */
   char control_token_buf[CP_CONTROL_TOKEN_MAX + 1]; /* --control-token-file */
+  int control_token_argv; /* the token came as --control-token: warned of */
   const char *control_names[CP_CONTROL_NAMES]; /* borrowed: --control-host */
   size_t ncontrol_names;
   cp_cidr_t allow[CP_MAX_PASSTHROUGH]; /* --allow: who may use the proxy */

@@ -32,6 +32,7 @@ int cp_config_opt_control_token(cp_config_t *cfg, const char *v, char *err,
                    CP_CONTROL_TOKEN_MAX);
   }
   cfg->control_token = v;
+  cfg->control_token_argv = 1;
   return 0;
 }
 
@@ -85,6 +86,7 @@ int cp_config_opt_control_token_file(cp_config_t *cfg, const char *v, char *err,
   }
   memcpy(cfg->control_token_buf, buf, (size_t)n + 1);
   cfg->control_token = cfg->control_token_buf;
+  cfg->control_token_argv = 0;
 
 cleanup:
   close(fd);

@@ -78,6 +78,17 @@ assert_eq "$(code "$CTL/rules")" 401 "no token"
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$CTL/rules")" 200 \
   "the file's token (newline stripped)"
 stop_proxy
+grep -q "control-token is visible" "$PROXY_LOG" &&
+  fail "a token from a file was warned of as if on the command line"
+# On the command line it works, with a warning: ps shows it to everyone.
+CTL_PORT=$(free_port)
+CTL=http://127.0.0.1:$CTL_PORT
+start_proxy --control "127.0.0.1:$CTL_PORT" --control-token argv-token-123
+assert_eq "$(code -H "Authorization: Bearer argv-token-123" "$CTL/rules")" \
+  200 "--control-token"
+stop_proxy
+grep -q -- "--control-token is visible to every local user" "$PROXY_LOG" ||
+  fail "no warning for --control-token on the command line"
 CTL_PORT=$(free_port)
 CTL=http://127.0.0.1:$CTL_PORT
 CHAINPROXY_CONTROL_TOKEN=env-token-6789 start_proxy \
