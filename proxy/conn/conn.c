@@ -61,6 +61,10 @@ uint64_t cp_conn_now(const cp_conn_t *c) {
 
 void cp_conn_touch(cp_conn_t *c) {
   c->last_activity = cp_conn_now(c);
+  if (c->compacted) {
+    c->compacted = 0;
+    cp_conn_arm_timer(c); /* for the next quiet moment */
+  }
 }
 
 
@@ -109,6 +113,11 @@ void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode) {
 
 const char *cp_conn_transparent_mode(const cp_conn_t *c) {
   return c->env->cfg->isolate ? "isolate" : "transparent";
+}
+
+
+const char *cp_conn_block_msg(const cp_conn_t *c) {
+  return c->tls.block_msg != NULL ? c->tls.block_msg : c->tls.block_code;
 }
 
 
@@ -222,6 +231,7 @@ static void conn_free(cp_conn_t *c) {
     cp_peers_remove(env->peers, c->peer);
   }
   free(c->tls.block_detail);
+  free(c->tls.block_msg);
   cp_http_msg_free(&c->http.req);
   cp_http_msg_free(&c->http.resp);
   cp_buf_free(&c->http.out);
@@ -378,20 +388,36 @@ static void on_timer(uv_timer_t *t);
 /* Activity only updates a timestamp; the timer re-arms itself when it
  * fires early, so reads and writes never touch the timer heap. Callers
  * re-arm when the kind of timeout changes within a state. */
+/* A connection quiet this long gives its TLS buffers back (an idle
+ * tunnel holds no memory BIO buffers); more often would allocate them again
+ * for every record of a busy one. */
+#define CP_CONN_QUIET_MS 1000
+
+
+/* Whether the quiet moment is still to come for c. */
+static int quiet_pending(const cp_conn_t *c) {
+  return !c->compacted && c->state != CP_CONN_CLOSING &&
+         (c->client.tls != NULL || c->upstream.tls != NULL);
+}
+
+
 void cp_conn_arm_timer(cp_conn_t *c) {
   uint64_t from;
   uint64_t timeout = state_timeout(c, &from);
   uint64_t now = cp_conn_now(c);
+  uint64_t due = timeout != 0 ? from + timeout : UINT64_MAX;
 
   if (uv_is_closing((uv_handle_t *)&c->timer)) {
     return;
   }
-  if (timeout == 0) {
+  if (quiet_pending(c) && c->last_activity + CP_CONN_QUIET_MS < due) {
+    due = c->last_activity + CP_CONN_QUIET_MS;
+  }
+  if (due == UINT64_MAX) {
     uv_timer_stop(&c->timer);
     return;
   }
-  uv_timer_start(&c->timer, on_timer,
-                 from + timeout <= now ? 0 : from + timeout - now, 0);
+  uv_timer_start(&c->timer, on_timer, due <= now ? 0 : due - now, 0);
 }
 
 
@@ -543,6 +569,12 @@ static void on_timer(uv_timer_t *t) {
   uint64_t from;
   uint64_t timeout = state_timeout(c, &from);
 
+  if (quiet_pending(c) &&
+      cp_conn_now(c) >= c->last_activity + CP_CONN_QUIET_MS) {
+    cp_leg_compact(&c->client);
+    cp_leg_compact(&c->upstream);
+    c->compacted = 1;
+  }
   if (timeout == 0 || cp_conn_now(c) < from + timeout) {
     cp_conn_arm_timer(c);
     return;

@@ -151,7 +151,8 @@ typedef struct cp_conn_tls_s {
   cp_resume_slot_t resume;    /* the upstream session's key and result */
   int served_profile;         /* index of the profile served */
   const char *block_code;     /* static */
-  char block_msg[1024];
+  char *block_msg;            /* owned: the block answer's message, set
+                                 with blocked (NULL: out of memory) */
   char *block_detail;         /* owned: the 502 body's explanation */
   uint64_t t_up_start;        /* loop time the upstream handshake began */
   uint64_t t_up_done;         /* ... it ended (verdict or failure) */
@@ -229,8 +230,10 @@ struct cp_conn_s {
   unsigned upstream_ok : 1;  /* upstream connected to target */
   unsigned resp_sent : 1;    /* response bytes went to the client */
   unsigned connect_emitted : 1;
-  unsigned abort : 1;   /* close without flushing */
-  unsigned counted : 1; /* in env->peers->open */
+  unsigned abort : 1;     /* close without flushing */
+  unsigned counted : 1;   /* in env->peers->open */
+  unsigned compacted : 1; /* the legs gave back their TLS buffers since
+                             last_activity (conn.c's quiet timer) */
   /* Who the client is. */
   char client_addr[80];
   unsigned char peer[16]; /* the client's address, ::ffff:a.b.c.d form */
@@ -316,6 +319,8 @@ void cp_conn_emit_connect(cp_conn_t *c, const char *method, const char *mode);
 /* The mode a redirected connection's events name: "isolate" under
  * `run --isolate`, else "transparent". */
 const char *cp_conn_transparent_mode(const cp_conn_t *c);
+/* The message every request of a blocked connection is answered with. */
+const char *cp_conn_block_msg(const cp_conn_t *c);
 cp_event_base_t cp_conn_base(const cp_conn_t *c);
 void cp_conn_log(cp_conn_t *c, cp_log_level_e level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

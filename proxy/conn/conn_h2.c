@@ -150,7 +150,7 @@ static void answer_blocked(cp_conn_t *c, h2_stream_t *s) {
 
   cp_buf_reset(&s->down);
   s->down.limit = 1 << 20; /* the explanation can be long */
-  cp_conn_error_body(&s->down, c->tls.block_msg, c->tls.block_detail);
+  cp_conn_error_body(&s->down, cp_conn_block_msg(c), c->tls.block_detail);
   s->status = 502;
   s->outcome = c->tls.block_code;
   s->u_closed = 1; /* no upstream stream */

@@ -237,7 +237,7 @@ static int on_request_head(cp_conn_t *c) {
   if (c->intercept) {
     /* Decrypted requests go to the tunnel's origin, whatever they name. */
     if (c->tls.blocked) {
-      cp_conn_respond(c, 502, c->tls.block_code, c->tls.block_msg,
+      cp_conn_respond(c, 502, c->tls.block_code, cp_conn_block_msg(c),
                       c->tls.block_detail);
       return -1;
     }

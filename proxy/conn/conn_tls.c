@@ -282,7 +282,11 @@ static void build_block_detail(cp_conn_t *c, const cp_verify_result_t *r) {
 }
 
 
-static void set_blocked(cp_conn_t *c, const char *code) {
+/* Every request is answered with code and msg from now on; the message is
+ * kept only for a blocked connection, not in every connection record. */
+static void set_blocked(cp_conn_t *c, const char *code, const char *msg) {
+  free(c->tls.block_msg);
+  c->tls.block_msg = strdup(msg); /* NULL: answered with the code alone */
   c->tls.blocked = 1;
   c->tls.block_code = code;
 }
@@ -503,7 +507,7 @@ static void upstream_settled(cp_conn_t *c) {
   if (c->tls.client_done) {
     /* A reconnect for a request that is waiting. */
     if (c->tls.blocked) {
-      cp_conn_respond(c, 502, c->tls.block_code, c->tls.block_msg,
+      cp_conn_respond(c, 502, c->tls.block_code, cp_conn_block_msg(c),
                       c->tls.block_detail);
       return;
     }
@@ -524,13 +528,13 @@ static void upstream_settled(cp_conn_t *c) {
 static void describe_tls_failure(cp_conn_t *c, const char *why, int timed_out,
                                  int closed, cp_hs_result_t *hs,
                                  cp_hs_facts_t *f, char *cas, size_t cap) {
-  char *detail = NULL;
+  char *detail = NULL, msg[1024];
 
-  cp_conn_judge_refusal(c, why, timed_out, closed, f, hs, cas, cap,
-                        c->tls.block_msg, sizeof(c->tls.block_msg), &detail);
+  cp_conn_judge_refusal(c, why, timed_out, closed, f, hs, cas, cap, msg,
+                        sizeof(msg), &detail);
   free(c->tls.block_detail);
   c->tls.block_detail = detail;
-  set_blocked(c, "upstream_tls_failed");
+  set_blocked(c, "upstream_tls_failed", msg);
 }
 
 
@@ -576,7 +580,7 @@ static void upstream_refused_late(cp_conn_t *c, int closed) {
 
   describe_tls_failure(c, why, 0, closed, &hs, &f, cas, sizeof(cas));
   c->env->stats->v[CP_STAT_UPSTREAM_TLS_FAILED]++;
-  cp_event_error(c->env->events, &b, c->tls.block_code, c->tls.block_msg,
+  cp_event_error(c->env->events, &b, c->tls.block_code, cp_conn_block_msg(c),
                  c->action, 0);
   cp_leg_close(&c->upstream);
   cp_conn_set_upstream_ok(c, 0);
@@ -588,7 +592,7 @@ static void upstream_verified(cp_conn_t *c) {
   cp_tls_t *t = c->upstream.tls;
   cp_verify_result_t *r = c->tls.verify;
   cp_event_leg_t leg;
-  char alpn[16], random[2 * SSL3_RANDOM_SIZE + 1];
+  char alpn[16], random[2 * SSL3_RANDOM_SIZE + 1], msg[1024];
 
   if (r == NULL) {
     r = c->tls.verify = malloc(sizeof(*r));
@@ -634,14 +638,14 @@ static void upstream_verified(cp_conn_t *c) {
     upstream_settled(c);
     return;
   }
-  snprintf(c->tls.block_msg, sizeof(c->tls.block_msg),
+  snprintf(msg, sizeof(msg),
            "upstream certificate verification failed for %s:%u at depth "
            "%d (%s): %s [%s]",
            c->target.host, c->target.port, r->error_depth,
            r->failing.subject[0] ? r->failing.subject : "no certificate",
            r->error, r->cause);
   build_block_detail(c, r);
-  set_blocked(c, "upstream_verify_failed");
+  set_blocked(c, "upstream_verify_failed", msg);
   upstream_settled(c);
 }
 

@@ -33,6 +33,13 @@ int cp_leg_busy(const cp_leg_t *leg) {
 }
 
 
+void cp_leg_compact(cp_leg_t *leg) {
+  if (leg->tls != NULL && leg->open && !leg->closing && !cp_leg_busy(leg)) {
+    cp_tls_compact(leg->tls);
+  }
+}
+
+
 int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
                 void *owner, cp_leg_t *peer) {
   int rc;

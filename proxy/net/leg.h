@@ -102,6 +102,9 @@ void cp_leg_free(cp_leg_t *leg);
 size_t cp_leg_queued(const cp_leg_t *leg);
 /* Something is still to be sent (writes in flight or held bytes). */
 int cp_leg_busy(const cp_leg_t *leg);
+/* A quiet leg gives back what its TLS session holds between records
+ * (cp_tls_compact); nothing for a plain leg or one still sending. */
+void cp_leg_compact(cp_leg_t *leg);
 /* For hooks: len more bytes are held back (they count as queued, so the
  * peer stops reading when too many are); and bytes go out now, held_len
  * of them no longer held. */

@@ -198,30 +198,40 @@ size_t cp_tls_pending(const cp_tls_t *t) {
 #define CP_TLS_BIO_KEEP 4096
 
 
-static BIO *fresh_if_big(BIO *b) {
+static BIO *fresh_if_big(BIO *b, size_t keep) {
   BUF_MEM *m = NULL;
 
   if (BIO_ctrl_pending(b) != 0 || BIO_get_mem_ptr(b, &m) != 1 || m == NULL ||
-      m->max <= CP_TLS_BIO_KEEP) {
+      m->max <= keep) {
     return NULL;
   }
   return BIO_new(BIO_s_mem());
 }
 
 
-void cp_tls_idle(cp_tls_t *t) {
+static void drop_buffers(cp_tls_t *t, size_t keep) {
   BIO *b;
 
   SSL_free_buffers(t->ssl); /* refuses when a record is half read */
-  if ((b = fresh_if_big(t->rbio)) != NULL) {
+  if ((b = fresh_if_big(t->rbio, keep)) != NULL) {
     BIO_set_mem_eof_return(b, -1); /* as cp_tls_new set it */
     SSL_set0_rbio(t->ssl, b);      /* frees the old one */
     t->rbio = b;
   }
-  if ((b = fresh_if_big(t->wbio)) != NULL) {
+  if ((b = fresh_if_big(t->wbio, keep)) != NULL) {
     SSL_set0_wbio(t->ssl, b);
     t->wbio = b;
   }
+}
+
+
+void cp_tls_idle(cp_tls_t *t) {
+  drop_buffers(t, CP_TLS_BIO_KEEP);
+}
+
+
+void cp_tls_compact(cp_tls_t *t) {
+  drop_buffers(t, 0);
 }
 
 

@@ -72,6 +72,10 @@ size_t cp_tls_pending(const cp_tls_t *t);
  * buffers go (an idle connection holds none), and so do memory BIO
  * buffers grown past a handshake's size. */
 void cp_tls_idle(cp_tls_t *t);
+/* As cp_tls_idle, and the memory BIOs' buffers go whatever their size: for
+ * a connection that has been quiet a while (conn's quiet timer), not after
+ * every read, which would allocate them again for each record. */
+void cp_tls_compact(cp_tls_t *t);
 size_t cp_tls_take(cp_tls_t *t, char *out, size_t cap);
 /* Sets ctx's lowest protocol version (TLS1_VERSION .. TLS1_3_VERSION).
  * Below TLS 1.2 OpenSSL 3 needs security level 0 for the handshake
