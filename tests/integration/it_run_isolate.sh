@@ -40,6 +40,7 @@ connect_isolate() {
   expect_event "select(.event == \"connect\" and .mode == \"isolate\" and
     .method == null and .host == \"localhost\" and .port == $OP and
     .original_dst == \"127.0.0.1:$OP\")" "$1: connect, mode isolate"
+  say "$1: $(jq -c 'select(.event == "connect")' "$EVENTS" | head -1)"
 }
 
 # 1. curl told to use no proxy at all.
@@ -165,6 +166,22 @@ assert_contains "$out" "relayed" "the summary counts DNS"
 expect_event "select(.event == \"request\" and
   .url == \"http://db.example.test:$HP/hello\" and .status == 200)" \
   "the request by name"
+say "by name: $(jq -c 'select(.event == "connect")' "$EVENTS" | head -1)"
+# ... and by name over TLS, on the legacy chain: rejected as expected.
+EVENTS=$WORK/dns-legacy.jsonl
+out=$(unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift &&
+  exec "$@"' - "$WORK/host-resolv.conf" "${ISO[@]}" --no-java \
+  --events "$EVENTS" --chain legacy --trust legacy \
+  --expect "db.example.test=rejected:expired_cross_sign" \
+  -- curl -sS --noproxy '*' -o /dev/null "https://db.example.test:$OP/hello" 2>&1) ||
+  fail "a name resolved through DNS, legacy chain: $out"
+assert_contains "$out" "curl: (60) SSL certificate problem: certificate has expired" \
+  "curl's error on the legacy chain, by name"
+assert_contains "$out" "PASS db.example.test=rejected:expired_cross_sign" \
+  "the expectation by name"
+expect_event 'select(.event == "connect" and .mode == "isolate" and
+  .host == "db.example.test")' "the legacy connect by name"
+say "by name, legacy: $(jq -c 'select(.event == "connect")' "$EVENTS" | head -1)"
 # A name the resolver does not know stays unknown (curl: 6).
 out=$(unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift &&
   exec "$@"' - "$WORK/host-resolv.conf" "${ISO[@]}" --no-java \
@@ -196,6 +213,10 @@ isolated node-legacy --no-java --chain legacy --trust legacy \
   -- node "$CP_IT/clients/isolate_node.js" "$URL"
 assert_eq "$RC" 0 "node, legacy: $OUT"
 assert_contains "$OUT" "https.get error CERT_HAS_EXPIRED" "Node's error"
+assert_contains "$OUT" "fetch error CERT_HAS_EXPIRED" "Node fetch's error"
+connect_isolate node-legacy
+[ "$(count_events 'select(.event == "connect" and .mode == "isolate")')" = 2 ] ||
+  fail "Node, legacy: two connections expected (https.get, fetch)"
 
 # 3. Go's default client to localhost: HTTPS_PROXY alone sees nothing.
 EVENTS=$WORK/go-plain.jsonl
@@ -211,6 +232,7 @@ isolated go-legacy --no-java --chain legacy --trust legacy \
   -- "$WORK/isolate_go" "$URL"
 assert_eq "$RC" 0 "go, legacy: $OUT"
 assert_contains "$OUT" "x509: certificate has expired" "Go's error"
+connect_isolate go-legacy
 
 # 4. Java's HttpClient, default settings (run gives it only a trust store).
 isolated java --expect "localhost=accepted" \
@@ -223,6 +245,7 @@ isolated java-legacy --chain legacy --trust legacy \
   -- java "$CP_IT/clients/IsolateJava.java" "$URL"
 assert_eq "$RC" 0 "java, legacy: $OUT"
 assert_contains "$OUT" "SSLHandshakeException" "Java's error"
+connect_isolate java-legacy
 
 # 5. An unprivileged user gets a user namespace.
 U=$WORK/nobody
