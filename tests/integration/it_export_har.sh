@@ -5,13 +5,15 @@
 # refuses the connection, exported by GET /har and by chainproxy run
 # --har; the export validates against the HAR 1.2 schema written from the
 # specification (Debian's python3-jsonschema) and against Debian's
-# har-validator (node-har-validator, on har-schema), and its entries and
+# har-validator (node-har-validator, on har-schema), Debian's node-request
+# replays its HTTP/1.1 entries with the same statuses, and its entries and
 # timings are the events' own. The examples are docs/export.md's.
 . "$(dirname "$0")/lib.sh"
 need curl jq openssl node
 need_netns
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need python3-jsonschema
 [ -d /usr/share/nodejs/har-validator ] || need har-validator
+[ -d /usr/share/nodejs/request ] || need node-request
 CHECK=$CP_SRC/tests/tools/har_check.py
 
 # The namespace is the test's own: docs/export.md's ports (origin 8443,
@@ -167,6 +169,16 @@ assert_eq "$code" 400 "a malformed host"
 assert_contains "$(curl -sS "http://127.0.0.1:$CTL/ui")" 'id="dl-har"' "the web view"
 assert_contains "$(curl -sS -D - -o /dev/null "http://127.0.0.1:$CTL/har")" \
   'filename="chainproxy.har"' "the download's name"
+# A HAR consumer reads the export back: Debian's node-request builds each
+# intercepted HTTP/1.1 request from its entry (validated by har-validator
+# first) and replays it through the proxy: the same statuses (200, and the
+# blocked origin's 502).
+out=$(NODE_PATH=/usr/share/nodejs node "$CP_IT/clients/har_replay.js" \
+  "$WORK/all.har" "$PROXY_URL" "$ROOT" 2>&1) ||
+  fail "node-request's replay of the HAR: $out"
+say "replayed by node-request: $(tr '\n' ';' <<< "$out")"
+assert_eq "$(grep -c '^200 200 ' <<< "$out")" 1 "the accepted entry, replayed"
+assert_eq "$(grep -c '^502 502 ' <<< "$out")" 1 "the blocked entry, replayed"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "proxy exit status"
 
