@@ -385,9 +385,6 @@ static uint64_t state_timeout(const cp_conn_t *c, uint64_t *from) {
 static void on_timer(uv_timer_t *t);
 
 
-/* Activity only updates a timestamp; the timer re-arms itself when it
- * fires early, so reads and writes never touch the timer heap. Callers
- * re-arm when the kind of timeout changes within a state. */
 /* A connection quiet this long gives its TLS buffers back (an idle
  * tunnel holds no memory BIO buffers); more often would allocate them again
  * for every record of a busy one. */
@@ -401,6 +398,11 @@ static int quiet_pending(const cp_conn_t *c) {
 }
 
 
+/* Activity only updates a timestamp; the timer re-arms itself when it
+ * fires early, so reads and writes do not touch the timer heap (but the
+ * first after a quiet moment, which arms it for the next one). Callers
+ * re-arm when the kind of timeout changes within a state. The timer is
+ * due at the state's timeout or the quiet moment, whichever is first. */
 void cp_conn_arm_timer(cp_conn_t *c) {
   uint64_t from;
   uint64_t timeout = state_timeout(c, &from);
