@@ -124,18 +124,6 @@ openssl x509 -req -in "$FX/nul-san.csr" -CA "$FX/inter.pem" \
   -out "$FX/nul-san.leaf.pem" 2> /dev/null || fail "nul-san leaf"
 cp "$FX/inter.pem" "$FX/nul-san.extra.pem"
 
-# java_store PEM: a PKCS12 trust store of its certificates.
-java_store() {
-  local p=${1%.pem}.p12 f
-  [ -f "$p" ] && { echo "$p"; return; }
-  awk -v b="${1%.pem}" '/BEGIN CERT/{n++} n {print > (b ".k" n ".pem")}' "$1"
-  for f in "${1%.pem}".k*.pem; do
-    keytool -importcert -noprompt -alias "$(basename "$f")" -file "$f" \
-      -storetype PKCS12 -storepass changeit -keystore "$p" > /dev/null 2>&1 ||
-      fail "keytool $f"
-  done
-  echo "$p"
-}
 printf '127.0.0.1 localhost\n' > "$WORK/hosts"
 
 # observe CLIENT PORT STORE: "ok" or the first line the client printed for

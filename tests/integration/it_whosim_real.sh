@@ -47,19 +47,6 @@ clone_shape() {
   done
 }
 
-# java_store PEM: a PKCS12 trust store beside it (keytool takes one
-# certificate per call).
-java_store() {
-  local p=${1%.pem}.p12 f
-  rm -f "$p"
-  awk -v b="${1%.pem}" '/BEGIN CERT/{n++} n {print > (b ".k" n ".pem")}' "$1"
-  for f in "${1%.pem}".k*.pem; do
-    keytool -importcert -noprompt -alias "$(basename "$f")" -file "$f" \
-      -storetype PKCS12 -storepass changeit -keystore "$p" > /dev/null 2>&1 ||
-      fail "keytool $f"
-  done
-  echo "$p"
-}
 
 # serve DIR [CHAIN]: s_server with DIR's leaf and key and the chain
 # (default DIR/inter.pem); sets SPORT and SPID.

@@ -321,3 +321,22 @@ assert_contains() {
     *) fail "${3:-output} does not contain '$2': $1" ;;
   esac
 }
+
+# java_store PEM: a PKCS12 trust store beside PEM holding its certificates
+# (keytool takes one certificate per call), made again only when PEM is
+# newer; prints its path.
+java_store() {
+  local p=${1%.pem}.p12 f
+  if [ "$p" -nt "$1" ]; then
+    echo "$p"
+    return
+  fi
+  rm -f "$p" "${1%.pem}".k*.pem
+  awk -v b="${1%.pem}" '/BEGIN CERT/{n++} n {print > (b ".k" n ".pem")}' "$1"
+  for f in "${1%.pem}".k*.pem; do
+    keytool -importcert -noprompt -alias "$(basename "$f")" -file "$f" \
+      -storetype PKCS12 -storepass changeit -keystore "$p" > /dev/null 2>&1 ||
+      fail "keytool $f"
+  done
+  echo "$p"
+}
