@@ -248,13 +248,17 @@ assert_contains "$OUT" "SSLHandshakeException" "Java's error"
 connect_isolate java-legacy
 
 # 5. An unprivileged user gets a user namespace.
+# The user runs its own install (a prefix: bin/ and share/chainproxy/):
+# the build tree may sit where it cannot reach (a 0700 checkout).
 U=$WORK/nobody
-mkdir -p "$U"
+mkdir -p "$U/prefix/bin" "$U/prefix/share"
+cp "$CP_BIN" "$U/prefix/bin/chainproxy"
+cp -r "$CP_SRC/certs" "$U/prefix/share/chainproxy"
 cp "$ORIGIN_CA" "$U/origin-ca.pem"
 chown -R 65534:65534 "$U"
 chmod 755 "$WORK"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
-  env HOME="$U" TMPDIR="$U" "$CP_BIN" run --isolate --no-java \
+  env HOME="$U" TMPDIR="$U" "$U/prefix/bin/chainproxy" run --isolate --no-java \
   --upstream-ca "$U/origin-ca.pem" --summary-json "$U/sum.json" \
   --expect "localhost=accepted" -- curl -sS --noproxy '*' "$URL" 2>&1) ||
   fail "unprivileged --isolate: $out"
