@@ -428,13 +428,13 @@ int cp_origins_start(cp_origins_t *o, const char *ca_dir, const char *host,
   if (profiles == NULL) {
     return CP_ENOMEM;
   }
+  o->profiles = profiles; /* the incident cases' clones borrow it */
   rc = cp_profiles_load(profiles, profiles_path, err, errlen);
   snprintf(url, sizeof(url),
            strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, base);
   if (rc == 0) {
     rc = cp_catalogue_build(&o->cat, ca_dir, profiles, url, err, errlen);
   }
-  free(profiles);
   if (rc != 0) {
     goto fail;
   }
@@ -514,4 +514,6 @@ void cp_origins_stop(cp_origins_t *o) {
   free(o->listing_html);
   o->listing_html = NULL;
   cp_catalogue_free(&o->cat);
+  free(o->profiles);
+  o->profiles = NULL;
 }

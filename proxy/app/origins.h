@@ -23,9 +23,10 @@
 #define CP_ORIGINS_MAX_CONNS 64
 
 typedef struct cp_origins_s {
-  cp_catalogue_t cat; /* owned */
-  char host[64];      /* IP literal the servers listen on */
-  uint16_t base;      /* the index's port; case i on base + 1 + i */
+  cp_catalogue_t cat;      /* owned */
+  cp_profiles_t *profiles; /* owned: outlives cat */
+  char host[64];           /* IP literal the servers listen on */
+  uint16_t base;           /* the index's port; case i on base + 1 + i */
   size_t ncases;
   int fds[CP_CATALOGUE_MAX + 1];  /* [0] index, [1 + i] case i */
   SSL_CTX *ctx[CP_CATALOGUE_MAX]; /* owned */

@@ -43,6 +43,16 @@ json_t *cp_origins_listing(const cp_origins_t *o) {
     snprintf(url, sizeof(url), "https://%s.%s/", cases[i].name,
              CP_CATALOGUE_DOMAIN);
     json_object_set_new(e, "proxy_url", json_string(url));
+    json_object_set_new(e, "ca", json_string(o->cat.trust[i]));
+    if (o->cat.nstores[i] > 0) {
+      json_t *st = json_object();
+
+      for (c = 0; c < o->cat.nstores[i]; c++) {
+        json_object_set_new(st, o->cat.stores[i][c].name,
+                            json_string(o->cat.stores[i][c].path));
+      }
+      json_object_set_new(e, "stores", st);
+    }
     json_object_set_new(e, "breaks", json_string(cases[i].breaks));
     json_object_set_new(e, "chainproxy_cause", json_string(cases[i].cause));
     for (c = 0; c < CP_CAT_NCLIENTS; c++) {
@@ -95,7 +105,8 @@ static char *make_html(const cp_origins_t *o) {
                         "</head><body>\n<h1>chainproxy catalogue of broken "
                         "origins</h1>\n<p>Trust <code>");
   html_put(&b, o->cat.ca.dir);
-  cp_buf_append_str(&b, "/root.pem</code> (the catalogue CA); "
+  cp_buf_append_str(&b, "/root.pem</code> (the catalogue CA; an incident case "
+                        "names the store of its time it needs); "
                         "<a href=\"/cases.json\">cases.json</a>; through "
                         "chainproxy <code>--origins</code>: "
                         "<code>https://CASE.chainproxy.test/</code>.</p>\n"
@@ -111,6 +122,11 @@ static char *make_html(const cp_origins_t *o) {
              cases[i].name, o->host, cp_catalogue_port(o->base, (int)i));
     cp_buf_append_str(&b, line);
     html_put(&b, cases[i].breaks);
+    if (cases[i].store != NULL) {
+      cp_buf_append_str(&b, " (trust <code>");
+      html_put(&b, o->cat.trust[i]);
+      cp_buf_append_str(&b, "</code>)");
+    }
     cp_buf_append_str(&b, "</td><td>");
     html_put(&b, cases[i].cause);
     for (c = 0; c < CP_CAT_NCLIENTS; c++) {

@@ -85,7 +85,12 @@ static int data_load(cp_server_t *srv, cp_snap_data_t **data, char *err,
   /* Out of memory here only leaves the catalogue's chains judged
    * without their root: the snapshot itself is whole. */
   if (srv->origins != NULL) {
-    (void)cp_whosim_add_root(&(*data)->sim, srv->origins->cat.ca.root);
+    STACK_OF(X509) *roots = srv->origins->cat.roots;
+    int i;
+
+    for (i = 0; i < sk_X509_num(roots); i++) {
+      (void)cp_whosim_add_root(&(*data)->sim, sk_X509_value(roots, i));
+    }
   }
   return 0;
 }
@@ -410,7 +415,7 @@ static int workers_init(cp_server_t *srv) {
   sh.keylog = &srv->keylog;
   sh.ca = &srv->ca;
   sh.incidents = &srv->incidents;
-  sh.origins_root = srv->origins != NULL ? srv->origins->cat.ca.root : NULL;
+  sh.origins_roots = srv->origins != NULL ? srv->origins->cat.roots : NULL;
   sh.snaps = &srv->snaps;
   sh.conn_ids = &srv->conn_ids;
   sh.resume = &srv->resume;

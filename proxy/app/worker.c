@@ -108,7 +108,7 @@ static void on_accept(cp_listener_t *l, int status) {
 static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   const cp_config_t *cfg = sh->cfg;
   char err[1400];
-  int rc;
+  int rc, i;
 
   rc = cp_chain_init(&w->chain, sh->ca, cfg->profiles_path, cfg->chain,
                      cfg->rsa_leaf, &w->stats, err, sizeof(err));
@@ -117,7 +117,9 @@ static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
     return rc;
   }
   cp_chain_set_incidents(&w->chain, sh->incidents);
-  cp_chain_set_exact_root(&w->chain, sh->origins_root);
+  cp_chain_set_exact_root(&w->chain, sh->origins_roots != NULL
+                                         ? sk_X509_value(sh->origins_roots, 0)
+                                         : NULL);
   w->tls_server = cp_tls_server_ctx_new(cfg->client_tls_min);
   if (w->tls_server == NULL) {
     fprintf(stderr, "chainproxy: cannot create the client TLS context\n");
@@ -129,11 +131,13 @@ static int worker_tls_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
     fprintf(stderr, "chainproxy: %s\n", err);
     return CP_ECONFIG;
   }
-  if (sh->origins_root != NULL &&
-      X509_STORE_add_cert(SSL_CTX_get_cert_store(w->tls_client),
-                          sh->origins_root) != 1) {
-    fprintf(stderr, "chainproxy: --origins: cannot trust the catalogue CA\n");
-    return CP_ETLS;
+  for (i = 0; sh->origins_roots != NULL && i < sk_X509_num(sh->origins_roots);
+       i++) {
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(w->tls_client),
+                            sk_X509_value(sh->origins_roots, i)) != 1) {
+      fprintf(stderr, "chainproxy: --origins: cannot trust the catalogue CA\n");
+      return CP_ETLS;
+    }
   }
   if (cfg->ncrls > 0 &&
       cp_revoke_load_crls(SSL_CTX_get_cert_store(w->tls_client), cfg->crls,

@@ -41,15 +41,16 @@ typedef struct cp_worker_shared_s {
   const cp_ca_t *ca;
   cp_incidents_t *incidents; /* the incident profiles' clones */
   cp_snaps_t *snaps;
-  uint64_t *conn_ids;          /* connection ids, unique across workers */
-  cp_resume_t *resume;         /* upstream sessions */
-  cp_resume_t *chains;         /* diagnoses by exact chain */
-  cp_horizons_t *horizons;     /* breakage horizons per host, for /metrics */
-  cp_peers_t *peers;           /* connections open, per address */
-  const cp_parents_t *parents; /* parent proxies */
-  const cp_users_t *users;     /* --auth-file; NULL: none */
-  X509 *origins_root;          /* --origins: the catalogue CA, trusted
-                                  upstream besides the store; NULL: none */
+  uint64_t *conn_ids;            /* connection ids, unique across workers */
+  cp_resume_t *resume;           /* upstream sessions */
+  cp_resume_t *chains;           /* diagnoses by exact chain */
+  cp_horizons_t *horizons;       /* breakage horizons per host, for /metrics */
+  cp_peers_t *peers;             /* connections open, per address */
+  const cp_parents_t *parents;   /* parent proxies */
+  const cp_users_t *users;       /* --auth-file; NULL: none */
+  STACK_OF(X509) *origins_roots; /* --origins: the catalogue CA first, then
+                                     the incident cases' stores, trusted
+                                     upstream besides the store; NULL: none */
 } cp_worker_shared_t;
 
 struct cp_worker_s {

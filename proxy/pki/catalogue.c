@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -16,301 +19,11 @@
 
 #define DAY 86400L
 
-/* What each client printed (curl and Python on Debian's OpenSSL 3.0,
- * Node with its bundled OpenSSL, Java 17's JSSE, Go's crypto/tls, and
- * Chromium for good, expired, wrong-host and incomplete) is
- * pinned by tests/integration/it_catalogue_clients.sh: the words here are
- * the ones it greps for (docs/catalogue.md shows the table). "ok": the
- * client accepted the connection; "": not observed yet. */
-static const cp_cat_case_t cases[] = {
-    {"good",
-     "nothing: a valid chain to the catalogue root (the control)",
-     "",
-     "modern",
-     {"ok", "ok", "ok", "ok", "ok", "ok"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"expired",
-     "the leaf's validity ended 30 days ago",
-     "expired_leaf",
-     "expired",
-     {"certificate has expired", "certificate has expired", "CERT_HAS_EXPIRED",
-      "validity check failed", "certificate has expired or is not yet valid",
-      "ERR_CERT_DATE_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"not-yet-valid",
-     "the leaf is valid only from 30 days from now",
-     "not_yet_valid",
-     "not-yet-valid",
-     {"certificate is not yet valid", "certificate is not yet valid",
-      "CERT_NOT_YET_VALID", "validity check failed",
-      "certificate has expired or is not yet valid", "ERR_CERT_DATE_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"wrong-host",
-     "the leaf names another host (wrong-host.chainproxy.invalid)",
-     "hostname_mismatch",
-     "wrong-host",
-     {"no alternative certificate subject name matches", "Hostname mismatch",
-      "ERR_TLS_CERT_ALTNAME_INVALID",
-      "No subject alternative DNS name matching",
-      "certificate is valid for wrong-host.chainproxy.invalid",
-      "ERR_CERT_COMMON_NAME_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"self-signed",
-     "the leaf signs itself",
-     "self_signed_leaf",
-     "self-signed",
-     {"self-signed certificate", "self-signed certificate",
-      "DEPTH_ZERO_SELF_SIGNED_CERT", "unable to find valid certification path",
-      "certificate signed by unknown authority", "ERR_CERT_AUTHORITY_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"untrusted-root",
-     "a complete chain to a root nobody was given",
-     "untrusted_root",
-     "untrusted-root",
-     {"self-signed certificate in certificate chain",
-      "self-signed certificate in certificate chain",
-      "SELF_SIGNED_CERT_IN_CHAIN", "unable to find valid certification path",
-      "certificate signed by unknown authority", "ERR_CERT_AUTHORITY_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"incomplete",
-     "the leaf alone, without its intermediate (the leaf's AIA caIssuers URL "
-     "serves it)",
-     "incomplete_chain",
-     "incomplete",
-     {"unable to get local issuer certificate",
-      "unable to get local issuer certificate",
-      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-      "unable to find valid certification path",
-      "certificate signed by unknown authority", "ok"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"expired-intermediate",
-     "the intermediate's validity ended 30 days ago",
-     "expired_intermediate",
-     NULL,
-     {"certificate has expired", "certificate has expired", "CERT_HAS_EXPIRED",
-      "validity check failed", "certificate has expired or is not yet valid",
-      "ERR_CERT_DATE_INVALID"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"revoked",
-     "the leaf is revoked on its intermediate's CRL (at its CRL distribution "
-     "point) and by the OCSP responder; only clients that check revocation "
-     "notice",
-     "",
-     NULL,
-     {"ok", "ok", "ok", "ok", "ok", "ok"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"sha1-intermediate",
-     "the intermediate is signed with SHA-1",
-     "weak_signature",
-     NULL,
-     {"CA signature digest algorithm too weak",
-      "CA signature digest algorithm too weak",
-      "CA signature digest algorithm too weak", "ok",
-      "insecure algorithm ECDSA-SHA1", "ERR_CERT_INVALID"},
-     0,
-     0,
-     1,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"rsa1024",
-     "the leaf's key is RSA 1024",
-     "weak_key",
-     NULL,
-     {"EE certificate key too weak", "EE certificate key too weak", "ok", "ok",
-      "ok", "ok"},
-     0,
-     0,
-     1,
-     NULL,
-     0,
-     CP_CAT_ALPN_NONE},
-    {"tls1.0-only",
-     "the server speaks TLS 1.0 and nothing newer",
-     "",
-     "modern",
-     {"legacy sigalg disallowed or unsupported", "tlsv1 alert protocol version",
-      "tlsv1 alert protocol version", "Received fatal alert: protocol_version",
-      "tls: protocol version not supported",
-      "ERR_SSL_VERSION_OR_CIPHER_MISMATCH"},
-     TLS1_VERSION,
-     TLS1_VERSION,
-     1,
-     "DEFAULT@SECLEVEL=0",
-     0,
-     CP_CAT_ALPN_NONE},
-    {"tls1.1-only",
-     "the server speaks TLS 1.1 and nothing newer",
-     "",
-     "modern",
-     {"legacy sigalg disallowed or unsupported", "tlsv1 alert protocol version",
-      "tlsv1 alert protocol version", "Received fatal alert: protocol_version",
-      "tls: protocol version not supported",
-      "ERR_SSL_VERSION_OR_CIPHER_MISMATCH"},
-     TLS1_1_VERSION,
-     TLS1_1_VERSION,
-     1,
-     "DEFAULT@SECLEVEL=0",
-     0,
-     CP_CAT_ALPN_NONE},
-    {"client-cert-required",
-     "the server requires a client certificate",
-     "",
-     "modern",
-     {"tlsv13 alert certificate required", "tlsv13 alert certificate required",
-      "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
-      "Received fatal alert: certificate_required", "tls: certificate required",
-      /* Chromium's word varies from run to run (ERR_BAD_SSL_CLIENT_AUTH_CERT
-       * or ERR_SOCKET_NOT_CONNECTED): TLS 1.3 asks for the certificate
-       * after the handshake, and the alert races its first read. */
-      ""},
-     0,
-     0,
-     0,
-     NULL,
-     1,
-     CP_CAT_ALPN_NONE},
-    {"no-shared-cipher",
-     "the server offers only a TLS 1.2 NULL cipher, which no client enables",
-     "",
-     "modern",
-     {"sslv3 alert handshake failure", "sslv3 alert handshake failure",
-      "sslv3 alert handshake failure",
-      "Received fatal alert: handshake_failure", "tls: handshake failure",
-      "ERR_SSL_VERSION_OR_CIPHER_MISMATCH"},
-     0,
-     TLS1_2_VERSION,
-     1,
-     "ECDHE-ECDSA-NULL-SHA@SECLEVEL=0",
-     0,
-     CP_CAT_ALPN_NONE},
-    {"h2-only",
-     "the server speaks HTTP/2 only (ALPN h2); a client offering only http/1.1 "
-     "is refused",
-     "",
-     "modern",
-     {"ok", "tlsv1 alert no application protocol", "ok",
-      "Received fatal alert: no_application_protocol", "ok", "ok"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_H2},
-    {"http1-only",
-     "the server speaks HTTP/1.1 only (ALPN http/1.1)",
-     "",
-     "modern",
-     {"ok", "ok", "ok", "ok", "ok", "ok"},
-     0,
-     0,
-     0,
-     NULL,
-     0,
-     CP_CAT_ALPN_HTTP1},
-};
+/* Case i of the table (pki/catalogue_cases.c). */
+static const cp_cat_case_t *case_at(size_t i) {
+  size_t n;
 
-static const char *const client_names[CP_CAT_NCLIENTS] = {
-    "curl", "python", "node", "java", "go", "chromium"};
-
-
-const cp_cat_case_t *cp_catalogue_cases(size_t *n) {
-  *n = CP_ARRAY_SIZE(cases);
-  return cases;
-}
-
-
-const char *cp_catalogue_client_name(cp_cat_client_e c) {
-  return (unsigned)c < CP_CAT_NCLIENTS ? client_names[c] : "?";
-}
-
-
-int cp_catalogue_find(const char *name) {
-  size_t i;
-
-  for (i = 0; i < CP_ARRAY_SIZE(cases); i++) {
-    if (strcmp(cases[i].name, name) == 0) {
-      return (int)i;
-    }
-  }
-  return -1;
-}
-
-
-int cp_catalogue_host_case(const char *host) {
-  static const char dom[] = CP_CATALOGUE_DOMAIN;
-  char label[64];
-  size_t len = strlen(host);
-  size_t dl = sizeof(dom) - 1;
-  size_t i;
-
-  if (len > 0 && host[len - 1] == '.') {
-    len--;
-  }
-  if (len == dl && strncasecmp(host, dom, dl) == 0) {
-    return CP_CATALOGUE_INDEX;
-  }
-  if (len <= dl + 1 || host[len - dl - 1] != '.' ||
-      strncasecmp(host + len - dl, dom, dl) != 0 ||
-      len - dl - 1 >= sizeof(label)) {
-    return -1;
-  }
-  for (i = 0; i < len - dl - 1; i++) {
-    label[i] =
-        (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
-  }
-  label[i] = '\0';
-  return cp_catalogue_find(label);
-}
-
-
-uint16_t cp_catalogue_port(uint16_t base, int i) {
-  return i < 0 ? base : (uint16_t)(base + 1 + i);
+  return &cp_catalogue_cases(&n)[i];
 }
 
 
@@ -481,12 +194,78 @@ static X509_CRL *make_crl(const cp_catalogue_t *cat, X509 *revoked) {
 }
 
 
+/* Documents store name (file dir/file) for case idx; it becomes the file
+ * the case's clients trust when it is the one the case names (want). */
+static int add_store(cp_catalogue_t *cat, int idx, const char *name,
+                     const char *dir, const char *file, const char *want) {
+  cp_cat_store_t *st = &cat->stores[idx][cat->nstores[idx]];
+  char path[1400];
+
+  if (cat->nstores[idx] >= CP_PROFILE_MAX_STORES) {
+    return CP_EINVAL;
+  }
+  snprintf(st->name, sizeof(st->name), "%s", name);
+  snprintf(path, sizeof(path), "%s/%s", dir, file);
+  st->path = strdup(path);
+  if (st->path == NULL) {
+    return CP_ENOMEM;
+  }
+  cat->nstores[idx]++;
+  if (want != NULL && strcmp(name, want) == 0) {
+    free(cat->trust[idx]);
+    cat->trust[idx] = strdup(path);
+    if (cat->trust[idx] == NULL) {
+      return CP_ENOMEM;
+    }
+  }
+  return 0;
+}
+
+
+/* An incident case: the real leaf re-issued for the case's names and the
+ * cloned chain as the server sent it; its clients trust the cloned store
+ * the case names, written beside the clones. */
+static int build_incident(cp_catalogue_t *cat, int idx, const cp_profile_t *p,
+                          int pi, const char *const *names, int nnames,
+                          char *err, size_t errlen) {
+  const cp_cat_case_t *c = case_at((size_t)idx);
+  const cp_incident_t *inc;
+  char why[300], file[128];
+  int i;
+
+  inc = cp_incidents_get0(cat->incidents, pi, why, sizeof(why));
+  if (inc == NULL || cp_incident_mint_names(inc, names, nnames, &cat->leaf[idx],
+                                            why, sizeof(why)) != 0) {
+    return cp_errf(err, errlen, CP_ETLS, "case %s: %s", c->name, why);
+  }
+  cat->key[idx] = inc->leaf_key;
+  for (i = 0; i < sk_X509_num(inc->sent); i++) {
+    if (!push(cat->chain[idx], sk_X509_value(inc->sent, i))) {
+      return cp_errf(err, errlen, CP_ETLS, "case %s: chain", c->name);
+    }
+  }
+  for (i = 0; i < p->nstores; i++) {
+    snprintf(file, sizeof(file), "%s-store-%s.pem", p->name, p->stores[i].name);
+    if (add_store(cat, idx, p->stores[i].name, cat->incidents->out_dir, file,
+                  c->store) != 0) {
+      return CP_ENOMEM;
+    }
+  }
+  if (cat->trust[idx] == NULL) {
+    return cp_errf(err, errlen, CP_ECONFIG,
+                   "case %s: profile %s has no store %s", c->name, p->name,
+                   c->store);
+  }
+  return 0;
+}
+
+
 static int build_case(cp_catalogue_t *cat, int idx,
                       const cp_profiles_t *profiles, char *err, size_t errlen) {
-  const cp_cat_case_t *c = &cases[idx];
+  const cp_cat_case_t *c = case_at((size_t)idx);
   recipe_t r;
   cp_minter_t m;
-  char host[96];
+  char host[96], path[1200];
   const char *names[CP_PROFILE_MAX_NAMES + 2];
   int i, pi, rc;
 
@@ -502,12 +281,29 @@ static int build_case(cp_catalogue_t *cat, int idx,
   if (cat->chain[idx] == NULL) {
     return CP_ENOMEM;
   }
+  pi = c->profile ? cp_profiles_find(profiles, c->profile) : -1;
+  if (pi >= 0 && profiles->p[pi].incident) {
+    return build_incident(cat, idx, &profiles->p[pi], pi, names, 3, err,
+                          errlen);
+  }
+  /* The legacy shape also documents the legacy root, what the clients of
+   * 2020 trusted alone. */
+  if (strcmp(c->name, "legacy") == 0 &&
+      (add_store(cat, idx, "modern", cat->ca.dir, "root.pem", NULL) != 0 ||
+       add_store(cat, idx, "legacy", cat->ca.dir, "legacy-root.pem", NULL) !=
+           0)) {
+    return CP_ENOMEM;
+  }
+  snprintf(path, sizeof(path), "%s/root.pem", cat->ca.dir);
+  cat->trust[idx] = strdup(path);
+  if (cat->trust[idx] == NULL) {
+    return CP_ENOMEM;
+  }
   rc = recipe(cat, c, profiles, &r, cat->chain[idx], err, errlen);
   if (rc != 0) {
     goto out;
   }
   /* A profile's fixed names (wrong-host) replace the case's own. */
-  pi = c->profile ? cp_profiles_find(profiles, c->profile) : -1;
   if (pi >= 0 && profiles->p[pi].nnames > 0) {
     for (i = 0; i < profiles->p[pi].nnames; i++) {
       names[i] = profiles->p[pi].names[i];
@@ -541,12 +337,49 @@ out:
 }
 
 
+/* Every certificate of every case's trust file, each file once, the
+ * catalogue root first. */
+static int collect_roots(cp_catalogue_t *cat, char *err, size_t errlen) {
+  size_t i, j, n;
+  FILE *f;
+  X509 *x;
+
+  cp_catalogue_cases(&n);
+  cat->roots = sk_X509_new_null();
+  if (cat->roots == NULL || !push(cat->roots, cat->ca.root)) {
+    return CP_ENOMEM;
+  }
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < i && strcmp(cat->trust[j], cat->trust[i]) != 0; j++) {
+    }
+    if (j < i || case_at(i)->store == NULL) {
+      continue; /* seen, or the catalogue root's root.pem */
+    }
+    f = fopen(cat->trust[i], "r");
+    if (f == NULL) {
+      return cp_errf(err, errlen, -errno, "%s: %s", cat->trust[i],
+                     strerror(errno));
+    }
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+      if (sk_X509_push(cat->roots, x) <= 0) {
+        X509_free(x);
+        fclose(f);
+        return CP_ENOMEM;
+      }
+    }
+    ERR_clear_error(); /* the end of the file */
+    fclose(f);
+  }
+  return 0;
+}
+
+
 int cp_catalogue_build(cp_catalogue_t *cat, const char *ca_dir,
                        const cp_profiles_t *profiles, const char *base_url,
                        char *err, size_t errlen) {
   char dir[1100];
   time_t now = time(NULL);
-  size_t i;
+  size_t i, n;
   int rc;
 
   memset(cat, 0, sizeof(*cat));
@@ -584,25 +417,47 @@ int cp_catalogue_build(cp_catalogue_t *cat, const char *ca_dir,
   if (cat->expired_inter == NULL || cat->sha1_inter == NULL) {
     return cp_errf(err, errlen, CP_ETLS, "intermediate creation failed");
   }
-  for (i = 0; i < CP_ARRAY_SIZE(cases); i++) {
+  cat->incidents = malloc(sizeof(*cat->incidents));
+  if (cat->incidents == NULL ||
+      cp_incidents_init(cat->incidents, profiles, dir) != 0) {
+    free(cat->incidents);
+    cat->incidents = NULL;
+    return cp_errf(err, errlen, CP_ENOMEM, "the incident cases");
+  }
+  cp_catalogue_cases(&n);
+  for (i = 0; i < n; i++) {
     rc = build_case(cat, (int)i, profiles, err, errlen);
     if (rc != 0) {
       return rc;
     }
   }
-  return 0;
+  return collect_roots(cat, err, errlen);
 }
 
 
 void cp_catalogue_free(cp_catalogue_t *cat) {
   size_t i;
+  int j;
 
   for (i = 0; i < CP_CATALOGUE_MAX; i++) {
+    for (j = 0; j < cat->nstores[i]; j++) {
+      free(cat->stores[i][j].path);
+    }
+    cat->nstores[i] = 0;
+    free(cat->trust[i]);
+    cat->trust[i] = NULL;
     X509_free(cat->leaf[i]);
     cat->leaf[i] = NULL;
     cat->key[i] = NULL;
     sk_X509_pop_free(cat->chain[i], X509_free);
     cat->chain[i] = NULL;
+  }
+  sk_X509_pop_free(cat->roots, X509_free);
+  cat->roots = NULL;
+  if (cat->incidents != NULL) {
+    cp_incidents_free(cat->incidents);
+    free(cat->incidents);
+    cat->incidents = NULL;
   }
   X509_CRL_free(cat->crl);
   cat->crl = NULL;

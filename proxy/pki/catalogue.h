@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "pki/ca.h"
+#include "pki/incident.h"
 #include "pki/profile.h"
 
 /* Names under the reserved .test TLD (RFC 6761): <case>.chainproxy.test,
@@ -55,7 +56,17 @@ typedef struct cp_cat_case_s {
   const char *ciphers;  /* TLS 1.2 cipher list; NULL: the defaults */
   int client_cert;      /* a client certificate is required */
   cp_cat_alpn_e alpn;
+  /* An incident profile's case: the store of that time its clients trust
+   * (the profile's "stores"), in place of the catalogue CA. */
+  const char *store;
 } cp_cat_case_t;
+
+/* A trust store a case documents: a name ("modern", "both", "dst") and
+ * the PEM file that holds it. */
+typedef struct cp_cat_store_s {
+  char name[24];
+  char *path; /* owned */
+} cp_cat_store_t;
 
 typedef struct cp_catalogue_s {
   cp_ca_t ca;            /* owned: the catalogue CA (CA_DIR/catalogue) and its
@@ -71,6 +82,15 @@ typedef struct cp_catalogue_s {
   EVP_PKEY *key[CP_CATALOGUE_MAX];         /* borrowed: leaf_key or ... */
   STACK_OF(X509) *chain[CP_CATALOGUE_MAX]; /* owned: sent after the leaf */
   char base_url[128]; /* http://HOST:BASE, the index (AIA, CRL, OCSP) */
+  /* The incident cases' clones, in CA_DIR/catalogue (keys in clones/keys,
+   * stores and chains in incidents/), apart from the proxy's own. */
+  cp_incidents_t *incidents;     /* owned */
+  char *trust[CP_CATALOGUE_MAX]; /* owned: the file case i's clients trust */
+  cp_cat_store_t stores[CP_CATALOGUE_MAX][CP_PROFILE_MAX_STORES];
+  int nstores[CP_CATALOGUE_MAX]; /* the stores case i documents (0: none) */
+  STACK_OF(X509) *roots;         /* owned: every trust file's certificates, the
+                                    catalogue root first (trusted upstream with
+                                    --origins) */
 } cp_catalogue_t;
 
 /* The cases, in port order. */
@@ -86,8 +106,9 @@ uint16_t cp_catalogue_port(uint16_t base, int i);
 const char *cp_catalogue_client_name(cp_cat_client_e c);
 
 /* Loads or creates the catalogue CA in ca_dir/catalogue and builds every
- * case. base_url is where the index answers (the AIA and CRL URLs in the
- * certificates). err names what failed. */
+ * case (the incident cases' clone keys are made the first time: seconds).
+ * profiles must outlive the catalogue. base_url is where the index answers (the
+ * AIA and CRL URLs in the certificates). err names what failed. */
 int cp_catalogue_build(cp_catalogue_t *cat, const char *ca_dir,
                        const cp_profiles_t *profiles, const char *base_url,
                        char *err, size_t errlen);

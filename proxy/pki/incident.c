@@ -295,33 +295,41 @@ static X509_NAME *host_subject(X509 *orig, const char *host) {
 }
 
 
-static GENERAL_NAMES *host_san(const char *host) {
+static GENERAL_NAMES *host_san(const char *const *names, int n) {
   GENERAL_NAMES *gens = GENERAL_NAMES_new();
-  GENERAL_NAME *g = GENERAL_NAME_new();
+  GENERAL_NAME *g = NULL;
   ASN1_IA5STRING *s = NULL;
   ASN1_OCTET_STRING *ip = NULL;
+  int i;
 
-  if (gens == NULL || g == NULL) {
-    goto fail;
-  }
-  if (cp_host_is_ip(host)) {
-    ip = a2i_IPADDRESS(host);
-    if (ip == NULL) {
+  for (i = 0; gens != NULL && i < n; i++) {
+    g = GENERAL_NAME_new();
+    if (g == NULL) {
       goto fail;
     }
-    GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
-  } else {
-    s = ASN1_IA5STRING_new();
-    if (s == NULL || ASN1_STRING_set(s, host, (int)strlen(host)) != 1) {
-      ASN1_IA5STRING_free(s);
+    if (cp_host_is_ip(names[i])) {
+      ip = a2i_IPADDRESS(names[i]);
+      if (ip == NULL) {
+        goto fail;
+      }
+      GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
+    } else {
+      s = ASN1_IA5STRING_new();
+      if (s == NULL ||
+          ASN1_STRING_set(s, names[i], (int)strlen(names[i])) != 1) {
+        ASN1_IA5STRING_free(s);
+        goto fail;
+      }
+      GENERAL_NAME_set0_value(g, GEN_DNS, s);
+    }
+    if (!sk_GENERAL_NAME_push(gens, g)) {
       goto fail;
     }
-    GENERAL_NAME_set0_value(g, GEN_DNS, s);
+    g = NULL;
   }
-  if (!sk_GENERAL_NAME_push(gens, g)) {
-    goto fail;
+  if (gens != NULL) {
+    return gens;
   }
-  return gens;
 fail:
   GENERAL_NAME_free(g);
   GENERAL_NAMES_free(gens);
@@ -364,16 +372,29 @@ fail:
 
 int cp_incident_mint(const cp_incident_t *inc, const char *host, X509 **out,
                      char *err, size_t len) {
+  return cp_incident_mint_names(inc, &host, 1, out, err, len);
+}
+
+
+int cp_incident_mint_names(const cp_incident_t *inc, const char *const *names,
+                           int n, X509 **out, char *err, size_t len) {
+  const char *host = names[0];
   const unsigned char *p = inc->leaf_der;
   X509 *orig = NULL;
   cp_clone_edit_t edit;
-  int rc = -1;
+  int rc = -1, i;
 
   memset(&edit, 0, sizeof(edit));
   *out = NULL;
-  if (!inc->built || !cp_host_is_valid(host)) {
-    snprintf(err, len, "%s", inc->built ? "not a host name" : inc->error);
+  if (!inc->built) {
+    snprintf(err, len, "%s", inc->error);
     return -1;
+  }
+  for (i = 0; i < n; i++) {
+    if (!cp_host_is_valid(names[i])) {
+      snprintf(err, len, "not a host name");
+      return -1;
+    }
   }
   orig = d2i_X509(NULL, &p, inc->leaf_len);
   if (orig == NULL) {
@@ -381,7 +402,7 @@ int cp_incident_mint(const cp_incident_t *inc, const char *host, X509 **out,
     goto out;
   }
   edit.subject = host_subject(orig, host);
-  edit.san = host_san(host);
+  edit.san = host_san(names, n);
   edit.serial = host_serial(orig, host);
   if (edit.subject == NULL || edit.san == NULL || edit.serial == NULL) {
     snprintf(err, len, "cannot set the leaf's names");

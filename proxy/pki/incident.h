@@ -63,4 +63,9 @@ const cp_incident_t *cp_incidents_get0(cp_incidents_t *set, int i, char *err,
 int cp_incident_mint(const cp_incident_t *inc, const char *host, X509 **out,
                      char *err, size_t len);
 
+/* The same with names[1..n-1] in subjectAltName too (names[0] is the CN
+ * and the first entry; an IP literal is an iPAddress entry). */
+int cp_incident_mint_names(const cp_incident_t *inc, const char *const *names,
+                           int n, X509 **out, char *err, size_t len);
+
 #endif

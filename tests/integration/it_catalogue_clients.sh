@@ -1,7 +1,9 @@
 #!/bin/bash
 # The catalogue of broken origins (chainproxy origins) against real
-# clients: every case, straight to its port, with curl, Python, Node, Java
-# and Go trusting only the catalogue CA; each client must print the words the catalogue's
+# clients: every case, straight to its port, with curl, Python, Node, Java,
+# Go and Chromium trusting only the catalogue CA (an incident case: only
+# the store of its time the listing names as its "ca"); each client must
+# print the words the catalogue's
 # listing (/cases.json, docs/catalogue.md) documents for it, "ok" meaning
 # it got the case's body. Then the index's AIA, CRL and OCSP answers, and
 # through the proxy (--origins): CASE.chainproxy.test needs no DNS and the
@@ -38,17 +40,36 @@ curl -sS -o "$WORK/index.html" "http://127.0.0.1:$BASE/" || fail "GET /"
 grep -q '<td>expired-intermediate</td>' "$WORK/index.html" ||
   fail "the HTML listing lacks a case"
 
-# Java: one JVM for every case (CatalogueJava.java prints NAME<TAB>what).
-keytool -importcert -noprompt -alias ca -file "$CA" -storetype PKCS12 \
-  -storepass changeit -keystore "$WORK/catalogue.p12" > /dev/null 2>&1 ||
-  fail "keytool"
-timeout 120 java "$CP_IT/clients/CatalogueJava.java" "$WORK/catalogue.p12" \
-  changeit $(jq -r '.cases[] | "\(.name)=\(.port)"' "$WORK/listing.json") \
-  > "$WORK/java.out" 2>&1 || fail "java: $(cat "$WORK/java.out")"
+# Every case names the file its clients trust: the catalogue CA, or for
+# an incident case the cloned store of its time.
+jq -e --arg ca "$CA" '[.cases[] | select(.ca != $ca) | .name] ==
+  ["dst-2021", "dst-2021-short", "addtrust-2020"]' "$WORK/listing.json" \
+  > /dev/null || fail "the cases' trust files: $(jq -c '[.cases[].ca]' \
+  "$WORK/listing.json")"
+jq -e '.cases[] | select(.name == "legacy") | .stores.legacy |
+  endswith("/legacy-root.pem")' "$WORK/listing.json" > /dev/null ||
+  fail "legacy does not name the legacy root"
+# ca_of NAME: the file the case's clients trust.
+ca_of() {
+  jq -r --arg n "$1" '.cases[] | select(.name == $n) | .ca' "$WORK/listing.json"
+}
+
+# Java: one JVM for every case (CatalogueJava.java prints NAME<TAB>what),
+# a PKCS12 store per trust file.
+jargs=()
+for name in $(jq -r '.cases[].name' "$WORK/listing.json"); do
+  port=$(jq -r --arg n "$name" '.cases[] | select(.name == $n) | .port' \
+    "$WORK/listing.json")
+  jargs+=("$name=$port=$(java_store "$(ca_of "$name")")")
+done
+timeout 180 java "$CP_IT/clients/CatalogueJava.java" "$(java_store "$CA")" \
+  changeit "${jargs[@]}" > "$WORK/java.out" 2>&1 ||
+  fail "java: $(cat "$WORK/java.out")"
 
 # what CLIENT NAME PORT: what the client printed (first line).
 what() {
-  local client=$1 name=$2 port=$3
+  local client=$1 name=$2 port=$3 CA
+  CA=$(ca_of "$name")
   case $client in
     curl)
       timeout 20 curl -sS --cacert "$CA" \
@@ -95,20 +116,35 @@ for name in $(jq -r '.cases[].name' "$WORK/listing.json"); do
 done
 # Chromium, headless, trusting the catalogue CA through its NSS database
 # ($HOME/.pki/nssdb): the cases the listing has words for.
+# chrome_home PEM: a HOME whose NSS database trusts every certificate of
+# PEM (certutil takes one per call), made once per file; prints it.
+chrome_home() {
+  local h f
+  h=$WORK/chome-$(basename "$(dirname "$1")")-$(basename "$1" .pem)
+  if [ ! -d "$h/.pki/nssdb" ]; then
+    mkdir -p "$h/.pki/nssdb"
+    certutil -d "sql:$h/.pki/nssdb" -N --empty-password || fail "certutil -N"
+    awk -v b="$h/c" '/BEGIN CERT/{n++} n {print > (b n ".pem")}' "$1"
+    for f in "$h"/c*.pem; do
+      certutil -d "sql:$h/.pki/nssdb" -A -t "C,," -n "$(basename "$f")" \
+        -i "$f" || fail "certutil -A $f"
+    done
+  fi
+  echo "$h"
+}
 if command -v chromium > /dev/null && command -v certutil > /dev/null; then
-  mkdir -p "$WORK/chome/.pki/nssdb"
-  certutil -d "sql:$WORK/chome/.pki/nssdb" -N --empty-password &&
-    certutil -d "sql:$WORK/chome/.pki/nssdb" -A -t "C,," -n catalogue \
-      -i "$CA" || fail "certutil"
   for name in $(jq -r '.cases[] | select(.clients.chromium != "") | .name' \
     "$WORK/listing.json"); do
     port=$(jq -r --arg n "$name" '.cases[] | select(.name == $n) | .port' \
       "$WORK/listing.json")
     want=$(jq -r --arg n "$name" \
       '.cases[] | select(.name == $n) | .clients.chromium' "$WORK/listing.json")
-    HOME=$WORK/chome timeout 60 chromium --headless=new --no-sandbox \
-      --disable-gpu --no-first-run --user-data-dir="$WORK/chome/ud-$name" \
-      --host-resolver-rules="MAP *.chainproxy.test 127.0.0.1" \
+    home=$(chrome_home "$(ca_of "$name")")
+    # Other names resolve nowhere: a cloned certificate's AIA URLs name
+    # real hosts, and the path builder would fetch them.
+    HOME=$home timeout 60 chromium --headless=new --no-sandbox \
+      --disable-gpu --no-first-run --user-data-dir="$home/ud-$name" \
+      --host-resolver-rules="MAP *.chainproxy.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
       --dump-dom "https://$name.chainproxy.test:$port/" \
       > "$WORK/chromium-$name.out" 2> "$WORK/chromium-$name.err"
     got=$(grep -ho 'ERR_[A-Z_]*\|chainproxy catalogue: [a-z0-9.-]*' \
@@ -188,6 +224,25 @@ expect_event '.event == "upstream_verify" and .host == "good.chainproxy.test" an
 out=$(timeout 20 curl -sS -x "$PROXY_URL" --cacert "$ROOT" \
   "https://good.chainproxy.test/" 2>&1)
 assert_contains "$out" "chainproxy catalogue: good"
+# The 2020 and 2021 shapes: what "who breaks" predicts on each is the
+# history (OpenSSL 1.0.2 and GnuTLS before 3.6 failed the real 2021 and
+# 2020 chains, OpenSSL 3 passed), and the short 2021 chain fails on its
+# expired root.
+for name in legacy modern dst-2021 addtrust-2020; do
+  out=$(timeout 20 curl -sS -x "$PROXY_URL" --cacert "$ROOT" \
+    "https://$name.chainproxy.test/" 2>&1)
+  assert_contains "$out" "chainproxy catalogue: $name"
+done
+verdict='def v(f): [.clients[] | select(.family == f) | .verdict][0];'
+expect_event "$verdict"' .event == "upstream_verify" and .host == "dst-2021.chainproxy.test" and .ok == true and v("openssl3") == "pass" and v("openssl102") == "fail" and v("gnutls_old") == "fail" and v("chrome") == "pass"' \
+  "dst-2021: OpenSSL 1.0.2 and old GnuTLS break, OpenSSL 3 and Chrome do not"
+expect_event "$verdict"' .event == "upstream_verify" and .host == "addtrust-2020.chainproxy.test" and .ok == true and v("openssl3") == "pass" and v("openssl102") == "fail" and v("gnutls_old") == "fail"' \
+  "addtrust-2020: OpenSSL 1.0.2 and old GnuTLS break"
+expect_event "$verdict"' .event == "upstream_verify" and .host == "legacy.chainproxy.test" and .ok == true and v("openssl3") == "pass" and v("go") == "pass"' \
+  "legacy: the modern families pass"
+out=$(timeout 20 curl -sS -x "$PROXY_URL" --cacert "$ROOT" \
+  "https://dst-2021-short.chainproxy.test/" 2>&1)
+assert_contains "$out" "[expired_root]"
 out=$(timeout 20 curl -sS -x "$PROXY_URL" --cacert "$ROOT" \
   "https://tls1.0-only.chainproxy.test/" 2>&1)
 assert_contains "$out" "[tls_version]"

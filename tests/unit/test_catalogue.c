@@ -80,16 +80,24 @@ static void test_listen(void **state) {
 }
 
 
-/* The error OpenSSL's verification reports for case name (0: verifies). */
-static int verify_case(cp_catalogue_t *cat, const char *name, int crl) {
-  int i = cp_catalogue_find(name);
+/* The error OpenSSL's verification reports for case name, trusting the
+ * case's own trust file or store (0: verifies). */
+static int verify_in(cp_catalogue_t *cat, const char *name, int crl,
+                     const char *store) {
+  int i = cp_catalogue_find(name), j;
   X509_STORE *st = X509_STORE_new();
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+  const char *file = NULL;
   int rc;
 
   assert_true(i >= 0);
-  X509_STORE_add_cert(st, cat->ca.root);
+  for (j = 0; store != NULL && j < cat->nstores[i]; j++) {
+    if (strcmp(cat->stores[i][j].name, store) == 0) {
+      file = cat->stores[i][j].path;
+    }
+  }
+  assert_int_equal(X509_STORE_load_file(st, store ? file : cat->trust[i]), 1);
   assert_int_equal(X509_STORE_CTX_init(ctx, st, cat->leaf[i], cat->chain[i]),
                    1);
   if (crl) {
@@ -104,6 +112,11 @@ static int verify_case(cp_catalogue_t *cat, const char *name, int crl) {
   X509_STORE_free(st);
   sk_X509_CRL_free(crls);
   return rc;
+}
+
+
+static int verify_case(cp_catalogue_t *cat, const char *name, int crl) {
+  return verify_in(cat, name, crl, NULL);
 }
 
 
@@ -152,6 +165,35 @@ static void test_build(void **state) {
       X509_check_host(cat.leaf[i], "good.chainproxy.test", 0, 0, NULL), 1);
   i = cp_catalogue_find("rsa1024");
   assert_int_equal(EVP_PKEY_get_bits(cat.key[i]), 1024);
+  /* The 2020 shapes: the legacy chain passes on the modern root (trusted
+   * first) and fails on the legacy root alone. */
+  assert_int_equal(verify_case(&cat, "legacy", 0), 0);
+  assert_int_equal(verify_case(&cat, "modern", 0), 0);
+  assert_int_equal(verify_in(&cat, "legacy", 0, "legacy"),
+                   X509_V_ERR_CERT_HAS_EXPIRED);
+  /* The incident cases: real chains cloned, trusted through the store of
+   * their time, the leaf re-issued for the case's names. */
+  assert_int_equal(verify_case(&cat, "dst-2021", 0), 0);
+  assert_int_equal(verify_case(&cat, "addtrust-2020", 0), 0);
+  assert_int_equal(verify_case(&cat, "dst-2021-short", 0),
+                   X509_V_ERR_CERT_HAS_EXPIRED);
+  assert_int_equal(verify_in(&cat, "dst-2021", 0, "isrg"), 0);
+  assert_int_equal(verify_in(&cat, "dst-2021", 0, "dst"),
+                   X509_V_ERR_CERT_HAS_EXPIRED);
+  assert_int_equal(verify_in(&cat, "addtrust-2020", 0, "addtrust"),
+                   X509_V_ERR_CERT_HAS_EXPIRED);
+  i = cp_catalogue_find("dst-2021");
+  assert_non_null(
+      strstr(cat.trust[i], "/catalogue/incidents/dst-2021-store-both.pem"));
+  assert_int_equal(cat.nstores[i], 3);
+  assert_int_equal(
+      X509_check_host(cat.leaf[i], "dst-2021.chainproxy.test", 0, 0, NULL), 1);
+  assert_int_equal(X509_check_host(cat.leaf[i], "localhost", 0, 0, NULL), 1);
+  assert_int_equal(X509_check_ip_asc(cat.leaf[i], "127.0.0.1", 0), 1);
+  /* Trusted upstream with --origins: the catalogue root and the three
+   * "both" stores (two roots each). */
+  assert_int_equal(sk_X509_num(cat.roots), 7);
+  assert_ptr_equal(sk_X509_value(cat.roots, 0), cat.ca.root);
   cp_catalogue_free(&cat);
   /* A second start loads the same CA. */
   assert_int_equal(cp_catalogue_build(&cat, dir, p, "http://127.0.0.1:18600",

@@ -1,6 +1,7 @@
 // Java's JSSE (PKIX trust manager, HTTPS endpoint identification) straight
-// to catalogue cases, trusting only the catalogue CA, one JVM for all:
-//   java CatalogueJava.java TRUSTSTORE.p12 PASSWORD NAME=PORT...
+// to catalogue cases, trusting only the catalogue CA (or the case's own
+// store), one JVM for all:
+//   java CatalogueJava.java TRUSTSTORE.p12 PASSWORD NAME=PORT[=STORE.p12]...
 // prints "NAME<TAB>ok <body's first line>" or "NAME<TAB>error <message>".
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -9,7 +10,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -48,19 +51,29 @@ public class CatalogueJava {
     }
   }
 
-  public static void main(String[] args) throws Exception {
+  static SSLContext context(String store, String password) throws Exception {
     KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = new FileInputStream(args[0])) {
-      ks.load(in, args[1].toCharArray());
+    try (InputStream in = new FileInputStream(store)) {
+      ks.load(in, password.toCharArray());
     }
     TrustManagerFactory tmf =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(ks);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
+    return ctx;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, SSLContext> ctxs = new HashMap<>();
     for (int i = 2; i < args.length; i++) {
-      String[] kv = args[i].split("=", 2);
-      System.out.println(kv[0] + "\t" + one(ctx, kv[0], Integer.parseInt(kv[1])));
+      String[] kv = args[i].split("=", 3);
+      String store = kv.length > 2 ? kv[2] : args[0];
+      if (!ctxs.containsKey(store)) {
+        ctxs.put(store, context(store, args[1]));
+      }
+      System.out.println(
+          kv[0] + "\t" + one(ctxs.get(store), kv[0], Integer.parseInt(kv[1])));
     }
   }
 }
