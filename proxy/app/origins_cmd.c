@@ -109,11 +109,14 @@ static void print_text(const cp_origins_t *o) {
 
   cases = cp_catalogue_cases(&n);
   printf("chainproxy origins: %zu cases, index %s/ (cases.json)\n"
-         "trust: %s/root.pem\n\n",
+         "trust: %s/root.pem (an incident case: its own, below)\n\n",
          n, o->cat.base_url, o->cat.ca.dir);
   for (i = 0; i < n; i++) {
     printf("  %-22s %s:%-5u %s\n", cases[i].name, o->host,
            cp_catalogue_port(o->base, (int)i), cases[i].breaks);
+    if (cases[i].store != NULL) {
+      printf("  %-22s trust: %s\n", "", o->cat.trust[i]);
+    }
   }
   printf("\nthrough the proxy (chainproxy --origins): "
          "https://CASE.%s/\nready in %.0f ms\n",
