@@ -37,6 +37,7 @@
 #include "diag/who.h"
 #include "diag/whosim.h"
 #include "events/event.h"
+#include "events/event_verify.h"
 #include "http/http_parse.h"
 #include "http/parent.h"
 #include "pki/ca.h"

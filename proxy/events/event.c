@@ -1,4 +1,6 @@
 #include "events/event.h"
+#include "events/event_json.h"
+#include "events/event_verify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,37 +149,6 @@ int cp_events_close(cp_events_t *ev) {
 }
 
 
-/* len bytes as a JSON string, exactly: a NUL is written as \u0000 and
- * every code point as it is. jansson takes only valid UTF-8, so a byte
- * that is not UTF-8 is written as the four characters \xNN (esc.h,
- * CP_ESC_UTF8_ONLY) rather than losing the field or the event
- * (docs/events.md). */
-static json_t *json_bytes(const void *s, size_t len) {
-  char small[CP_ESC_SIZE(256)];
-  char *tmp = small;
-  size_t cap = CP_ESC_SIZE(len), n;
-  json_t *j;
-
-  if (cp_esc_utf8_valid(s, len)) {
-    return json_stringn(s, len);
-  }
-  if (cap > sizeof(small) && (tmp = malloc(cap)) == NULL) {
-    return json_null();
-  }
-  n = cp_esc_term(tmp, cap, s, len, CP_ESC_UTF8_ONLY);
-  j = json_stringn(tmp, n);
-  if (tmp != small) {
-    free(tmp);
-  }
-  return j != NULL ? j : json_null();
-}
-
-
-static json_t *str_or_null(const char *s) {
-  return s == NULL ? json_null() : json_bytes(s, strlen(s));
-}
-
-
 static json_t *event_new(cp_events_t *ev, const char *kind,
                          const cp_event_base_t *b) {
   char ts[40];
@@ -195,7 +166,7 @@ static json_t *event_new(cp_events_t *ev, const char *kind,
   json_object_set_new(o, "id", json_integer(0)); /* set when emitted */
   json_object_set_new(o, "event", json_string(kind));
   json_object_set_new(o, "conn", json_integer((json_int_t)b->conn));
-  json_object_set_new(o, "host", str_or_null(b->host));
+  json_object_set_new(o, "host", cp_event_json_str(b->host));
   json_object_set_new(o, "port", b->port ? json_integer(b->port) : json_null());
   return o;
 }
@@ -355,9 +326,9 @@ void cp_event_connect(cp_events_t *ev, const cp_event_base_t *b,
   if (o == NULL) {
     return;
   }
-  json_object_set_new(o, "client", str_or_null(client));
-  json_object_set_new(o, "method", str_or_null(method));
-  json_object_set_new(o, "mode", str_or_null(mode));
+  json_object_set_new(o, "client", cp_event_json_str(client));
+  json_object_set_new(o, "method", cp_event_json_str(method));
+  json_object_set_new(o, "mode", cp_event_json_str(mode));
   if (via != NULL) {
     json_object_set_new(o, "upstream_proxy", json_string(via));
   }
@@ -394,7 +365,7 @@ void cp_event_fault(cp_events_t *ev, const cp_event_base_t *b,
   if (value >= 0) {
     json_object_set_new(o, "value", json_integer((json_int_t)value));
   }
-  json_object_set_new(o, "detail", str_or_null(detail));
+  json_object_set_new(o, "detail", cp_event_json_str(detail));
   event_emit(ev, o);
 }
 
@@ -406,7 +377,7 @@ void cp_event_close(cp_events_t *ev, const cp_event_base_t *b,
   if (o == NULL) {
     return;
   }
-  json_object_set_new(o, "reason", str_or_null(c->reason));
+  json_object_set_new(o, "reason", cp_event_json_str(c->reason));
   json_object_set_new(o, "bytes_from_client",
                       json_integer((json_int_t)c->bytes_from_client));
   json_object_set_new(o, "bytes_to_client",
@@ -449,9 +420,9 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
   if (o == NULL) {
     return;
   }
-  json_object_set_new(o, "error", str_or_null(error));
-  json_object_set_new(o, "message", str_or_null(message));
-  json_object_set_new(o, "action", str_or_null(action));
+  json_object_set_new(o, "error", cp_event_json_str(error));
+  json_object_set_new(o, "message", cp_event_json_str(message));
+  json_object_set_new(o, "action", cp_event_json_str(action));
   json_object_set_new(o, "status", status ? json_integer(status) : json_null());
   event_emit(ev, o);
 }
@@ -484,9 +455,9 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   if (o == NULL) {
     return;
   }
-  json_object_set_new(o, "method", str_or_null(r->method));
-  json_object_set_new(o, "url", str_or_null(r->url));
-  json_object_set_new(o, "path", str_or_null(r->path));
+  json_object_set_new(o, "method", cp_event_json_str(r->method));
+  json_object_set_new(o, "url", cp_event_json_str(r->url));
+  json_object_set_new(o, "path", cp_event_json_str(r->path));
   json_object_set_new(o, "status",
                       r->status ? json_integer(r->status) : json_null());
   json_object_set_new(o, "http_version",
@@ -517,194 +488,10 @@ void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
   if (r->server_ip != NULL && r->server_ip[0] != '\0') {
     json_object_set_new(o, "server_ip", json_string(r->server_ip));
   }
-  json_object_set_new(o, "outcome", str_or_null(r->outcome));
-  json_object_set_new(o, "scheme", str_or_null(r->scheme ? r->scheme : "http"));
+  json_object_set_new(o, "outcome", cp_event_json_str(r->outcome));
+  json_object_set_new(o, "scheme",
+                      cp_event_json_str(r->scheme ? r->scheme : "http"));
   event_emit(ev, o);
-}
-
-
-static json_t *hex_json(const char *s, size_t len) {
-  static const char digits[] = "0123456789abcdef";
-  char out[2 * CP_CERT_SAN_BYTES + 1];
-  size_t i;
-
-  for (i = 0; i < len && 2 * i + 2 < sizeof(out); i++) {
-    out[2 * i] = digits[(unsigned char)s[i] >> 4];
-    out[2 * i + 1] = digits[(unsigned char)s[i] & 0xfu];
-  }
-  return json_stringn(out, 2 * i);
-}
-
-
-/* The leaf's names with their real bytes: "names" as it always was
- * ("DNS:a, IP:1.2.3.4"; a NUL is \u0000 there, not the end of the name),
- * and "san", one object per entry, which a comma inside a name cannot
- * confuse. */
-static void san_json(const cp_cert_info_t *c, json_t *o) {
-  char names[CP_CERT_SAN_BYTES + CP_CERT_MAX_SAN * 64];
-  char text[CP_CERT_SAN_BYTES + 1];
-  json_t *arr = json_array();
-  size_t used = 0;
-  int i;
-
-  for (i = 0; i < c->nsan; i++) {
-    const char *type = c->san[i].type == GEN_DNS ? "DNS" : "IP";
-    size_t n = cp_verify_san_text(c, i, text, sizeof(text));
-    json_t *e = json_object();
-
-    json_object_set_new(e, "type", json_string(type));
-    json_object_set_new(e, "value", json_bytes(text, n));
-    if (!cp_esc_utf8_valid(text, n)) {
-      /* \xNN in value is then ambiguous with a literal backslash: the
-       * bytes themselves, unambiguous. */
-      json_object_set_new(e, "hex", hex_json(text, n));
-    }
-    json_array_append_new(arr, e);
-    if (used + n + 16 < sizeof(names)) {
-      used += (size_t)snprintf(names + used, sizeof(names) - used,
-                               "%s%s:", i ? ", " : "", type);
-      memcpy(names + used, text, n);
-      used += n;
-    }
-  }
-  json_object_set_new(o, "names", json_bytes(names, used));
-  json_object_set_new(o, "san", arr);
-  if (c->san_omitted > 0) {
-    json_object_set_new(o, "san_omitted", json_integer(c->san_omitted));
-  }
-}
-
-
-static json_t *cert_json(const cp_cert_info_t *c) {
-  json_t *o = json_object();
-
-  json_object_set_new(o, "depth", json_integer(c->depth));
-  json_object_set_new(o, "subject", str_or_null(c->subject));
-  json_object_set_new(o, "issuer", str_or_null(c->issuer));
-  json_object_set_new(o, "not_before", str_or_null(c->not_before));
-  json_object_set_new(o, "not_after", str_or_null(c->not_after));
-  json_object_set_new(o, "sha256", str_or_null(c->sha256));
-  json_object_set_new(o, "key_type", str_or_null(c->key_type));
-  json_object_set_new(o, "key_bits", json_integer(c->key_bits));
-  json_object_set_new(o, "signature", str_or_null(c->sig_alg));
-  json_object_set_new(o, "self_issued", json_boolean(c->self_issued));
-  json_object_set_new(o, "is_ca", json_boolean(c->is_ca));
-  if (c->nsan > 0) {
-    san_json(c, o);
-  }
-  if (c->twin_root) {
-    json_object_set_new(o, "cross_sign_of_trusted_root", json_true());
-  }
-  return o;
-}
-
-
-void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error, json_t *o) {
-  json_t *arr;
-  int i;
-
-  json_object_set_new(o, "ok", json_boolean(r->ok && tls_error == NULL));
-  json_object_set_new(o, "sni", str_or_null(sni));
-  if (tls_error != NULL) {
-    /* The handshake failed: its cause (hs_diag.c), not a chain's. */
-    json_object_set_new(o, "tls_error", str_or_null(tls_error));
-    json_object_set_new(o, "cause", str_or_null(r->cause));
-    json_object_set_new(o, "hint", str_or_null(r->cause ? r->hint : NULL));
-  }
-  if (r->client_cert_requested) {
-    json_object_set_new(o, "client_cert_requested", json_true());
-    json_object_set_new(o, "client_cert_cas", str_or_null(r->ca_names));
-    json_object_set_new(o, "client_cert_presented",
-                        json_boolean(r->client_cert_presented));
-  }
-  if (!r->ok && tls_error == NULL) {
-    json_object_set_new(o, "error_depth", json_integer(r->error_depth));
-    json_object_set_new(o, "error_code", json_integer(r->error_code));
-    json_object_set_new(o, "error", str_or_null(r->error));
-    json_object_set_new(o, "subject", str_or_null(r->failing.subject));
-    json_object_set_new(o, "issuer", str_or_null(r->failing.issuer));
-    json_object_set_new(o, "not_before", str_or_null(r->failing.not_before));
-    json_object_set_new(o, "not_after", str_or_null(r->failing.not_after));
-    json_object_set_new(o, "sha256", str_or_null(r->failing.sha256));
-    json_object_set_new(o, "cause", str_or_null(r->cause));
-    json_object_set_new(o, "hint", str_or_null(r->hint));
-    arr = json_array();
-    for (i = 0; i < r->nerrors; i++) {
-      json_t *e = json_object();
-
-      json_object_set_new(e, "depth", json_integer(r->errors[i].depth));
-      json_object_set_new(e, "error_code", json_integer(r->errors[i].code));
-      json_object_set_new(e, "error", str_or_null(r->errors[i].error));
-      json_array_append_new(arr, e);
-    }
-    json_object_set_new(o, "errors", arr);
-  }
-  if (r->warning != NULL) {
-    json_object_set_new(o, "warning", json_string(r->warning));
-    json_object_set_new(o, "warning_hint", json_string(r->warning_hint));
-  }
-  if (r->ok && tls_error == NULL && r->private_root >= 0) {
-    /* A trust anchor the distribution does not ship: a re-signing
-     * network (corporate proxy) or a private CA. */
-    json_object_set_new(o, "private_root", json_boolean(r->private_root));
-    json_object_set_new(o, "root", str_or_null(r->root_subject));
-  }
-  if (r->unusual_validity) {
-    json_object_set_new(o, "unusual_validity",
-                        json_pack("{s:i,s:s}", "days", (int)r->validity_days,
-                                  "not_before",
-                                  r->nchain > 0 ? r->chain[0].not_before : ""));
-  }
-  if (r->minted_by_chainproxy) {
-    json_object_set_new(o, "minted_by_chainproxy", json_true());
-  }
-  if (tls_error == NULL && r->revocation != NULL) {
-    json_object_set_new(o, "revocation", json_string(r->revocation));
-    json_object_set_new(o, "revocation_note", json_string(r->revocation_note));
-  }
-  if (tls_error == NULL && r->nbrowser > 0) {
-    arr = json_array();
-    for (i = 0; i < r->nbrowser; i++) {
-      json_array_append_new(arr,
-                            json_pack("{s:s,s:s}", "policy", r->browser[i].name,
-                                      "hint", r->browser[i].hint));
-    }
-    json_object_set_new(o, "browser_policies", arr);
-  }
-  if (tls_error == NULL && (r->nwho > 0 || r->nfam > 0)) {
-    json_object_set_new(o, "clients", cp_event_clients_json(r));
-  }
-  if (tls_error == NULL && r->ocsp != NULL) {
-    json_object_set_new(o, "ocsp", json_string(r->ocsp));
-  }
-  if (r->expires_first >= 0) {
-    json_t *e = json_object();
-
-    json_object_set_new(e, "depth", json_integer(r->expires_first));
-    json_object_set_new(e, "subject",
-                        str_or_null(r->chain[r->expires_first].subject));
-    json_object_set_new(e, "not_after",
-                        json_string(r->chain[r->expires_first].not_after));
-    json_object_set_new(e, "days", json_integer(r->expires_days));
-    json_object_set_new(o, "expires_first", e);
-  }
-  arr = json_array();
-  for (i = 0; i < r->nchain; i++) {
-    json_array_append_new(arr, cert_json(&r->chain[i]));
-  }
-  json_object_set_new(o, "chain", arr);
-  arr = json_array();
-  for (i = 0; i < r->nbuilt; i++) {
-    json_t *b = json_object();
-
-    json_object_set_new(b, "depth", json_integer(i));
-    json_object_set_new(b, "subject", str_or_null(r->built[i].subject));
-    json_object_set_new(b, "sha256", json_string(r->built[i].sha256));
-    json_object_set_new(b, "in_store", json_boolean(r->built[i].in_store));
-    json_array_append_new(arr, b);
-  }
-  json_object_set_new(o, "built_chain", arr);
 }
 
 
@@ -742,7 +529,8 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
      * presents its own CA here. */
     json_object_set_new(o, "upstream_proxy", json_string(via));
   }
-  json_object_set_new(o, "alpn", str_or_null(alpn && *alpn ? alpn : NULL));
+  json_object_set_new(o, "alpn",
+                      cp_event_json_str(alpn && *alpn ? alpn : NULL));
   json_object_set_new(o, "resumed", json_boolean(r->resumed));
   if (r->chain_cached) {
     json_object_set_new(o, "chain_cached", json_true());
@@ -769,10 +557,11 @@ static json_t *served_chain_json(const cp_event_handshake_t *h) {
     cp_cert_time_str(X509_get0_notBefore(x), nb, sizeof(nb));
     cp_cert_time_str(X509_get0_notAfter(x), na, sizeof(na));
     json_array_append_new(
-        arr, json_pack("{s:i,s:o,s:o,s:s,s:s,s:o}", "depth", i, "subject",
-                       json_bytes(sub, strlen(sub)), "issuer",
-                       json_bytes(iss, strlen(iss)), "not_before", nb,
-                       "not_after", na, "sha256", str_or_null(h->served[i])));
+        arr,
+        json_pack("{s:i,s:o,s:o,s:s,s:s,s:o}", "depth", i, "subject",
+                  cp_event_json_bytes(sub, strlen(sub)), "issuer",
+                  cp_event_json_bytes(iss, strlen(iss)), "not_before", nb,
+                  "not_after", na, "sha256", cp_event_json_str(h->served[i])));
   }
   return arr;
 }
@@ -788,39 +577,41 @@ void cp_event_client_handshake(cp_events_t *ev, const cp_event_base_t *b,
     return;
   }
   json_object_set_new(o, "accepted", json_boolean(h->accepted));
-  json_object_set_new(o, "profile", str_or_null(h->profile));
+  json_object_set_new(o, "profile", cp_event_json_str(h->profile));
   json_object_set_new(o, "mirrored", json_boolean(h->mirrored));
-  json_object_set_new(o, "sni", str_or_null(h->sni));
-  json_object_set_new(o, "alpn_offered", str_or_null(h->alpn_offered));
+  json_object_set_new(o, "sni", cp_event_json_str(h->sni));
+  json_object_set_new(o, "alpn_offered", cp_event_json_str(h->alpn_offered));
   if (h->client_versions != NULL) {
-    json_object_set_new(o, "client_versions", str_or_null(h->client_versions));
-    json_object_set_new(o, "client_ciphers", str_or_null(h->client_ciphers));
+    json_object_set_new(o, "client_versions",
+                        cp_event_json_str(h->client_versions));
+    json_object_set_new(o, "client_ciphers",
+                        cp_event_json_str(h->client_ciphers));
   }
   if (h->client_cert != NULL) {
-    json_object_set_new(o, "client_cert", str_or_null(h->client_cert));
+    json_object_set_new(o, "client_cert", cp_event_json_str(h->client_cert));
   }
   if (h->client_random != NULL && h->client_random[0] != '\0') {
     json_object_set_new(o, "client_random", json_string(h->client_random));
   }
   arr = json_array();
   for (i = 0; i < h->nserved; i++) {
-    json_array_append_new(arr, str_or_null(h->served[i]));
+    json_array_append_new(arr, cp_event_json_str(h->served[i]));
   }
   json_object_set_new(o, "served", arr);
   if (h->nserved > 0 && h->served_x509[0] != NULL) {
     json_object_set_new(o, "served_chain", served_chain_json(h));
   }
   if (!h->accepted) {
-    json_object_set_new(o, "refused_by", str_or_null(h->refused_by));
-    json_object_set_new(o, "alert", str_or_null(h->alert));
-    json_object_set_new(o, "error", str_or_null(h->error));
+    json_object_set_new(o, "refused_by", cp_event_json_str(h->refused_by));
+    json_object_set_new(o, "alert", cp_event_json_str(h->alert));
+    json_object_set_new(o, "error", cp_event_json_str(h->error));
     if (h->cause != NULL) {
-      json_object_set_new(o, "cause", str_or_null(h->cause));
-      json_object_set_new(o, "hint", str_or_null(h->hint));
+      json_object_set_new(o, "cause", cp_event_json_str(h->cause));
+      json_object_set_new(o, "hint", cp_event_json_str(h->hint));
     }
   } else {
-    json_object_set_new(o, "version", str_or_null(h->version));
-    json_object_set_new(o, "alpn", str_or_null(h->alpn));
+    json_object_set_new(o, "version", cp_event_json_str(h->version));
+    json_object_set_new(o, "alpn", cp_event_json_str(h->alpn));
   }
   event_emit(ev, o);
 }

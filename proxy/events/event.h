@@ -167,11 +167,6 @@ void cp_event_error(cp_events_t *ev, const cp_event_base_t *b,
                     int status);
 void cp_event_request(cp_events_t *ev, const cp_event_base_t *b,
                       const cp_event_request_t *r);
-/* tls_error: the handshake itself failed (no chain to judge), or NULL. */
-/* The fields of an upstream_verify event, added to o (also the output of
- * `chainproxy verify --json`). */
-void cp_verify_result_to_json(const cp_verify_result_t *r, const char *sni,
-                              const char *tls_error, json_t *o);
 /* The upstream leg beside its verdict: which key log lines are its own
  * and what it took (HAR's serverIPAddress, dns, connect and ssl). */
 typedef struct cp_event_leg_s {

@@ -16,6 +16,7 @@
 #include "pki/ca.h"
 #include "diag/diag.h"
 #include "events/event.h"
+#include "events/event_verify.h"
 #include "pki/mint.h"
 #include "diag/verify.h"
 
