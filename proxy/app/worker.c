@@ -30,6 +30,13 @@ static void worker_finish(cp_worker_t *w) {
 }
 
 
+static void on_flush(uv_prepare_t *p) {
+  cp_worker_t *w = p->data;
+
+  cp_event_queue_flush(&w->evq);
+}
+
+
 static void on_conns_drained(cp_conn_env_t *env) {
   worker_finish(env->data);
 }
@@ -232,14 +239,22 @@ int cp_worker_init(cp_worker_t *w, int index, const cp_worker_shared_t *sh,
   w->plain = malloc(CP_LEG_RBUF);
   w->rbuf = malloc(CP_LEG_RBUF);
   w->wire = malloc(CP_LEG_RBUF);
+  cp_event_queue_init(&w->evq, sh->events);
   if (w->plain == NULL || w->rbuf == NULL || w->wire == NULL ||
       uv_timer_init(&w->loop, &w->grace) != 0 ||
-      uv_async_init(&w->loop, &w->cmd, on_cmd) != 0) {
+      uv_async_init(&w->loop, &w->cmd, on_cmd) != 0 ||
+      uv_prepare_init(&w->loop, &w->flush) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
   }
   w->grace.data = w;
   w->cmd.data = w;
+  w->flush.data = w;
+  /* Every iteration ends with the events it made recorded, so a line is
+   * in the log before the loop sleeps (and the loop never stays up for
+   * it: unreferenced). */
+  uv_prepare_start(&w->flush, on_flush);
+  uv_unref((uv_handle_t *)&w->flush);
   rc = worker_tls_init(w, sh);
   if (rc != 0) {
     return rc;
@@ -252,7 +267,10 @@ int cp_worker_init(cp_worker_t *w, int index, const cp_worker_shared_t *sh,
 static void run(void *arg) {
   cp_worker_t *w = arg;
 
+  cp_event_queue_attach(&w->evq);
   uv_run(&w->loop, UV_RUN_DEFAULT);
+  cp_event_queue_attach(NULL);
+  cp_event_queue_flush(&w->evq);
 }
 
 
@@ -298,6 +316,7 @@ int cp_worker_close(cp_worker_t *w) {
     cp_listener_stop(&w->listener, NULL);
     close_own(w, (uv_handle_t *)&w->grace);
     close_own(w, (uv_handle_t *)&w->cmd);
+    close_own(w, (uv_handle_t *)&w->flush);
     uv_run(&w->loop, UV_RUN_DEFAULT); /* closes every handle left */
     rc = uv_loop_close(&w->loop);
     w->loop_open = 0;
@@ -306,6 +325,7 @@ int cp_worker_close(cp_worker_t *w) {
   w->tls_server = NULL;
   SSL_CTX_free(w->tls_client);
   w->tls_client = NULL;
+  cp_event_queue_free(&w->evq);
   cp_chain_free(&w->chain);
   free(w->plain);
   w->plain = NULL;

@@ -68,6 +68,8 @@ struct cp_worker_s {
   cp_listener_t listener; /* embedded */
   uv_async_t cmd;         /* embedded: stop requests from the server */
   uv_timer_t grace;       /* embedded: shutdown deadline */
+  uv_prepare_t flush;     /* embedded: records evq before the loop waits */
+  cp_event_queue_t evq;   /* owned: this thread's events, not yet recorded */
   int stop_mode;          /* written before cmd is sent: 1 graceful, 2 now */
   unsigned loop_open : 1, thread_started : 1;
 };

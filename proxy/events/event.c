@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/esc.h"
 #include "base/log.h"
@@ -24,6 +26,7 @@ int cp_events_open(cp_events_t *ev, const char *path) {
   memset(ev, 0, sizeof(*ev));
   ev->fd = -1;
   ev->next_id = 1;
+  cp_buf_init(&ev->line, SIZE_MAX);
   pthread_mutex_init(&ev->mu, NULL);
   if (path == NULL) {
     return 0;
@@ -114,7 +117,7 @@ uint64_t cp_events_query(cp_events_t *ev, uint64_t since, size_t limit,
 
 
 static json_t *dropped_new(cp_events_t *ev);
-static void record_locked(cp_events_t *ev, json_t *o);
+static size_t record_json(cp_events_t *ev, json_t *o);
 
 
 int cp_events_close(cp_events_t *ev) {
@@ -126,7 +129,11 @@ int cp_events_close(cp_events_t *ev) {
   if (ev->fd >= 0 && ev->lost > 0) {
     /* The last lines were lost and nothing was written since: one more
      * try to say so, in case the disk has room again. */
-    record_locked(ev, dropped_new(ev));
+    json_t *o = dropped_new(ev);
+
+    if (o != NULL) {
+      record_json(ev, o);
+    }
   }
   pthread_mutex_unlock(&ev->mu);
   for (i = 0; i < ev->ring_cap; i++) {
@@ -144,6 +151,7 @@ int cp_events_close(cp_events_t *ev) {
   if (ev->write_failed) {
     rc = CP_EIO;
   }
+  cp_buf_free(&ev->line);
   pthread_mutex_destroy(&ev->mu);
   return rc;
 }
@@ -211,36 +219,62 @@ static json_t *dropped_new(cp_events_t *ev) {
 }
 
 
-/* The event takes the next id and goes to the ring, the listener and the
- * log, with ev->mu held. Returns the bytes of its line when the log took
- * it, else 0. */
-static size_t record_one(cp_events_t *ev, json_t *o) {
-  uint64_t id;
-  char kind[24];
-  char *line;
+/* An event encoded with "id":0, off the lock; the id goes in when it is
+ * recorded. NULL json: it could not be encoded (out of memory). */
+typedef struct cp_event_line_s {
+  char *json; /* owned (jansson's allocator) */
   size_t len;
-  int err;
+  size_t id_at; /* offset of the 0 that the id replaces */
+  char kind[24];
+} cp_event_line_t;
 
-  snprintf(kind, sizeof(kind), "%s",
+
+static void line_encode(json_t *o, cp_event_line_t *l) {
+  const char *at;
+
+  snprintf(l->kind, sizeof(l->kind), "%s",
            json_string_value(json_object_get(o, "event")));
-  id = ev->next_id++;
-  json_integer_set(json_object_get(o, "id"), (json_int_t)id);
-  line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+  l->json = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
   json_decref(o);
-  if (line == NULL) {
-    if (ev->fd >= 0) {
-      count_lost(ev, id, ENOMEM);
-    }
-    ev->write_failed = 1;
-    return 0;
+  /* "ts" comes first and a string cannot hold an unescaped quote: the
+   * first "id":0 is the field's. */
+  at = l->json != NULL ? strstr(l->json, "\"id\":0") : NULL;
+  if (at == NULL) {
+    free(l->json);
+    l->json = NULL;
+    return;
   }
-  len = strlen(line);
+  l->len = strlen(l->json);
+  l->id_at = (size_t)(at - l->json) + 5;
+}
+
+
+/* The line with its id and a newline, at the end of b; 0 or CP_ENOMEM. */
+static int line_put(cp_buf_t *b, const cp_event_line_t *l, uint64_t id) {
+  char num[24];
+  int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)id);
+
+  return cp_buf_append(b, l->json, l->id_at) != 0 ||
+                 cp_buf_append(b, num, (size_t)n) != 0 ||
+                 cp_buf_append(b, l->json + l->id_at + 1,
+                               l->len - l->id_at - 1) != 0 ||
+                 cp_buf_append(b, "\n", 1) != 0
+             ? CP_ENOMEM
+             : 0;
+}
+
+
+/* The recorded line (len bytes, no newline) to the ring and the listener,
+ * with ev->mu held. */
+static void publish(cp_events_t *ev, uint64_t id, const char *kind,
+                    const char *json, size_t len) {
   if (ev->ring_cap > 0) {
     const size_t i = (size_t)(id % ev->ring_cap);
     char *copy = malloc(len + 1);
 
     if (copy != NULL) {
-      memcpy(copy, line, len + 1);
+      memcpy(copy, json, len);
+      copy[len] = '\0';
       free(ev->ring[i].json);
       ev->ring[i].json = copy;
       ev->ring[i].len = len;
@@ -249,15 +283,31 @@ static size_t record_one(cp_events_t *ev, json_t *o) {
     }
   }
   if (ev->on_event != NULL) {
-    ev->on_event(ev->on_event_arg, id, kind, line, len);
+    ev->on_event(ev->on_event_arg, id, kind, json, len);
   }
-  if (ev->fd < 0) {
-    free(line);
+}
+
+
+/* The line takes the next id and goes to the ring, the listener and the
+ * log, with ev->mu held; ev->line is the scratch. Returns the bytes of
+ * its line when the log took it, else 0. */
+static size_t record_one(cp_events_t *ev, const cp_event_line_t *l) {
+  uint64_t id = ev->next_id++;
+  int err;
+
+  cp_buf_reset(&ev->line);
+  if (l->json == NULL || line_put(&ev->line, l, id) != 0) {
+    if (ev->fd >= 0) {
+      count_lost(ev, id, ENOMEM);
+    }
+    ev->write_failed = 1;
     return 0;
   }
-  line[len] = '\n'; /* replaces the NUL: the line goes out in one write */
-  err = cp_wline_write(&ev->out, line, len + 1);
-  free(line);
+  publish(ev, id, l->kind, ev->line.data, ev->line.len - 1);
+  if (ev->fd < 0) {
+    return 0;
+  }
+  err = cp_wline_write(&ev->out, ev->line.data, ev->line.len);
   if (err != 0) {
     /* A full disk must not stop the proxy: keep serving, count what is
      * lost, say so when the log takes lines again. */
@@ -265,23 +315,32 @@ static size_t record_one(cp_events_t *ev, json_t *o) {
     return 0;
   }
   ev->written++;
-  return len + 1;
+  return ev->line.len;
+}
+
+
+static size_t record_json(cp_events_t *ev, json_t *o) {
+  cp_event_line_t l;
+  size_t took;
+
+  line_encode(o, &l);
+  took = record_one(ev, &l);
+  free(l.json);
+  return took;
 }
 
 
 /* An event, and when its line is the first the log took after a gap, the
  * dropped event that accounts for the gap right behind it: ids stay in
  * order, and the ring and the listener see both like any other. */
-static void record_locked(cp_events_t *ev, json_t *o) {
+static void record_locked(cp_events_t *ev, const cp_event_line_t *l) {
   uint64_t gap, first;
   size_t took;
+  json_t *o;
   int err;
 
-  if (o == NULL) {
-    return;
-  }
   gap = ev->lost;
-  if ((took = record_one(ev, o)) > 0 && gap > 0) {
+  if ((took = record_one(ev, l)) > 0 && gap > 0) {
     fprintf(stderr,
             "chainproxy: the event log takes events again, after losing "
             "%llu (a dropped event in the log names them)\n",
@@ -289,7 +348,7 @@ static void record_locked(cp_events_t *ev, json_t *o) {
     first = ev->lost_first;
     err = ev->lost_errno;
     o = dropped_new(ev);
-    if (o != NULL && record_one(ev, o) == 0) {
+    if (o != NULL && record_json(ev, o) == 0) {
       /* The line fit but its dropped event did not (a shorter line fits
        * where a longer one failed). A regular file gives the line back,
        * so the gap, the line and the dropped event are one gap of
@@ -308,13 +367,122 @@ static void record_locked(cp_events_t *ev, json_t *o) {
 }
 
 
+/* A worker's lines, recorded in one go: ids in order, one write(2) for
+ * all. After a gap, or without a log file, line by line (record_locked
+ * tells of the gap). With ev->mu held. */
+static void record_batch(cp_events_t *ev, cp_event_queue_t *q) {
+  uint64_t first = ev->next_id, id;
+  size_t i, at;
+  int err = 0;
+
+  if (ev->fd < 0 || ev->lost > 0) {
+    for (i = 0; i < q->n; i++) {
+      record_locked(ev, &q->lines[i]);
+    }
+    return;
+  }
+  cp_buf_reset(&q->batch);
+  for (i = 0; i < q->n; i++) {
+    id = ev->next_id++;
+    at = q->batch.len;
+    if (q->lines[i].json == NULL ||
+        line_put(&q->batch, &q->lines[i], id) != 0) {
+      err = ENOMEM;
+      break;
+    }
+    publish(ev, id, q->lines[i].kind, q->batch.data + at,
+            q->batch.len - at - 1);
+  }
+  if (err == 0) {
+    err = cp_wline_write(&ev->out, q->batch.data, q->batch.len);
+  }
+  if (err != 0) {
+    /* Lost whole (cp_wline takes a cut batch back): one gap of
+     * consecutive ids, told by the next line the log takes. */
+    ev->next_id = first + q->n;
+    for (id = first; id < ev->next_id; id++) {
+      count_lost(ev, id, err);
+    }
+    return;
+  }
+  ev->written += q->n;
+}
+
+
+/* The queue of the emitting thread's worker, if any (cp_event_queue_attach). */
+static __thread cp_event_queue_t *thread_queue;
+
+
 static void event_emit(cp_events_t *ev, json_t *o) {
+  cp_event_queue_t *q = thread_queue;
+  cp_event_line_t l;
+
   if (o == NULL) {
     return;
   }
+  line_encode(o, &l); /* off the lock */
+  if (q != NULL && q->ev == ev) {
+    if (q->n == q->cap) {
+      size_t cap = q->cap ? 2 * q->cap : 64;
+      cp_event_line_t *more = realloc(q->lines, cap * sizeof(*more));
+
+      if (more == NULL) {
+        goto now;
+      }
+      q->lines = more;
+      q->cap = cap;
+    }
+    q->lines[q->n++] = l;
+    return;
+  }
+now:
   pthread_mutex_lock(&ev->mu);
-  record_locked(ev, o);
+  record_locked(ev, &l);
   pthread_mutex_unlock(&ev->mu);
+  free(l.json);
+}
+
+
+void cp_event_queue_init(cp_event_queue_t *q, cp_events_t *ev) {
+  memset(q, 0, sizeof(*q));
+  q->ev = ev;
+  cp_buf_init(&q->batch, SIZE_MAX);
+}
+
+
+void cp_event_queue_attach(cp_event_queue_t *q) {
+  thread_queue = q;
+}
+
+
+void cp_event_queue_flush(cp_event_queue_t *q) {
+  size_t i;
+
+  if (q->n == 0) {
+    return;
+  }
+  pthread_mutex_lock(&q->ev->mu);
+  record_batch(q->ev, q);
+  pthread_mutex_unlock(&q->ev->mu);
+  for (i = 0; i < q->n; i++) {
+    free(q->lines[i].json);
+  }
+  q->n = 0;
+  if (q->batch.cap > CP_EVENT_BATCH_KEEP) {
+    cp_buf_free(&q->batch); /* a burst's buffer is not kept */
+    cp_buf_init(&q->batch, SIZE_MAX);
+  }
+}
+
+
+void cp_event_queue_free(cp_event_queue_t *q) {
+  if (q->ev == NULL) {
+    return;
+  }
+  cp_event_queue_flush(q);
+  free(q->lines);
+  cp_buf_free(&q->batch);
+  memset(q, 0, sizeof(*q));
 }
 
 

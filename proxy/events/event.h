@@ -1,6 +1,9 @@
 /* The event log: JSON Lines built with jansson, one object per line, each
- * written whole or not at all (one write(2) per line, no stdio buffer; a
- * line a full disk cut is truncated away). Lines the log could not take
+ * written whole or not at all (no stdio buffer; a line a full disk cut is
+ * truncated away). A worker thread's events are encoded off the lock and
+ * queued (cp_event_queue_t), then recorded together, ids in order, in one
+ * write(2), before its loop waits for I/O; other threads' are recorded at
+ * once. Lines the log could not take
  * are counted, and the first line written after them is followed by a
  * "dropped" event that says how many and which ids. This is the only
  * module that builds JSON events. The cp_events_t owns its file
@@ -16,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
+#include "base/buf.h"
 #include "base/wline.h"
 #include "diag/verify.h"
 
@@ -56,7 +60,20 @@ struct cp_events_s {
   size_t ring_cap;
   cp_event_cb on_event; /* called after each event is recorded */
   void *on_event_arg;
+  cp_buf_t line; /* owned: one line being recorded (under mu) */
 };
+
+/* A worker's events, encoded and waiting to be recorded. Owned by the
+ * worker; only its thread touches it. */
+typedef struct cp_event_queue_s {
+  cp_events_t *ev;               /* borrowed */
+  struct cp_event_line_s *lines; /* owned, n of cap in use */
+  size_t n, cap;
+  cp_buf_t batch; /* owned: the lines with their ids, one write */
+} cp_event_queue_t;
+
+/* A batch buffer larger than this is freed after its write. */
+#define CP_EVENT_BATCH_KEEP (256 * 1024)
 
 /* Fields every event has besides ts, id and event. */
 struct cp_event_base_s {
@@ -133,6 +150,15 @@ struct cp_event_handshake_s {
 int cp_events_open(cp_events_t *ev, const char *path);
 /* CP_EIO when some event could not be written (the log has a gap). */
 int cp_events_close(cp_events_t *ev);
+/* The queue records into ev, which outlives it. */
+void cp_event_queue_init(cp_event_queue_t *q, cp_events_t *ev);
+/* The calling thread's events go to q from now on (NULL: recorded at
+ * once again). */
+void cp_event_queue_attach(cp_event_queue_t *q);
+/* Records what q holds: ids, ring, listener, one write. */
+void cp_event_queue_flush(cp_event_queue_t *q);
+/* Flushes and frees; q is empty afterwards. */
+void cp_event_queue_free(cp_event_queue_t *q);
 /* Keeps the last cap events in memory (the control API's /events). */
 int cp_events_ring_init(cp_events_t *ev, size_t cap);
 /* Sets (or with NULL clears) the one listener told of each event, and

@@ -206,6 +206,84 @@ static void test_full_file_takes_back_a_cut_line(void **state) {
 }
 
 
+/* A worker's queue: nothing is recorded until the flush; then its lines
+ * get their ids in order, in one write, after those another queue
+ * flushed first. A batch the file cannot take is lost whole and told of
+ * by a dropped event once the log takes lines again. */
+static void test_queue_records_in_order(void **state) {
+  char path[] = "/tmp/cp-event-XXXXXX";
+  int fd = mkstemp(path);
+  cp_event_queue_t qa, qb;
+  struct rlimit old, lim;
+  struct stat st;
+  cp_events_t ev;
+  json_t *lines[32];
+  uint64_t recorded, dropped;
+  size_t n, i;
+
+  (void)state;
+  assert_true(fd >= 0);
+  close(fd);
+  signal(SIGXFSZ, SIG_IGN);
+  assert_int_equal(cp_events_open(&ev, path), 0);
+  assert_int_equal(cp_events_ring_init(&ev, 16), 0);
+  cp_event_queue_init(&qa, &ev);
+  cp_event_queue_init(&qb, &ev);
+  cp_event_queue_attach(&qa);
+  emit(&ev, 3);
+  cp_event_queue_attach(&qb);
+  emit(&ev, 2);
+  cp_event_queue_attach(NULL);
+  emit(&ev, 1); /* no queue: recorded at once, id 1 */
+  assert_int_equal(stat(path, &st), 0);
+  cp_events_counts(&ev, &recorded, &dropped);
+  assert_int_equal(recorded, 1);
+  cp_event_queue_flush(&qb); /* ids 2, 3 */
+  cp_event_queue_flush(&qa); /* ids 4, 5, 6 */
+  cp_event_queue_flush(&qa); /* nothing */
+  cp_events_counts(&ev, &recorded, &dropped);
+  assert_int_equal(recorded, 6);
+  /* A file that cannot grow: the batch of three is lost whole. */
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+  lim = old;
+  lim.rlim_cur = (rlim_t)st.st_size + 100;
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  cp_event_queue_attach(&qa);
+  emit(&ev, 3);
+  cp_event_queue_flush(&qa); /* ids 7-9, lost */
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, (off_t)lim.rlim_cur - 100);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  emit(&ev, 2);
+  cp_event_queue_free(&qa); /* id 10, the dropped event 11, id 12 */
+  cp_event_queue_attach(NULL);
+  cp_event_queue_free(&qb);
+  cp_events_counts(&ev, &recorded, &dropped);
+  assert_int_equal(recorded, 12);
+  assert_int_equal(dropped, 3);
+  assert_int_equal(cp_events_close(&ev), CP_EIO);
+  n = read_lines(path, lines, 32);
+  unlink(path);
+  assert_int_equal(n, 9);
+  for (i = 0; i < n; i++) {
+    static const int want[] = {1, 2, 3, 4, 5, 6, 10, 11, 12};
+
+    assert_non_null(lines[i]);
+    assert_int_equal(json_integer_value(json_object_get(lines[i], "id")),
+                     want[i]);
+  }
+  assert_string_equal(json_string_value(json_object_get(lines[7], "event")),
+                      "dropped");
+  assert_int_equal(json_integer_value(json_object_get(lines[7], "first_id")),
+                   7);
+  assert_int_equal(json_integer_value(json_object_get(lines[7], "last_id")), 9);
+  for (i = 0; i < n; i++) {
+    json_decref(lines[i]);
+  }
+}
+
+
 /* A pipe cannot take a cut line back: the next line starts with a newline,
  * so only the cut line is lost to a reader. A line longer than PIPE_BUF
  * into a non-blocking pipe with little room goes out in part. */
@@ -279,6 +357,7 @@ int main(void) {
       cmocka_unit_test(test_lines_are_whole_json),
       cmocka_unit_test(test_full_file_takes_back_a_cut_line),
       cmocka_unit_test(test_pipe_cut_line_ends_before_the_next),
+      cmocka_unit_test(test_queue_records_in_order),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
