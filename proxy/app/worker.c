@@ -192,6 +192,8 @@ static void env_init(cp_worker_t *w, const cp_worker_shared_t *sh) {
   env->on_drained = on_conns_drained;
   env->data = w;
   env->conn_ids = sh->conn_ids;
+  cp_pool_init(&w->pool, sh->snaps, sh->cfg->idle_timeout_ms);
+  env->pool = &w->pool;
   cp_conn_states_install(env);
 }
 
@@ -326,6 +328,9 @@ int cp_worker_close(cp_worker_t *w) {
   SSL_CTX_free(w->tls_client);
   w->tls_client = NULL;
   cp_event_queue_free(&w->evq);
+  if (w->env.pool != NULL) {
+    cp_pool_free(&w->pool);
+  }
   cp_chain_free(&w->chain);
   free(w->plain);
   w->plain = NULL;

@@ -22,6 +22,7 @@
 #include "pki/chain.h"
 #include "config/config.h"
 #include "conn/conn.h"
+#include "conn/conn_pool.h"
 #include "events/event.h"
 #include "net/listener.h"
 #include "base/log.h"
@@ -70,6 +71,7 @@ struct cp_worker_s {
   uv_timer_t grace;       /* embedded: shutdown deadline */
   uv_prepare_t flush;     /* embedded: records evq before the loop waits */
   cp_event_queue_t evq;   /* owned: this thread's events, not yet recorded */
+  cp_pool_t pool;         /* owned: idle upstream connections */
   int stop_mode;          /* written before cmd is sent: 1 graceful, 2 now */
   unsigned loop_open : 1, thread_started : 1;
 };

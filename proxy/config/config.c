@@ -654,6 +654,7 @@ static const option_t options[] = {
     {"max-conns", 1, opt_max_conns},
     {"max-conns-per-client", 1, opt_max_conns_per_client},
     {"upstream-sessions", 1, opt_upstream_sessions},
+    {"upstream-pool", 0, cp_config_opt_upstream_pool},
     {"upstream-proxy", 1, cp_config_opt_upstream_proxy},
     {"upstream-no-proxy", 1, cp_config_opt_no_proxy},
     {"pac-direct", 1, cp_config_opt_pac_direct},

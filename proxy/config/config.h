@@ -47,6 +47,8 @@ struct cp_config_s {
   int rsa_leaf;              /* --leaf-key rsa */
   int require_sni;           /* --require-sni */
   int h2_bridge;             /* --h2 bridge */
+  int upstream_pool;         /* --upstream-pool: reuse idle upstream
+                                connections across client tunnels */
   const char *chain;         /* borrowed: profile for all hosts */
   const char *rules_path;    /* borrowed; NULL: no rules */
   const char *profiles_path; /* borrowed: certs/profiles.json */

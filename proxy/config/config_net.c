@@ -66,6 +66,16 @@ int cp_config_opt_pac_direct(cp_config_t *cfg, const char *v, char *err,
 }
 
 
+int cp_config_opt_upstream_pool(cp_config_t *cfg, const char *v, char *err,
+                                size_t len) {
+  (void)v;
+  (void)err;
+  (void)len;
+  cfg->upstream_pool = 1;
+  return 0;
+}
+
+
 int cp_config_opt_mode(cp_config_t *cfg, const char *v, char *err, size_t len) {
   if (strcmp(v, "forward") == 0 || strcmp(v, "transparent") == 0) {
     cfg->transparent = v[0] == 't';

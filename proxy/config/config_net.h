@@ -19,5 +19,7 @@ int cp_config_opt_pac_direct(cp_config_t *cfg, const char *v, char *err,
 int cp_config_opt_auth_file(cp_config_t *cfg, const char *v, char *err,
                             size_t len);
 int cp_config_opt_mode(cp_config_t *cfg, const char *v, char *err, size_t len);
+int cp_config_opt_upstream_pool(cp_config_t *cfg, const char *v, char *err,
+                                size_t len);
 
 #endif

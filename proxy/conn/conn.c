@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/host.h"
 #include "base/list.h"
+#include "conn/conn_pool.h"
 
 /* How long a closing conn waits for its last bytes to leave (and for the
  * client to acknowledge them) before the socket is closed anyway. */
@@ -222,6 +223,10 @@ static void conn_free(cp_conn_t *c) {
   env->stats->v[CP_STAT_CONN_OPEN] = env->nconns;
   uv_freeaddrinfo(c->dial.addrs);
   free(c->tls.verify);
+  cp_resume_blob_unref(c->tls.pool_blob);
+  if (c->dial.pooled != NULL) {
+    cp_pool_entry_free(env->pool, c->dial.pooled);
+  }
   cp_resume_slot_clear(&c->tls.resume);
   cp_snaps_release(env->snaps, c->snap);
   if (c->counted) {
@@ -522,6 +527,10 @@ void cp_conn_go_state(cp_conn_t *c, cp_conn_state_e st) {
   }
   cp_log(c->env->log, CP_LOG_DEBUG, c->id, NULL, NULL, "%s -> %s",
          state_names[c->state], state_names[st]);
+  if (st == CP_CONN_CLOSING && !c->abort &&
+      c->env->states[c->state].on_finish != NULL) {
+    c->env->states[c->state].on_finish(c);
+  }
   hs_clock(c, st);
   c->state = st;
   if (st == CP_CONN_CLOSING) {

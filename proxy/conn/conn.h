@@ -77,6 +77,9 @@ struct cp_conn_state_ops_s {
   /* The conn is cut unfinished (shutdown's grace is over): record each
    * exchange in flight with outcome reason (static). */
   void (*on_cut)(cp_conn_t *c, const char *reason);
+  /* The conn is about to close, not aborted, in this state: what outlives
+   * it is kept (conn_pool: the upstream connection). */
+  void (*on_finish)(cp_conn_t *c);
 };
 
 /* What every connection of one loop shares. Filled by the server, which
@@ -107,10 +110,12 @@ struct cp_conn_env_s {
   void *data;                             /* the server's */
   cp_conn_t *conns; /* list of live conns; they free themselves */
   unsigned nconns;
-  uint64_t next_id;   /* ids when conn_ids is NULL */
-  uint64_t *conn_ids; /* shared by the workers (atomic); NULL: next_id */
-  cp_peers_t *peers;  /* shared: connections open in total and per
-                         address; NULL: this loop's own list counts */
+  uint64_t next_id;       /* ids when conn_ids is NULL */
+  uint64_t *conn_ids;     /* shared by the workers (atomic); NULL: next_id */
+  cp_peers_t *peers;      /* shared: connections open in total and per
+                             address; NULL: this loop's own list counts */
+  struct cp_pool_s *pool; /* borrowed: this loop's idle upstream
+                             connections (conn_pool.h); NULL: none */
   unsigned shutting_down : 1;
 };
 
@@ -141,26 +146,28 @@ typedef struct cp_conn_http_s {
  * its verdict half, keeps the resumption slot and whether the upstream
  * asked for a certificate). */
 typedef struct cp_conn_tls_s {
-  char name[CP_HOST_MAX + 1]; /* SNI, else the CONNECT host */
-  const cp_rule_t *rule;      /* borrowed from c->snap: the rule for name,
-                                 looked up once when name is settled; NULL:
-                                 none */
-  cp_verify_result_t *verify; /* owned: last upstream verification; freed
-                                 once the client's chain is chosen (a new
-                                 upstream builds it again) */
-  cp_resume_slot_t resume;    /* the upstream session's key and result */
-  int served_profile;         /* index of the profile served */
-  const char *block_code;     /* static */
-  char *block_msg;            /* owned: the block answer's message, set
-                                 with blocked (NULL: out of memory) */
-  char *block_detail;         /* owned: the 502 body's explanation */
-  uint64_t t_up_start;        /* loop time the upstream handshake began */
-  uint64_t t_up_done;         /* ... it ended (verdict or failure) */
-  unsigned client_done : 1;   /* client handshake complete */
-  unsigned blocked : 1;       /* answer every request with block_* */
-  unsigned mirrored : 1;      /* served profile mirrors the upstream */
-  unsigned up_cert_asked : 1; /* the upstream sent a CertificateRequest
-                                 (conn_judge's) */
+  char name[CP_HOST_MAX + 1];  /* SNI, else the CONNECT host */
+  const cp_rule_t *rule;       /* borrowed from c->snap: the rule for name,
+                                  looked up once when name is settled; NULL:
+                                  none */
+  cp_verify_result_t *verify;  /* owned: last upstream verification; freed
+                                  once the client's chain is chosen (a new
+                                  upstream builds it again) */
+  cp_resume_slot_t resume;     /* the upstream session's key and result */
+  int served_profile;          /* index of the profile served */
+  const char *block_code;      /* static */
+  char *block_msg;             /* owned: the block answer's message, set
+                                  with blocked (NULL: out of memory) */
+  char *block_detail;          /* owned: the 502 body's explanation */
+  cp_resume_blob_t *pool_blob; /* owned ref: the verdict, packed when the
+                                  pool applies (conn_pool.h) */
+  uint64_t t_up_start;         /* loop time the upstream handshake began */
+  uint64_t t_up_done;          /* ... it ended (verdict or failure) */
+  unsigned client_done : 1;    /* client handshake complete */
+  unsigned blocked : 1;        /* answer every request with block_* */
+  unsigned mirrored : 1;       /* served profile mirrors the upstream */
+  unsigned up_cert_asked : 1;  /* the upstream sent a CertificateRequest
+                                  (conn_judge's) */
 } cp_conn_tls_t;
 
 /* A rule's corporate behaviours on this connection: conn_fault's. */
@@ -188,16 +195,21 @@ typedef struct cp_conn_dial_s {
   struct addrinfo *addrs;     /* owned: resolved upstream addresses */
   struct addrinfo *next_addr; /* borrowed: next address to try */
   int last_err;
-  uint64_t t_dial;          /* loop time the resolve (or the connect of
-                               an address) began, ms */
-  uint64_t t_resolved;      /* ... the addresses were known */
-  uint64_t t_connected;     /* ... the TCP connection was up */
-  char server_ip[48];       /* the address connected to; "": none */
-  unsigned resolving : 1;   /* getaddrinfo in flight */
-  unsigned reconnect : 1;   /* resolve again once upstream closed */
-  unsigned retry_next : 1;  /* try next address once upstream closed */
-  unsigned parent_wait : 1; /* CONNECT sent to the parent, waiting for its
-                               answer (in c->early) */
+  uint64_t t_dial;                /* loop time the resolve (or the connect of
+                                     an address) began, ms */
+  uint64_t t_resolved;            /* ... the addresses were known */
+  uint64_t t_connected;           /* ... the TCP connection was up */
+  char server_ip[48];             /* the address connected to; "": none */
+  struct cp_pool_entry_s *pooled; /* owned: the idle connection taken from
+                                     the pool (its verdict); conn.c frees */
+  unsigned resolving : 1;         /* getaddrinfo in flight */
+  unsigned reconnect : 1;         /* resolve again once upstream closed */
+  unsigned retry_next : 1;        /* try next address once upstream closed */
+  unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting for its
+                                     answer (in c->early) */
+  unsigned answered : 1;          /* the CONNECT's 200 went out */
+  unsigned deferred : 1;          /* no upstream until the ClientHello names the
+                                     pooled connection to take */
 } cp_conn_dial_t;
 
 /* One connection. The frame (ids, legs, timer, state) is conn.c's; so are

@@ -1,4 +1,5 @@
 #include "conn/conn_judge.h"
+#include "conn/conn_pool.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -115,6 +116,15 @@ void cp_conn_judge(cp_conn_t *c, cp_tls_t *t, cp_verify_result_t *r) {
   } else if (full && !stapled(t)) {
     cp_resume_chain_put(&c->tls.resume);
   }
+}
+
+
+void cp_conn_judge_pooled(cp_conn_t *c, cp_verify_result_t *r) {
+  cp_resume_unpack(c->dial.pooled->blob, r);
+  r->resumed = 0;
+  r->chain_cached = 0;
+  r->upstream_reused = 1;
+  c->tls.up_cert_asked = r->client_cert_requested;
 }
 
 

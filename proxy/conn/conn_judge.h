@@ -32,6 +32,9 @@ void cp_conn_judge_refusal(cp_conn_t *c, const char *why, int timed_out,
 /* What the upstream's handshake showed: it asked for a client
  * certificate (kept with the session, so a resumed one knows it too). */
 void cp_conn_judge_cert_asked(cp_conn_t *c, int asked);
+/* A pooled connection (c->dial.pooled): its verdict unpacked into r,
+ * marked upstream_reused. */
+void cp_conn_judge_pooled(cp_conn_t *c, cp_verify_result_t *r);
 
 /* The upstream leg's facts for its upstream_verify event, with the
  * handshake's end time (c->tls.t_up_done) set now; random (cap >= 65)

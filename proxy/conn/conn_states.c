@@ -2,6 +2,7 @@
 
 #include "conn/conn_h2.h"
 #include "conn/conn_http.h"
+#include "conn/conn_pool.h"
 #include "conn/conn_tls.h"
 #include "conn/conn_tunnel.h"
 #include "conn/conn_upstream.h"
@@ -16,6 +17,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_eof = cp_conn_http_on_read_eof,
             .on_error = cp_conn_http_on_error,
             .on_timeout = cp_conn_http_on_read_timeout,
+            .on_finish = cp_conn_pool_put,
         },
     [CP_CONN_UPSTREAM_CONNECT] =
         {
@@ -75,6 +77,7 @@ static const cp_conn_state_ops_t states[CP_CONN_CLOSING] = {
             .on_error = cp_conn_http_on_error,
             .on_timeout = cp_conn_http_on_forward_timeout,
             .on_cut = cp_conn_http_on_cut,
+            .on_finish = cp_conn_pool_put,
         },
     [CP_CONN_H2] =
         {

@@ -8,6 +8,8 @@
 #include "conn/conn_fault.h"
 #include "conn/conn_http.h"
 #include "conn/conn_judge.h"
+#include "conn/conn_pool.h"
+#include "conn/conn_upstream.h"
 #include "base/err.h"
 #include "base/host.h"
 #include "diag/hs_diag.h"
@@ -196,6 +198,10 @@ static void client_handshake_step(cp_conn_t *c) {
       transparent_hello(c, t->sni);
       return;
     }
+    if (c->dial.deferred && !c->upstream.open && !cp_conn_upstream_take(c)) {
+      cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT); /* none: dial now */
+      return;
+    }
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
   } else if (rc == CP_TLS_DONE) {
     c->tls.client_done = 1;
@@ -235,6 +241,12 @@ static void hello_bytes(cp_conn_t *c, const char *data, size_t len) {
                 "relayed untouched as a blind tunnel, not intercepted",
                 (unsigned char)data[0]);
     cp_conn_set_intercept(c, 0);
+    if (!c->upstream.open) {
+      /* Deferred for the pool: dial now; the tunnel replays the bytes. */
+      cp_conn_stash(c, data, len);
+      cp_conn_go_state(c, CP_CONN_UPSTREAM_CONNECT);
+      return;
+    }
     cp_conn_set_upstream_ok(c, 1);
     cp_conn_go_state(c, CP_CONN_TUNNEL);
     if (cp_leg_write(&c->upstream, data, len) != 0) {
@@ -420,7 +432,10 @@ static int mint_for_client(cp_conn_t *c) {
                         : env->chain->default_rsa;
   rc = cp_chain_leaf(env->chain, &choice, c->tls.name, &leaf, &key, &chain);
   /* The result was recorded and the choice made: an open connection
-   * need not hold its 75 KB. */
+   * need not hold its 75 KB (packed, when the pool may want it). */
+  if (c->tls.pool_blob == NULL && cp_conn_pool_wanted(c, ru)) {
+    c->tls.pool_blob = cp_resume_pack(c->tls.verify);
+  }
   free(c->tls.verify);
   c->tls.verify = NULL;
   if (rc != 0) {
@@ -587,6 +602,8 @@ static void upstream_refused_late(cp_conn_t *c, int closed) {
 }
 
 
+/* The verdict on the upstream (a handshake's, or a pooled connection's),
+ * recorded, then acted on. */
 static void upstream_verified(cp_conn_t *c) {
   cp_event_base_t b = cp_conn_base(c);
   cp_tls_t *t = c->upstream.tls;
@@ -601,7 +618,12 @@ static void upstream_verified(cp_conn_t *c) {
       return;
     }
   }
-  cp_conn_judge(c, t, r);
+  if (c->dial.pooled != NULL) {
+    cp_conn_judge_pooled(c, r);
+    c->tls.pool_blob = cp_resume_blob_ref(c->dial.pooled->blob);
+  } else {
+    cp_conn_judge(c, t, r);
+  }
   cp_conn_judge_leg(c, &leg, random, sizeof(random));
   cp_event_upstream_verify(c->env->events, &b, r, sent_sni(c), NULL,
                            upstream_alpn(c, alpn, sizeof(alpn)),
@@ -718,6 +740,12 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_conn_arm_timer(c);
   c->tls.blocked = 0;
   c->tls.t_up_start = cp_conn_now(c);
+  if (c->dial.pooled != NULL) {
+    /* A pooled connection: no handshake, its verdict stands. */
+    cp_leg_want_read(&c->upstream, 1);
+    upstream_verified(c);
+    return;
+  }
   rc = cp_tls_new(&t, c->env->tls_client, 0);
   if (rc == 0) {
     rc = cp_tls_client_prepare(t, c->tls.name);

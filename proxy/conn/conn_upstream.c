@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "conn/conn_http.h"
+#include "conn/conn_pool.h"
 #include "pki/catalogue.h"
 #include "base/err.h"
 
 static void connect_next(cp_conn_t *c);
+static void upstream_ready(cp_conn_t *c);
 static void resolve(cp_conn_t *c);
 
 
@@ -225,7 +227,40 @@ void cp_conn_upstream_entry(cp_conn_t *c) {
     cp_leg_close(&c->upstream);
     return;
   }
+  if (!c->dial.answered &&
+      cp_conn_pool_wanted(
+          c, cp_rules_find(&c->snap->rules, c->target.host, c->target.port)) &&
+      cp_conn_pool_has(c)) {
+    /* An idle connection to this target waits in the pool: the ClientHello
+     * names the one to take (its SNI), so it is read first. */
+    c->dial.deferred = 1;
+    upstream_ready(c);
+    return;
+  }
   resolve(c);
+}
+
+
+int cp_conn_upstream_take(cp_conn_t *c) {
+  cp_pool_entry_t *e;
+
+  if (!cp_conn_pool_wanted(c, c->tls.rule) ||
+      (e = cp_conn_pool_take(c)) == NULL) {
+    return 0;
+  }
+  if (cp_conn_leg_init(c, &c->upstream) != 0 ||
+      cp_leg_adopt(&c->upstream, e->fd) != 0) {
+    cp_pool_entry_free(c->env->pool, e);
+    return 0;
+  }
+  e->fd = -1;
+  cp_leg_set0_tls(&c->upstream, e->tls, c->env->plain);
+  e->tls = NULL;
+  c->dial.pooled = e;
+  snprintf(c->dial.server_ip, sizeof(c->dial.server_ip), "%s", e->server_ip);
+  c->dial.t_dial = c->dial.t_resolved = c->dial.t_connected = cp_conn_now(c);
+  c->env->stats->v[CP_STAT_UPSTREAM_POOLED]++;
+  return 1;
 }
 
 
@@ -236,18 +271,22 @@ static void upstream_ready(cp_conn_t *c) {
                                     "Via: 1.1 chainproxy\r\n\r\n";
 
   cp_conn_touch(c);
-  if (c->intercept && (c->tls.client_done || c->transparent)) {
-    /* a new upstream, or a redirected client whose hello was read */
+  if (c->intercept &&
+      (c->tls.client_done || c->transparent || c->dial.answered)) {
+    /* a new upstream, or a client whose hello was read first (redirected,
+     * or deferred for the pool) */
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
     return;
   }
   if (c->tunnel) {
-    /* A redirected client (a relayed protocol) asked for no CONNECT. */
-    if (!c->transparent &&
+    /* A redirected client (a relayed protocol) asked for no CONNECT; a
+     * deferred one was answered before its upstream. */
+    if (!c->transparent && !c->dial.answered &&
         cp_leg_write(&c->client, established, sizeof(established) - 1) != 0) {
       cp_conn_fail(c, CP_EIO, "client_write_failed");
       return;
     }
+    c->dial.answered = 1;
     if (c->intercept) {
       cp_conn_go_state(c, CP_CONN_CLIENT_HELLO);
       return;

@@ -17,4 +17,9 @@ void cp_conn_upstream_on_closed(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_upstream_on_eof(cp_conn_t *c, cp_leg_t *leg);
 void cp_conn_upstream_on_timeout(cp_conn_t *c, double secs);
 
+/* After a deferred CONNECT's ClientHello: the pooled connection for its
+ * target and name becomes the upstream (c->dial.pooled keeps its
+ * verdict). 1: taken; 0: none, the upstream is to be dialled. */
+int cp_conn_upstream_take(cp_conn_t *c);
+
 #endif

@@ -75,6 +75,9 @@ static json_t *rule_json(const cp_control_env_t *env, const cp_rule_t *ru) {
   if (ru->no_resume) {
     json_object_set_new(o, "upstream_resume", json_false());
   }
+  if (ru->pool != 0) {
+    json_object_set_new(o, "upstream_pool", json_boolean(ru->pool > 0));
+  }
   if (ru->client_cert[0] != '\0') {
     json_object_set_new(o, "upstream_client_cert",
                         json_string(ru->client_cert));

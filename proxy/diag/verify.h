@@ -139,11 +139,13 @@ struct cp_verify_result_s {
   int nchain;
   cp_cert_info_t built[CP_VERIFY_MAX_CHAIN]; /* as OpenSSL built it */
   int nbuilt;
-  time_t at;        /* the verification time */
-  int resumed;      /* the upstream resumed a session: this is the result of
-                       the full handshake that made it (at says when) */
-  int chain_cached; /* the chain was exactly one judged before: this is
-                       that diagnosis, reused (resume.h) */
+  time_t at;           /* the verification time */
+  int resumed;         /* the upstream resumed a session: this is the result of
+                          the full handshake that made it (at says when) */
+  int chain_cached;    /* the chain was exactly one judged before: this is
+                          that diagnosis, reused (resume.h) */
+  int upstream_reused; /* no handshake: a pooled upstream connection
+                          (conn_pool.h) and the verdict it was judged with */
   /* Filled by cp_diag_classify(). */
   const char *cause;         /* NULL when ok */
   int client_cert_requested; /* the server sent a CertificateRequest */

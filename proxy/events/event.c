@@ -700,6 +700,9 @@ void cp_event_upstream_verify(cp_events_t *ev, const cp_event_base_t *b,
   json_object_set_new(o, "alpn",
                       cp_event_json_str(alpn && *alpn ? alpn : NULL));
   json_object_set_new(o, "resumed", json_boolean(r->resumed));
+  if (r->upstream_reused) {
+    json_object_set_new(o, "upstream_reused", json_true());
+  }
   if (r->chain_cached) {
     json_object_set_new(o, "chain_cached", json_true());
   }

@@ -47,6 +47,10 @@ static const stat_desc_t table[] = {
      "upstream_chain_cache_hits_total", NULL, "counter",
      "Full upstream handshakes whose chain was judged before (the "
      "diagnosis reused)."},
+    {CP_STAT_UPSTREAM_POOLED, "upstream_verify", "reused",
+     "upstream_reused_total", NULL, "counter",
+     "Tunnels that took an idle upstream connection from the pool "
+     "(--upstream-pool) instead of a handshake."},
     {CP_STAT_LEAVES_MINTED, "leaves", "minted", "leaves_minted_total", NULL,
      "counter", "Leaf certificates minted."},
     {CP_STAT_LEAF_HITS, "leaves", "cache_hits", "leaf_cache_lookups_total",

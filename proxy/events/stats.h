@@ -25,6 +25,7 @@ typedef enum cp_stat_e {
   CP_STAT_UPSTREAM_TLS_FAILED,
   CP_STAT_UPSTREAM_RESUMED, /* upstream handshakes that resumed */
   CP_STAT_CHAIN_CACHE_HITS, /* diagnoses reused for an identical chain */
+  CP_STAT_UPSTREAM_POOLED,  /* upstream connections taken from the pool */
   CP_STAT_LEAVES_MINTED,
   CP_STAT_LEAF_HITS,
   CP_STAT_LEAF_MISSES,

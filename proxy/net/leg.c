@@ -1,5 +1,7 @@
 #include "net/leg.h"
 
+#include <fcntl.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +87,39 @@ static void on_connect(uv_connect_t *req, int status) {
     leg_update_read(leg);
   }
   leg->cb->on_connect(leg, status);
+}
+
+
+int cp_leg_adopt(cp_leg_t *leg, uv_os_sock_t fd) {
+  int rc = uv_tcp_open(&leg->tcp, fd);
+
+  if (rc == 0) {
+    leg->connected = 1;
+    uv_tcp_nodelay(&leg->tcp, 1);
+    leg_update_read(leg);
+  }
+  return rc;
+}
+
+
+int cp_leg_detach(cp_leg_t *leg, uv_os_sock_t *fd, cp_tls_t **tls) {
+  uv_os_fd_t own;
+
+  if (!leg->open || leg->closing || !leg->connected || leg->eof ||
+      leg->failed || leg->shut || leg->writes_pending > 0 || leg->held > 0 ||
+      leg->hook != NULL || uv_fileno((uv_handle_t *)&leg->tcp, &own) != 0) {
+    return -1;
+  }
+  /* uv_close takes the handle's descriptor out of the loop's epoll set
+   * and closes it; the duplicate keeps the socket. */
+  *fd = fcntl(own, F_DUPFD_CLOEXEC, 0);
+  if (*fd < 0) {
+    return -1;
+  }
+  *tls = leg->tls;
+  leg->tls = NULL;
+  cp_leg_close(leg);
+  return 0;
 }
 
 

@@ -79,6 +79,14 @@ int cp_leg_init(cp_leg_t *leg, uv_loop_t *loop, const cp_leg_cbs_t *cb,
                 void *owner, cp_leg_t *peer);
 int cp_leg_accept(cp_leg_t *leg, uv_stream_t *server);
 int cp_leg_connect(cp_leg_t *leg, const struct sockaddr *addr);
+/* Takes over fd, a connected socket (from cp_leg_detach): the leg is
+ * connected at once. On error fd is still the caller's. */
+int cp_leg_adopt(cp_leg_t *leg, uv_os_sock_t fd);
+/* Gives up a healthy, quiet connected leg for reuse elsewhere: *fd a
+ * duplicate of its socket, *tls its TLS session (the leg holds none
+ * after), and closes the leg's handle. -1 (nothing changed) when the leg
+ * is not connected, saw EOF or an error, sent FIN or still sends. */
+int cp_leg_detach(cp_leg_t *leg, uv_os_sock_t *fd, cp_tls_t **tls);
 void cp_leg_want_read(cp_leg_t *leg, int want);
 /* Lends the leg its loop's two CP_LEG_RBUF scratch buffers: one that reads
  * land in, one that TLS output passes through. Both are consumed before a

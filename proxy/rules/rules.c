@@ -180,6 +180,17 @@ static int resume_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
 }
 
 
+static int pool_field(cp_rule_t *r, json_t *v, const cp_profiles_t *profiles,
+                      char *err, size_t errlen) {
+  (void)profiles;
+  if (bool_field(v, "upstream_pool", err, errlen) != 0) {
+    return CP_ECONFIG;
+  }
+  r->pool = json_is_true(v) ? 1 : -1;
+  return 0;
+}
+
+
 static int client_cert_field(cp_rule_t *r, json_t *v,
                              const cp_profiles_t *profiles, char *err,
                              size_t errlen) {
@@ -240,6 +251,7 @@ static const struct {
     {"require_sni", require_sni_field},
     {"upstream_client_cert", client_cert_field},
     {"upstream_resume", resume_field},
+    {"upstream_pool", pool_field},
     {"upstream_proxy", parent_field},
     {"block", NULL},
     {"auth", NULL},

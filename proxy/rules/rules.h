@@ -47,6 +47,8 @@ struct cp_rule_s {
   int require_sni;       /* 1: refuse clients that send no SNI */
   int no_resume;         /* 1: a full upstream handshake every time (a
                             host whose certificate changes) */
+  int pool;              /* "upstream_pool": 1 on, -1 off, 0: as
+                            --upstream-pool says */
   char client_cert[512]; /* PEM presented upstream (mTLS); "": the
                             global --upstream-client-cert */
   /* What a corporate network does to this host (rules_corp.c). */

@@ -161,6 +161,14 @@ void cp_snaps_release(cp_snaps_t *s, cp_snap_t *snap) {
 }
 
 
+cp_snap_t *cp_snaps_retain(cp_snaps_t *s, cp_snap_t *snap) {
+  pthread_mutex_lock(&s->mu);
+  snap->refs++;
+  pthread_mutex_unlock(&s->mu);
+  return snap;
+}
+
+
 unsigned cp_snaps_count(cp_snaps_t *s) {
   const cp_snap_t *p;
   unsigned n = 0;

@@ -69,6 +69,8 @@ int cp_snaps_publish(cp_snaps_t *s, const cp_rules_t *rules,
                      cp_snap_data_t *data);
 cp_snap_t *cp_snaps_acquire(cp_snaps_t *s);
 void cp_snaps_release(cp_snaps_t *s, cp_snap_t *snap);
+/* One more reference to snap, which the caller holds one of; returns it. */
+cp_snap_t *cp_snaps_retain(cp_snaps_t *s, cp_snap_t *snap);
 /* Snapshots alive (the current one included); for tests and /stats. */
 unsigned cp_snaps_count(cp_snaps_t *s);
 

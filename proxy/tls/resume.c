@@ -146,8 +146,11 @@ void cp_resume_blob_unref(cp_resume_blob_t *b) {
 }
 
 
-static void blob_ref(cp_resume_blob_t *b) {
-  __atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+cp_resume_blob_t *cp_resume_blob_ref(cp_resume_blob_t *b) {
+  if (b != NULL) {
+    __atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+  }
+  return b;
 }
 
 
@@ -296,7 +299,7 @@ static void store(cp_resume_t *rc, const char *key, unsigned gen,
       entry_remove(rc, old);
     }
   }
-  blob_ref(blob);
+  cp_resume_blob_ref(blob);
   memcpy(e->key, key, klen + 1);
   e->hash = h;
   e->gen = gen;
@@ -411,7 +414,7 @@ int cp_resume_offer(cp_resume_slot_t *slot, SSL *ssl, time_t now) {
   }
   lru_front(rc, e);
   slot->blob = e->blob;
-  blob_ref(slot->blob);
+  cp_resume_blob_ref(slot->blob);
   pthread_mutex_unlock(&rc->mu);
   slot->offered = 1;
   return 1;
@@ -495,7 +498,7 @@ int cp_resume_chain_get(cp_resume_slot_t *slot, time_t now) {
     lru_front(rc, e);
     cp_resume_blob_unref(slot->chain_blob);
     slot->chain_blob = e->blob;
-    blob_ref(e->blob);
+    cp_resume_blob_ref(e->blob);
     rc->hits++;
   } else {
     rc->misses++;

@@ -122,5 +122,7 @@ void cp_resume_slot_clear(cp_resume_slot_t *slot);
 cp_resume_blob_t *cp_resume_pack(const cp_verify_result_t *r);
 void cp_resume_unpack(const cp_resume_blob_t *b, cp_verify_result_t *out);
 void cp_resume_blob_unref(cp_resume_blob_t *b);
+/* One more reference to b (NULL: none); returns b. */
+cp_resume_blob_t *cp_resume_blob_ref(cp_resume_blob_t *b);
 
 #endif

@@ -8,6 +8,8 @@ Routes:
   GET  /close/N          N bytes, no length: the body ends at EOF
   GET  /slow?ms=M        waits M ms, then answers "slow"
   GET  /hello            "hello from origin\n"
+  GET  /peer             the client's source port: which TCP connection
+                         the request came on
   POST|PUT /upload       reads the body (length or chunked), answers JSON
                          {"bytes": n, "sha256": hex}
   HEAD on any GET route
@@ -71,6 +73,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         ("X-Seen-Proxy-Connection",
                          self.headers.get("Proxy-Connection", "")),
                         ("X-Seen-Path", self.path)])
+        elif parts[0] == "peer":
+            self._send(200, b"%d\n" % self.client_address[1],
+                       [("Content-Type", "text/plain")])
         elif parts[0] == "file" and len(parts) == 2:
             path = os.path.join(self.server.root, os.path.basename(parts[1]))
             size = os.path.getsize(path)
