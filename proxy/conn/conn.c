@@ -224,6 +224,7 @@ static void conn_free(cp_conn_t *c) {
   uv_freeaddrinfo(c->dial.addrs);
   free(c->tls.verify);
   cp_resume_blob_unref(c->tls.pool_blob);
+  free(c->dial.fail_msg);
   if (c->dial.pooled != NULL) {
     cp_pool_entry_free(env->pool, c->dial.pooled);
   }

@@ -207,9 +207,12 @@ typedef struct cp_conn_dial_s {
   unsigned retry_next : 1;        /* try next address once upstream closed */
   unsigned parent_wait : 1;       /* CONNECT sent to the parent, waiting for its
                                      answer (in c->early) */
-  unsigned answered : 1;          /* the CONNECT's 200 went out */
-  unsigned deferred : 1;          /* no upstream until the ClientHello names the
-                                     pooled connection to take */
+  const char *fail_code; /* static: why a deferred dial failed (answered
+                            inside the client's TLS); NULL: it did not */
+  char *fail_msg;        /* owned: ... and the message */
+  unsigned answered : 1; /* the CONNECT's 200 went out */
+  unsigned deferred : 1; /* no upstream until the ClientHello names the
+                            pooled connection to take */
 } cp_conn_dial_t;
 
 /* One connection. The frame (ids, legs, timer, state) is conn.c's; so are

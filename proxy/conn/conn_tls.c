@@ -433,7 +433,8 @@ static int mint_for_client(cp_conn_t *c) {
   rc = cp_chain_leaf(env->chain, &choice, c->tls.name, &leaf, &key, &chain);
   /* The result was recorded and the choice made: an open connection
    * need not hold its 75 KB (packed, when the pool may want it). */
-  if (c->tls.pool_blob == NULL && cp_conn_pool_wanted(c, ru)) {
+  if (c->tls.pool_blob == NULL && c->tls.verify != NULL && !c->tls.blocked &&
+      cp_conn_pool_wanted(c, ru)) {
     c->tls.pool_blob = cp_resume_pack(c->tls.verify);
   }
   free(c->tls.verify);
@@ -740,6 +741,13 @@ void cp_conn_tls_entry_upstream(cp_conn_t *c) {
   cp_conn_arm_timer(c);
   c->tls.blocked = 0;
   c->tls.t_up_start = cp_conn_now(c);
+  if (c->dial.fail_code != NULL) {
+    /* A deferred dial failed: the client hears it inside TLS. */
+    set_blocked(c, c->dial.fail_code,
+                c->dial.fail_msg ? c->dial.fail_msg : c->dial.fail_code);
+    upstream_settled(c);
+    return;
+  }
   if (c->dial.pooled != NULL) {
     /* A pooled connection: no handshake, its verdict stands. */
     cp_leg_want_read(&c->upstream, 1);

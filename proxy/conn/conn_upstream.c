@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conn/conn_http.h"
@@ -60,18 +61,46 @@ static void parent_failed(cp_conn_t *c, const char *code, const char *fmt,
 }
 
 
+/* The target cannot be reached. A client whose ClientHello came first (a
+ * CONNECT deferred for the pool) is inside its TLS handshake: it finishes
+ * it and every request gets the answer, as for a refused upstream
+ * (conn_tls reads dial.fail_*); any other client gets it now. */
+static void dial_failed(cp_conn_t *c, int status, const char *code,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void dial_failed(cp_conn_t *c, int status, const char *code,
+                        const char *fmt, ...) {
+  cp_event_base_t b;
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (!c->dial.deferred || c->client.tls == NULL || c->tls.client_done) {
+    cp_conn_respond(c, status, code, msg, NULL);
+    return;
+  }
+  b = cp_conn_base(c);
+  cp_conn_log(c, CP_LOG_WARN, "%d %s", status, msg);
+  cp_event_error(c->env->events, &b, code, msg, c->action, status);
+  free(c->dial.fail_msg);
+  c->dial.fail_msg = strdup(msg);
+  c->dial.fail_code = code;
+  cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
+}
+
+
 static void connect_failed(cp_conn_t *c, int err) {
   if (c->parent != NULL) {
     parent_failed(c, "parent_proxy_unreachable", "could not be reached: %s",
                   uv_strerror(err));
   } else if (err == UV_ECONNREFUSED) {
-    cp_conn_respond_error(c, 502, "connection_refused",
-                          "%s:%u refused the connection", c->target.host,
-                          c->target.port);
+    dial_failed(c, 502, "connection_refused", "%s:%u refused the connection",
+                c->target.host, c->target.port);
   } else {
-    cp_conn_respond_error(c, 502, "connect_failed",
-                          "could not connect to %s:%u: %s", c->target.host,
-                          c->target.port, uv_strerror(err));
+    dial_failed(c, 502, "connect_failed", "could not connect to %s:%u: %s",
+                c->target.host, c->target.port, uv_strerror(err));
   }
 }
 
@@ -133,8 +162,8 @@ static void dns_failed(cp_conn_t *c, int status) {
                   uv_strerror(status));
     return;
   }
-  cp_conn_respond_error(c, 502, "dns_failure", "DNS lookup of %s failed: %s",
-                        c->target.host, uv_strerror(status));
+  dial_failed(c, 502, "dns_failure", "DNS lookup of %s failed: %s",
+              c->target.host, uv_strerror(status));
 }
 
 
@@ -432,7 +461,7 @@ void cp_conn_upstream_on_timeout(cp_conn_t *c, double secs) {
                   secs);
     return;
   }
-  cp_conn_respond_error(c, 504, "connect_timeout",
-                        "connecting to %s:%u timed out after %.1f s",
-                        c->target.host, c->target.port, secs);
+  dial_failed(c, 504, "connect_timeout",
+              "connecting to %s:%u timed out after %.1f s", c->target.host,
+              c->target.port, secs);
 }
