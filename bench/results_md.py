@@ -140,6 +140,8 @@ def main():
              "chainproxy_full", "squid_nopool", "new", "rate"),
             ("new, with resumption ≥ 1.0× nginx (pooled)",
              "chainproxy", "nginx", "new", "rate"),
+            ("new, with --upstream-pool ≥ 1.0× nginx (pooled)",
+             "chainproxy_pool", "nginx", "new", "rate"),
             ("keepalive ≥ 1.1× nginx (pooled)",
              "chainproxy", "nginx", "keepalive", "rate"),
             ("bulk ≥ 1.1× nginx (pooled)", "chainproxy", "nginx", "bulk",

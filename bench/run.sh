@@ -17,7 +17,9 @@
 # Anchors: direct (no proxy: the ceiling); chainproxy (upstream session
 # resumption on, the default) and chainproxy_full (--upstream-sessions 0:
 # a full upstream handshake per tunnel), chainproxy_events (the defaults
-# with --events to a file: its cost and events per second); nginx and
+# with --events to a file: its cost and events per second),
+# chainproxy_pool (--upstream-pool: tunnels share idle upstream
+# connections, as nginx's keepalive pool does); nginx and
 # nginx_nopool (nginx terminating TLS and re-originating it with
 # proxy_ssl_verify on, with and without an upstream keepalive pool and
 # session reuse); squid and
@@ -26,7 +28,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
-ANCHORS=${ANCHORS:-"direct chainproxy chainproxy_full chainproxy_events nginx_nopool nginx squid_nopool squid"}
+ANCHORS=${ANCHORS:-"direct chainproxy chainproxy_full chainproxy_events chainproxy_pool nginx_nopool nginx squid_nopool squid"}
 MODES=${MODES:-"new keepalive bulk"}
 CONCS=${CONCS:-"16 64"}
 DUR=${DUR:-8}
@@ -145,10 +147,11 @@ start_anchor() {
     direct)
       LG=(-t 127.0.0.1:$OP -N origin.bench.test -C "$W/pki/origin-ca.pem")
       return 0 ;;
-    chainproxy | chainproxy_full | chainproxy_events)
+    chainproxy | chainproxy_full | chainproxy_events | chainproxy_pool)
       local extra=()
       [ "$a" = chainproxy_full ] && extra=(--upstream-sessions 0)
       [ "$a" = chainproxy_events ] && extra=(--events "$W/events.jsonl")
+      [ "$a" = chainproxy_pool ] && extra=(--upstream-pool)
       "$BUILD/chainproxy" --listen 127.0.0.1:$PP --ca-dir "$W/cpca" \
         --upstream-ca "$W/pki/origin-ca.pem" --max-conns 30000 \
         "${extra[@]}" 2> "$W/$a.log" &
