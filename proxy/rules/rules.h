@@ -104,10 +104,10 @@ int cp_rules_host_ok(const char *host);
 int cp_rules_put(cp_rules_t *rules, const cp_rule_t *rule);
 /* One rule from its JSON object: {"host", "port", "chain",
  * "client_tls_min", "upstream_tls_min", "leaf_key", "require_sni",
- * "upstream_client_cert", "upstream_resume", "upstream_proxy"}; with host given
- * (the control API's path) the object has no "host". A client certificate file
- * is loaded once to check it (and again by each connection that uses it). err
- * names the field. */
+ * "upstream_client_cert", "upstream_resume", "upstream_pool",
+ * "upstream_proxy"}; with host given (the control API's path) the object has no
+ * "host". A client certificate file is loaded once to check it (and again by
+ * each connection that uses it). err names the field. */
 int cp_rule_parse(cp_rule_t *r, json_t *o, const char *host,
                   const cp_profiles_t *profiles, char *err, size_t errlen);
 /* "1.0" .. "1.3" as OpenSSL's version number (TLS1_VERSION ...), 0 when

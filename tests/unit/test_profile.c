@@ -263,6 +263,7 @@ static void test_rule_errors(void **state) {
       {"[{\"host\": \"a.test\", \"chian\": \"modern\"}]",
        "(fields: host, chain, port, client_tls_min, upstream_tls_min, "
        "leaf_key, require_sni, upstream_client_cert, upstream_resume, "
+       "upstream_pool, "
        "upstream_proxy, block, auth, sni_block, timeout, reset_after_bytes, "
        "latency, jitter, bandwidth, strip_intermediate, downgrade_tls)"},
       {"[{\"host\": \"a.test\", \"client_tls_min\": \"1.4\"}]",
