@@ -621,6 +621,7 @@ static void upstream_verified(cp_conn_t *c) {
   }
   if (c->dial.pooled != NULL) {
     cp_conn_judge_pooled(c, r);
+    cp_resume_blob_unref(c->tls.pool_blob);
     c->tls.pool_blob = cp_resume_blob_ref(c->dial.pooled->blob);
   } else {
     cp_conn_judge(c, t, r);

@@ -249,6 +249,12 @@ void cp_conn_upstream_entry(cp_conn_t *c) {
   cp_leg_want_read(&c->client, 0);
   cp_conn_touch(c);
   cp_conn_arm_timer(c);
+  if (c->dial.pooled != NULL) {
+    /* The pooled connection was the first upstream: a new one is dialled
+     * and handshaken (a request waits after the origin closed it). */
+    cp_pool_entry_free(c->env->pool, c->dial.pooled);
+    c->dial.pooled = NULL;
+  }
   if (c->upstream.open) {
     /* Keep-alive to another origin: the old upstream goes first. */
     cp_conn_set_upstream_ok(c, 0);

@@ -52,9 +52,15 @@ print(c.getresponse().read().decode().strip())
 PY
 ) || fail "python: $out"
 assert_eq "$(peers 1)" "$out" "python's tunnel and curl's next share it"
-# A response that ends by closing its connection is not pooled.
-timeout 20 curl -sS -o /dev/null -x "$PROXY_URL" --cacert "$ROOT" \
-  "https://localhost:$OP/close/100" || fail "curl /close"
+# A response that ends by closing its connection is not pooled; a second
+# request in the same tunnel (on the pooled connection first) gets a new
+# upstream, handshaken.
+out=$(timeout 20 curl -fsS -x "$PROXY_URL" --cacert "$ROOT" \
+  -o /dev/null "https://localhost:$OP/close/100" \
+  "https://localhost:$OP/peer" 2>&1) || fail "curl /close then /peer: $out"
+case $out in
+  '' | *[!0-9]*) fail "the request after /close: '$out'" ;;
+esac
 first=$(peers 1)
 # The origin goes away: the pooled socket is dead, the next tunnel (its
 # CONNECT answered before its ClientHello named the connection to take) is
