@@ -6,6 +6,7 @@
 
 #include "diag/cert.h"
 #include "conn/conn_fault.h"
+#include "conn/conn_hs_event.h"
 #include "conn/conn_http.h"
 #include "conn/conn_judge.h"
 #include "conn/conn_pool.h"
@@ -17,93 +18,6 @@
 #include "tls/tls_client.h"
 #include "tls/tls_server.h"
 #include "diag/tls_names.h"
-
-
-/* hs, when set: chainproxy refused the client, and why. */
-static void emit_client_handshake(cp_conn_t *c, int accepted,
-                                  const cp_hs_result_t *hs) {
-  cp_event_base_t b = cp_conn_base(c);
-  cp_event_handshake_t h;
-  cp_tls_t *t = c->client.tls;
-  char sums[8][65];
-  const unsigned char *alpn = NULL;
-  unsigned alpn_len = 0;
-  char alpn_str[32] = "";
-  char offered[CP_ALPN_MAX * 2];
-  char random[2 * SSL3_RANDOM_SIZE + 1] = "";
-  int i;
-
-  cp_resume_slot_done(&c->tls.resume);
-  memset(&h, 0, sizeof(h));
-  h.accepted = accepted;
-  if (accepted) {
-    c->env->stats->v[CP_STAT_HS_ACCEPTED]++;
-    cp_conn_log(c, CP_LOG_INFO, "client accepted the %s%s chain (%s)",
-                c->tls.mirrored ? "mirrored " : "",
-                cp_chain_profile_name(c->env->chain, c->tls.served_profile),
-                t ? SSL_get_version(t->ssl) : "?");
-  } else {
-    c->env->stats->v[CP_STAT_HS_REFUSED]++;
-  }
-  h.profile = cp_chain_profile_name(c->env->chain, c->tls.served_profile);
-  h.mirrored = c->tls.mirrored;
-  h.sni = t && t->sni[0] ? t->sni : NULL;
-  if (t != NULL && t->alpn_offered_len > 0) {
-    h.alpn_offered = cp_alpn_str(t->alpn_offered, t->alpn_offered_len, offered,
-                                 sizeof(offered));
-  }
-  if (t != NULL && t->leaf != NULL) {
-    cp_cert_sha256(t->leaf, 0, sums[0], sizeof(sums[0]));
-    h.served_x509[0] = t->leaf;
-    h.served[h.nserved++] = sums[0];
-    for (i = 0; t->chain && i < sk_X509_num(t->chain) && h.nserved < 8; i++) {
-      h.served_x509[h.nserved] = sk_X509_value(t->chain, i);
-      cp_cert_sha256(sk_X509_value(t->chain, i), 0, sums[h.nserved],
-                     sizeof(sums[0]));
-      h.served[h.nserved] = sums[h.nserved];
-      h.nserved++;
-    }
-  }
-  if (accepted) {
-    h.version = SSL_get_version(t->ssl);
-    SSL_get0_alpn_selected(t->ssl, &alpn, &alpn_len);
-    if (alpn_len > 0 && alpn_len < sizeof(alpn_str)) {
-      memcpy(alpn_str, alpn, alpn_len);
-      alpn_str[alpn_len] = '\0';
-      h.alpn = alpn_str;
-    }
-  } else if (t != NULL && hs != NULL) {
-    h.refused_by = "chainproxy";
-    h.alert = cp_tls_alert_name(t->alert_out);
-    h.error = t->err[0] ? t->err : "chainproxy refused the handshake";
-    h.cause = hs->name;
-    h.hint = hs->hint;
-  } else if (t != NULL) {
-    h.refused_by = "client";
-    h.alert = cp_tls_alert_name(t->alert_in);
-    cp_stats_alert(c->env->stats, t->alert_in);
-    h.error = t->err[0] ? t->err : "the client closed the connection";
-  }
-  if (t != NULL && t->client_versions[0]) {
-    h.client_versions = t->client_versions;
-    h.client_ciphers = t->client_ciphers;
-  }
-  if (t != NULL && SSL_get0_peer_certificate(t->ssl) != NULL) {
-    cp_cert_name_str(X509_get_subject_name(SSL_get0_peer_certificate(t->ssl)),
-                     t->peer_subject, sizeof(t->peer_subject));
-    h.client_cert = t->peer_subject;
-    cp_conn_log(c, CP_LOG_WARN,
-                "the client presented a certificate (%s); chainproxy cannot "
-                "forward it: give the upstream one with "
-                "--upstream-client-cert",
-                t->peer_subject);
-  }
-  if (t != NULL) {
-    cp_keylog_client_random(t->ssl, random, sizeof(random));
-    h.client_random = random;
-  }
-  cp_event_client_handshake(c->env->events, &b, &h);
-}
 
 
 /* The client's handshake failed: either chainproxy refused the client
@@ -127,12 +41,12 @@ static void client_refused(cp_conn_t *c) {
     f.no_sni = t->refuse_alert == SSL_AD_UNRECOGNIZED_NAME;
   }
   if (t != NULL && cp_hs_classify_client(&f, &hs)) {
-    emit_client_handshake(c, 0, &hs);
+    cp_conn_emit_client_handshake(c, 0, &hs);
     cp_conn_log(c, CP_LOG_WARN, "%s [%s]", hs.hint, hs.name);
     cp_conn_finish(c, "client_tls_refused");
     return;
   }
-  emit_client_handshake(c, 0, NULL);
+  cp_conn_emit_client_handshake(c, 0, NULL);
   cp_conn_log(c, CP_LOG_WARN, "client refused the %s%s chain%s%s",
               c->tls.mirrored ? "mirrored " : "",
               cp_chain_profile_name(c->env->chain, c->tls.served_profile),
@@ -205,7 +119,7 @@ static void client_handshake_step(cp_conn_t *c) {
     cp_conn_go_state(c, CP_CONN_UPSTREAM_TLS);
   } else if (rc == CP_TLS_DONE) {
     c->tls.client_done = 1;
-    emit_client_handshake(c, 1, NULL);
+    cp_conn_emit_client_handshake(c, 1, NULL);
     cp_conn_http_reset_exchange(c); /* the CONNECT is done with */
     if ((t->alpn_choice_len == 2 && memcmp(t->alpn_choice, "h2", 2) == 0) ||
         (!c->tls.blocked &&
