@@ -30,6 +30,13 @@ static void worker_finish(cp_worker_t *w) {
 }
 
 
+static void on_pool_sweep(uv_timer_t *t) {
+  cp_worker_t *w = t->data;
+
+  cp_pool_expire(&w->pool, uv_now(&w->loop));
+}
+
+
 static void on_flush(uv_prepare_t *p) {
   cp_worker_t *w = p->data;
 
@@ -245,18 +252,23 @@ int cp_worker_init(cp_worker_t *w, int index, const cp_worker_shared_t *sh,
   if (w->plain == NULL || w->rbuf == NULL || w->wire == NULL ||
       uv_timer_init(&w->loop, &w->grace) != 0 ||
       uv_async_init(&w->loop, &w->cmd, on_cmd) != 0 ||
-      uv_prepare_init(&w->loop, &w->flush) != 0) {
+      uv_prepare_init(&w->loop, &w->flush) != 0 ||
+      uv_timer_init(&w->loop, &w->pool_sweep) != 0) {
     fprintf(stderr, "chainproxy: out of memory\n");
     return CP_ENOMEM;
   }
   w->grace.data = w;
   w->cmd.data = w;
   w->flush.data = w;
+  w->pool_sweep.data = w;
   /* Every iteration ends with the events it made recorded, so a line is
    * in the log before the loop sleeps (and the loop never stays up for
    * it: unreferenced). */
   uv_prepare_start(&w->flush, on_flush);
   uv_unref((uv_handle_t *)&w->flush);
+  uv_timer_start(&w->pool_sweep, on_pool_sweep, CP_POOL_SWEEP_MS,
+                 CP_POOL_SWEEP_MS);
+  uv_unref((uv_handle_t *)&w->pool_sweep);
   rc = worker_tls_init(w, sh);
   if (rc != 0) {
     return rc;
@@ -319,6 +331,7 @@ int cp_worker_close(cp_worker_t *w) {
     close_own(w, (uv_handle_t *)&w->grace);
     close_own(w, (uv_handle_t *)&w->cmd);
     close_own(w, (uv_handle_t *)&w->flush);
+    close_own(w, (uv_handle_t *)&w->pool_sweep);
     uv_run(&w->loop, UV_RUN_DEFAULT); /* closes every handle left */
     rc = uv_loop_close(&w->loop);
     w->loop_open = 0;

@@ -72,6 +72,7 @@ struct cp_worker_s {
   uv_prepare_t flush;     /* embedded: records evq before the loop waits */
   cp_event_queue_t evq;   /* owned: this thread's events, not yet recorded */
   cp_pool_t pool;         /* owned: idle upstream connections */
+  uv_timer_t pool_sweep;  /* embedded: closes the pool's expired ones */
   int stop_mode;          /* written before cmd is sent: 1 graceful, 2 now */
   unsigned loop_open : 1, thread_started : 1;
 };

@@ -187,4 +187,8 @@ void cp_conn_judge_leg(cp_conn_t *c, cp_event_leg_t *leg, char *random,
   leg->ssl_ms = c->tls.t_up_start && c->tls.t_up_done >= c->tls.t_up_start
                     ? (int64_t)(c->tls.t_up_done - c->tls.t_up_start)
                     : -1;
+  if (d->pooled != NULL) {
+    /* No resolve, connect or handshake: a pooled connection (HAR's -1). */
+    leg->dns_ms = leg->connect_ms = leg->ssl_ms = -1;
+  }
 }

@@ -68,8 +68,7 @@ static void unlink_entry(cp_pool_t *p, cp_pool_entry_t *prev,
 }
 
 
-/* Drops what stayed idle too long. */
-static void expire(cp_pool_t *p, uint64_t now) {
+void cp_pool_expire(cp_pool_t *p, uint64_t now) {
   cp_pool_entry_t *e = p->head, *prev = NULL, *next;
 
   for (; e != NULL; e = next) {
@@ -88,7 +87,7 @@ int cp_conn_pool_has(cp_conn_t *c) {
   cp_pool_t *p = c->env->pool;
   const cp_pool_entry_t *e;
 
-  expire(p, uv_now(c->env->loop));
+  cp_pool_expire(p, uv_now(c->env->loop));
   for (e = p->head; e != NULL; e = e->next) {
     if (e->port == c->target.port && strcmp(e->host, c->target.host) == 0) {
       return 1;
@@ -112,7 +111,7 @@ cp_pool_entry_t *cp_conn_pool_take(cp_conn_t *c) {
   cp_pool_t *p = c->env->pool;
   cp_pool_entry_t *e = p->head, *prev = NULL, *next;
 
-  expire(p, uv_now(c->env->loop));
+  cp_pool_expire(p, uv_now(c->env->loop));
   for (; e != NULL; e = next) {
     next = e->next;
     if (e->port != c->target.port || e->snap != c->snap ||
@@ -194,7 +193,7 @@ void cp_conn_pool_put(cp_conn_t *c) {
   e->tls = tls;
   e->blob = cp_resume_blob_ref(c->tls.pool_blob);
   e->since = uv_now(c->env->loop);
-  expire(p, e->since);
+  cp_pool_expire(p, e->since);
   if (p->n >= CP_POOL_MAX) {
     /* The oldest goes: the list is newest first. */
     for (prev = NULL, last = p->head; last->next != NULL; last = last->next) {

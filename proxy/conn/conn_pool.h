@@ -9,10 +9,10 @@
  * A cp_pool_t belongs to one worker and is used on its thread only. It
  * owns every idle entry (socket, TLS session, verdict, snapshot
  * reference); an entry taken belongs to the conn (c->dial.pooled) until
- * cp_pool_entry_free. Entries idle longer than CP_POOL_IDLE_MS, or whose
- * origin closed or spoke meanwhile, are dropped when the pool is next
- * used. This module calls no conn.c function: conn.c frees entries, the
- * state modules put and take. */
+ * cp_pool_entry_free. Entries idle longer than CP_POOL_IDLE_MS are closed
+ * by the worker's sweep (or when the pool is next used); one whose origin
+ * closed or spoke meanwhile is dropped when it is found. This module calls no
+ * conn.c function: conn.c frees entries, the state modules put and take. */
 #ifndef CP_CONN_POOL_H
 #define CP_CONN_POOL_H
 
@@ -25,10 +25,11 @@
 #include "tls/resume.h"
 #include "tls/tls_io.h"
 
-#define CP_POOL_MAX 64 /* idle connections per worker */
-#define CP_POOL_IDLE_MS                                                        \
-  30000 /* kept at most this long, and no longer                               \
-           than --idle-timeout */
+/* Idle connections per worker; how long one is kept at most (and no
+ * longer than --idle-timeout); how often the worker closes expired ones. */
+#define CP_POOL_MAX 64
+#define CP_POOL_IDLE_MS 30000
+#define CP_POOL_SWEEP_MS 5000
 
 typedef struct cp_pool_s cp_pool_t;
 typedef struct cp_pool_entry_s cp_pool_entry_t;
@@ -58,6 +59,9 @@ void cp_pool_init(cp_pool_t *p, cp_snaps_t *snaps, uint64_t idle_ms);
 /* Closes every idle connection. */
 void cp_pool_free(cp_pool_t *p);
 void cp_pool_entry_free(cp_pool_t *p, cp_pool_entry_t *e);
+/* Closes what stayed idle too long (now: the loop's time, ms). The worker
+ * calls it every CP_POOL_SWEEP_MS, so an idle proxy lets go too. */
+void cp_pool_expire(cp_pool_t *p, uint64_t now);
 
 /* The pool applies to c's target: --upstream-pool or the rule for name
  * (NULL: none) says so, and c is an intercepted CONNECT, direct. */

@@ -307,7 +307,7 @@ static const cp_cat_case_t cases[] = {
     {"dst-2021-short",
      "the real 2021 short chain (cloned): R3 cross-signed by DST Root CA X3, "
      "which expired an hour before the start",
-     "?",
+     "expired_root",
      "dst-2021-short",
      {"certificate has expired", "certificate has expired", "CERT_HAS_EXPIRED",
       "validity check failed", "certificate has expired or is not yet valid",

@@ -10,7 +10,7 @@
 # its connection leaves nothing in the pool; SIGTERM with idle pooled
 # connections exits 0.
 . "$(dirname "$0")/lib.sh"
-need curl jq python3
+need curl jq python3 ss
 
 start_origin --tls
 OP=$ORIGIN_PORT
@@ -40,6 +40,8 @@ expect_event '.event == "upstream_verify" and .upstream_reused == true and .ok =
   "upstream_verify says upstream_reused"
 got=$(count_events '.event == "upstream_verify" and .upstream_reused == true')
 assert_eq "$got" 3 "tunnels that reused the pooled connection"
+got=$(count_events '.event == "upstream_verify" and .upstream_reused == true and (has("dns_ms") or has("connect_ms") or has("ssl_ms"))')
+assert_eq "$got" 0 "timings on a reused connection (nothing was measured)"
 # Python's http.client through the proxy (CONNECT, TLS to chainproxy).
 out=$(python3 - "$PROXY_PORT" "$OP" "$ROOT" <<'PY'
 import http.client, ssl, sys
@@ -85,6 +87,24 @@ expect_event '.event == "request" and .status == 200 and (.url | endswith("/peer
   "the tunnel after the restart got its answer"
 stop_proxy
 assert_eq "$PROXY_EXIT" 0 "SIGTERM with a pooled connection"
+rm -f "$EVENTS"
+
+# An idle pooled connection is closed once it has waited --idle-timeout
+# (the worker looks every 5 s), even when no tunnel comes.
+start_proxy --upstream-ca "$ORIGIN_CA" --workers 1 --upstream-pool \
+  --idle-timeout 2
+peers 1 > /dev/null
+# established PORT: connections from the proxy to the origin on PORT.
+established() {
+  ss -Htn state established "( dport = :$1 )" | wc -l
+}
+assert_eq "$(established "$OP")" 1 "the pooled connection"
+for i in $(seq 1 80); do # 20 s; it is due within 7 s
+  [ "$(established "$OP")" -eq 0 ] && break
+  sleep 0.25
+done
+assert_eq "$(established "$OP")" 0 "the pooled connection, idle past 2 s"
+stop_proxy
 rm -f "$EVENTS"
 
 # A rule turns it off for its host.

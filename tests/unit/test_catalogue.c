@@ -190,6 +190,19 @@ static void test_build(void **state) {
       X509_check_host(cat.leaf[i], "dst-2021.chainproxy.test", 0, 0, NULL), 1);
   assert_int_equal(X509_check_host(cat.leaf[i], "localhost", 0, 0, NULL), 1);
   assert_int_equal(X509_check_ip_asc(cat.leaf[i], "127.0.0.1", 0), 1);
+  /* No placeholder is left in the table the listing is made from. */
+  {
+    size_t n, k;
+    const cp_cat_case_t *cs = cp_catalogue_cases(&n);
+    int w;
+
+    for (k = 0; k < n; k++) {
+      assert_string_not_equal(cs[k].cause, "?");
+      for (w = 0; w < CP_CAT_NCLIENTS; w++) {
+        assert_string_not_equal(cs[k].words[w], "?");
+      }
+    }
+  }
   /* Trusted upstream with --origins: the catalogue root and the three
    * "both" stores (two roots each). */
   assert_int_equal(sk_X509_num(cat.roots), 7);
